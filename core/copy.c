@@ -1,0 +1,160 @@
+/*
+** copy.c — moving elements: dtype conversion, strided traversal, copy with
+** broadcasting, fill, clone, cast, and single-element access.
+*/
+#include <string.h>
+
+#include "internal.h"
+
+/* -- conversions ------------------------------------------------------------
+** One loop per (to, from) pair, reached only through cast_table, so the
+** pasted names never need to be grepped for. Conversion to bool tests != 0.
+*/
+#define CONVERT(TK, TCT, x) ((TK) == 'b' ? (TCT)((x) != 0) : (TCT)(x))
+#define DEF_CAST(TO, TCT, TK, FROM, FCT) \
+  static void cast_##TO##_from_##FROM(void *d, int64_t ds, const void *s, int64_t ss, int64_t n) \
+  { \
+    TCT *dp = d; \
+    const FCT *sp = s; \
+    for (int64_t i = 0; i < n; i++) dp[i * ds] = CONVERT(TK, TCT, sp[i * ss]); \
+  }
+/* the "from" side repeats SL_DTYPES' rows: a macro cannot expand itself */
+#define DEF_CASTS_TO(TO, name, TCT, descr, TK) \
+  DEF_CAST(TO, TCT, TK, BOOL, uint8_t) DEF_CAST(TO, TCT, TK, UINT8, uint8_t) \
+  DEF_CAST(TO, TCT, TK, INT32, int32_t) DEF_CAST(TO, TCT, TK, INT64, int64_t) \
+  DEF_CAST(TO, TCT, TK, FLOAT32, float) DEF_CAST(TO, TCT, TK, FLOAT64, double)
+SL_DTYPES(DEF_CASTS_TO)
+
+#define CAST_ROW(TO, name, TCT, descr, TK) \
+  { cast_##TO##_from_BOOL, cast_##TO##_from_UINT8, cast_##TO##_from_INT32, \
+    cast_##TO##_from_INT64, cast_##TO##_from_FLOAT32, cast_##TO##_from_FLOAT64 },
+static const sl_castfn cast_table[SL_NDTYPES][6] = { SL_DTYPES(CAST_ROW) };
+_Static_assert(SL_NDTYPES == 6, "cast_table lists every dtype as a source");
+
+sl_castfn sl_cast_fn(sl_dtype to, sl_dtype from) { return cast_table[to][from]; }
+
+/* -- traversal ----------------------------------------------------------------- */
+
+void sl_foreach2(int ndim, const int64_t *shape,
+                 char *a, const int64_t *astr, size_t asz,
+                 const char *b, const int64_t *bstr, size_t bsz,
+                 sl_run2fn fn, void *ctx)
+{
+  int64_t sh[SL_MAXDIM], as[SL_MAXDIM], bs[SL_MAXDIM], idx[SL_MAXDIM] = {0};
+  int n = 0;
+  for (int i = 0; i < ndim; i++) {
+    if (shape[i] == 0) return;
+    if (shape[i] == 1) continue;
+    if (n > 0 && as[n - 1] == astr[i] * shape[i] && bs[n - 1] == bstr[i] * shape[i]) {
+      sh[n - 1] *= shape[i];   /* merge with the axis before: one longer run */
+      as[n - 1] = astr[i];
+      bs[n - 1] = bstr[i];
+      continue;
+    }
+    sh[n] = shape[i]; as[n] = astr[i]; bs[n] = bstr[i]; n++;
+  }
+  if (n == 0) { fn(a, 0, b, 0, 1, ctx); return; }
+  int inner = n - 1;
+  for (;;) {
+    fn(a, as[inner], b, bs[inner], sh[inner], ctx);
+    int d = inner - 1;
+    for (; d >= 0; d--) {   /* odometer over the outer axes */
+      a += as[d] * (int64_t)asz;
+      b += bs[d] * (int64_t)bsz;
+      if (++idx[d] < sh[d]) break;
+      a -= as[d] * sh[d] * (int64_t)asz;
+      b -= bs[d] * sh[d] * (int64_t)bsz;
+      idx[d] = 0;
+    }
+    if (d < 0) return;
+  }
+}
+
+/* -- copy -------------------------------------------------------------------- */
+
+typedef struct { sl_castfn fn; } cast_ctx;
+
+static void cast_run(char *a, int64_t as, const char *b, int64_t bs, int64_t n, void *ctx)
+{
+  ((cast_ctx *)ctx)->fn(a, as, b, bs, n);
+}
+
+static int overlaps(const sl_tensor *a, const sl_tensor *b)
+{
+  return a->storage == b->storage;   /* conservative: same buffer */
+}
+
+int sl_tensor_copy(sl_tensor *dst, const sl_tensor *src)
+{
+  sl_tensor *tmp = NULL;
+  if (overlaps(dst, src) && src != dst) {
+    tmp = sl_tensor_clone(src);
+    if (!tmp) return -1;
+    src = tmp;
+  }
+  sl_tensor *b = sl_tensor_expand((sl_tensor *)src, dst->ndim, dst->shape);
+  if (!b) {
+    char sa[256], sb[256];
+    sl_shape_text(sa, sizeof sa, src->ndim, src->shape);
+    sl_shape_text(sb, sizeof sb, dst->ndim, dst->shape);
+    sl_fail("copy: a tensor of shape %s cannot be copied into shape %s", sa, sb);
+    sl_tensor_release(tmp);
+    return -1;
+  }
+  size_t dsz = sl_dtype_size(dst->dtype), ssz = sl_dtype_size(src->dtype);
+  if (dst->dtype == src->dtype && sl_tensor_is_contiguous(dst) && sl_tensor_is_contiguous(b)) {
+    memmove(sl_tensor_ptr(dst), sl_tensor_ptr(b), (size_t)sl_tensor_numel(dst) * dsz);
+  } else {
+    cast_ctx ctx = { sl_cast_fn(dst->dtype, src->dtype) };
+    sl_foreach2(dst->ndim, dst->shape, sl_tensor_ptr(dst), dst->strides, dsz,
+                sl_tensor_ptr(b), b->strides, ssz, cast_run, &ctx);
+  }
+  sl_tensor_release(b);
+  sl_tensor_release(tmp);
+  return 0;
+}
+
+int sl_tensor_fill(sl_tensor *t, double v)
+{
+  sl_tensor *s = sl_tensor_wrap(&v, SL_FLOAT64, 0, NULL, NULL, NULL, NULL);
+  if (!s) return -1;
+  int r = sl_tensor_copy(t, s);
+  sl_tensor_release(s);
+  return r;
+}
+
+sl_tensor *sl_tensor_cast(const sl_tensor *t, sl_dtype dt)
+{
+  sl_tensor *c = sl_tensor_empty(dt, t->ndim, t->shape);
+  if (c && sl_tensor_copy(c, t)) { sl_tensor_release(c); return NULL; }
+  return c;
+}
+
+sl_tensor *sl_tensor_clone(const sl_tensor *t) { return sl_tensor_cast(t, t->dtype); }
+
+sl_tensor *sl_tensor_contiguous(sl_tensor *t)
+{
+  if (sl_tensor_is_contiguous(t)) { sl_tensor_retain(t); return t; }
+  return sl_tensor_clone(t);
+}
+
+/* -- single elements --------------------------------------------------------- */
+
+static char *element(const sl_tensor *t, const int64_t *idx)
+{
+  int64_t off = t->offset;
+  for (int i = 0; i < t->ndim; i++) off += idx[i] * t->strides[i];
+  return (char *)t->storage->data + off * (int64_t)sl_dtype_size(t->dtype);
+}
+
+double sl_tensor_get(const sl_tensor *t, const int64_t *idx)
+{
+  double v;
+  sl_cast_fn(SL_FLOAT64, t->dtype)(&v, 1, element(t, idx), 1, 1);
+  return v;
+}
+
+void sl_tensor_set(sl_tensor *t, const int64_t *idx, double v)
+{
+  sl_cast_fn(t->dtype, SL_FLOAT64)(element(t, idx), 1, &v, 1, 1);
+}

@@ -1,0 +1,43 @@
+/*
+** dtype.c — the dtype table: names, sizes, kinds and type promotion.
+*/
+#include <string.h>
+
+#include "internal.h"
+
+static const struct {
+  const char *name, *descr;
+  size_t size;
+  char kind;
+} dtypes[SL_NDTYPES] = {
+#define DTYPE_ROW(E, name, ctype, descr, kind) { name, descr, sizeof(ctype), kind },
+  SL_DTYPES(DTYPE_ROW)
+#undef DTYPE_ROW
+};
+
+static int valid(sl_dtype dt) { return (unsigned)dt < SL_NDTYPES; }
+
+const char *sl_dtype_name(sl_dtype dt) { return valid(dt) ? dtypes[dt].name : "?"; }
+size_t sl_dtype_size(sl_dtype dt) { return valid(dt) ? dtypes[dt].size : 0; }
+char sl_dtype_kind(sl_dtype dt) { return valid(dt) ? dtypes[dt].kind : '?'; }
+const char *sl_dtype_descr(sl_dtype dt) { return valid(dt) ? dtypes[dt].descr : "?"; }
+
+int sl_dtype_from_name(const char *name, sl_dtype *out)
+{
+  for (int i = 0; i < SL_NDTYPES; i++)
+    if (strcmp(name, dtypes[i].name) == 0) { *out = (sl_dtype)i; return 0; }
+  return sl_fail("unknown dtype '%s' (expected one of bool, uint8, int32, int64, "
+                 "float32, float64)", name);
+}
+
+/* NumPy's promotion on this set: the enum is ordered so that the larger of two
+** dtypes of one kind holds both; uint8 with a signed int needs only int32 or
+** wider, which the order already gives; an integer with a float gives float64
+** when the integer is wider than float32's 24-bit mantissa (as NumPy does). */
+sl_dtype sl_dtype_promote(sl_dtype a, sl_dtype b)
+{
+  if (a == b) return a;
+  if (a > b) { sl_dtype t = a; a = b; b = t; }
+  if (b == SL_FLOAT32 && (a == SL_INT32 || a == SL_INT64)) return SL_FLOAT64;
+  return b;
+}

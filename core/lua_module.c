@@ -1,0 +1,193 @@
+/*
+** lua_module.c — the Lua module symlua.core: constructors, files, random
+** numbers, and error locations that point at the user's script.
+*/
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua_symlua.h"
+
+/* -- errors ------------------------------------------------------------------ */
+
+static char package_dir[1024];   /* symlua's Lua files; frames there are skipped */
+
+static SL_NORETURN void raise_at_user_line(lua_State *L, const char *msg)
+{
+  lua_Debug ar;
+  for (int level = 1; lua_getstack(L, level, &ar); level++) {
+    lua_getinfo(L, "Sl", &ar);
+    if (ar.currentline <= 0) continue;   /* C functions, or no line info */
+    const char *src = ar.source[0] == '@' ? ar.source + 1 : NULL;
+    if (src && package_dir[0] && strncmp(src, package_dir, strlen(package_dir)) == 0)
+      continue;
+    lua_pushfstring(L, "%s:%d: %s", ar.short_src, ar.currentline, msg);
+    lua_error(L);
+  }
+  lua_pushstring(L, msg);
+  lua_error(L);
+  abort();   /* lua_error does not return */
+}
+
+void sl_lua_error(lua_State *L, const char *fmt, ...)
+{
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  raise_at_user_line(L, msg);
+}
+
+void sl_lua_fail(lua_State *L)
+{
+  char msg[1024];
+  snprintf(msg, sizeof msg, "%s", sl_errmsg());
+  raise_at_user_line(L, msg);
+}
+
+static int l_set_package_dir(lua_State *L)
+{
+  snprintf(package_dir, sizeof package_dir, "%s", luaL_checkstring(L, 1));
+  return 0;
+}
+
+/* -- constructors -------------------------------------------------------------
+** Each takes (dtype, shape table, ...); argument sugar lives in symlua/init.lua.
+*/
+static int shape_arg(lua_State *L, int idx, int64_t *shape)
+{
+  luaL_checktype(L, idx, LUA_TTABLE);
+  return sl_lua_read_shape(L, idx, shape);
+}
+
+static int l_zeros(lua_State *L)
+{
+  int64_t shape[SL_MAXDIM];
+  sl_dtype dt = sl_lua_check_dtype(L, 1);
+  int n = shape_arg(L, 2, shape);
+  sl_lua_push_tensor(L, sl_tensor_zeros(dt, n, shape));
+  return 1;
+}
+
+static int l_full(lua_State *L)
+{
+  int64_t shape[SL_MAXDIM];
+  sl_dtype dt = sl_lua_check_dtype(L, 1);
+  int n = shape_arg(L, 2, shape);
+  double v = lua_isboolean(L, 3) ? lua_toboolean(L, 3) : luaL_checknumber(L, 3);
+  sl_lua_push_tensor(L, sl_tensor_full(dt, n, shape, v));
+  return 1;
+}
+
+static int l_rand(lua_State *L)
+{
+  int64_t shape[SL_MAXDIM];
+  sl_dtype dt = sl_lua_check_dtype(L, 1);
+  int n = shape_arg(L, 2, shape);
+  sl_lua_push_tensor(L, sl_tensor_rand(dt, n, shape));
+  return 1;
+}
+
+static int l_randn(lua_State *L)
+{
+  int64_t shape[SL_MAXDIM];
+  sl_dtype dt = sl_lua_check_dtype(L, 1);
+  int n = shape_arg(L, 2, shape);
+  sl_lua_push_tensor(L, sl_tensor_randn(dt, n, shape));
+  return 1;
+}
+
+static int l_randint(lua_State *L)   /* (dtype, shape, low, high) */
+{
+  int64_t shape[SL_MAXDIM];
+  sl_dtype dt = sl_lua_check_dtype(L, 1);
+  int n = shape_arg(L, 2, shape);
+  int64_t low = sl_lua_check_int(L, 3, "randint: low");
+  int64_t high = sl_lua_check_int(L, 4, "randint: high");
+  sl_lua_push_tensor(L, sl_tensor_randint(low, high, dt, n, shape));
+  return 1;
+}
+
+static int l_arange(lua_State *L)   /* (dtype, start, stop, step) */
+{
+  sl_dtype dt = sl_lua_check_dtype(L, 1);
+  sl_lua_push_tensor(L, sl_tensor_arange(luaL_checknumber(L, 2), luaL_checknumber(L, 3),
+                                         luaL_checknumber(L, 4), dt));
+  return 1;
+}
+
+static int l_linspace(lua_State *L)   /* (dtype, start, stop, n) */
+{
+  sl_dtype dt = sl_lua_check_dtype(L, 1);
+  sl_lua_push_tensor(L, sl_tensor_linspace(luaL_checknumber(L, 2), luaL_checknumber(L, 3),
+                                           sl_lua_check_int(L, 4, "linspace: count"), dt));
+  return 1;
+}
+
+static int l_eye(lua_State *L)   /* (dtype, n, m) */
+{
+  sl_dtype dt = sl_lua_check_dtype(L, 1);
+  int64_t n = sl_lua_check_int(L, 2, "eye: rows"), m = sl_lua_check_int(L, 3, "eye: columns");
+  if (n < 0 || m < 0) sl_lua_error(L, "eye: sizes must not be negative");
+  sl_lua_push_tensor(L, sl_tensor_eye(n, m, dt));
+  return 1;
+}
+
+static int l_manual_seed(lua_State *L)
+{
+  int64_t s = sl_lua_check_int(L, 1, "seed");
+  sl_manual_seed((uint64_t)s);
+  return 0;
+}
+
+/* -- files --------------------------------------------------------------------- */
+
+static int l_load(lua_State *L)
+{
+  sl_lua_push_tensor(L, sl_npy_load(luaL_checkstring(L, 1)));
+  return 1;
+}
+
+static int l_save(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  if (sl_npy_save(path, sl_lua_check_tensor(L, 2))) sl_lua_fail(L);
+  return 0;
+}
+
+/* -- misc ------------------------------------------------------------------------ */
+
+static int l_is_tensor(lua_State *L)
+{
+  lua_pushboolean(L, sl_lua_to_tensor(L, 1) != NULL);
+  return 1;
+}
+
+static int l_mem_bytes(lua_State *L)
+{
+  lua_pushnumber(L, (lua_Number)sl_mem_bytes());
+  return 1;
+}
+
+static const luaL_Reg core_functions[] = {
+  { "tensor", sl_lua_from_table }, { "zeros", l_zeros }, { "full", l_full },
+  { "rand", l_rand }, { "randn", l_randn }, { "randint", l_randint },
+  { "arange", l_arange }, { "linspace", l_linspace }, { "eye", l_eye },
+  { "manual_seed", l_manual_seed }, { "load", l_load }, { "save", l_save },
+  { "is_tensor", l_is_tensor }, { "mem_bytes", l_mem_bytes },
+  { "set_package_dir", l_set_package_dir },
+  { NULL, NULL }
+};
+
+int luaopen_symlua_core(lua_State *L)
+{
+  lua_newtable(L);
+  luaL_register(L, NULL, core_functions);
+  sl_lua_open_tensor(L);
+  lua_setfield(L, -2, "tensor_methods");
+  lua_pushliteral(L, SYMLUA_VERSION);
+  lua_setfield(L, -2, "version");
+  return 1;
+}

@@ -1,0 +1,36 @@
+/*
+** lua_symlua.h — what the files of the Lua binding share.
+*/
+#ifndef SL_LUA_SYMLUA_H
+#define SL_LUA_SYMLUA_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "internal.h"
+
+#define SL_TENSOR_MT "symlua.tensor"
+#define SL_GC_MIN_BYTES ((int64_t)64 << 20)   /* collect no more often than every 64 MiB */
+
+/* Raise a Lua error located at the first caller outside symlua's own Lua
+** files; sl_lua_fail raises the core's sl_errmsg(). */
+#define SL_NORETURN __attribute__((noreturn))
+SL_NORETURN void sl_lua_error(lua_State *L, const char *fmt, ...)
+  __attribute__((format(printf, 2, 3)));
+SL_NORETURN void sl_lua_fail(lua_State *L);
+
+void sl_lua_push_tensor(lua_State *L, sl_tensor *t);  /* takes t; NULL raises sl_errmsg() */
+sl_tensor *sl_lua_to_tensor(lua_State *L, int idx);   /* NULL when not a tensor */
+sl_tensor *sl_lua_check_tensor(lua_State *L, int idx);
+
+int64_t  sl_lua_check_int(lua_State *L, int idx, const char *what);
+int      sl_lua_check_axis(lua_State *L, int idx, int ndim);   /* 1-based in, 0-based out */
+int      sl_lua_read_shape(lua_State *L, int idx, int64_t *shape);
+sl_dtype sl_lua_check_dtype(lua_State *L, int idx);
+
+void sl_lua_open_tensor(lua_State *L);   /* pushes the tensor methods table */
+int  sl_lua_from_table(lua_State *L);
+
+int luaopen_symlua_core(lua_State *L);
+
+#endif

@@ -1,0 +1,110 @@
+-- symlua: Lua-scripted array computation. This file is the module's front:
+-- argument sugar over the C core (symlua.core) and the pieces written in Lua.
+local core = require 'symlua.core'
+
+local sl = {}
+sl.version = core.version
+sl.core = core
+
+-- Errors point at the user's line: frames in this directory are skipped.
+do
+  local src = debug.getinfo(1, 'S').source
+  if src:sub(1, 1) == '@' then
+    core.set_package_dir(src:sub(2):match('^(.*[/\\])') or './')
+  end
+end
+
+sl.config = { floatX = 'float64' }
+
+local DTYPES = { bool = true, uint8 = true, int32 = true, int64 = true,
+                 float32 = true, float64 = true }
+sl.dtypes = { 'bool', 'uint8', 'int32', 'int64', 'float32', 'float64' }
+
+local function is_dtype(v) return type(v) == 'string' and DTYPES[v] ~= nil end
+
+-- Split (d1, d2, ..., [dtype]) or ({d1, d2, ...}, [dtype]) into shape and dtype.
+local function shape_and_dtype(...)
+  local n = select('#', ...)
+  local last = select(n, ...)
+  local dtype
+  if n > 0 and type(last) == 'string' then dtype = last; n = n - 1 end
+  local first = ...
+  local shape
+  if n == 1 and type(first) == 'table' then
+    shape = first
+  else
+    shape = { ... }
+    for i = n + 1, #shape do shape[i] = nil end
+  end
+  return shape, dtype or sl.config.floatX
+end
+
+sl.is_tensor = core.is_tensor
+
+function sl.tensor(value, dtype)
+  if core.is_tensor(value) then
+    return dtype and value:cast(dtype) or value:clone()
+  end
+  return core.tensor(value, dtype)
+end
+
+function sl.zeros(...) local s, d = shape_and_dtype(...) return core.zeros(d, s) end
+function sl.ones(...) local s, d = shape_and_dtype(...) return core.full(d, s, 1) end
+function sl.rand(...) local s, d = shape_and_dtype(...) return core.rand(d, s) end
+function sl.randn(...) local s, d = shape_and_dtype(...) return core.randn(d, s) end
+
+-- sl.full(shape, value [, dtype])
+function sl.full(shape, value, dtype)
+  if type(shape) == 'number' then shape = { shape } end
+  return core.full(dtype or sl.config.floatX, shape, value)
+end
+
+-- sl.randint(low, high, shape [, dtype]): integers in [low, high), int64 by default
+function sl.randint(low, high, shape, dtype)
+  if type(shape) == 'number' then shape = { shape } end
+  return core.randint(dtype or 'int64', shape or {}, low, high)
+end
+
+-- NumPy's arange: arange(stop), arange(start, stop [, step]); half-open.
+-- Integer arguments give int64, like NumPy; a trailing dtype overrides.
+function sl.arange(a, b, c, dtype)
+  if is_dtype(b) then dtype, b = b, nil elseif is_dtype(c) then dtype, c = c, nil end
+  local start, stop, step = 0, a, 1
+  if b ~= nil then start, stop, step = a, b, c or 1 end
+  if not dtype then
+    local int = start % 1 == 0 and stop % 1 == 0 and step % 1 == 0
+    dtype = int and 'int64' or sl.config.floatX
+  end
+  return core.arange(dtype, start, stop, step)
+end
+
+function sl.linspace(start, stop, n, dtype)
+  return core.linspace(dtype or sl.config.floatX, start, stop, n or 50)
+end
+
+function sl.eye(n, m, dtype)
+  if type(m) == 'string' then dtype, m = m, nil end
+  return core.eye(dtype or sl.config.floatX, n, m or n)
+end
+
+function sl.zeros_like(t, dtype) return core.zeros(dtype or t:dtype(), t:shape()) end
+function sl.ones_like(t, dtype) return core.full(dtype or t:dtype(), t:shape(), 1) end
+function sl.full_like(t, v, dtype) return core.full(dtype or t:dtype(), t:shape(), v) end
+
+sl.manual_seed = core.manual_seed
+sl.load = core.load
+sl.save = core.save
+
+-- Under LuaJIT, t:data() is an FFI pointer to the first element, for fast
+-- loops; it is valid while t is alive, and indexes from 0 like C.
+local ok, ffi = pcall(require, 'ffi')
+if ok then
+  local ctypes = {
+    bool = ffi.typeof('uint8_t *'), uint8 = ffi.typeof('uint8_t *'),
+    int32 = ffi.typeof('int32_t *'), int64 = ffi.typeof('int64_t *'),
+    float32 = ffi.typeof('float *'), float64 = ffi.typeof('double *'),
+  }
+  function core.tensor_methods.data(t) return ffi.cast(ctypes[t:dtype()], t:_ptr()) end
+end
+
+return sl

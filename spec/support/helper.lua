@@ -1,0 +1,1 @@
+-- Loaded before every spec file: shared assertions and helpers for the specs.
