@@ -50,14 +50,19 @@ $(BUILD)/symlua/core.so: $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/bin/symlua.o: bin/symlua.c
+BIN_OBJ := $(patsubst bin/%.c,$(BUILD)/bin/%.o,$(wildcard bin/*.c))
+
+$(BUILD)/bin/%.o: bin/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
--include $(BUILD)/bin/symlua.d
+-include $(BIN_OBJ:.o=.d)
 
-$(SYMLUA): $(BUILD)/bin/symlua.o $(BUILD)/libsymlua.a
-	$(CC) $(CFLAGS_ALL) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsymlua.a $(LUAJIT_A) -ledit $(LIBS)
+$(SYMLUA): $(BIN_OBJ) $(BUILD)/libsymlua.a
+	$(CC) $(CFLAGS_ALL) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $(BIN_OBJ) $(BUILD)/libsymlua.a $(LUAJIT_A) -ledit $(LIBS)
+
+check: all
+	$(SYMLUA) spec/run.lua
 
 clean:
 	rm -rf build build-san bin/symlua bin/symlua-san
