@@ -114,8 +114,29 @@ int sl_tensor_copy(sl_tensor *dst, const sl_tensor *src)
   return 0;
 }
 
+/* Contiguous fill: convert v once, then store its bytes; the loops are
+** simple enough for the compiler to vectorize. */
+static void fill_contiguous(sl_tensor *t, double v)
+{
+  uint64_t bits = 0;
+  size_t sz = sl_dtype_size(t->dtype);
+  int64_t n = sl_tensor_numel(t);
+  char *p = sl_tensor_ptr(t);
+  sl_cast_fn(t->dtype, SL_FLOAT64)(&bits, 1, &v, 1, 1);
+  if (bits == 0) { memset(p, 0, (size_t)n * sz); return; }
+  if (sz == 1) { memset(p, (int)(bits & 0xff), (size_t)n); return; }
+  if (sz == 4) {
+    uint32_t w = (uint32_t)bits, *q = (uint32_t *)p;
+    for (int64_t i = 0; i < n; i++) q[i] = w;
+  } else {
+    uint64_t *q = (uint64_t *)p;
+    for (int64_t i = 0; i < n; i++) q[i] = bits;
+  }
+}
+
 int sl_tensor_fill(sl_tensor *t, double v)
 {
+  if (sl_tensor_is_contiguous(t)) { fill_contiguous(t, v); return 0; }
   sl_tensor *s = sl_tensor_wrap(&v, SL_FLOAT64, 0, NULL, NULL, NULL, NULL);
   if (!s) return -1;
   int r = sl_tensor_copy(t, s);

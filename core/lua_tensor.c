@@ -214,7 +214,8 @@ static int64_t index_of(lua_State *L, int idx, int64_t size, int dim)
   return z;
 }
 
-/* An inclusive 1-based range {first, last, step} clamped to the axis. */
+/* An inclusive 1-based range {first, last, step} clamped to the axis; {} is
+** the whole axis and {i} the single index i, kept as an axis of size 1. */
 static sl_tensor *range_view(lua_State *L, sl_tensor *t, int dim, int spec)
 {
   int64_t size = t->shape[dim], v[3];
@@ -225,6 +226,7 @@ static sl_tensor *range_view(lua_State *L, sl_tensor *t, int dim, int spec)
     v[k] = has[k] ? sl_lua_check_int(L, -1, "a range bound") : 0;
     lua_pop(L, 1);
   }
+  if (has[0] && !has[1] && !has[2]) { v[1] = v[0]; has[1] = 1; }   /* {i}: just i */
   int64_t step = has[2] ? v[2] : 1;
   if (step == 0) sl_lua_error(L, "a range step must not be 0");
   int64_t first = has[0] ? (v[0] < 0 ? v[0] + size : v[0] - 1) : (step > 0 ? 0 : size - 1);
@@ -256,8 +258,8 @@ static sl_tensor *index_view(lua_State *L, sl_tensor *t, int k)
   for (int i = 1; i <= n; i++) {
     lua_rawgeti(L, k, i);
     int e = lua_gettop(L);
-    if (lua_type(L, e) == LUA_TNUMBER) {
-      t = step_view(L, sl_tensor_select(t, dim, index_of(L, e, t->shape[dim], dim)));
+    if (lua_type(L, e) == LUA_TNUMBER) {   /* entry i is axis i of the original */
+      t = step_view(L, sl_tensor_select(t, dim, index_of(L, e, t->shape[dim], i - 1)));
     } else if (lua_istable(L, e)) {
       t = step_view(L, range_view(L, t, dim, e));
       dim++;

@@ -1,0 +1,84 @@
+-- Bad input gets a clear Lua error that names the problem and points at the
+-- caller's line; nothing crashes and the tensors involved stay intact.
+local sl = require 'symlua'
+
+local function fails_with(pattern, f, ...)
+  local ok, err = pcall(f, ...)
+  assert.is_false(ok, 'expected an error matching ' .. pattern)
+  assert.is_truthy(tostring(err):find(pattern, 1, true),
+    'error "' .. tostring(err) .. '" does not mention "' .. pattern .. '"')
+  return err
+end
+
+describe('errors', function()
+  it('name the caller\'s file and line', function()
+    local ok, err = pcall(function() return sl.zeros(2, 'flaot32') end)
+    assert.is_false(ok)
+    assert.is_truthy(err:find('errors_spec.lua:%d+: unknown dtype \'flaot32\''))
+  end)
+
+  it('unknown dtypes list the valid ones', function()
+    fails_with("expected one of bool, uint8, int32, int64, float32, float64",
+      sl.tensor, { 1 }, 'complex')
+    fails_with("unknown dtype 'half'", function() return sl.ones(2):cast('half') end)
+    fails_with('dtype must be a string', function() return sl.ones(2):cast(3) end)
+  end)
+
+  it('out-of-range indices', function()
+    local t = sl.tensor({ { 1, 2 }, { 3, 4 } })
+    fails_with('index 3 is out of range for dimension 1 of size 2', function() return t[3] end)
+    fails_with('index -3 is out of range for dimension 1 of size 2', function() return t[-3] end)
+    fails_with('index 0 is out of range', function() return t[0] end)
+    fails_with('index 5 is out of range for dimension 2 of size 2', function() return t[{ 1, 5 }] end)
+    fails_with('too many indices (3) for a 2-d tensor', function() return t[{ 1, 1, 1 }] end)
+    fails_with('an index must be an integer, got 1.5', function() return t[1.5] end)
+    fails_with('invalid index of type boolean', function() return t[true] end)
+    fails_with('cannot index a 0-d tensor', function() return sl.tensor(1)[1] end)
+    fails_with('index 9 is out of range', function() t[9] = 1 end)
+    fails_with('a range step must not be 0', function() return t[{ { 1, 2, 0 } }] end)
+    fails_with('axis 3 is out of range for a 2-d tensor', function() return t:size(3) end)
+    assert.are.same({ { 1, 2 }, { 3, 4 } }, t:totable())
+  end)
+
+  it('incompatible shapes', function()
+    local t = sl.zeros(2, 3)
+    fails_with('cannot be copied into shape (2, 3)', function() t:copy(sl.zeros(4)) end)
+    fails_with('cannot be copied into shape (3,)', function() t[1] = sl.zeros(2) end)
+    fails_with('cannot reshape 6 elements into a shape of 4', function() return t:view(2, 2) end)
+    fails_with('cannot infer the -1 size', function() return t:reshape(-1, 4) end)
+    fails_with('only one size may be -1', function() return t:reshape(-1, -1) end)
+    fails_with('do not allow the new shape without a copy',
+      function() return t:transpose():view(6) end)
+    fails_with('cannot broadcast to (2, 4)', function() return sl.zeros(3):expand(2, 4) end)
+    fails_with('dimension 1 has size 2, not 1', function() return t:squeeze(1) end)
+    fails_with('not a permutation', function() return t:permute(1, 1) end)
+    fails_with('permute: 1 axes given for a 2-d tensor', function() return t:permute(1) end)
+    fails_with('size -1 of dimension 2 is negative', sl.zeros, 2, -1)
+    fails_with('at most 16 dimensions', sl.zeros, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1)
+  end)
+
+  it('wrong argument types', function()
+    fails_with('expected a tensor, got table', function() return sl.core.tensor_methods.numel({}) end)
+    fails_with('a size must be an integer, got string', function() return sl.zeros({ 'a' }) end)
+    fails_with('expected a number or boolean, got string', function() sl.zeros(2):fill('x') end)
+    fails_with("cannot set field 'foo' of a tensor", function() sl.zeros(2).foo = 1 end)
+    fails_with('a 0-d tensor has no length', function() return #sl.tensor(1) end)
+    fails_with('item: the tensor has 2 elements, not 1', function() return sl.zeros(2):item() end)
+  end)
+
+  it('bad nested tables', function()
+    fails_with('ragged nested table: [2] has 1 elements, expected 2', sl.tensor, { { 1, 2 }, { 3 } })
+    fails_with('element [2][1] is string', sl.tensor, { { 1 }, { 'x' } })
+    fails_with('element [2] is number where a table of 1 was expected', sl.tensor, { { 1 }, 2 })
+    fails_with('mixes booleans and numbers', sl.tensor, { true, 1 })
+  end)
+
+  it('bad constructor arguments', function()
+    fails_with('high (1) must be greater than low (1)', sl.randint, 1, 1, { 2 })
+    fails_with('randint: dtype must be an integer type, not float32', sl.randint, 0, 2, { 2 }, 'float32')
+    fails_with('rand: dtype must be float32 or float64, not int32', sl.rand, 2, 'int32')
+    fails_with('arange: start, stop and step must be finite and step non-zero', sl.arange, 0, 1, 0)
+    fails_with('linspace: the count -1 is negative', sl.linspace, 0, 1, -1)
+    fails_with('eye: sizes must not be negative', sl.eye, -1)
+  end)
+end)
