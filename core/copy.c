@@ -33,50 +33,13 @@ _Static_assert(SL_NDTYPES == 6, "cast_table lists every dtype as a source");
 
 sl_castfn sl_cast_fn(sl_dtype to, sl_dtype from) { return cast_table[to][from]; }
 
-/* -- traversal ----------------------------------------------------------------- */
-
-void sl_foreach2(int ndim, const int64_t *shape,
-                 char *a, const int64_t *astr, size_t asz,
-                 const char *b, const int64_t *bstr, size_t bsz,
-                 sl_run2fn fn, void *ctx)
-{
-  int64_t sh[SL_MAXDIM], as[SL_MAXDIM], bs[SL_MAXDIM], idx[SL_MAXDIM] = {0};
-  int n = 0;
-  for (int i = 0; i < ndim; i++) {
-    if (shape[i] == 0) return;
-    if (shape[i] == 1) continue;
-    if (n > 0 && as[n - 1] == astr[i] * shape[i] && bs[n - 1] == bstr[i] * shape[i]) {
-      sh[n - 1] *= shape[i];   /* merge with the axis before: one longer run */
-      as[n - 1] = astr[i];
-      bs[n - 1] = bstr[i];
-      continue;
-    }
-    sh[n] = shape[i]; as[n] = astr[i]; bs[n] = bstr[i]; n++;
-  }
-  if (n == 0) { fn(a, 0, b, 0, 1, ctx); return; }
-  int inner = n - 1;
-  for (;;) {
-    fn(a, as[inner], b, bs[inner], sh[inner], ctx);
-    int d = inner - 1;
-    for (; d >= 0; d--) {   /* odometer over the outer axes */
-      a += as[d] * (int64_t)asz;
-      b += bs[d] * (int64_t)bsz;
-      if (++idx[d] < sh[d]) break;
-      a -= as[d] * sh[d] * (int64_t)asz;
-      b -= bs[d] * sh[d] * (int64_t)bsz;
-      idx[d] = 0;
-    }
-    if (d < 0) return;
-  }
-}
-
 /* -- copy -------------------------------------------------------------------- */
 
 typedef struct { sl_castfn fn; } cast_ctx;
 
-static void cast_run(char *a, int64_t as, const char *b, int64_t bs, int64_t n, void *ctx)
+static void cast_run(char **p, const int64_t *stride, int64_t n, void *ctx)
 {
-  ((cast_ctx *)ctx)->fn(a, as, b, bs, n);
+  ((cast_ctx *)ctx)->fn(p[0], stride[0], p[1], stride[1], n);
 }
 
 static int overlaps(const sl_tensor *a, const sl_tensor *b)
@@ -106,8 +69,10 @@ int sl_tensor_copy(sl_tensor *dst, const sl_tensor *src)
     memmove(sl_tensor_ptr(dst), sl_tensor_ptr(b), (size_t)sl_tensor_numel(dst) * dsz);
   } else {
     cast_ctx ctx = { sl_cast_fn(dst->dtype, src->dtype) };
-    sl_foreach2(dst->ndim, dst->shape, sl_tensor_ptr(dst), dst->strides, dsz,
-                sl_tensor_ptr(b), b->strides, ssz, cast_run, &ctx);
+    char *base[2] = { sl_tensor_ptr(dst), sl_tensor_ptr(b) };
+    const int64_t *strides[2] = { dst->strides, b->strides };
+    size_t esize[2] = { dsz, ssz };
+    sl_foreach(2, dst->ndim, dst->shape, base, strides, esize, cast_run, &ctx);
   }
   sl_tensor_release(b);
   sl_tensor_release(tmp);

@@ -28,15 +28,15 @@ void sl_shape_text(char *buf, size_t n, int ndim, const int64_t *shape);  /* "(2
 typedef void (*sl_castfn)(void *dst, int64_t ds, const void *src, int64_t ss, int64_t n);
 sl_castfn sl_cast_fn(sl_dtype to, sl_dtype from);
 
-/* Visit t in C order, calling fn on runs of equally strided elements.
-** Axes that are contiguous with each other are merged first. */
-typedef void (*sl_run2fn)(char *a, int64_t as, const char *b, int64_t bs, int64_t n, void *ctx);
-void sl_foreach2(int ndim, const int64_t *shape,
-                 char *a, const int64_t *astr, size_t asz,
-                 const char *b, const int64_t *bstr, size_t bsz,
-                 sl_run2fn fn, void *ctx);
+/* Visit nops same-shaped operands in C order: fn gets each operand's pointer
+** and element stride for a run of n elements along the innermost axis. */
+#define SL_MAX_OPERANDS 8
+typedef void (*sl_runfn)(char **p, const int64_t *stride, int64_t n, void *ctx);
+void sl_foreach(int nops, int ndim, const int64_t *shape, char **base,
+                const int64_t *const *strides, const size_t *esize,
+                sl_runfn fn, void *ctx);
 
-/* One Philox-4x32-10 block: out = bijection of counter in under key. */
-void sl_philox4x32_10(const uint32_t in[4], const uint32_t key[2], uint32_t out[4]);
+/* Default float dtype for results that NumPy would make float64 (floatX). */
+extern sl_dtype sl_float_default;
 
 #endif

@@ -13,7 +13,7 @@
 
 static char package_dir[1024];   /* symlua's Lua files; frames there are skipped */
 
-static SL_NORETURN void raise_at_user_line(lua_State *L, const char *msg)
+int sl_lua_where(lua_State *L, char *buf, size_t n)
 {
   lua_Debug ar;
   for (int level = 1; lua_getstack(L, level, &ar); level++) {
@@ -22,10 +22,17 @@ static SL_NORETURN void raise_at_user_line(lua_State *L, const char *msg)
     const char *src = ar.source[0] == '@' ? ar.source + 1 : NULL;
     if (src && package_dir[0] && strncmp(src, package_dir, strlen(package_dir)) == 0)
       continue;
-    lua_pushfstring(L, "%s:%d: %s", ar.short_src, ar.currentline, msg);
-    lua_error(L);
+    snprintf(buf, n, "%s:%d", ar.short_src, ar.currentline);
+    return 1;
   }
-  lua_pushstring(L, msg);
+  return 0;
+}
+
+static SL_NORETURN void raise_at_user_line(lua_State *L, const char *msg)
+{
+  char where[512];
+  if (sl_lua_where(L, where, sizeof where)) lua_pushfstring(L, "%s: %s", where, msg);
+  else lua_pushstring(L, msg);
   lua_error(L);
   abort();   /* lua_error does not return */
 }
@@ -187,6 +194,9 @@ int luaopen_symlua_core(lua_State *L)
   luaL_register(L, NULL, core_functions);
   sl_lua_open_tensor(L);
   lua_setfield(L, -2, "tensor_methods");
+  luaL_getmetatable(L, SL_TENSOR_MT);
+  lua_setfield(L, -2, "tensor_mt");
+  sl_lua_open_graph(L);
   lua_pushliteral(L, SYMLUA_VERSION);
   lua_setfield(L, -2, "version");
   return 1;

@@ -19,6 +19,9 @@ SL_NORETURN void sl_lua_error(lua_State *L, const char *fmt, ...)
   __attribute__((format(printf, 2, 3)));
 SL_NORETURN void sl_lua_fail(lua_State *L);
 
+/* "file:line" of the first caller outside symlua's Lua files; 0 if none. */
+int sl_lua_where(lua_State *L, char *buf, size_t n);
+
 void sl_lua_push_tensor(lua_State *L, sl_tensor *t);  /* takes t; NULL raises sl_errmsg() */
 sl_tensor *sl_lua_to_tensor(lua_State *L, int idx);   /* NULL when not a tensor */
 sl_tensor *sl_lua_check_tensor(lua_State *L, int idx);
@@ -29,6 +32,7 @@ int      sl_lua_read_shape(lua_State *L, int idx, int64_t *shape);
 sl_dtype sl_lua_check_dtype(lua_State *L, int idx);
 
 void sl_lua_open_tensor(lua_State *L);   /* pushes the tensor methods table */
+void sl_lua_open_graph(lua_State *L);    /* adds the graph API to the table on top */
 int  sl_lua_from_table(lua_State *L);
 
 int luaopen_symlua_core(lua_State *L);

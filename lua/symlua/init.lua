@@ -14,7 +14,14 @@ do
   end
 end
 
-sl.config = { floatX = 'float64' }
+-- Settings; floatX is the default float dtype (read when things are made).
+sl.config = setmetatable({}, {
+  __index = { floatX = 'float64' },
+  __newindex = function(t, k, v)
+    if k == 'floatX' then core.set_float_default(v) end
+    rawset(t, k, v)
+  end,
+})
 
 local DTYPES = { bool = true, uint8 = true, int32 = true, int64 = true,
                  float32 = true, float64 = true }
@@ -94,6 +101,8 @@ function sl.full_like(t, v, dtype) return core.full(dtype or t:dtype(), t:shape(
 sl.manual_seed = core.manual_seed
 sl.load = core.load
 sl.save = core.save
+
+require('symlua.graph')(sl)
 
 -- Under LuaJIT, t:data() is an FFI pointer to the first element, for fast
 -- loops; it is valid while t is alive, and indexes from 0 like C.

@@ -1,0 +1,220 @@
+/*
+** graph.c — building the IR: static types, vars, nodes, and applying an op.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph.h"
+
+static int64_t next_id = 1;
+
+/* -- types ------------------------------------------------------------------ */
+
+void sl_type_of_tensor(const sl_tensor *t, sl_type *ty)
+{
+  ty->dtype = t->dtype;
+  ty->ndim = t->ndim;
+  memcpy(ty->shape, t->shape, (size_t)t->ndim * sizeof *t->shape);
+}
+
+int sl_type_accepts(const sl_type *ty, const sl_tensor *t)
+{
+  if (t->dtype != ty->dtype || t->ndim != ty->ndim) return 0;
+  for (int i = 0; i < t->ndim; i++)
+    if (ty->shape[i] != SL_UNKNOWN && ty->shape[i] != t->shape[i]) return 0;
+  return 1;
+}
+
+void sl_type_text(const sl_type *ty, char *buf, size_t n)
+{
+  size_t k = (size_t)snprintf(buf, n, "%s (", sl_dtype_name(ty->dtype));
+  for (int i = 0; i < ty->ndim && k < n; i++) {
+    if (ty->shape[i] == SL_UNKNOWN) k += (size_t)snprintf(buf + k, n - k, i ? ", ?" : "?");
+    else k += (size_t)snprintf(buf + k, n - k, i ? ", %lld" : "%lld", (long long)ty->shape[i]);
+  }
+  if (k < n) snprintf(buf + k, n - k, ty->ndim == 1 ? ",)" : ")");
+}
+
+/* NumPy broadcasting on static shapes: a known 1 stretches; an unknown size
+** against a known size > 1 takes the known size (checked again at run time). */
+int sl_type_broadcast(int n, const sl_type *const *in, sl_type *out)
+{
+  int nd = 0;
+  for (int i = 0; i < n; i++) if (in[i]->ndim > nd) nd = in[i]->ndim;
+  out->ndim = nd;
+  for (int d = 0; d < nd; d++) {
+    int64_t size = 1;
+    for (int i = 0; i < n; i++) {
+      int k = d - (nd - in[i]->ndim);
+      if (k < 0) continue;
+      int64_t s = in[i]->shape[k];
+      if (s == 1) continue;
+      if (size == 1) { size = s; continue; }
+      if (s == SL_UNKNOWN) continue;
+      if (size == SL_UNKNOWN) { size = s; continue; }
+      if (s != size) {
+        char a[128], b[128];
+        sl_type_text(in[0], a, sizeof a);
+        sl_type_text(in[i], b, sizeof b);
+        return sl_fail("shapes do not broadcast: %s and %s differ in dimension %d "
+                       "(%lld vs %lld)", a, b, d + 1, (long long)size, (long long)s);
+      }
+    }
+    out->shape[d] = size;
+  }
+  return 0;
+}
+
+/* -- vars ------------------------------------------------------------------------ */
+
+static sl_var *var_new(sl_var_kind kind, const sl_type *ty, const char *name)
+{
+  sl_var *v = calloc(1, sizeof *v);
+  if (!v) { sl_fail("out of memory"); return NULL; }
+  v->refcount = 1;
+  v->id = next_id++;
+  v->kind = kind;
+  v->type = *ty;
+  if (name && sl_var_set_name(v, name)) { free(v); return NULL; }
+  return v;
+}
+
+sl_var *sl_var_input(const sl_type *ty, const char *name)
+{
+  if (ty->ndim < 0 || ty->ndim > SL_MAXDIM || (unsigned)ty->dtype >= SL_NDTYPES) {
+    sl_fail("invalid type for input '%s'", name ? name : "?");
+    return NULL;
+  }
+  for (int i = 0; i < ty->ndim; i++)
+    if (ty->shape[i] < SL_UNKNOWN) {
+      sl_fail("invalid size %lld in the type of input '%s'", (long long)ty->shape[i],
+              name ? name : "?");
+      return NULL;
+    }
+  return var_new(SL_VAR_INPUT, ty, name);
+}
+
+static sl_var *var_holding(sl_var_kind kind, sl_tensor *value, const char *name)
+{
+  sl_type ty;
+  sl_type_of_tensor(value, &ty);
+  sl_var *v = var_new(kind, &ty, name);
+  if (v) { v->value = value; sl_tensor_retain(value); }
+  return v;
+}
+
+sl_var *sl_var_constant(sl_tensor *value, int weak)
+{
+  sl_var *v = var_holding(SL_VAR_CONSTANT, value, NULL);
+  if (v) v->weak = weak;
+  return v;
+}
+
+/* Shared variables keep a type with every size known but free to change on
+** set_value: only dtype and rank are fixed. */
+sl_var *sl_var_shared(sl_tensor *value, const char *name)
+{
+  sl_var *v = var_holding(SL_VAR_SHARED, value, name);
+  if (v) for (int i = 0; i < v->type.ndim; i++) v->type.shape[i] = SL_UNKNOWN;
+  return v;
+}
+
+void sl_var_retain(sl_var *v)
+{
+  if (v->owner) v->owner->refcount++;
+  else v->refcount++;
+}
+
+static void var_free_fields(sl_var *v)
+{
+  free(v->name);
+  free(v->where);
+  sl_tensor_release(v->value);
+}
+
+void sl_var_release(sl_var *v)
+{
+  if (!v) return;
+  if (v->owner) { sl_node_release(v->owner); return; }
+  if (--v->refcount > 0) return;
+  var_free_fields(v);
+  free(v);
+}
+
+static int set_string(char **dst, const char *s)
+{
+  char *copy = s ? strdup(s) : NULL;
+  if (s && !copy) return sl_fail("out of memory");
+  free(*dst);
+  *dst = copy;
+  return 0;
+}
+
+int sl_var_set_name(sl_var *v, const char *name) { return set_string(&v->name, name); }
+int sl_var_set_where(sl_var *v, const char *where) { return set_string(&v->where, where); }
+
+const char *sl_var_label(const sl_var *v, char *buf, size_t n)
+{
+  if (v->name) snprintf(buf, n, "%s", v->name);
+  else if (v->owner) snprintf(buf, n, "%s#%lld", v->owner->op->name, (long long)v->id);
+  else if (v->kind == SL_VAR_CONSTANT) snprintf(buf, n, "constant#%lld", (long long)v->id);
+  else snprintf(buf, n, "input#%lld", (long long)v->id);
+  return buf;
+}
+
+/* -- nodes ------------------------------------------------------------------------ */
+
+void sl_node_retain(sl_node *n) { n->refcount++; }
+
+void sl_node_release(sl_node *n)
+{
+  if (!n || --n->refcount > 0) return;
+  for (int i = 0; i < n->nin; i++) sl_var_release(n->inputs[i]);
+  for (int i = 0; i < n->nout; i++) var_free_fields(&n->outputs[i]);
+  free(n->inputs);
+  free(n->outputs);
+  free(n);
+}
+
+sl_node *sl_node_apply(const sl_op *op, const sl_params *params, int nin, sl_var **inputs)
+{
+  if (op->nin >= 0 && nin != op->nin) {
+    sl_fail("%s takes %d input%s, got %d", op->name, op->nin, op->nin == 1 ? "" : "s", nin);
+    return NULL;
+  }
+  sl_node *n = calloc(1, sizeof *n);
+  if (!n) { sl_fail("out of memory"); return NULL; }
+  n->refcount = 1;
+  n->op = op;
+  if (params) n->params = *params;
+  n->nin = nin;
+  n->nout = op->nout;
+  n->inputs = calloc((size_t)(nin ? nin : 1), sizeof *n->inputs);
+  n->outputs = calloc((size_t)op->nout, sizeof *n->outputs);
+  if (!n->inputs || !n->outputs) {
+    free(n->inputs); free(n->outputs); free(n);
+    sl_fail("out of memory");
+    return NULL;
+  }
+  for (int i = 0; i < nin; i++) { n->inputs[i] = inputs[i]; sl_var_retain(inputs[i]); }
+  sl_type types[8];
+  if (op->nout > 8 || op->infer(n, types)) { n->nout = 0; sl_node_release(n); return NULL; }
+  for (int k = 0; k < op->nout; k++) {
+    sl_var *v = &n->outputs[k];
+    v->id = next_id++;
+    v->kind = SL_VAR_RESULT;
+    v->type = types[k];
+    v->owner = n;
+    v->index = k;
+  }
+  return n;
+}
+
+int sl_node_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
+{
+  for (int k = 0; k < n->nout; k++) out[k] = NULL;
+  if (n->op->perform(n, in, out) == 0) return 0;
+  for (int k = 0; k < n->nout; k++) { sl_tensor_release(out[k]); out[k] = NULL; }
+  return -1;
+}

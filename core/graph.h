@@ -1,0 +1,121 @@
+/*
+** graph.h — the symbolic graph IR: types, variables, nodes and the op table.
+**
+** A Var is a value in a graph: an input, a constant, a shared variable, or
+** output k of a Node. A Node applies an Op to input Vars. Output Vars live
+** inside their Node and share its reference count, so holding any output
+** keeps the whole node (and, through its inputs, the graph above it) alive.
+*/
+#ifndef SL_GRAPH_H
+#define SL_GRAPH_H
+
+#include "internal.h"
+
+/* Static type: dtype and, per axis, a known size or SL_UNKNOWN. */
+#define SL_UNKNOWN (-1)
+typedef struct sl_type {
+  sl_dtype dtype;
+  int ndim;
+  int64_t shape[SL_MAXDIM];
+} sl_type;
+
+typedef enum { SL_VAR_INPUT, SL_VAR_CONSTANT, SL_VAR_SHARED, SL_VAR_RESULT } sl_var_kind;
+
+typedef struct sl_node sl_node;
+typedef struct sl_op sl_op;
+
+typedef struct sl_var {
+  int refcount;          /* unused for results: they count on their node */
+  int64_t id;            /* unique and increasing: creation order */
+  sl_var_kind kind;
+  sl_type type;
+  char *name;            /* NULL when unnamed */
+  char *where;           /* "file:line" of the user code that built it, or NULL */
+  sl_node *owner;        /* results only */
+  int index;             /* which output of owner */
+  sl_tensor *value;      /* constants: the value; shared: the current value */
+  int weak;              /* a constant from a Lua number: takes its partner's dtype */
+} sl_var;
+
+/* Parameters an op needs besides its inputs (axes, a dtype, a pattern...). */
+#define SL_MAXPARAMS (2 * SL_MAXDIM + 4)
+typedef struct sl_params {
+  int n;
+  int64_t v[SL_MAXPARAMS];
+  sl_dtype dtype;
+  double x;
+} sl_params;
+
+struct sl_node {
+  int refcount;
+  const sl_op *op;
+  sl_params params;
+  int nin, nout;
+  sl_var **inputs;       /* retained */
+  sl_var *outputs;       /* nout vars, owned by the node */
+};
+
+/* How an elementwise op types its result; see op_elemwise.c. */
+typedef enum {
+  SL_TR_NONE,            /* not elementwise */
+  SL_TR_PROMOTE,         /* compute and return the promoted input dtype */
+  SL_TR_FLOAT,           /* compute in a float dtype: ints become float64 */
+  SL_TR_COMPARE,         /* compute in the promoted dtype, return bool */
+  SL_TR_LOGIC,           /* compute on bools, return bool */
+  SL_TR_PREDICATE,       /* float tests such as isnan: return bool */
+  SL_TR_WHERE,           /* (cond, a, b): promote a and b */
+  SL_TR_CAST             /* return params.dtype */
+} sl_type_rule;
+
+typedef int (*sl_infer_fn)(sl_node *n, sl_type *out);     /* output types; -1 + sl_fail */
+typedef int (*sl_perform_fn)(const sl_node *n, sl_tensor **in, sl_tensor **out);
+
+struct sl_op {
+  const char *name;
+  int nin;               /* -1: any number */
+  int nout;
+  sl_infer_fn infer;
+  sl_perform_fn perform; /* reference kernel: allocates out[] */
+  /* elementwise ops only */
+  sl_type_rule rule;
+  double (*fn_f)(double, double, double);     /* in double for float dtypes */
+  int64_t (*fn_i)(int64_t, int64_t, int64_t); /* in int64 for the rest */
+  const char *cexpr;     /* the same expression for the code generators */
+};
+
+/* -- types ------------------------------------------------------------------ */
+void sl_type_of_tensor(const sl_tensor *t, sl_type *ty);
+int  sl_type_accepts(const sl_type *ty, const sl_tensor *t);   /* 1 when t fits */
+void sl_type_text(const sl_type *ty, char *buf, size_t n);     /* "float64 (?, 3)" */
+int  sl_type_broadcast(int n, const sl_type *const *in, sl_type *out);
+
+/* -- vars and nodes ----------------------------------------------------------- */
+sl_var *sl_var_input(const sl_type *ty, const char *name);
+sl_var *sl_var_constant(sl_tensor *value, int weak);          /* retains value */
+sl_var *sl_var_shared(sl_tensor *value, const char *name);    /* retains value */
+void sl_var_retain(sl_var *v);
+void sl_var_release(sl_var *v);
+int  sl_var_set_name(sl_var *v, const char *name);
+int  sl_var_set_where(sl_var *v, const char *where);
+const char *sl_var_label(const sl_var *v, char *buf, size_t n);   /* name or "<op>#id" */
+
+/* Apply op to inputs: infers types (reporting shape conflicts now) and
+** returns a new node, retained once, or NULL. */
+sl_node *sl_node_apply(const sl_op *op, const sl_params *params, int nin, sl_var **inputs);
+void sl_node_retain(sl_node *n);
+void sl_node_release(sl_node *n);
+
+/* -- the op table --------------------------------------------------------------- */
+const sl_op *sl_op_find(const char *name);
+int sl_op_count(void);
+const sl_op *sl_op_at(int i);
+
+/* Run one node's reference kernel on concrete tensors (used for eager
+** evaluation and by the reference backend). out[] receives new tensors. */
+int sl_node_perform(const sl_node *n, sl_tensor **in, sl_tensor **out);
+
+/* Each op family lists its ops; ops.c gathers them. */
+extern const sl_op sl_elemwise_ops[];
+extern const int sl_elemwise_nops;
+
+#endif

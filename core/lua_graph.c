@@ -1,0 +1,567 @@
+/*
+** lua_graph.c — the graph IR in Lua: vars, nodes, applying ops (eagerly when
+** every input is concrete) and compiled functions.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua_symlua.h"
+#include "function.h"
+
+#define SL_VAR_MT  "symlua.var"
+#define SL_NODE_MT "symlua.node"
+#define SL_FUNC_MT "symlua.function"
+
+/* -- boxing ----------------------------------------------------------------- */
+
+static void push_var(lua_State *L, sl_var *v)   /* takes one reference */
+{
+  sl_var **box = lua_newuserdata(L, sizeof *box);
+  *box = v;
+  luaL_getmetatable(L, SL_VAR_MT);
+  lua_setmetatable(L, -2);
+}
+
+static sl_var *to_var(lua_State *L, int idx)
+{
+  sl_var **box = lua_touserdata(L, idx);
+  if (!box || !lua_getmetatable(L, idx)) return NULL;
+  luaL_getmetatable(L, SL_VAR_MT);
+  int same = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return same ? *box : NULL;
+}
+
+static sl_var *check_var(lua_State *L, int idx)
+{
+  sl_var *v = to_var(L, idx);
+  if (!v) sl_lua_error(L, "bad argument #%d: expected a symbolic variable, got %s", idx,
+                       luaL_typename(L, idx));
+  return v;
+}
+
+static void push_node(lua_State *L, sl_node *n)   /* takes one reference */
+{
+  sl_node **box = lua_newuserdata(L, sizeof *box);
+  *box = n;
+  luaL_getmetatable(L, SL_NODE_MT);
+  lua_setmetatable(L, -2);
+}
+
+static void set_where(lua_State *L, sl_var *v)
+{
+  char where[512];
+  if (sl_lua_where(L, where, sizeof where)) sl_var_set_where(v, where);
+}
+
+/* -- making vars ---------------------------------------------------------------- */
+
+/* input(dtype, static_shape, name): sizes -1 (or false) are unknown */
+static int l_input(lua_State *L)
+{
+  sl_type ty;
+  ty.dtype = sl_lua_check_dtype(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  ty.ndim = (int)lua_objlen(L, 2);
+  if (ty.ndim > SL_MAXDIM) sl_lua_error(L, "a variable has at most %d dimensions", SL_MAXDIM);
+  for (int i = 0; i < ty.ndim; i++) {
+    lua_rawgeti(L, 2, i + 1);
+    ty.shape[i] = lua_toboolean(L, -1) ? sl_lua_check_int(L, -1, "a static size") : SL_UNKNOWN;
+    if (ty.shape[i] < SL_UNKNOWN) sl_lua_error(L, "a static size must be >= 0 or -1 (unknown)");
+    lua_pop(L, 1);
+  }
+  sl_var *v = sl_var_input(&ty, luaL_optstring(L, 3, NULL));
+  if (!v) sl_lua_fail(L);
+  set_where(L, v);
+  push_var(L, v);
+  return 1;
+}
+
+static int l_shared(lua_State *L)
+{
+  sl_tensor *t = sl_tensor_clone(sl_lua_check_tensor(L, 1));   /* the core owns its copy */
+  if (!t) sl_lua_fail(L);
+  sl_var *v = sl_var_shared(t, luaL_optstring(L, 2, NULL));
+  sl_tensor_release(t);
+  if (!v) sl_lua_fail(L);
+  set_where(L, v);
+  push_var(L, v);
+  return 1;
+}
+
+/* A var for argument idx: a var itself, or a constant from a tensor, a nested
+** table or a Lua number/boolean (weak). Returns a new reference. */
+static sl_var *as_var(lua_State *L, int idx, int *symbolic)
+{
+  sl_var *v = to_var(L, idx);
+  if (v) { *symbolic = 1; sl_var_retain(v); return v; }
+  sl_tensor *t = sl_lua_to_tensor(L, idx);
+  int weak = 0;
+  if (t) {
+    sl_tensor_retain(t);
+  } else if (lua_type(L, idx) == LUA_TNUMBER || lua_type(L, idx) == LUA_TBOOLEAN) {
+    double d = lua_type(L, idx) == LUA_TBOOLEAN ? lua_toboolean(L, idx) : lua_tonumber(L, idx);
+    sl_dtype dt = lua_type(L, idx) == LUA_TBOOLEAN ? SL_BOOL
+                : (d == (double)(int64_t)d && d > -9.2e18 && d < 9.2e18) ? SL_INT64 : SL_FLOAT64;
+    t = sl_tensor_full(dt, 0, NULL, d);
+    weak = 1;
+  } else if (lua_istable(L, idx)) {
+    lua_pushcfunction(L, sl_lua_from_table);
+    lua_pushvalue(L, idx);
+    lua_call(L, 1, 1);
+    t = sl_lua_to_tensor(L, -1);
+    sl_tensor_retain(t);
+    lua_pop(L, 1);
+  } else {
+    sl_lua_error(L, "expected a tensor, variable, number or table, got %s", luaL_typename(L, idx));
+  }
+  if (!t) return NULL;
+  v = sl_var_constant(t, weak);
+  sl_tensor_release(t);
+  return v;
+}
+
+static void read_params(lua_State *L, int idx, sl_params *p)
+{
+  memset(p, 0, sizeof *p);
+  if (lua_isnoneornil(L, idx)) return;
+  luaL_checktype(L, idx, LUA_TTABLE);
+  lua_getfield(L, idx, "v");
+  if (lua_istable(L, -1)) {
+    p->n = (int)lua_objlen(L, -1);
+    if (p->n > SL_MAXPARAMS) sl_lua_error(L, "too many op parameters");
+    for (int i = 0; i < p->n; i++) {
+      lua_rawgeti(L, -1, i + 1);
+      p->v[i] = sl_lua_check_int(L, -1, "an op parameter");
+      lua_pop(L, 1);
+    }
+  }
+  lua_getfield(L, idx, "dtype");
+  if (!lua_isnil(L, -1)) p->dtype = sl_lua_check_dtype(L, -1);
+  lua_getfield(L, idx, "x");
+  p->x = lua_tonumber(L, -1);
+  lua_pop(L, 3);
+}
+
+/* apply(opname, params, inputs...): variables when any input is symbolic,
+** else the tensors computed at once by the same op implementation. */
+static int l_apply(lua_State *L)
+{
+  const sl_op *op = sl_op_find(luaL_checkstring(L, 1));
+  if (!op) sl_lua_fail(L);
+  sl_params params;
+  read_params(L, 2, &params);
+  int nin = lua_gettop(L) - 2, symbolic = 0;
+  if (nin > SL_MAX_OPERANDS * 4) sl_lua_error(L, "%s: too many inputs", op->name);
+  sl_var *in[SL_MAX_OPERANDS * 4];
+  for (int i = 0; i < nin; i++) {
+    in[i] = as_var(L, i + 3, &symbolic);   /* may raise: earlier ones then leak, rarely */
+    if (!in[i]) { while (i--) sl_var_release(in[i]); sl_lua_fail(L); }
+  }
+  sl_node *n = sl_node_apply(op, &params, nin, in);
+  for (int i = 0; i < nin; i++) sl_var_release(in[i]);
+  if (!n) sl_lua_fail(L);
+  if (!symbolic) {
+    sl_tensor *vals[SL_MAX_OPERANDS * 4], *out[8];
+    for (int i = 0; i < nin; i++) vals[i] = n->inputs[i]->value;
+    int rc = sl_node_perform(n, vals, out);
+    int nout = n->nout;
+    sl_node_release(n);
+    if (rc) sl_lua_fail(L);
+    for (int k = 0; k < nout; k++) sl_lua_push_tensor(L, out[k]);
+    return nout;
+  }
+  int nout = n->nout;
+  for (int k = 0; k < nout; k++) {
+    set_where(L, &n->outputs[k]);
+    sl_node_retain(n);
+    push_var(L, &n->outputs[k]);
+  }
+  sl_node_release(n);
+  return nout;
+}
+
+/* -- var methods ---------------------------------------------------------------- */
+
+static int l_var_gc(lua_State *L)
+{
+  sl_var **box = lua_touserdata(L, 1);
+  sl_var_release(*box);
+  *box = NULL;
+  return 0;
+}
+
+static int l_var_tostring(lua_State *L)
+{
+  sl_var *v = check_var(L, 1);
+  char label[128], ty[256];
+  sl_type_text(&v->type, ty, sizeof ty);
+  lua_pushfstring(L, "var %s: %s", sl_var_label(v, label, sizeof label), ty);
+  return 1;
+}
+
+static int l_var_name(lua_State *L)
+{
+  sl_var *v = check_var(L, 1);
+  if (!lua_isnoneornil(L, 2)) {   /* v:name('x') names it and returns v */
+    if (sl_var_set_name(v, luaL_checkstring(L, 2))) sl_lua_fail(L);
+    lua_settop(L, 1);
+    return 1;
+  }
+  if (v->name) lua_pushstring(L, v->name); else lua_pushnil(L);
+  return 1;
+}
+
+static int l_var_dtype(lua_State *L)
+{
+  lua_pushstring(L, sl_dtype_name(check_var(L, 1)->type.dtype));
+  return 1;
+}
+
+static int l_var_dim(lua_State *L)
+{
+  lua_pushinteger(L, check_var(L, 1)->type.ndim);
+  return 1;
+}
+
+/* The static shape: a table with a size or -1 (unknown) per axis. */
+static int l_var_static_shape(lua_State *L)
+{
+  sl_var *v = check_var(L, 1);
+  lua_createtable(L, v->type.ndim, 0);
+  for (int i = 0; i < v->type.ndim; i++) {
+    lua_pushnumber(L, (lua_Number)v->type.shape[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+static int l_var_kind(lua_State *L)
+{
+  static const char *const kinds[] = { "input", "constant", "shared", "result" };
+  lua_pushstring(L, kinds[check_var(L, 1)->kind]);
+  return 1;
+}
+
+static int l_var_id(lua_State *L)
+{
+  lua_pushnumber(L, (lua_Number)check_var(L, 1)->id);
+  return 1;
+}
+
+static int l_var_where(lua_State *L)
+{
+  sl_var *v = check_var(L, 1);
+  if (v->where) lua_pushstring(L, v->where); else lua_pushnil(L);
+  return 1;
+}
+
+static int l_var_owner(lua_State *L)
+{
+  sl_var *v = check_var(L, 1);
+  if (!v->owner) { lua_pushnil(L); return 1; }
+  sl_node_retain(v->owner);
+  push_node(L, v->owner);
+  return 1;
+}
+
+static int l_var_index(lua_State *L)
+{
+  lua_pushinteger(L, check_var(L, 1)->index + 1);
+  return 1;
+}
+
+/* constants and shared variables: a copy of the value (borrow = true: the
+** core's own tensor, which must not be written to) */
+static int l_var_get_value(lua_State *L)
+{
+  sl_var *v = check_var(L, 1);
+  if (!v->value) sl_lua_error(L, "get_value: only constants and shared variables have a value");
+  if (lua_toboolean(L, 2)) { sl_tensor_retain(v->value); sl_lua_push_tensor(L, v->value); }
+  else sl_lua_push_tensor(L, sl_tensor_clone(v->value));
+  return 1;
+}
+
+static int l_var_set_value(lua_State *L)
+{
+  sl_var *v = check_var(L, 1);
+  sl_tensor *t = sl_lua_to_tensor(L, 2);
+  if (v->kind != SL_VAR_SHARED) sl_lua_error(L, "set_value: only shared variables can be set");
+  if (!t) sl_lua_error(L, "set_value: expected a tensor, got %s", luaL_typename(L, 2));
+  if (t->dtype != v->type.dtype || t->ndim != v->type.ndim) {
+    char want[128], got[128], label[64];
+    sl_type ty;
+    sl_type_of_tensor(t, &ty);
+    sl_type_text(&v->type, want, sizeof want);
+    sl_type_text(&ty, got, sizeof got);
+    sl_lua_error(L, "set_value: shared variable '%s' is %s, got %s", sl_var_label(v, label, sizeof label),
+                 want, got);
+  }
+  sl_tensor *c = sl_tensor_clone(t);
+  if (!c) sl_lua_fail(L);
+  sl_tensor_release(v->value);
+  v->value = c;
+  return 0;
+}
+
+static const luaL_Reg var_methods[] = {
+  { "name", l_var_name }, { "dtype", l_var_dtype }, { "dim", l_var_dim },
+  { "static_shape", l_var_static_shape }, { "kind", l_var_kind }, { "id", l_var_id },
+  { "where", l_var_where }, { "owner", l_var_owner }, { "output_index", l_var_index },
+  { "get_value", l_var_get_value }, { "set_value", l_var_set_value },
+  { NULL, NULL }
+};
+
+/* -- nodes ---------------------------------------------------------------------- */
+
+static sl_node *check_node(lua_State *L, int idx)
+{
+  return *(sl_node **)luaL_checkudata(L, idx, SL_NODE_MT);
+}
+
+static int l_node_gc(lua_State *L)
+{
+  sl_node **box = lua_touserdata(L, 1);
+  sl_node_release(*box);
+  *box = NULL;
+  return 0;
+}
+
+static int l_node_op(lua_State *L)
+{
+  lua_pushstring(L, check_node(L, 1)->op->name);
+  return 1;
+}
+
+static int l_node_inputs(lua_State *L)
+{
+  sl_node *n = check_node(L, 1);
+  lua_createtable(L, n->nin, 0);
+  for (int i = 0; i < n->nin; i++) {
+    sl_var_retain(n->inputs[i]);
+    push_var(L, n->inputs[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+static int l_node_outputs(lua_State *L)
+{
+  sl_node *n = check_node(L, 1);
+  lua_createtable(L, n->nout, 0);
+  for (int i = 0; i < n->nout; i++) {
+    sl_node_retain(n);
+    push_var(L, &n->outputs[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+static int l_node_params(lua_State *L)
+{
+  sl_node *n = check_node(L, 1);
+  lua_createtable(L, 0, 3);
+  lua_createtable(L, n->params.n, 0);
+  for (int i = 0; i < n->params.n; i++) {
+    lua_pushnumber(L, (lua_Number)n->params.v[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setfield(L, -2, "v");
+  lua_pushstring(L, sl_dtype_name(n->params.dtype));
+  lua_setfield(L, -2, "dtype");
+  lua_pushnumber(L, n->params.x);
+  lua_setfield(L, -2, "x");
+  return 1;
+}
+
+static int l_node_tostring(lua_State *L)
+{
+  lua_pushfstring(L, "node %s", check_node(L, 1)->op->name);
+  return 1;
+}
+
+static const luaL_Reg node_methods[] = {
+  { "op", l_node_op }, { "inputs", l_node_inputs }, { "outputs", l_node_outputs },
+  { "params", l_node_params },
+  { NULL, NULL }
+};
+
+/* -- compiled functions ------------------------------------------------------------ */
+
+static sl_function *check_function(lua_State *L, int idx)
+{
+  sl_function **box = luaL_checkudata(L, idx, SL_FUNC_MT);
+  if (!*box) sl_lua_error(L, "this compiled function has been freed");
+  return *box;
+}
+
+static int read_var_list(lua_State *L, int idx, sl_var **out, int max, const char *what)
+{
+  luaL_checktype(L, idx, LUA_TTABLE);
+  int n = (int)lua_objlen(L, idx);
+  if (n > max) sl_lua_error(L, "compile: too many %s (%d)", what, n);
+  for (int i = 0; i < n; i++) {
+    lua_rawgeti(L, idx, i + 1);
+    out[i] = to_var(L, -1);
+    if (!out[i]) sl_lua_error(L, "compile: %s %d is a %s, not a symbolic variable", what, i + 1,
+                              luaL_typename(L, -1));
+    lua_pop(L, 1);
+  }
+  return n;
+}
+
+#define MAX_IO 1024
+
+/* compile(inputs, outputs, shared_list, update_list) */
+static int l_compile(lua_State *L)
+{
+  static sl_var *in[MAX_IO], *out[MAX_IO], *sh[MAX_IO], *up[MAX_IO];
+  int nin = read_var_list(L, 1, in, MAX_IO, "inputs");
+  int nout = read_var_list(L, 2, out, MAX_IO, "outputs");
+  int nsh = read_var_list(L, 3, sh, MAX_IO, "updated variables");
+  int nup = read_var_list(L, 4, up, MAX_IO, "updates");
+  if (nsh != nup) sl_lua_error(L, "compile: %d updated variables but %d updates", nsh, nup);
+  sl_function *f = sl_function_new(nin, in, nout, out, nup, sh, up);
+  if (!f) sl_lua_fail(L);
+  sl_function **box = lua_newuserdata(L, sizeof *box);
+  *box = f;
+  luaL_getmetatable(L, SL_FUNC_MT);
+  lua_setmetatable(L, -2);
+  return 1;
+}
+
+static int l_function_gc(lua_State *L)
+{
+  sl_function **box = lua_touserdata(L, 1);
+  sl_function_free(*box);
+  *box = NULL;
+  return 0;
+}
+
+/* f(...): tensors pass as they are; numbers and tables become tensors of the
+** input's dtype. */
+static int l_function_call(lua_State *L)
+{
+  sl_function *f = check_function(L, 1);
+  int nargs = lua_gettop(L) - 1;
+  if (nargs != f->nin)
+    sl_lua_error(L, "compiled function takes %d argument%s, got %d", f->nin,
+                 f->nin == 1 ? "" : "s", nargs);
+  sl_tensor **args = lua_newuserdata(L, ((size_t)f->nin + 1) * sizeof *args);
+  for (int i = 0; i < f->nin; i++) {
+    int idx = i + 2;
+    sl_tensor *t = sl_lua_to_tensor(L, idx);
+    if (!t) {
+      if (lua_type(L, idx) != LUA_TNUMBER && lua_type(L, idx) != LUA_TBOOLEAN && !lua_istable(L, idx))
+        sl_lua_error(L, "argument %d: expected a tensor, number or table, got %s", i + 1,
+                     luaL_typename(L, idx));
+      lua_pushcfunction(L, sl_lua_from_table);
+      lua_pushvalue(L, idx);
+      lua_pushstring(L, sl_dtype_name(f->inputs[i]->type.dtype));
+      lua_call(L, 2, 1);
+      lua_replace(L, idx);   /* anchored in the argument slot */
+      t = sl_lua_to_tensor(L, idx);
+    }
+    args[i] = t;
+  }
+  sl_tensor **res = lua_newuserdata(L, ((size_t)f->nout + 1) * sizeof *res);
+  if (sl_function_call(f, args, res)) sl_lua_fail(L);
+  for (int k = 0; k < f->nout; k++) sl_lua_push_tensor(L, res[k]);
+  return f->nout;
+}
+
+static int l_function_info(lua_State *L)
+{
+  sl_function *f = check_function(L, 1);
+  lua_createtable(L, 0, 4);
+  lua_pushinteger(L, f->nnodes);
+  lua_setfield(L, -2, "nodes");
+  lua_createtable(L, f->nnodes, 0);
+  for (int k = 0; k < f->nnodes; k++) {
+    sl_node_retain(f->order[k]);
+    push_node(L, f->order[k]);
+    lua_rawseti(L, -2, k + 1);
+  }
+  lua_setfield(L, -2, "order");
+  lua_createtable(L, f->nin, 0);
+  for (int i = 0; i < f->nin; i++) {
+    sl_var_retain(f->inputs[i]);
+    push_var(L, f->inputs[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setfield(L, -2, "inputs");
+  lua_createtable(L, f->nout, 0);
+  for (int i = 0; i < f->nout; i++) {
+    sl_var_retain(f->outputs[i]);
+    push_var(L, f->outputs[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setfield(L, -2, "outputs");
+  return 1;
+}
+
+static int l_is_var(lua_State *L)
+{
+  lua_pushboolean(L, to_var(L, 1) != NULL);
+  return 1;
+}
+
+static int l_ops(lua_State *L)
+{
+  int n = sl_op_count();
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    const sl_op *op = sl_op_at(i);
+    lua_createtable(L, 0, 4);
+    lua_pushstring(L, op->name);
+    lua_setfield(L, -2, "name");
+    lua_pushinteger(L, op->nin);
+    lua_setfield(L, -2, "nin");
+    lua_pushboolean(L, op->rule != SL_TR_NONE);
+    lua_setfield(L, -2, "elemwise");
+    if (op->cexpr) { lua_pushstring(L, op->cexpr); lua_setfield(L, -2, "cexpr"); }
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+static int l_set_float_default(lua_State *L)
+{
+  sl_dtype dt = sl_lua_check_dtype(L, 1);
+  if (sl_dtype_kind(dt) != 'f') sl_lua_error(L, "floatX must be float32 or float64, not %s", sl_dtype_name(dt));
+  sl_float_default = dt;
+  return 0;
+}
+
+static const luaL_Reg graph_functions[] = {
+  { "input", l_input }, { "shared", l_shared }, { "apply", l_apply },
+  { "compile", l_compile }, { "function_info", l_function_info },
+  { "is_var", l_is_var }, { "ops", l_ops }, { "set_float_default", l_set_float_default },
+  { NULL, NULL }
+};
+
+static void new_class(lua_State *L, const char *mt, const luaL_Reg *methods,
+                      lua_CFunction gc, lua_CFunction tostring)
+{
+  luaL_newmetatable(L, mt);
+  lua_newtable(L);
+  if (methods) luaL_register(L, NULL, methods);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, gc);
+  lua_setfield(L, -2, "__gc");
+  if (tostring) { lua_pushcfunction(L, tostring); lua_setfield(L, -2, "__tostring"); }
+}
+
+/* Adds the graph functions to the module table at the top of the stack. */
+void sl_lua_open_graph(lua_State *L)
+{
+  luaL_register(L, NULL, graph_functions);
+  new_class(L, SL_VAR_MT, var_methods, l_var_gc, l_var_tostring);
+  lua_setfield(L, -2, "var_mt");
+  new_class(L, SL_NODE_MT, node_methods, l_node_gc, l_node_tostring);
+  lua_setfield(L, -2, "node_mt");
+  new_class(L, SL_FUNC_MT, NULL, l_function_gc, NULL);
+  lua_pushcfunction(L, l_function_call);
+  lua_setfield(L, -2, "__call");
+  lua_setfield(L, -2, "function_mt");
+}

@@ -1,0 +1,236 @@
+/*
+** op_elemwise.c — scalar elementwise ops: the table, their typing rules and
+** the reference kernel that applies them with NumPy broadcasting.
+**
+** One row per op: name, arity, typing rule, expression in a, b, c. The
+** expression is pasted into a double and an int64 reference function and
+** kept as text for the code generators; kernels/scalar.h makes the helpers
+** it calls work for every C type.
+*/
+#include <stdio.h>
+#include <string.h>
+
+#include "graph.h"
+#include "../kernels/scalar.h"
+
+#define SL_ELEMWISE_OPS(_) \
+  _(add,        2, SL_TR_PROMOTE,   a + b) \
+  _(sub,        2, SL_TR_PROMOTE,   a - b) \
+  _(mul,        2, SL_TR_PROMOTE,   a * b) \
+  _(true_div,   2, SL_TR_FLOAT,     a / b) \
+  _(int_div,    2, SL_TR_PROMOTE,   sl_floordiv(a, b)) \
+  _(mod,        2, SL_TR_PROMOTE,   sl_mod(a, b)) \
+  _(pow,        2, SL_TR_PROMOTE,   sl_pow(a, b)) \
+  _(maximum,    2, SL_TR_PROMOTE,   sl_max(a, b)) \
+  _(minimum,    2, SL_TR_PROMOTE,   sl_min(a, b)) \
+  _(atan2,      2, SL_TR_FLOAT,     atan2(a, b)) \
+  _(neg,        1, SL_TR_PROMOTE,   -a) \
+  _(abs,        1, SL_TR_PROMOTE,   sl_abs(a)) \
+  _(sign,       1, SL_TR_PROMOTE,   sl_sign(a)) \
+  _(sqr,        1, SL_TR_PROMOTE,   a * a) \
+  _(reciprocal, 1, SL_TR_FLOAT,     1 / a) \
+  _(exp,        1, SL_TR_FLOAT,     exp(a)) \
+  _(exp2,       1, SL_TR_FLOAT,     exp2(a)) \
+  _(expm1,      1, SL_TR_FLOAT,     expm1(a)) \
+  _(log,        1, SL_TR_FLOAT,     log(a)) \
+  _(log2,       1, SL_TR_FLOAT,     log2(a)) \
+  _(log10,      1, SL_TR_FLOAT,     log10(a)) \
+  _(log1p,      1, SL_TR_FLOAT,     log1p(a)) \
+  _(sqrt,       1, SL_TR_FLOAT,     sqrt(a)) \
+  _(sin,        1, SL_TR_FLOAT,     sin(a)) \
+  _(cos,        1, SL_TR_FLOAT,     cos(a)) \
+  _(tan,        1, SL_TR_FLOAT,     tan(a)) \
+  _(asin,       1, SL_TR_FLOAT,     asin(a)) \
+  _(acos,       1, SL_TR_FLOAT,     acos(a)) \
+  _(atan,       1, SL_TR_FLOAT,     atan(a)) \
+  _(sinh,       1, SL_TR_FLOAT,     sinh(a)) \
+  _(cosh,       1, SL_TR_FLOAT,     cosh(a)) \
+  _(tanh,       1, SL_TR_FLOAT,     tanh(a)) \
+  _(sigmoid,    1, SL_TR_FLOAT,     sl_sigmoid(a)) \
+  _(softplus,   1, SL_TR_FLOAT,     sl_softplus(a)) \
+  _(erf,        1, SL_TR_FLOAT,     erf(a)) \
+  _(erfc,       1, SL_TR_FLOAT,     erfc(a)) \
+  _(floor,      1, SL_TR_FLOAT,     floor(a)) \
+  _(ceil,       1, SL_TR_FLOAT,     ceil(a)) \
+  _(round,      1, SL_TR_FLOAT,     nearbyint(a)) \
+  _(clip,       3, SL_TR_PROMOTE,   sl_clip(a, b, c)) \
+  _(where,      3, SL_TR_WHERE,     a != 0 ? b : c) \
+  _(eq,         2, SL_TR_COMPARE,   a == b) \
+  _(ne,         2, SL_TR_COMPARE,   a != b) \
+  _(lt,         2, SL_TR_COMPARE,   a < b) \
+  _(le,         2, SL_TR_COMPARE,   a <= b) \
+  _(gt,         2, SL_TR_COMPARE,   a > b) \
+  _(ge,         2, SL_TR_COMPARE,   a >= b) \
+  _(logical_and, 2, SL_TR_LOGIC,    (a != 0) & (b != 0)) \
+  _(logical_or,  2, SL_TR_LOGIC,    (a != 0) | (b != 0)) \
+  _(logical_xor, 2, SL_TR_LOGIC,    (a != 0) ^ (b != 0)) \
+  _(logical_not, 1, SL_TR_LOGIC,    a == 0) \
+  _(isnan,      1, SL_TR_PREDICATE, sl_isnan(a)) \
+  _(isinf,      1, SL_TR_PREDICATE, sl_isinf(a)) \
+  _(cast,       1, SL_TR_CAST,      a)
+
+sl_dtype sl_float_default = SL_FLOAT64;
+
+/* -- typing -------------------------------------------------------------------
+** Strong inputs promote by NumPy's table. A weak input (a constant from a Lua
+** number) only matters when its kind (bool < integer < float) is above the
+** strong inputs' kind: then the result takes the default dtype of its kind.
+*/
+static int kind_rank(sl_dtype dt)
+{
+  char k = sl_dtype_kind(dt);
+  return k == 'b' ? 0 : k == 'f' ? 2 : 1;
+}
+
+static sl_dtype promote_inputs(const sl_node *n, int first)
+{
+  int have_strong = 0, weak_rank = -1;
+  sl_dtype strong = SL_BOOL, weak = SL_BOOL;
+  for (int i = first; i < n->nin; i++) {
+    const sl_var *v = n->inputs[i];
+    if (v->weak) {
+      weak = have_strong || weak_rank < 0 ? v->type.dtype : sl_dtype_promote(weak, v->type.dtype);
+      if (kind_rank(v->type.dtype) > weak_rank) weak_rank = kind_rank(v->type.dtype);
+    } else {
+      strong = have_strong ? sl_dtype_promote(strong, v->type.dtype) : v->type.dtype;
+      have_strong = 1;
+    }
+  }
+  if (!have_strong) return weak_rank == 2 ? sl_float_default : weak;
+  if (weak_rank > kind_rank(strong)) return weak_rank == 2 ? sl_float_default : SL_INT64;
+  return strong;
+}
+
+static sl_dtype float_of(sl_dtype dt)
+{
+  if (sl_dtype_kind(dt) == 'f') return dt;
+  return dt == SL_BOOL || dt == SL_UINT8 ? SL_FLOAT32 : sl_float_default;
+}
+
+/* The dtype the op computes in, and the one it returns. */
+static sl_dtype compute_dtype(const sl_node *n)
+{
+  switch (n->op->rule) {
+  case SL_TR_FLOAT: return float_of(promote_inputs(n, 0));
+  case SL_TR_LOGIC: return SL_BOOL;
+  case SL_TR_WHERE: return promote_inputs(n, 1);
+  case SL_TR_CAST: return n->inputs[0]->type.dtype;
+  default: return promote_inputs(n, 0);
+  }
+}
+
+static sl_dtype result_dtype(const sl_node *n)
+{
+  switch (n->op->rule) {
+  case SL_TR_COMPARE: case SL_TR_LOGIC: case SL_TR_PREDICATE: return SL_BOOL;
+  case SL_TR_CAST: return n->params.dtype;
+  default: return compute_dtype(n);
+  }
+}
+
+static int ew_infer(sl_node *n, sl_type *out)
+{
+  const sl_type *in[3];
+  for (int i = 0; i < n->nin; i++) in[i] = &n->inputs[i]->type;
+  if (sl_type_broadcast(n->nin, in, out)) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", sl_errmsg());
+    return sl_fail("%s: %s", n->op->name, msg);
+  }
+  if (n->op->rule == SL_TR_CAST && (unsigned)n->params.dtype >= SL_NDTYPES)
+    return sl_fail("cast: invalid dtype");
+  out->dtype = result_dtype(n);
+  return 0;
+}
+
+/* -- reference kernel -----------------------------------------------------------
+** Runs of the broadcast operands are converted in chunks to the compute
+** domain (double for float dtypes, int64 otherwise), computed, and stored.
+*/
+#define CHUNK 256
+
+typedef struct {
+  const sl_op *op;
+  int nin, as_float;
+  size_t esize[4];          /* operand 0 is the output */
+  sl_castfn load[3], store;
+} ew_ctx;
+
+static void ew_run(char **p, const int64_t *stride, int64_t n, void *vctx)
+{
+  ew_ctx *c = vctx;
+  union { double f[CHUNK]; int64_t i[CHUNK]; } in[3], out;
+  for (int k = c->nin; k < 3; k++) memset(&in[k], 0, sizeof in[k]);   /* unused operands */
+  for (int64_t done = 0; done < n; done += CHUNK) {
+    int64_t m = n - done < CHUNK ? n - done : CHUNK;
+    for (int k = 1; k <= c->nin; k++)
+      c->load[k - 1](&in[k - 1], 1, p[k] + done * stride[k] * (int64_t)c->esize[k], stride[k], m);
+    if (c->as_float) {
+      double (*f)(double, double, double) = c->op->fn_f;
+      for (int64_t j = 0; j < m; j++) out.f[j] = f(in[0].f[j], in[1].f[j], in[2].f[j]);
+    } else {
+      int64_t (*f)(int64_t, int64_t, int64_t) = c->op->fn_i;
+      for (int64_t j = 0; j < m; j++) out.i[j] = f(in[0].i[j], in[1].i[j], in[2].i[j]);
+    }
+    c->store(p[0] + done * stride[0] * (int64_t)c->esize[0], stride[0], &out, 1, m);
+  }
+}
+
+static int ew_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
+{
+  int nd = 0;
+  int64_t shape[SL_MAXDIM];
+  for (int k = 0; k < n->nin; k++) {
+    if (k == 0) { nd = in[0]->ndim; memcpy(shape, in[0]->shape, sizeof shape); continue; }
+    if (sl_broadcast_shapes(nd, shape, in[k]->ndim, in[k]->shape, &nd, shape)) {
+      char msg[512];
+      snprintf(msg, sizeof msg, "%s", sl_errmsg());
+      return sl_fail("%s: %s", n->op->name, msg);
+    }
+  }
+  sl_dtype ct = compute_dtype(n);
+  ew_ctx c = { .op = n->op, .nin = n->nin, .as_float = sl_dtype_kind(ct) == 'f' };
+  sl_dtype domain = c.as_float ? SL_FLOAT64 : SL_INT64;
+  out[0] = sl_tensor_empty(n->outputs[0].type.dtype, nd, shape);
+  if (!out[0]) return -1;
+  sl_tensor *views[3] = { NULL, NULL, NULL };
+  int rc = 0;
+  for (int k = 0; k < n->nin && !rc; k++) {
+    /* a weak constant is first rounded to the compute dtype, as NumPy would */
+    sl_tensor *src = in[k];
+    int cast_first = n->inputs[k]->weak && src->dtype != ct;
+    if (cast_first && !(src = sl_tensor_cast(in[k], ct))) { rc = -1; break; }
+    views[k] = sl_tensor_expand(src, nd, shape);
+    if (cast_first) sl_tensor_release(src);
+    if (!views[k]) { rc = -1; break; }
+    c.load[k] = sl_cast_fn(domain, views[k]->dtype);
+    c.esize[k + 1] = sl_dtype_size(views[k]->dtype);
+  }
+  if (!rc) {
+    c.store = sl_cast_fn(out[0]->dtype, domain);
+    c.esize[0] = sl_dtype_size(out[0]->dtype);
+    char *base[4] = { sl_tensor_ptr(out[0]) };
+    const int64_t *strides[4] = { out[0]->strides };
+    for (int k = 0; k < n->nin; k++) {
+      base[k + 1] = sl_tensor_ptr(views[k]);
+      strides[k + 1] = views[k]->strides;
+    }
+    sl_foreach(n->nin + 1, nd, shape, base, strides, c.esize, ew_run, &c);
+  }
+  for (int k = 0; k < n->nin; k++) sl_tensor_release(views[k]);
+  return rc;
+}
+
+/* -- the table ---------------------------------------------------------------- */
+
+#define EW_FUNCS(name, arity, rule, expr) \
+  static double ew_f_##name(double a, double b, double c) \
+  { (void)a; (void)b; (void)c; return (double)(expr); } \
+  static int64_t ew_i_##name(int64_t a, int64_t b, int64_t c) \
+  { (void)a; (void)b; (void)c; return (int64_t)(expr); }
+SL_ELEMWISE_OPS(EW_FUNCS)
+
+#define EW_ROW(name, arity, rule, expr) \
+  { #name, arity, 1, ew_infer, ew_perform, rule, ew_f_##name, ew_i_##name, #expr },
+const sl_op sl_elemwise_ops[] = { SL_ELEMWISE_OPS(EW_ROW) };
+const int sl_elemwise_nops = sizeof sl_elemwise_ops / sizeof *sl_elemwise_ops;

@@ -1,0 +1,35 @@
+/*
+** ops.c — the op registry: every op family's table, found by name.
+*/
+#include <string.h>
+
+#include "graph.h"
+
+static const struct { const sl_op *ops; const int *n; } families[] = {
+  { sl_elemwise_ops, &sl_elemwise_nops },
+};
+#define NFAMILIES ((int)(sizeof families / sizeof *families))
+
+int sl_op_count(void)
+{
+  int n = 0;
+  for (int f = 0; f < NFAMILIES; f++) n += *families[f].n;
+  return n;
+}
+
+const sl_op *sl_op_at(int i)
+{
+  for (int f = 0; f < NFAMILIES; f++) {
+    if (i < *families[f].n) return &families[f].ops[i];
+    i -= *families[f].n;
+  }
+  return NULL;
+}
+
+const sl_op *sl_op_find(const char *name)
+{
+  for (int i = 0, n = sl_op_count(); i < n; i++)
+    if (strcmp(sl_op_at(i)->name, name) == 0) return sl_op_at(i);
+  sl_fail("unknown op '%s'", name);
+  return NULL;
+}

@@ -1,0 +1,91 @@
+/*
+** scalar.h — scalar helpers that elementwise expressions use, for both the
+** reference kernels and generated code. Each works on double, float and
+** int64_t through _Generic, so one expression serves every dtype; integer
+** versions define the cases C leaves undefined (x / 0, INT64_MIN / -1) the
+** way NumPy does (result 0).
+*/
+#ifndef SL_SCALAR_H
+#define SL_SCALAR_H
+
+#include <math.h>
+#include <stdint.h>
+
+static inline int64_t sl_floordiv_i(int64_t a, int64_t b)
+{
+  if (b == 0 || (b == -1 && a == INT64_MIN)) return b == 0 ? 0 : a;
+  int64_t q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+static inline double sl_floordiv_d(double a, double b) { return floor(a / b); }
+static inline float sl_floordiv_f(float a, float b) { return floorf(a / b); }
+
+/* Python's modulo: the result takes the sign of the divisor. */
+static inline int64_t sl_mod_i(int64_t a, int64_t b)
+{
+  if (b == 0 || b == -1) return 0;
+  int64_t r = a % b;
+  return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
+}
+static inline double sl_mod_d(double a, double b)
+{
+  double r = fmod(a, b);
+  return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
+}
+static inline float sl_mod_f(float a, float b) { return (float)sl_mod_d(a, b); }
+
+/* Integer powers by squaring; a negative exponent truncates 1/a^-b toward 0. */
+static inline int64_t sl_pow_i(int64_t a, int64_t b)
+{
+  if (b < 0) return a == 1 ? 1 : a == -1 ? ((b & 1) ? -1 : 1) : 0;
+  uint64_t r = 1, x = (uint64_t)a;
+  for (; b; b >>= 1, x *= x) if (b & 1) r *= x;
+  return (int64_t)r;
+}
+
+static inline int64_t sl_abs_i(int64_t a) { return a < 0 ? (int64_t)(0 - (uint64_t)a) : a; }
+static inline int64_t sl_sign_i(int64_t a) { return (a > 0) - (a < 0); }
+static inline double sl_sign_d(double a) { return a > 0 ? 1.0 : a < 0 ? -1.0 : a; }
+static inline float sl_sign_f(float a) { return a > 0 ? 1.0f : a < 0 ? -1.0f : a; }
+
+/* NaN-propagating maximum and minimum, as NumPy's maximum/minimum. */
+static inline double sl_max_d(double a, double b) { return (a != a || a > b) ? a : b; }
+static inline double sl_min_d(double a, double b) { return (a != a || a < b) ? a : b; }
+static inline float sl_max_f(float a, float b) { return (a != a || a > b) ? a : b; }
+static inline float sl_min_f(float a, float b) { return (a != a || a < b) ? a : b; }
+static inline int64_t sl_max_i(int64_t a, int64_t b) { return a > b ? a : b; }
+static inline int64_t sl_min_i(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* Stable forms: no overflow for large |x|. */
+static inline double sl_sigmoid_d(double x)
+{
+  if (x >= 0) return 1.0 / (1.0 + exp(-x));
+  double e = exp(x);
+  return e / (1.0 + e);
+}
+static inline float sl_sigmoid_f(float x) { return (float)sl_sigmoid_d(x); }
+static inline double sl_softplus_d(double x) { return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
+static inline float sl_softplus_f(float x) { return (float)sl_softplus_d(x); }
+
+static inline int64_t sl_isnan_i(int64_t a) { (void)a; return 0; }
+static inline int64_t sl_isinf_i(int64_t a) { (void)a; return 0; }
+static inline double sl_isnan_d(double a) { return isnan(a); }
+static inline double sl_isinf_d(double a) { return isinf(a); }
+static inline float sl_isnan_f(float a) { return isnan(a); }
+static inline float sl_isinf_f(float a) { return isinf(a); }
+
+#define SL_GENERIC(x, d, f, i) _Generic((x), double: d, float: f, default: i)
+#define sl_floordiv(a, b) SL_GENERIC(a, sl_floordiv_d, sl_floordiv_f, sl_floordiv_i)(a, b)
+#define sl_mod(a, b)      SL_GENERIC(a, sl_mod_d, sl_mod_f, sl_mod_i)(a, b)
+#define sl_pow(a, b)      SL_GENERIC(a, pow, powf, sl_pow_i)(a, b)
+#define sl_abs(a)         SL_GENERIC(a, fabs, fabsf, sl_abs_i)(a)
+#define sl_sign(a)        SL_GENERIC(a, sl_sign_d, sl_sign_f, sl_sign_i)(a)
+#define sl_max(a, b)      SL_GENERIC(a, sl_max_d, sl_max_f, sl_max_i)(a, b)
+#define sl_min(a, b)      SL_GENERIC(a, sl_min_d, sl_min_f, sl_min_i)(a, b)
+#define sl_sigmoid(a)     SL_GENERIC(a, sl_sigmoid_d, sl_sigmoid_f, sl_sigmoid_d)(a)
+#define sl_softplus(a)    SL_GENERIC(a, sl_softplus_d, sl_softplus_f, sl_softplus_d)(a)
+#define sl_isnan(a)       SL_GENERIC(a, sl_isnan_d, sl_isnan_f, sl_isnan_i)(a)
+#define sl_isinf(a)       SL_GENERIC(a, sl_isinf_d, sl_isinf_f, sl_isinf_i)(a)
+#define sl_clip(a, lo, hi) sl_min(sl_max(a, lo), hi)
+
+#endif

@@ -1,0 +1,135 @@
+-- Symbolic graphs in Lua: symbols, shared variables, the elementwise op
+-- functions and operators (on variables and on tensors alike), and compile.
+return function(sl)
+  local core = sl.core
+  local apply = core.apply
+  local var_methods = core.var_mt.__index
+  local tensor_methods = core.tensor_methods
+
+  sl.is_var = core.is_var
+
+  -- -- symbols ---------------------------------------------------------------
+  -- sl.tensor_type(dtype, static_shape): a type; calling it with a name makes
+  -- an input. Each axis is a known size or -1 (unknown); size 1 broadcasts.
+  function sl.tensor_type(dtype, static_shape)
+    local ty = { dtype = dtype or sl.config.floatX, shape = static_shape or {} }
+    return setmetatable(ty, { __call = function(self, name)
+      return core.input(self.dtype, self.shape, name)
+    end })
+  end
+
+  local ranks = { scalar = {}, vector = { -1 }, matrix = { -1, -1 },
+                  tensor3 = { -1, -1, -1 }, tensor4 = { -1, -1, -1, -1 },
+                  row = { 1, -1 }, col = { -1, 1 } }
+  local prefixes = { f = 'float32', d = 'float64', i = 'int32', l = 'int64',
+                     b = 'bool', u = 'uint8' }
+  for kind, shape in pairs(ranks) do
+    sl[kind] = function(name, dtype) return core.input(dtype or sl.config.floatX, shape, name) end
+    for p, dtype in pairs(prefixes) do
+      sl[p .. kind] = function(name) return core.input(dtype, shape, name) end
+    end
+  end
+
+  -- sl.shared(value, name): value a tensor, number or nested table (copied)
+  function sl.shared(value, name)
+    if not sl.is_tensor(value) then value = sl.tensor(value) end
+    return core.shared(value, name)
+  end
+
+  -- -- elementwise ops -----------------------------------------------------------
+  local unary = { 'neg', 'abs', 'sign', 'sqr', 'reciprocal', 'exp', 'exp2', 'expm1',
+    'log', 'log2', 'log10', 'log1p', 'sqrt', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan',
+    'sinh', 'cosh', 'tanh', 'sigmoid', 'softplus', 'erf', 'erfc', 'floor', 'ceil', 'round',
+    'logical_not', 'isnan', 'isinf' }
+  local binary = { 'add', 'sub', 'mul', 'true_div', 'int_div', 'mod', 'pow', 'maximum',
+    'minimum', 'atan2', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logical_and', 'logical_or',
+    'logical_xor' }
+
+  local function method(name, f)
+    sl[name] = sl[name] or f
+    var_methods[name] = f
+    if tensor_methods[name] == nil then tensor_methods[name] = f end
+  end
+  for _, op in ipairs(unary) do method(op, function(x) return apply(op, nil, x) end) end
+  for _, op in ipairs(binary) do method(op, function(a, b) return apply(op, nil, a, b) end) end
+  method('clip', function(x, lo, hi) return apply('clip', nil, x, lo, hi) end)
+  sl.where = function(c, a, b) return apply('where', nil, c, a, b) end
+  sl.div = sl.true_div
+  var_methods.cast = function(x, dtype) return apply('cast', { dtype = dtype }, x) end
+  sl.cast = function(x, dtype)
+    if sl.is_tensor(x) then return x:cast(dtype) end
+    return apply('cast', { dtype = dtype }, x)
+  end
+
+  local operators = {
+    __add = sl.add, __sub = sl.sub, __mul = sl.mul, __div = sl.true_div,
+    __mod = sl.mod, __pow = sl.pow, __unm = sl.neg,
+  }
+  for k, f in pairs(operators) do
+    core.var_mt[k] = f
+    core.tensor_mt[k] = f
+  end
+
+  -- -- compile -----------------------------------------------------------------------
+  local function list(x)
+    if x == nil then return {} end
+    if type(x) == 'table' and not sl.is_var(x) then return x end
+    return { x }
+  end
+
+  -- Rebuild the graph of each var with `givens` substituted (var -> expression).
+  local function substitute(vars, givens)
+    local memo = {}
+    for k, v in pairs(givens) do
+      if not sl.is_var(k) then error('compile: givens keys must be variables', 3) end
+      memo[k] = v
+    end
+    local function rebuild(v)
+      local done = memo[v]
+      if done ~= nil then return done end
+      local node = v:owner()
+      local out = v
+      if node then
+        local ins, changed = {}, false
+        for i, x in ipairs(node:inputs()) do
+          ins[i] = rebuild(x)
+          if ins[i] ~= x then changed = true end
+        end
+        if changed then out = select(v:output_index(), apply(node:op(), node:params(), unpack(ins))) end
+      end
+      memo[v] = out
+      return out
+    end
+    local res = {}
+    for i, v in ipairs(vars) do res[i] = rebuild(v) end
+    return res
+  end
+
+  -- sl.compile(inputs, outputs, opts): opts.updates {shared = expr},
+  -- opts.givens {var = expr}, opts.mode ('reference')
+  function sl.compile(inputs, outputs, opts)
+    opts = opts or {}
+    local mode = opts.mode or 'reference'
+    if mode ~= 'reference' then
+      error("compile: unknown mode '" .. tostring(mode) .. "' (available: 'reference')", 2)
+    end
+    local ins, outs = list(inputs), list(outputs)
+    local single = sl.is_var(outputs)
+    local shared, updates = {}, {}
+    for k, v in pairs(opts.updates or {}) do
+      if not sl.is_var(k) then error('compile: updates keys must be shared variables', 2) end
+      shared[#shared + 1] = k
+      updates[#updates + 1] = sl.is_var(v) and v or apply('cast', { dtype = k:dtype() }, v)
+    end
+    for i, o in ipairs(outs) do
+      if not sl.is_var(o) then outs[i] = apply('cast', { dtype = sl.tensor(o):dtype() }, o) end
+    end
+    if opts.givens then
+      outs = substitute(outs, opts.givens)
+      updates = substitute(updates, opts.givens)
+    end
+    local f = core.compile(ins, outs, shared, updates)
+    local _ = single
+    return f
+  end
+end
