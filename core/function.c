@@ -262,9 +262,12 @@ int sl_function_check_input(const sl_function *f, int i, const sl_tensor *t)
   sl_type_of_tensor(t, &ty);
   sl_type_text(&v->type, want, sizeof want);
   sl_type_text(&ty, got, sizeof got);
-  const char *why = t->dtype != v->type.dtype ? "dtype" : t->ndim != v->type.ndim ? "rank" : "shape";
-  return sl_fail("input %d ('%s'): expected %s, got %s (wrong %s)", i + 1,
-                 sl_var_label(v, label, sizeof label), want, got, why);
+  sl_var_label(v, label, sizeof label);
+  if (t->dtype != v->type.dtype)
+    return sl_fail("input %d ('%s'): expected %s, got %s (wrong dtype: convert it with "
+                   ":cast('%s'))", i + 1, label, want, got, sl_dtype_name(v->type.dtype));
+  return sl_fail("input %d ('%s'): expected %s, got %s (wrong %s)", i + 1, label, want, got,
+                 t->ndim != v->type.ndim ? "rank" : "shape");
 }
 
 int sl_function_call(sl_function *f, sl_tensor **args, sl_tensor **results)

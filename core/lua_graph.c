@@ -89,34 +89,35 @@ static int l_shared(lua_State *L)
   return 1;
 }
 
-/* A var for argument idx: a var itself, or a constant from a tensor, a nested
-** table or a Lua number/boolean (weak). Returns a new reference. */
+/* Arguments that become constants: nested tables are made tensors first, in
+** place on the stack, so that as_var below cannot raise and leak. */
+static void normalize_arg(lua_State *L, int idx)
+{
+  int t = lua_type(L, idx);
+  if (to_var(L, idx) || sl_lua_to_tensor(L, idx) || t == LUA_TNUMBER || t == LUA_TBOOLEAN) return;
+  if (t != LUA_TTABLE)
+    sl_lua_error(L, "expected a tensor, variable, number or table, got %s", luaL_typename(L, idx));
+  lua_pushcfunction(L, sl_lua_from_table);
+  lua_pushvalue(L, idx);
+  lua_call(L, 1, 1);
+  lua_replace(L, idx);
+}
+
+/* A var for a normalized argument: the var itself, or a constant from a
+** tensor or a Lua number/boolean (weak). Returns a new reference. */
 static sl_var *as_var(lua_State *L, int idx, int *symbolic)
 {
   sl_var *v = to_var(L, idx);
   if (v) { *symbolic = 1; sl_var_retain(v); return v; }
   sl_tensor *t = sl_lua_to_tensor(L, idx);
-  int weak = 0;
-  if (t) {
-    sl_tensor_retain(t);
-  } else if (lua_type(L, idx) == LUA_TNUMBER || lua_type(L, idx) == LUA_TBOOLEAN) {
-    double d = lua_type(L, idx) == LUA_TBOOLEAN ? lua_toboolean(L, idx) : lua_tonumber(L, idx);
-    sl_dtype dt = lua_type(L, idx) == LUA_TBOOLEAN ? SL_BOOL
-                : (d == (double)(int64_t)d && d > -9.2e18 && d < 9.2e18) ? SL_INT64 : SL_FLOAT64;
-    t = sl_tensor_full(dt, 0, NULL, d);
-    weak = 1;
-  } else if (lua_istable(L, idx)) {
-    lua_pushcfunction(L, sl_lua_from_table);
-    lua_pushvalue(L, idx);
-    lua_call(L, 1, 1);
-    t = sl_lua_to_tensor(L, -1);
-    sl_tensor_retain(t);
-    lua_pop(L, 1);
-  } else {
-    sl_lua_error(L, "expected a tensor, variable, number or table, got %s", luaL_typename(L, idx));
-  }
+  if (t) return sl_var_constant(t, 0);
+  int is_bool = lua_type(L, idx) == LUA_TBOOLEAN;
+  double d = is_bool ? lua_toboolean(L, idx) : lua_tonumber(L, idx);
+  sl_dtype dt = is_bool ? SL_BOOL
+              : (d == (double)(int64_t)d && d > -9.2e18 && d < 9.2e18) ? SL_INT64 : SL_FLOAT64;
+  t = sl_tensor_full(dt, 0, NULL, d);
   if (!t) return NULL;
-  v = sl_var_constant(t, weak);
+  v = sl_var_constant(t, 1);
   sl_tensor_release(t);
   return v;
 }
@@ -154,8 +155,9 @@ static int l_apply(lua_State *L)
   int nin = lua_gettop(L) - 2, symbolic = 0;
   if (nin > SL_MAX_OPERANDS * 4) sl_lua_error(L, "%s: too many inputs", op->name);
   sl_var *in[SL_MAX_OPERANDS * 4];
+  for (int i = 0; i < nin; i++) normalize_arg(L, i + 3);
   for (int i = 0; i < nin; i++) {
-    in[i] = as_var(L, i + 3, &symbolic);   /* may raise: earlier ones then leak, rarely */
+    in[i] = as_var(L, i + 3, &symbolic);
     if (!in[i]) { while (i--) sl_var_release(in[i]); sl_lua_fail(L); }
   }
   sl_node *n = sl_node_apply(op, &params, nin, in);
