@@ -30,6 +30,9 @@ return function(sl)
     end
   end
 
+  -- v:type(): { dtype = ..., shape = { size or -1 per axis } }
+  function var_methods.type(v) return { dtype = v:dtype(), shape = v:static_shape() } end
+
   -- sl.shared(value, name): value a tensor, number or nested table (copied)
   function sl.shared(value, name)
     if not sl.is_tensor(value) then value = sl.tensor(value) end

@@ -15,11 +15,13 @@ do
 end
 
 -- Settings; floatX is the default float dtype (read when things are made).
+-- The table stays empty so every assignment passes through __newindex.
+local settings = { floatX = 'float64' }
 sl.config = setmetatable({}, {
-  __index = { floatX = 'float64' },
-  __newindex = function(t, k, v)
+  __index = settings,
+  __newindex = function(_, k, v)
     if k == 'floatX' then core.set_float_default(v) end
-    rawset(t, k, v)
+    settings[k] = v
   end,
 })
 
