@@ -1,42 +1,94 @@
 # symlua — build, test and install. `make help` lists the targets.
+#
+# Sources are found by wildcard: every core/*.c goes into libsymlua, every
+# bin/*.c into the interpreter, every tests/c/*.c is a C test program.
 
+# -- settings ------------------------------------------------------------------
 CC      ?= cc
-PREFIX  ?= /usr/local
 OPT     ?= -O2 -g
 WARN     = -Wall -Wextra
-LUAJIT_CFLAGS := $(shell pkg-config --cflags luajit 2>/dev/null || echo -I/usr/include/luajit-2.1)
+# LuaRocks passes LUA_INCDIR; otherwise ask pkg-config for LuaJIT's headers.
+LUAJIT_INCDIR := $(or $(patsubst -I%,%,$(filter -I%,$(shell pkg-config --cflags luajit 2>/dev/null))),/usr/include/luajit-2.1)
+LUA_INCDIR    ?= $(LUAJIT_INCDIR)
 LUAJIT_A      := $(firstword $(wildcard /usr/lib/*/libluajit-5.1.a /usr/lib/libluajit-5.1.a /usr/local/lib/libluajit-5.1.a))
-CFLAGS_ALL = -std=gnu11 $(OPT) $(WARN) -fPIC -Icore/include -Icore $(LUAJIT_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
+CFLAGS_ALL = -std=gnu11 $(OPT) $(WARN) -fPIC -Icore/include -Icore -I$(LUA_INCDIR) $(CFLAGS) $(EXTRA_CFLAGS)
 LIBS       = -lm -ldl -lpthread
-BUSTED     = $(firstword $(wildcard /usr/bin/busted /usr/local/bin/busted))
 
 # Lua C modules (lfs, term, ...) resolve the Lua API from the executable: export it.
 EXE_LDFLAGS = -Wl,-E
 
+# `make check DEPS=` skips scripts/deps.sh (for machines without apt).
+DEPS ?= deps
+
+# Install locations. LUADIR and LIBDIR are where Lua and Lua C modules go
+# (LuaRocks passes its own); SOLIBDIR takes libsymlua.a and libsymlua.so.
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+LUADIR     ?= $(PREFIX)/share/lua/5.1
+LIBDIR     ?= $(PREFIX)/lib/lua/5.1
+SOLIBDIR   ?= $(PREFIX)/lib
+INCDIR     ?= $(PREFIX)/include
+DESTDIR    ?=
+
+# The C tests run under valgrind where it is installed: any error or definite
+# leak fails the test.
+VALGRIND_CMD = valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect \
+  --error-exitcode=1 -q
+VALGRIND ?= $(if $(shell command -v valgrind 2>/dev/null),$(VALGRIND_CMD))
+
+# The sanitizer build: its own objects in build-san/, its own bin/symlua-san
+# (kept in bin/ so that it finds lua/ next to it, like bin/symlua).
+SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+#
+# LuaJIT: Debian's is a GC64 build, free to put its heap anywhere. A non-GC64
+# x86-64 build needs its heap below 2 GB; ASan's shadow memory begins above
+# 0x7fff8000, so that range stays usable and no ASAN_OPTIONS are needed.
+#
+# Leaks: LeakSanitizer does not scan LuaJIT's heap (mmap'd, not malloc'd), so
+# C memory referenced only from live Lua objects at exit would read as leaked.
+# bin/symlua closes its Lua state before returning, which runs every __gc, so
+# at exit nothing is referenced from Lua and whatever LSan reports is a real
+# leak: leak checking stays on for the specs. (A script that leaves through
+# os.exit(code) without `true` skips lua_close and shows such false leaks; a
+# spec runner doing that would need detect_leaks=0 here.)
+SAN_SPEC_ENV = ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
+SAN_TEST_ENV = ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
+
 BUILD   ?= build
+SYMLUA  ?= bin/symlua
+
 CORE_SRC := $(wildcard core/*.c)
 CORE_OBJ := $(CORE_SRC:core/%.c=$(BUILD)/core/%.o)
-CORE_DEP := $(CORE_OBJ:.o=.d)
+BIN_OBJ  := $(patsubst bin/%.c,$(BUILD)/bin/%.o,$(wildcard bin/*.c))
+TEST_BIN := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/*.c))
 
-SYMLUA   ?= bin/symlua
-LUA_FILES := $(wildcard lua/symlua/*.lua)
+.PHONY: all module tests deps demo check check-c spec sanitize install install-module \
+        uninstall installcheck rockcheck clean help
 
-.PHONY: all demo check check-c sanitize install uninstall clean help
-
+# -- build -----------------------------------------------------------------------
 all: $(SYMLUA) $(BUILD)/libsymlua.a $(BUILD)/libsymlua.so $(BUILD)/symlua/core.so
 
 help:
-	@echo "make            build bin/symlua, libsymlua (.a and .so) and the Lua module"
-	@echo "make demo       build and run an example end to end"
-	@echo "make check      build and run every test"
-	@echo "make sanitize   build with ASan+UBSan and run the specs"
-	@echo "make install    install under PREFIX (default /usr/local)"
+	@echo "symlua make targets:"
+	@echo "  make               build bin/symlua, build/libsymlua.{a,so} and build/symlua/core.so"
+	@echo "  make demo          install missing packages, build, run examples/random_walk.lua"
+	@echo "  make check         install missing packages, build, run the C tests (under"
+	@echo "                     valgrind when installed) and the Busted specs"
+	@echo "  make check DEPS=   the same without scripts/deps.sh"
+	@echo "  make deps          install the missing Debian packages (scripts/deps.sh)"
+	@echo "  make sanitize      ASan+UBSan build in build-san/ and bin/symlua-san; runs the"
+	@echo "                     C tests and the specs with it"
+	@echo "  make install       install under PREFIX (default /usr/local); also DESTDIR,"
+	@echo "                     BINDIR, LUADIR, LIBDIR, SOLIBDIR, INCDIR"
+	@echo "  make uninstall     remove what make install put under PREFIX"
+	@echo "  make installcheck  install into a temporary PREFIX and run the installed symlua"
+	@echo "  make rockcheck     build the rock into a temporary tree; require it from luajit"
+	@echo "  make module        build only the Lua module build/symlua/core.so"
+	@echo "  make clean         remove build/, build-san/ and the binaries"
 
 $(BUILD)/core/%.o: core/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
-
--include $(CORE_DEP)
 
 $(BUILD)/libsymlua.a: $(CORE_OBJ)
 	@rm -f $@
@@ -46,23 +98,126 @@ $(BUILD)/libsymlua.so: $(CORE_OBJ)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LIBS)
 
 # The module for a stock LuaJIT (`require 'symlua.core'`); Lua itself comes from the host.
+module: $(BUILD)/symlua/core.so
 $(BUILD)/symlua/core.so: $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LIBS)
-
-BIN_OBJ := $(patsubst bin/%.c,$(BUILD)/bin/%.o,$(wildcard bin/*.c))
 
 $(BUILD)/bin/%.o: bin/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
--include $(BIN_OBJ:.o=.d)
-
 $(SYMLUA): $(BIN_OBJ) $(BUILD)/libsymlua.a
 	$(CC) $(CFLAGS_ALL) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $(BIN_OBJ) $(BUILD)/libsymlua.a $(LUAJIT_A) -ledit $(LIBS)
 
-check: all
-	$(SYMLUA) spec/run.lua
+# A C test is one file, linked with the static library (and LuaJIT, for
+# tests that open a Lua state).
+tests: $(TEST_BIN)
+$(BUILD)/tests/%: tests/c/%.c $(BUILD)/libsymlua.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -MF $@.d $(LDFLAGS) -o $@ $< $(BUILD)/libsymlua.a $(LUAJIT_A) $(LIBS)
+
+-include $(CORE_OBJ:.o=.d) $(BIN_OBJ:.o=.d) $(TEST_BIN:=.d)
+
+# -- tests -----------------------------------------------------------------------
+deps:
+	@scripts/deps.sh
+
+# Build, then the C tests, then the specs, in that order even under -j, so
+# that the last line of the output is the specs' "N passed, N failed, N skipped".
+check: $(DEPS)
+	@$(MAKE) --no-print-directory all tests
+	@$(MAKE) --no-print-directory check-c
+	@$(MAKE) --no-print-directory spec
+
+# Every test runs even when one fails; any failure fails the target. Each
+# runs under $(TEST_RUN): valgrind by default, the sanitizer's options in
+# `make sanitize`.
+TEST_RUN ?= $(VALGRIND)
+TEST_LABEL ?= $(if $(VALGRIND),under valgrind)
+check-c: $(TEST_BIN)
+	@failed=""; \
+	for t in $(TEST_BIN); do \
+	  echo "# $$t$(if $(TEST_LABEL), ($(TEST_LABEL)))"; \
+	  $(TEST_RUN) $$t || failed="$$failed $$t"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "C tests FAILED:$$failed"; exit 1; fi; \
+	echo "# C tests passed: $(words $(TEST_BIN)) programs"
+
+spec: $(SYMLUA)
+	$(SPEC_ENV) $(SYMLUA) spec/run.lua
+
+demo: $(DEPS)
+	@$(MAKE) --no-print-directory $(SYMLUA)
+	$(SYMLUA) examples/random_walk.lua
+
+SAN_MAKE = $(MAKE) --no-print-directory BUILD=build-san SYMLUA=bin/symlua-san \
+  OPT="-O1 -g" EXTRA_CFLAGS="$(SAN_FLAGS)"
+sanitize:
+	+@$(SAN_MAKE) bin/symlua-san tests
+	+@$(SAN_MAKE) TEST_RUN="env $(SAN_TEST_ENV)" TEST_LABEL="ASan+UBSan" check-c
+	+@$(SAN_MAKE) SPEC_ENV="$(SAN_SPEC_ENV)" spec
+
+# -- install -----------------------------------------------------------------------
+# The Lua files keep their layout under lua/: lua/symlua/x.lua -> LUADIR/symlua/x.lua.
+LUA_INSTALL = cd lua && find symlua -name '*.lua'
+
+install-module: module
+	install -d $(DESTDIR)$(LIBDIR)/symlua
+	install -m 755 $(BUILD)/symlua/core.so $(DESTDIR)$(LIBDIR)/symlua/core.so
+	@$(LUA_INSTALL) | while read -r f; do \
+	  echo "install -m 644 lua/$$f $(DESTDIR)$(LUADIR)/$$f"; \
+	  install -D -m 644 "$$f" "$(DESTDIR)$(LUADIR)/$$f" || exit 1; \
+	done
+
+install: all install-module
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SOLIBDIR) $(DESTDIR)$(INCDIR)
+	install -m 755 $(SYMLUA) $(DESTDIR)$(BINDIR)/symlua
+	install -m 644 $(BUILD)/libsymlua.a $(DESTDIR)$(SOLIBDIR)/libsymlua.a
+	install -m 755 $(BUILD)/libsymlua.so $(DESTDIR)$(SOLIBDIR)/libsymlua.so
+	install -m 644 core/include/symlua.h $(DESTDIR)$(INCDIR)/symlua.h
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/symlua $(DESTDIR)$(LIBDIR)/symlua/core.so \
+	  $(DESTDIR)$(SOLIBDIR)/libsymlua.a $(DESTDIR)$(SOLIBDIR)/libsymlua.so \
+	  $(DESTDIR)$(INCDIR)/symlua.h
+	@$(LUA_INSTALL) | while read -r f; do rm -f "$(DESTDIR)$(LUADIR)/$$f"; done
+	@for d in $(DESTDIR)$(LUADIR)/symlua $(DESTDIR)$(LIBDIR)/symlua; do \
+	  [ ! -d "$$d" ] || find "$$d" -depth -type d -empty -delete; \
+	done
+
+# Install into a scratch PREFIX, run the installed interpreter from elsewhere
+# (so it can only find the installed Lua files), uninstall, and check that
+# nothing is left behind.
+installcheck: all
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(MAKE) --no-print-directory install PREFIX="$$tmp/prefix" >/dev/null && \
+	printf '%s\n' "local sl = require 'symlua'" \
+	  "local where = package.searchpath('symlua', package.path)" \
+	  "assert(where:find(os.getenv('PREFIX'), 1, true) == 1, 'symlua loaded from ' .. where)" \
+	  "assert(sl.arange(4):numel() == 4)" \
+	  "print(sl.version)" > "$$tmp/version.lua" && \
+	v=$$(cd "$$tmp" && PREFIX="$$tmp/prefix" "$$tmp/prefix/bin/symlua" version.lua) && \
+	echo "installcheck: $$tmp/prefix/bin/symlua runs, symlua $$v" && \
+	$(MAKE) --no-print-directory uninstall PREFIX="$$tmp/prefix" >/dev/null && \
+	left=$$(find "$$tmp/prefix" -type f) && \
+	if [ -n "$$left" ]; then echo "uninstall left: $$left"; exit 1; fi && \
+	echo "installcheck: uninstall removed every file"
+
+# Build and install the rock into a scratch tree with LuaRocks (no network:
+# `make` builds from this checkout), then require it from a stock luajit.
+LUAROCKS ?= luarocks --lua-version=5.1
+rockcheck:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(LUAROCKS) make --tree "$$tmp/tree" symlua-scm-1.rockspec LUA_INCDIR=$(LUAJIT_INCDIR) && \
+	eval "$$($(LUAROCKS) --tree "$$tmp/tree" path)" && \
+	cd "$$tmp" && luajit -e " \
+	  local sl = require 'symlua'; \
+	  local where = package.searchpath('symlua.core', package.cpath); \
+	  assert(where:find('$$tmp/tree/', 1, true) == 1, 'symlua.core loaded from ' .. where); \
+	  local t = sl.arange(6):view(2, 3); \
+	  assert(t[{2, 3}] == 5, 'wrong element'); \
+	  print('rockcheck: luajit loads symlua ' .. sl.version .. ' from ' .. where)"
 
 clean:
 	rm -rf build build-san bin/symlua bin/symlua-san
