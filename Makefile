@@ -11,8 +11,17 @@ WARN     = -Wall -Wextra
 LUAJIT_INCDIR := $(or $(patsubst -I%,%,$(filter -I%,$(shell pkg-config --cflags luajit 2>/dev/null))),/usr/include/luajit-2.1)
 LUA_INCDIR    ?= $(LUAJIT_INCDIR)
 LUAJIT_A      := $(firstword $(wildcard /usr/lib/*/libluajit-5.1.a /usr/lib/libluajit-5.1.a /usr/local/lib/libluajit-5.1.a))
-CFLAGS_ALL = -std=gnu11 $(OPT) $(WARN) -fPIC -Icore/include -Icore -I$(LUA_INCDIR) $(CFLAGS) $(EXTRA_CFLAGS)
-LIBS       = -lm -ldl -lpthread
+# OpenBLAS (matrix products) and FFTW3 (FFTs), located by pkg-config.
+BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
+BLAS_LIBS   := $(or $(shell pkg-config --libs openblas 2>/dev/null),-lopenblas)
+FFTW_LIBS   := $(or $(shell pkg-config --libs fftw3 fftw3f 2>/dev/null),-lfftw3 -lfftw3f)
+CFLAGS_ALL = -std=gnu11 $(OPT) $(WARN) -fPIC -Icore/include -Icore -I$(LUA_INCDIR) $(BLAS_CFLAGS) \
+             $(CFLAGS) $(EXTRA_CFLAGS)
+# The core refers to them through weak symbols (so that a build without them
+# still runs); a linker in --as-needed mode would drop a library that only
+# satisfies weak references, hence --no-as-needed around them.
+LIBS       = -Wl,--push-state,--no-as-needed $(BLAS_LIBS) $(FFTW_LIBS) -Wl,--pop-state \
+             -lm -ldl -lpthread
 
 # Lua C modules (lfs, term, ...) resolve the Lua API from the executable: export it.
 EXE_LDFLAGS = -Wl,-E
@@ -86,7 +95,8 @@ help:
 	@echo "  make module        build only the Lua module build/symlua/core.so"
 	@echo "  make clean         remove build/, build-san/ and the binaries"
 
-$(BUILD)/core/%.o: core/%.c
+# Everything is rebuilt when this Makefile (its flags) changes.
+$(BUILD)/core/%.o: core/%.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
@@ -94,26 +104,26 @@ $(BUILD)/libsymlua.a: $(CORE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/libsymlua.so: $(CORE_OBJ)
-	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LIBS)
+$(BUILD)/libsymlua.so: $(CORE_OBJ) Makefile
+	$(CC) -shared $(LDFLAGS) -o $@ $(CORE_OBJ) $(LIBS)
 
 # The module for a stock LuaJIT (`require 'symlua.core'`); Lua itself comes from the host.
 module: $(BUILD)/symlua/core.so
-$(BUILD)/symlua/core.so: $(CORE_OBJ)
+$(BUILD)/symlua/core.so: $(CORE_OBJ) Makefile
 	@mkdir -p $(dir $@)
-	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) -shared $(LDFLAGS) -o $@ $(CORE_OBJ) $(LIBS)
 
-$(BUILD)/bin/%.o: bin/%.c
+$(BUILD)/bin/%.o: bin/%.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
-$(SYMLUA): $(BIN_OBJ) $(BUILD)/libsymlua.a
+$(SYMLUA): $(BIN_OBJ) $(BUILD)/libsymlua.a Makefile
 	$(CC) $(CFLAGS_ALL) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $(BIN_OBJ) $(BUILD)/libsymlua.a $(LUAJIT_A) -ledit $(LIBS)
 
 # A C test is one file, linked with the static library (and LuaJIT, for
 # tests that open a Lua state).
 tests: $(TEST_BIN)
-$(BUILD)/tests/%: tests/c/%.c $(BUILD)/libsymlua.a
+$(BUILD)/tests/%: tests/c/%.c $(BUILD)/libsymlua.a Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -MF $@.d $(LDFLAGS) -o $@ $< $(BUILD)/libsymlua.a $(LUAJIT_A) $(LIBS)
 
@@ -192,13 +202,10 @@ uninstall:
 installcheck: all
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	$(MAKE) --no-print-directory install PREFIX="$$tmp/prefix" >/dev/null && \
-	printf '%s\n' "local sl = require 'symlua'" \
-	  "local where = package.searchpath('symlua', package.path)" \
-	  "assert(where:find(os.getenv('PREFIX'), 1, true) == 1, 'symlua loaded from ' .. where)" \
-	  "assert(sl.arange(4):numel() == 4)" \
-	  "print(sl.version)" > "$$tmp/version.lua" && \
-	v=$$(cd "$$tmp" && PREFIX="$$tmp/prefix" "$$tmp/prefix/bin/symlua" version.lua) && \
-	echo "installcheck: $$tmp/prefix/bin/symlua runs, symlua $$v" && \
+	v=$$(cd "$$tmp" && "$$tmp/prefix/bin/symlua" -e "print(require('symlua').version)") && \
+	where=$$(cd "$$tmp" && "$$tmp/prefix/bin/symlua" -e "print(package.searchpath('symlua', package.path))") && \
+	case "$$where" in "$$tmp/prefix/"*) ;; *) echo "symlua loaded from $$where"; exit 1;; esac && \
+	echo "installcheck: $$tmp/prefix/bin/symlua runs symlua $$v from $$where" && \
 	$(MAKE) --no-print-directory uninstall PREFIX="$$tmp/prefix" >/dev/null && \
 	left=$$(find "$$tmp/prefix" -type f) && \
 	if [ -n "$$left" ]; then echo "uninstall left: $$left"; exit 1; fi && \
