@@ -27,8 +27,8 @@ return function(sl)
   local function fail(fmt, ...)
     local level = 2
     while true do
-      local info = debug.getinfo(level + 1, 'S')
-      if not info or info.source:sub(2, #here + 1) ~= here or info.what == 'C' then break end
+      local info = debug.getinfo(level, 'S')
+      if not info or info.source:sub(2, #here + 1) ~= here then break end
       level = level + 1
     end
     error(string.format(fmt, ...), level)
@@ -36,10 +36,16 @@ return function(sl)
 
   local function is_symbolic(x) return sl.is_var(x) or sl.is_tensor(x) end
 
-  -- x as a var or tensor: nested tables and numbers become tensors.
+  -- x as a var or tensor: nested tables become tensors; Lua numbers and
+  -- booleans stay as they are (apply makes them weakly typed constants).
   local function value(x)
-    if is_symbolic(x) then return x end
+    if is_symbolic(x) or type(x) == 'number' or type(x) == 'boolean' then return x end
     return sl.tensor(x)
+  end
+
+  local function dim(x)
+    if is_symbolic(x) then return x:dim() end
+    return 0
   end
 
   -- The static shape: per axis a size or -1 (unknown); tensors know all.
@@ -194,7 +200,7 @@ return function(sl)
   -- 1); dtypes promote as in NumPy.
   function sl.concatenate(xs, axis)
     local ins = join_args('concatenate', xs)
-    local nd = ins[1]:dim()
+    local nd = dim(ins[1])
     if nd == 0 then fail('concatenate: 0-d inputs cannot be concatenated (use sl.stack)') end
     return apply('concatenate', { v = { axis0('concatenate', axis or 1, nd) } }, unpack(ins))
   end
@@ -203,7 +209,7 @@ return function(sl)
   -- may be any of the ndim + 1 positions of the result.
   function sl.stack(xs, axis)
     local ins = join_args('stack', xs)
-    return apply('stack', { v = { axis0('stack', axis or 1, ins[1]:dim() + 1) } }, unpack(ins))
+    return apply('stack', { v = { axis0('stack', axis or 1, dim(ins[1]) + 1) } }, unpack(ins))
   end
 
   -- -- narrow and split ------------------------------------------------------------
