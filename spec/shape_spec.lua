@@ -310,6 +310,17 @@ describe('reshape with symbolic sizes', function()
     assert.are.equal('2x2x3', shape(f(t, { 2, -1, 3 })))
   end)
 
+  it("takes sizes from another variable's symbolic shape", function()
+    local ok, s = pcall(function() return sl.tensor3('q'):shape() end)
+    if not (ok and sl.is_var(s)) then pending('no symbolic x:shape() on variables') return end
+    local x = sl.tensor3('x')
+    local f = sl.compile({ x }, { sl.reshape(x, { x:shape()[1], -1 }), sl.reshape(sl.flatten(x), x:shape()) })
+    local v = sl.arange(24):reshape(2, 3, 4):cast('float64')
+    local a, b = f(v)
+    same(a, v:reshape(2, 12):contiguous())
+    same(b, v)
+  end)
+
   it('reads constant sizes at build time', function()
     local x = sl.tensor_type('float64', { 3, 4 })('x')
     assert.are.same({ 6, 2 }, sl.reshape(x, { sl.tensor(6), -1 }):static_shape())
