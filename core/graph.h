@@ -117,5 +117,11 @@ int sl_node_perform(const sl_node *n, sl_tensor **in, sl_tensor **out);
 /* Each op family lists its ops; ops.c gathers them. */
 extern const sl_op sl_elemwise_ops[];
 extern const int sl_elemwise_nops;
+extern const sl_op sl_blas_ops[];
+extern const int sl_blas_nops;
+extern const sl_op sl_shape_ops[];
+extern const int sl_shape_nops;
+extern const sl_op sl_index_ops[];
+extern const int sl_index_nops;
 
 #endif

@@ -7,6 +7,9 @@
 
 static const struct { const sl_op *ops; const int *n; } families[] = {
   { sl_elemwise_ops, &sl_elemwise_nops },
+  { sl_blas_ops, &sl_blas_nops },
+  { sl_shape_ops, &sl_shape_nops },
+  { sl_index_ops, &sl_index_nops },
 };
 #define NFAMILIES ((int)(sizeof families / sizeof *families))
 

@@ -44,8 +44,8 @@ sl_tensor *sl_tensor_over(sl_storage *s, sl_dtype dt, int64_t offset,
   t->dtype = dt;
   t->ndim = ndim;
   t->offset = offset;
-  memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
-  if (strides) memcpy(t->strides, strides, (size_t)ndim * sizeof *strides);
+  if (ndim > 0) memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);   /* 0-d: shape may be NULL */
+  if (strides && ndim > 0) memcpy(t->strides, strides, (size_t)ndim * sizeof *strides);
   else sl_contiguous_strides(ndim, shape, t->strides);
   t->storage = s;
   s->refcount++;

@@ -105,6 +105,9 @@ sl.load = core.load
 sl.save = core.save
 
 require('symlua.graph')(sl)
+require('symlua.linalg')(sl)
+require('symlua.index')(sl)
+require('symlua.shape')(sl)
 
 -- Under LuaJIT, t:data() is an FFI pointer to the first element, for fast
 -- loops; it is valid while t is alive, and indexes from 0 like C.
