@@ -31,13 +31,21 @@ static int check_int_scalar(const sl_node *n, int i, const char *what)
   return 0;
 }
 
-/* The value of input i when the graph already knows it (a constant). */
+/* The value of input i when the graph already knows it: a constant, or the
+** size of an axis whose static size is known. */
 static int known_value(const sl_node *n, int i, int64_t *out)
 {
   const sl_var *v = n->inputs[i];
-  if (v->kind != SL_VAR_CONSTANT || !v->value) return 0;
-  *out = (int64_t)sl_tensor_get(v->value, NULL);
-  return 1;
+  if (v->kind == SL_VAR_CONSTANT && v->value) {
+    *out = (int64_t)sl_tensor_get(v->value, NULL);
+    return 1;
+  }
+  const sl_node *o = v->owner;
+  if (o && strcmp(o->op->name, "shape_i") == 0) {
+    *out = o->inputs[0]->type.shape[o->params.v[0]];
+    return *out != SL_UNKNOWN;
+  }
+  return 0;
 }
 
 static int64_t scalar_of(const sl_tensor *t) { return (int64_t)sl_tensor_get(t, NULL); }
@@ -361,7 +369,7 @@ static int take_type(const sl_node *n, const sl_type *x, const sl_type *ind, int
 
 static int take_infer(sl_node *n, sl_type *out)
 {
-  int axis;
+  int axis = -1;
   if (check_indices(n, 1) || take_axis(n, n->inputs[0]->type.ndim, &axis)) return -1;
   return take_type(n, &n->inputs[0]->type, &n->inputs[1]->type, axis, out);
 }
@@ -420,7 +428,7 @@ static int slab_read(const char *op, sl_tensor *xs, sl_tensor *rs, void *ctx)
 
 static int take_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 {
-  int axis;
+  int axis = -1;
   if (take_axis(n, in[0]->ndim, &axis)) return -1;
   int flat = axis < 0;
   sl_tensor *x = take_source(in[0], &axis);
@@ -443,7 +451,7 @@ static int take_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 
 static int take_update_infer(sl_node *n, sl_type *out)
 {
-  int axis;
+  int axis = -1;
   sl_type region;
   if (check_indices(n, 2) || take_axis(n, n->inputs[0]->type.ndim, &axis)) return -1;
   if (take_type(n, &n->inputs[0]->type, &n->inputs[2]->type, axis, &region)) return -1;
@@ -459,7 +467,7 @@ static int slab_write(const char *op, sl_tensor *xs, sl_tensor *ys, void *ctx)
 
 static int take_update_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 {
-  int axis, inc = is_inc(n);
+  int axis = -1, inc = is_inc(n);
   if (take_axis(n, in[0]->ndim, &axis)) return -1;
   int flat = axis < 0;
   out[0] = sl_tensor_clone(in[0]);   /* contiguous, so a flat view shares its data */

@@ -260,10 +260,11 @@ return function(sl)
     return apply('alloc', { v = v }, value, unpack(inputs))
   end
 
-  -- The shape of x as alloc sizes: static sizes where known, else shape_i.
+  -- The shape of x as alloc sizes: shape_i nodes, which keep the result
+  -- symbolic; alloc still sees the static sizes through them.
   local function sizes_of(x)
-    local st, s = x:static_shape(), {}
-    for i = 1, #st do s[i] = st[i] >= 0 and st[i] or x:shape(i) end
+    local s = {}
+    for i = 1, x:dim() do s[i] = x:shape(i) end
     return s
   end
 
