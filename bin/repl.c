@@ -73,6 +73,7 @@ static int read_tty_line(const char *prompt, char **line)
     }
     if (in.revents & (POLLERR | POLLNVAL)) break;
     rl_callback_read_char();
+    if (in.revents & POLLHUP) break;  /* the terminal is gone: no more lines */
   }
   rl_callback_handler_remove();  /* also puts the terminal back as it was */
   pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
@@ -336,7 +337,7 @@ static int push_next_scope(lua_State *L, int idx)
 ** returns 0 (and leaves nil) if there is no such field. */
 static int get_field(lua_State *L)
 {
-  int key = lua_gettop(L), obj = key - 1, top = key;
+  int key = lua_gettop(L), obj = key - 1;
   lua_pushvalue(L, obj);
   for (int depth = 0; depth < MAX_SCOPES; depth++) {
     int scope = lua_gettop(L);
@@ -352,7 +353,7 @@ static int get_field(lua_State *L)
     }
     if (!push_next_scope(L, scope)) break;
   }
-  lua_settop(L, top - 1);
+  lua_settop(L, obj);
   lua_pushnil(L);
   lua_replace(L, obj);
   return 0;
@@ -399,6 +400,7 @@ static int l_complete(lua_State *L)
     if (*p == '.' || *p == ':') sep = p;
   const char *part = sep ? sep + 1 : text;
   size_t partlen = (size_t)(end - part);
+  if (sep == text) return 0;  /* after "t[1]:" or "f()." : a value we cannot know */
   lua_pushvalue(L, LUA_GLOBALSINDEX);
   if (!sep) {
     add_fields(L, res, lua_gettop(L), "", 0, part, partlen, 0);

@@ -3,7 +3,20 @@
 local spec_dir = debug.getinfo(1, 'S').source:match('^@(.*)/[^/]*$') or '.'
 if spec_dir:sub(1, 1) ~= '/' then spec_dir = (os.getenv('PWD') or '.') .. '/' .. spec_dir end
 local root = spec_dir .. '/..'
-local symlua = root .. '/bin/symlua'
+local default_symlua = root .. '/bin/symlua'
+
+-- The binary running these specs when it is a symlua (make sanitize runs
+-- them under bin/symlua-san), else the checkout's bin/symlua.
+local function running_binary()
+  local ffi = require 'ffi'
+  pcall(ffi.cdef, 'long readlink(const char *path, char *buf, size_t size);')
+  local buf = ffi.new('char[4096]')
+  local n = ffi.C.readlink('/proc/self/exe', buf, 4096)
+  local exe = n > 0 and ffi.string(buf, n) or nil
+  if exe and exe:match('/symlua[^/]*$') then return exe end
+  return default_symlua
+end
+local symlua = running_binary()
 
 local function quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
