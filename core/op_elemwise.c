@@ -112,7 +112,6 @@ static sl_dtype compute_dtype(const sl_node *n)
 {
   switch (n->op->rule) {
   case SL_TR_FLOAT: return float_of(promote_inputs(n, 0));
-  case SL_TR_LOGIC: return SL_BOOL;
   case SL_TR_WHERE: return promote_inputs(n, 1);
   case SL_TR_CAST: return n->inputs[0]->type.dtype;
   default: return promote_inputs(n, 0);

@@ -17,8 +17,20 @@ static inline int64_t sl_floordiv_i(int64_t a, int64_t b)
   int64_t q = a / b;
   return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
-static inline double sl_floordiv_d(double a, double b) { return floor(a / b); }
-static inline float sl_floordiv_f(float a, float b) { return floorf(a / b); }
+/* Float floor division as Python and NumPy define it: consistent with mod
+** (a == b * (a // b) + a % b up to rounding), so 1 // 0.1 is 9, not
+** floor(1 / 0.1) = 10; inf // x is NaN; x // 0 is x / 0. */
+static inline double sl_floordiv_d(double a, double b)
+{
+  if (b == 0) return a / b;
+  double m = fmod(a, b);
+  double d = (a - m) / b;
+  if (m != 0 && ((m < 0) != (b < 0))) d -= 1;
+  if (d == 0) return copysign(0.0, a / b);
+  double f = floor(d);
+  return d - f > 0.5 ? f + 1 : f;   /* d is near an integer: snap to it */
+}
+static inline float sl_floordiv_f(float a, float b) { return (float)sl_floordiv_d(a, b); }
 
 /* Python's modulo: the result takes the sign of the divisor. */
 static inline int64_t sl_mod_i(int64_t a, int64_t b)
