@@ -71,7 +71,7 @@ CORE_OBJ := $(CORE_SRC:core/%.c=$(BUILD)/core/%.o)
 BIN_OBJ  := $(patsubst bin/%.c,$(BUILD)/bin/%.o,$(wildcard bin/*.c))
 TEST_BIN := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/*.c))
 
-.PHONY: all module tests deps demo check check-c spec sanitize install install-module \
+.PHONY: all build module tests deps demo check check-c spec sanitize install install-module \
         uninstall installcheck rockcheck clean help
 
 # -- build -----------------------------------------------------------------------
@@ -129,6 +129,10 @@ $(BUILD)/tests/%: tests/c/%.c $(BUILD)/libsymlua.a Makefile
 
 -include $(CORE_OBJ:.o=.d) $(BIN_OBJ:.o=.d) $(TEST_BIN:=.d)
 
+# Everything that make check needs (silent when all is up to date).
+build: all tests
+	@:
+
 # -- tests -----------------------------------------------------------------------
 deps:
 	@scripts/deps.sh
@@ -136,7 +140,7 @@ deps:
 # Build, then the C tests, then the specs, in that order even under -j, so
 # that the last line of the output is the specs' "N passed, N failed, N skipped".
 check: $(DEPS)
-	@$(MAKE) --no-print-directory all tests
+	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory check-c
 	@$(MAKE) --no-print-directory spec
 
@@ -158,7 +162,7 @@ spec: $(SYMLUA)
 	$(SPEC_ENV) $(SYMLUA) spec/run.lua
 
 demo: $(DEPS)
-	@$(MAKE) --no-print-directory $(SYMLUA)
+	@$(MAKE) --no-print-directory build
 	$(SYMLUA) examples/random_walk.lua
 
 SAN_MAKE = $(MAKE) --no-print-directory BUILD=build-san SYMLUA=bin/symlua-san \
