@@ -61,7 +61,7 @@ typedef enum {
   SL_TR_PROMOTE,         /* compute and return the promoted input dtype */
   SL_TR_FLOAT,           /* compute in a float dtype: ints become float64 */
   SL_TR_COMPARE,         /* compute in the promoted dtype, return bool */
-  SL_TR_LOGIC,           /* compute on bools, return bool */
+  SL_TR_LOGIC,           /* test != 0 in the promoted dtype, return bool */
   SL_TR_PREDICATE,       /* float tests such as isnan: return bool */
   SL_TR_WHERE,           /* (cond, a, b): promote a and b */
   SL_TR_CAST             /* return params.dtype */
