@@ -14,9 +14,9 @@
 #include "../kernels/scalar.h"
 
 #define SL_ELEMWISE_OPS(_) \
-  _(add,        2, SL_TR_PROMOTE,   a + b) \
-  _(sub,        2, SL_TR_PROMOTE,   a - b) \
-  _(mul,        2, SL_TR_PROMOTE,   a * b) \
+  _(add,        2, SL_TR_PROMOTE,   sl_add(a, b)) \
+  _(sub,        2, SL_TR_PROMOTE,   sl_sub(a, b)) \
+  _(mul,        2, SL_TR_PROMOTE,   sl_mul(a, b)) \
   _(true_div,   2, SL_TR_FLOAT,     a / b) \
   _(int_div,    2, SL_TR_PROMOTE,   sl_floordiv(a, b)) \
   _(mod,        2, SL_TR_PROMOTE,   sl_mod(a, b)) \
@@ -24,10 +24,10 @@
   _(maximum,    2, SL_TR_PROMOTE,   sl_max(a, b)) \
   _(minimum,    2, SL_TR_PROMOTE,   sl_min(a, b)) \
   _(atan2,      2, SL_TR_FLOAT,     atan2(a, b)) \
-  _(neg,        1, SL_TR_PROMOTE,   -a) \
+  _(neg,        1, SL_TR_PROMOTE,   sl_neg(a)) \
   _(abs,        1, SL_TR_PROMOTE,   sl_abs(a)) \
   _(sign,       1, SL_TR_PROMOTE,   sl_sign(a)) \
-  _(sqr,        1, SL_TR_PROMOTE,   a * a) \
+  _(sqr,        1, SL_TR_PROMOTE,   sl_mul(a, a)) \
   _(reciprocal, 1, SL_TR_FLOAT,     1 / a) \
   _(exp,        1, SL_TR_FLOAT,     exp(a)) \
   _(exp2,       1, SL_TR_FLOAT,     exp2(a)) \

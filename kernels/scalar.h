@@ -11,6 +11,21 @@
 #include <math.h>
 #include <stdint.h>
 
+/* + - * on integers wrap around, as NumPy's do (signed overflow is undefined
+** in C, so they go through uint64_t); on floats they are the plain operators. */
+static inline int64_t sl_add_i(int64_t a, int64_t b) { return (int64_t)((uint64_t)a + (uint64_t)b); }
+static inline int64_t sl_sub_i(int64_t a, int64_t b) { return (int64_t)((uint64_t)a - (uint64_t)b); }
+static inline int64_t sl_mul_i(int64_t a, int64_t b) { return (int64_t)((uint64_t)a * (uint64_t)b); }
+static inline int64_t sl_neg_i(int64_t a) { return (int64_t)(0 - (uint64_t)a); }
+static inline double sl_add_d(double a, double b) { return a + b; }
+static inline double sl_sub_d(double a, double b) { return a - b; }
+static inline double sl_mul_d(double a, double b) { return a * b; }
+static inline double sl_neg_d(double a) { return -a; }
+static inline float sl_add_f(float a, float b) { return a + b; }
+static inline float sl_sub_f(float a, float b) { return a - b; }
+static inline float sl_mul_f(float a, float b) { return a * b; }
+static inline float sl_neg_f(float a) { return -a; }
+
 static inline int64_t sl_floordiv_i(int64_t a, int64_t b)
 {
   if (b == 0 || (b == -1 && a == INT64_MIN)) return b == 0 ? 0 : a;
@@ -87,6 +102,10 @@ static inline float sl_isnan_f(float a) { return isnan(a); }
 static inline float sl_isinf_f(float a) { return isinf(a); }
 
 #define SL_GENERIC(x, d, f, i) _Generic((x), double: d, float: f, default: i)
+#define sl_add(a, b)      SL_GENERIC(a, sl_add_d, sl_add_f, sl_add_i)(a, b)
+#define sl_sub(a, b)      SL_GENERIC(a, sl_sub_d, sl_sub_f, sl_sub_i)(a, b)
+#define sl_mul(a, b)      SL_GENERIC(a, sl_mul_d, sl_mul_f, sl_mul_i)(a, b)
+#define sl_neg(a)         SL_GENERIC(a, sl_neg_d, sl_neg_f, sl_neg_i)(a)
 #define sl_floordiv(a, b) SL_GENERIC(a, sl_floordiv_d, sl_floordiv_f, sl_floordiv_i)(a, b)
 #define sl_mod(a, b)      SL_GENERIC(a, sl_mod_d, sl_mod_f, sl_mod_i)(a, b)
 #define sl_pow(a, b)      SL_GENERIC(a, pow, powf, sl_pow_i)(a, b)
