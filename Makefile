@@ -17,9 +17,9 @@ BLAS_LIBS   := $(or $(shell pkg-config --libs openblas 2>/dev/null),-lopenblas)
 FFTW_LIBS   := $(or $(shell pkg-config --libs fftw3 fftw3f 2>/dev/null),-lfftw3 -lfftw3f)
 CFLAGS_ALL = -std=gnu11 $(OPT) $(WARN) -fPIC -Icore/include -Icore -I$(LUA_INCDIR) $(BLAS_CFLAGS) \
              $(CFLAGS) $(EXTRA_CFLAGS)
-# The core refers to them through weak symbols (so that a build without them
-# still runs); a linker in --as-needed mode would drop a library that only
-# satisfies weak references, hence --no-as-needed around them.
+# The core may refer to them through weak symbols (op_blas.c does, so that a
+# build without them still runs); a linker in --as-needed mode would drop a
+# library that only satisfies weak references, hence --no-as-needed.
 LIBS       = -Wl,--push-state,--no-as-needed $(BLAS_LIBS) $(FFTW_LIBS) -Wl,--pop-state \
              -lm -ldl -lpthread
 
@@ -27,6 +27,9 @@ LIBS       = -Wl,--push-state,--no-as-needed $(BLAS_LIBS) $(FFTW_LIBS) -Wl,--pop
 EXE_LDFLAGS = -Wl,-E
 
 # `make check DEPS=` skips scripts/deps.sh (for machines without apt).
+# The settings above are read when make starts, possibly before deps.sh has
+# installed pkg-config and LuaJIT: so check and demo build in a sub-make,
+# which reads them again afterwards.
 DEPS ?= deps
 
 # Install locations. LUADIR and LIBDIR are where Lua and Lua C modules go
