@@ -321,18 +321,38 @@ int sl_function_call(sl_function *f, sl_tensor **args, sl_tensor **results)
       }
     }
   }
+  /* a result that is an input, constant or shared value is returned as a
+  ** copy, so writing to it cannot change the caller's data or the graph */
   for (int r = 0; r < f->nout; r++) {
-    results[r] = val[f->result_slot[r]];
-    sl_tensor_retain(results[r]);
+    sl_tensor *t = val[f->result_slot[r]];
+    if (f->outputs[r]->kind == SL_VAR_RESULT) sl_tensor_retain(t);
+    else if (!(t = sl_tensor_clone(t))) { while (r--) sl_tensor_release(results[r]); rc = -1; goto done; }
+    results[r] = t;
   }
   /* updates take effect together, after everything has read the old values */
-  for (int u = 0; u < f->nupd; u++) {
-    sl_var *sh = f->upd_shared[u];
-    sl_tensor *nv = val[f->result_slot[f->nout + u]];
-    sl_tensor_retain(nv);
-    sl_tensor_release(sh->value);
-    sh->value = nv;
+  sl_tensor **fresh = calloc((size_t)f->nupd + 1, sizeof *fresh);
+  if (!fresh) { for (int r = 0; r < f->nout; r++) sl_tensor_release(results[r]); rc = sl_fail("out of memory"); goto done; }
+  for (int u = 0; u < f->nupd && !rc; u++) {
+    /* the new value must belong to the shared variable alone */
+    sl_var *e = f->upd_expr[u];
+    int alone = e->kind == SL_VAR_RESULT;
+    for (int r = 0; r < f->nout; r++) alone &= f->outputs[r] != e;
+    for (int w = 0; w < u; w++) alone &= f->upd_expr[w] != e;
+    fresh[u] = val[f->result_slot[f->nout + u]];
+    if (alone) sl_tensor_retain(fresh[u]);
+    else if (!(fresh[u] = sl_tensor_clone(fresh[u]))) rc = -1;
   }
+  if (rc) {
+    for (int r = 0; r < f->nout; r++) sl_tensor_release(results[r]);
+  } else {
+    for (int u = 0; u < f->nupd; u++) {
+      sl_tensor_release(f->upd_shared[u]->value);
+      f->upd_shared[u]->value = fresh[u];
+      fresh[u] = NULL;
+    }
+  }
+  for (int u = 0; u < f->nupd; u++) sl_tensor_release(fresh[u]);
+  free(fresh);
 done:
   for (int s = 0; s < f->nslots; s++) sl_tensor_release(val[s]);
   free(val);

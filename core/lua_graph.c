@@ -110,7 +110,7 @@ static sl_var *as_var(lua_State *L, int idx, int *symbolic)
   sl_var *v = to_var(L, idx);
   if (v) { *symbolic = 1; sl_var_retain(v); return v; }
   sl_tensor *t = sl_lua_to_tensor(L, idx);
-  if (t) return sl_var_constant(t, 0);
+  if (t) return sl_var_constant(t, 0);   /* copied by l_apply if it joins a graph */
   int is_bool = lua_type(L, idx) == LUA_TBOOLEAN;
   double d = is_bool ? lua_toboolean(L, idx) : lua_tonumber(L, idx);
   sl_dtype dt = is_bool ? SL_BOOL
@@ -120,6 +120,19 @@ static sl_var *as_var(lua_State *L, int idx, int *symbolic)
   v = sl_var_constant(t, 1);
   sl_tensor_release(t);
   return v;
+}
+
+/* constant(t): a constant variable holding a copy of t */
+static int l_constant(lua_State *L)
+{
+  sl_tensor *t = sl_tensor_clone(sl_lua_check_tensor(L, 1));
+  if (!t) sl_lua_fail(L);
+  sl_var *v = sl_var_constant(t, 0);
+  sl_tensor_release(t);
+  if (!v) sl_lua_fail(L);
+  set_where(L, v);
+  push_var(L, v);
+  return 1;
 }
 
 static void read_params(lua_State *L, int idx, sl_params *p)
@@ -172,6 +185,17 @@ static int l_apply(lua_State *L)
     if (rc) sl_lua_fail(L);
     for (int k = 0; k < nout; k++) sl_lua_push_tensor(L, out[k]);
     return nout;
+  }
+  /* a tensor that joins a graph is copied, so later writes to it cannot
+  ** change the graph (eager ops above never keep their inputs) */
+  for (int i = 0; i < nin; i++) {
+    sl_var *c = n->inputs[i];
+    if (c->kind == SL_VAR_CONSTANT && !c->weak) {
+      sl_tensor *copy = sl_tensor_clone(c->value);
+      if (!copy) { sl_node_release(n); sl_lua_fail(L); }
+      sl_tensor_release(c->value);
+      c->value = copy;
+    }
   }
   int nout = n->nout;
   for (int k = 0; k < nout; k++) {
@@ -536,7 +560,7 @@ static int l_set_float_default(lua_State *L)
 }
 
 static const luaL_Reg graph_functions[] = {
-  { "input", l_input }, { "shared", l_shared }, { "apply", l_apply },
+  { "input", l_input }, { "shared", l_shared }, { "constant", l_constant }, { "apply", l_apply },
   { "compile", l_compile }, { "function_info", l_function_info },
   { "is_var", l_is_var }, { "ops", l_ops }, { "set_float_default", l_set_float_default },
   { NULL, NULL }

@@ -82,13 +82,13 @@ return function(sl)
 
   -- Rebuild the graph of each var with `givens` substituted (var -> expression).
   local function substitute(vars, givens)
-    local memo = {}
+    local memo = {}   -- keyed by var id: each userdata is a fresh box for a var
     for k, v in pairs(givens) do
       if not sl.is_var(k) then error('compile: givens keys must be variables', 3) end
-      memo[k] = v
+      memo[k:id()] = sl.is_var(v) and v or core.constant(sl.tensor(v, k:dtype()))
     end
     local function rebuild(v)
-      local done = memo[v]
+      local done = memo[v:id()]
       if done ~= nil then return done end
       local node = v:owner()
       local out = v
@@ -100,7 +100,7 @@ return function(sl)
         end
         if changed then out = select(v:output_index(), apply(node:op(), node:params(), unpack(ins))) end
       end
-      memo[v] = out
+      memo[v:id()] = out
       return out
     end
     local res = {}
@@ -117,22 +117,19 @@ return function(sl)
       error("compile: unknown mode '" .. tostring(mode) .. "' (available: 'reference')", 2)
     end
     local ins, outs = list(inputs), list(outputs)
-    local single = sl.is_var(outputs)
     local shared, updates = {}, {}
     for k, v in pairs(opts.updates or {}) do
       if not sl.is_var(k) then error('compile: updates keys must be shared variables', 2) end
       shared[#shared + 1] = k
-      updates[#updates + 1] = sl.is_var(v) and v or apply('cast', { dtype = k:dtype() }, v)
+      updates[#updates + 1] = sl.is_var(v) and v or core.constant(sl.tensor(v, k:dtype()))
     end
     for i, o in ipairs(outs) do
-      if not sl.is_var(o) then outs[i] = apply('cast', { dtype = sl.tensor(o):dtype() }, o) end
+      if not sl.is_var(o) then outs[i] = core.constant(sl.tensor(o)) end
     end
     if opts.givens then
       outs = substitute(outs, opts.givens)
       updates = substitute(updates, opts.givens)
     end
-    local f = core.compile(ins, outs, shared, updates)
-    local _ = single
-    return f
+    return core.compile(ins, outs, shared, updates)
   end
 end
