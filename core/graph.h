@@ -123,5 +123,7 @@ extern const sl_op sl_shape_ops[];
 extern const int sl_shape_nops;
 extern const sl_op sl_index_ops[];
 extern const int sl_index_nops;
+extern const sl_op sl_grad_ops[];
+extern const int sl_grad_nops;
 
 #endif

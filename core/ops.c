@@ -10,6 +10,7 @@ static const struct { const sl_op *ops; const int *n; } families[] = {
   { sl_blas_ops, &sl_blas_nops },
   { sl_shape_ops, &sl_shape_nops },
   { sl_index_ops, &sl_index_nops },
+  { sl_grad_ops, &sl_grad_nops },
 };
 #define NFAMILIES ((int)(sizeof families / sizeof *families))
 

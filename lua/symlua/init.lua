@@ -108,6 +108,7 @@ require('symlua.graph')(sl)
 require('symlua.linalg')(sl)
 require('symlua.index')(sl)
 require('symlua.shape')(sl)
+require('symlua.grad')(sl)
 
 -- Under LuaJIT, t:data() is an FFI pointer to the first element, for fast
 -- loops; it is valid while t is alive, and indexes from 0 like C.

@@ -1,0 +1,248 @@
+-- Reverse-mode differentiation over the graph. Each op's gradient is a rule
+-- in sl.gradients (op name -> function) that builds the input gradients from
+-- other ops, so gradients are graphs like any other: optimized and compiled.
+--
+-- A rule is called as rule(node, inputs, outputs, gouts) where gouts[k] is
+-- the gradient of the cost with respect to outputs[k] (never nil: a missing
+-- one is zeros). It returns one gradient per input, or nil for an input that
+-- has none (an integer index, a condition). The engine sums gradients of
+-- broadcast inputs back to their shapes and casts them to their dtypes.
+return function(sl)
+  local core = sl.core
+  local apply = core.apply
+
+  local rules = {}
+  sl.gradients = rules
+
+  local function is_float(v) return v:dtype() == 'float32' or v:dtype() == 'float64' end
+
+  local function label(v)
+    return v:name() or ((v:owner() and v:owner():op() or v:kind()) .. '#' .. v:id())
+  end
+
+  local function zeros_of(v) return sl.zeros_like(v) end
+
+  -- Sum g back over the axes that broadcasting stretched, and match x's dtype.
+  local function fit(g, x)
+    local gs, xs = g:static_shape(), x:static_shape()
+    local same = #gs == #xs
+    for i = 1, #xs do same = same and xs[i] ~= -1 and gs[i] == xs[i] end
+    if not same then g = apply('sum_to', nil, g, x) end
+    if g:dtype() ~= x:dtype() then g = g:cast(x:dtype()) end
+    return g
+  end
+
+  -- The nodes between the wrt vars and the cost, in an order where every node
+  -- follows its inputs (iterative: graphs can be deep).
+  local function relevant_nodes(roots, depends, stop)
+    local order, seen = {}, {}
+    local stack = {}
+    for _, r in ipairs(roots) do
+      local n = r:owner()
+      if n and not stop[r:id()] then stack[#stack + 1] = { n, n:inputs(), 0 } end
+    end
+    while #stack > 0 do
+      local top = stack[#stack]
+      local node, ins = top[1], top[2]
+      local key = node:outputs()[1]:id()
+      if seen[key] and top[3] == 0 then
+        stack[#stack] = nil
+      else
+        seen[key] = true
+        top[3] = top[3] + 1
+        local x = ins[top[3]]
+        if x then
+          local o = x:owner()
+          if o and not stop[x:id()] and not seen[o:outputs()[1]:id()] then
+            stack[#stack + 1] = { o, o:inputs(), 0 }
+          end
+        else
+          stack[#stack] = nil
+          order[#order + 1] = node
+        end
+      end
+    end
+    -- keep the nodes that some wrt var reaches
+    local kept = {}
+    for _, node in ipairs(order) do
+      local dep = false
+      for _, x in ipairs(node:inputs()) do dep = dep or (depends[x:id()] and not stop[x:id()]) end
+      if dep then
+        for _, o in ipairs(node:outputs()) do depends[o:id()] = true end
+        kept[#kept + 1] = node
+      end
+    end
+    return kept
+  end
+
+  -- sl.grad(cost, wrt, opts): opts.disconnected = 'raise' | 'warn' | 'ignore',
+  -- opts.known_grads = { var = gradient }, opts.consider_constant = { vars }.
+  function sl.grad(cost, wrt, opts)
+    opts = opts or {}
+    local single = sl.is_var(wrt)
+    local wrt_list = single and { wrt } or wrt
+    if type(wrt_list) ~= 'table' then error('grad: wrt must be a variable or a list of them', 2) end
+    local known = opts.known_grads or {}
+    local roots, gmap = {}, {}
+    if cost ~= nil then
+      if not sl.is_var(cost) then error('grad: the cost must be a symbolic variable', 2) end
+      if cost:dim() ~= 0 then
+        error(string.format('grad: the cost must be a scalar (0-d), got %d-d %s; take its sum '
+          .. 'or mean, or use sl.Lop / sl.jacobian', cost:dim(), label(cost)), 2)
+      end
+      if not is_float(cost) then error('grad: the cost is ' .. cost:dtype() .. '; it must be a float', 2) end
+      roots[1] = cost
+      gmap[cost:id()] = core.constant(sl.tensor(1, cost:dtype()))
+    end
+    for v, g in pairs(known) do
+      roots[#roots + 1] = v
+      gmap[v:id()] = sl.is_var(g) and g or core.constant(sl.tensor(g, v:dtype()))
+    end
+    if #roots == 0 then error('grad: give a cost or known_grads', 2) end
+    local stop = {}
+    for _, v in ipairs(opts.consider_constant or {}) do stop[v:id()] = true end
+    local depends = {}
+    for i, w in ipairs(wrt_list) do
+      if not sl.is_var(w) then error('grad: wrt ' .. i .. ' is not a symbolic variable', 2) end
+      if not is_float(w) then
+        error(string.format('grad: %s is %s; only float variables have gradients', label(w), w:dtype()), 2)
+      end
+      depends[w:id()] = true
+    end
+
+    local nodes = relevant_nodes(roots, depends, stop)
+    for k = #nodes, 1, -1 do
+      local node = nodes[k]
+      local outs = node:outputs()
+      local gouts, any = {}, false
+      for i, o in ipairs(outs) do
+        gouts[i] = gmap[o:id()]
+        any = any or gouts[i] ~= nil
+      end
+      if any then
+        local rule = rules[node:op()]
+        if not rule then
+          error(string.format("grad: op '%s' (%s) has no gradient", node:op(), outs[1]:where() or '?'), 2)
+        end
+        for i, o in ipairs(outs) do gouts[i] = gouts[i] or zeros_of(o) end
+        local ins = node:inputs()
+        local gins = rule(node, ins, outs, gouts)
+        for i, x in ipairs(ins) do
+          local g = gins[i]
+          if g ~= nil and is_float(x) and depends[x:id()] and not stop[x:id()] then
+            g = fit(g, x)
+            local prev = gmap[x:id()]
+            gmap[x:id()] = prev and prev + g or g
+          end
+        end
+      end
+    end
+
+    local mode = opts.disconnected or 'raise'
+    local result = {}
+    for i, w in ipairs(wrt_list) do
+      local g = gmap[w:id()]
+      if g == nil then
+        local msg = string.format('grad: the cost does not depend on %s (wrt %d)', label(w), i)
+        if mode == 'raise' then
+          error(msg .. "; pass disconnected = 'ignore' or 'warn' to get zeros", 2)
+        elseif mode == 'warn' then
+          io.stderr:write('warning: ', msg, '\n')
+        elseif mode ~= 'ignore' then
+          error("grad: disconnected must be 'raise', 'warn' or 'ignore'", 2)
+        end
+        g = zeros_of(w)
+      elseif g:dtype() ~= w:dtype() then
+        g = g:cast(w:dtype())
+      end
+      result[i] = g
+    end
+    if single then return result[1] end
+    return result
+  end
+
+  -- -- elementwise rules ---------------------------------------------------------
+  local LN2, LN10, TWO_OVER_SQRT_PI = math.log(2), math.log(10), 2 / math.sqrt(math.pi)
+  local function as(x, b) return b:cast(x:dtype()) end   -- a bool mask in x's dtype
+
+  local function unary(f)   -- f(x, z, g) for z = op(x)
+    return function(_, ins, outs, g) return { f(ins[1], outs[1], g[1]) } end
+  end
+  local function zero_grad(_, ins) return { sl.zeros_like(ins[1]) } end
+
+  rules.add = function(_, _, _, g) return { g[1], g[1] } end
+  rules.sub = function(_, _, _, g) return { g[1], -g[1] } end
+  rules.mul = function(_, ins, _, g) return { g[1] * ins[2], g[1] * ins[1] } end
+  rules.true_div = function(_, ins, outs, g)
+    return { g[1] / ins[2], -g[1] * outs[1] / ins[2] }
+  end
+  rules.int_div = function(_, ins) return { sl.zeros_like(ins[1]), sl.zeros_like(ins[2]) } end
+  rules.mod = function(_, ins, _, g)   -- x - floor(x / y) * y
+    return { g[1], -g[1] * sl.floor(ins[1] / ins[2]) }
+  end
+  rules.pow = function(_, ins, outs, g)
+    local x, y = ins[1], ins[2]
+    return { g[1] * y * x ^ (y - 1), g[1] * outs[1] * sl.log(x) }
+  end
+  rules.maximum = function(_, ins, _, g)
+    local x, y = ins[1], ins[2]
+    return { g[1] * as(g[1], sl.ge(x, y)), g[1] * as(g[1], sl.lt(x, y)) }
+  end
+  rules.minimum = function(_, ins, _, g)
+    local x, y = ins[1], ins[2]
+    return { g[1] * as(g[1], sl.le(x, y)), g[1] * as(g[1], sl.gt(x, y)) }
+  end
+  rules.atan2 = function(_, ins, _, g)   -- atan2(a, b)
+    local a, b = ins[1], ins[2]
+    local d = a * a + b * b
+    return { g[1] * b / d, -g[1] * a / d }
+  end
+  rules.neg = unary(function(_, _, g) return -g end)
+  rules.abs = unary(function(x, _, g) return g * sl.sign(x) end)
+  rules.sign = zero_grad
+  rules.sqr = unary(function(x, _, g) return 2 * g * x end)
+  rules.reciprocal = unary(function(_, z, g) return -g * z * z end)
+  rules.exp = unary(function(_, z, g) return g * z end)
+  rules.exp2 = unary(function(_, z, g) return g * z * LN2 end)
+  rules.expm1 = unary(function(_, z, g) return g * (z + 1) end)
+  rules.log = unary(function(x, _, g) return g / x end)
+  rules.log2 = unary(function(x, _, g) return g / (x * LN2) end)
+  rules.log10 = unary(function(x, _, g) return g / (x * LN10) end)
+  rules.log1p = unary(function(x, _, g) return g / (x + 1) end)
+  rules.sqrt = unary(function(_, z, g) return g * 0.5 / z end)
+  rules.sin = unary(function(x, _, g) return g * sl.cos(x) end)
+  rules.cos = unary(function(x, _, g) return -g * sl.sin(x) end)
+  rules.tan = unary(function(_, z, g) return g * (z * z + 1) end)
+  rules.asin = unary(function(x, _, g) return g / sl.sqrt(1 - x * x) end)
+  rules.acos = unary(function(x, _, g) return -g / sl.sqrt(1 - x * x) end)
+  rules.atan = unary(function(x, _, g) return g / (x * x + 1) end)
+  rules.sinh = unary(function(x, _, g) return g * sl.cosh(x) end)
+  rules.cosh = unary(function(x, _, g) return g * sl.sinh(x) end)
+  rules.tanh = unary(function(_, z, g) return g * (1 - z * z) end)
+  rules.sigmoid = unary(function(_, z, g) return g * z * (1 - z) end)
+  rules.softplus = unary(function(x, _, g) return g * sl.sigmoid(x) end)
+  rules.erf = unary(function(x, _, g) return g * TWO_OVER_SQRT_PI * sl.exp(-(x * x)) end)
+  rules.erfc = unary(function(x, _, g) return -g * TWO_OVER_SQRT_PI * sl.exp(-(x * x)) end)
+  rules.floor, rules.ceil, rules.round = zero_grad, zero_grad, zero_grad
+  rules.clip = function(_, ins, _, g)
+    local x, lo, hi = ins[1], ins[2], ins[3]
+    local inside = sl.logical_and(sl.ge(x, lo), sl.le(x, hi))
+    return { g[1] * as(g[1], inside), g[1] * as(g[1], sl.lt(x, lo)), g[1] * as(g[1], sl.gt(x, hi)) }
+  end
+  rules.where = function(_, ins, _, g)
+    local c = ins[1]
+    return { nil, sl.where(c, g[1], 0), sl.where(c, 0, g[1]) }
+  end
+  rules.cast = function(_, ins, _, g)
+    if is_float(ins[1]) then return { g[1]:cast(ins[1]:dtype()) } end
+    return {}
+  end
+  rules.sum_to = function(_, ins, _, g)   -- broadcasting back is an add with zeros
+    return { g[1] + sl.zeros_like(ins[1]) }
+  end
+  -- comparisons, logical ops and isnan/isinf return bools: nothing flows back
+  for _, op in ipairs({ 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logical_and', 'logical_or',
+                        'logical_xor', 'logical_not', 'isnan', 'isinf' }) do
+    rules[op] = function() return {} end
+  end
+end
