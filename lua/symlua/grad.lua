@@ -245,4 +245,102 @@ return function(sl)
                         'logical_xor', 'logical_not', 'isnan', 'isinf' }) do
     rules[op] = function() return {} end
   end
+
+  -- -- linear algebra and reshaping ---------------------------------------------------
+  -- swap the last two axes of a matrix or a batch of them
+  local function swap_last(x)
+    if x:dim() == 2 then return x:dimshuffle(2, 1) end
+    return x:dimshuffle(1, 3, 2)
+  end
+  rules.dot = function(_, ins, _, g)
+    local a, b, gz = ins[1], ins[2], g[1]
+    local da, db = a:dim(), b:dim()
+    if da == 0 or db == 0 then return { gz * b, gz * a } end   -- a scaling: fit() sums
+    if da == 1 and db == 1 then return { gz * b, gz * a } end
+    if db == 1 then   -- (..., n, k) . (k) -> (..., n)
+      local gcol = da == 2 and gz:dimshuffle(1, 'x') or gz:dimshuffle(1, 2, 'x')
+      return { gcol * b, gcol * a }
+    end
+    if da == 1 then   -- (k) . (..., k, m) -> (..., m)
+      local grow = db == 2 and gz:dimshuffle('x', 1) or gz:dimshuffle(1, 'x', 2)
+      return { grow * b, a:dimshuffle(1, 'x') * grow }
+    end
+    return { sl.dot(gz, swap_last(b)), sl.dot(swap_last(a), gz) }   -- batches sum in fit()
+  end
+  rules.outer = function(_, ins, _, g)
+    return { sl.dot(g[1], ins[2]), sl.dot(ins[1], g[1]) }
+  end
+  rules.reshape = function(_, ins, _, g)
+    return { sl.reshape(g[1], ins[1]:shape()) }   -- size inputs get nothing
+  end
+
+  -- -- checking gradients numerically ------------------------------------------------
+  local TOL = { float64 = { eps = 1e-7, rtol = 1e-4, atol = 1e-4 },
+                float32 = { eps = 1e-3, rtol = 1e-2, atol = 1e-2 } }
+
+  -- sl.verify_grad(build, points, opts): build(x1, x2, ...) makes a graph from
+  -- symbolic inputs shaped like the tensors in points; its output is projected
+  -- on a random direction to a scalar, and the symbolic gradient is compared
+  -- with central differences at those points. opts: eps, rtol, atol, seed.
+  -- Raises an error naming the worst element; returns the worst relative error.
+  function sl.verify_grad(build, points, opts)
+    opts = opts or {}
+    local syms = {}
+    for i, p in ipairs(points) do
+      if not sl.is_tensor(p) then points[i] = sl.tensor(p, sl.config.floatX) end
+      p = points[i]
+      local shape = {}
+      for d = 1, p:dim() do shape[d] = -1 end
+      syms[i] = sl.tensor_type(p:dtype(), shape)('x' .. i)
+    end
+    local out = build(unpack(syms))
+    if not sl.is_var(out) then error('verify_grad: build must return a symbolic variable', 2) end
+    -- project the output on a fixed random direction so any shape gives a scalar
+    local out_val = sl.compile(syms, out)(unpack(points))
+    sl.manual_seed(opts.seed or 4242)
+    local proj = sl.randn(out_val:shape(), out:dtype())
+    local cost = out
+    if out:dim() > 0 then
+      cost = sl.dot(sl.reshape(out, -1), sl.reshape(sl.tensor(proj), -1))
+    else
+      cost = out * proj:item()
+    end
+    local grads = sl.grad(cost, syms)
+    local f = sl.compile(syms, cost)
+    local fg = sl.compile(syms, grads)
+    local analytic = { fg(unpack(points)) }
+    local worst, where = 0, nil
+    for i, p in ipairs(points) do
+      local tol = TOL[p:dtype()]
+      if not tol then error('verify_grad: input ' .. i .. ' is ' .. p:dtype() .. ', not a float', 2) end
+      local eps = opts.eps or tol.eps
+      local rtol, atol = opts.rtol or tol.rtol, opts.atol or tol.atol
+      local x = p:contiguous():clone()
+      local args = { unpack(points) }
+      args[i] = x
+      local ptr = x:data()
+      local ga = analytic[i]:contiguous()
+      local gp = ga:data()
+      for k = 0, x:numel() - 1 do
+        local orig = ptr[k]
+        ptr[k] = orig + eps
+        local up = f(unpack(args)):item()
+        ptr[k] = orig - eps
+        local down = f(unpack(args)):item()
+        ptr[k] = orig
+        local numeric = (up - down) / (2 * eps)
+        local a = gp[k]
+        local err = math.abs(a - numeric)
+        local rel = err / (atol + rtol * math.abs(numeric))
+        if rel ~= rel then rel = math.huge end
+        if rel > worst then
+          worst = rel
+          where = string.format('input %d element %d: symbolic %.10g, numeric %.10g '
+            .. '(abs error %.3g, allowed %.3g)', i, k + 1, a, numeric, err, atol + rtol * math.abs(numeric))
+        end
+      end
+    end
+    if worst > 1 then error('verify_grad: gradients differ at ' .. where, 2) end
+    return worst
+  end
 end
