@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <editline/readline.h>
@@ -52,6 +53,18 @@ static void on_line(char *line)
   line_finished = 1;
 }
 
+/* A Ctrl-C normally makes the terminal discard pending input. If libedit
+** was about to read() keys that poll had announced, that read would then
+** wait, with SIGINT blocked, for keys that never come. libedit's edit mode
+** clears NOFLSH, so it is set again once the mode is in place. */
+static void keep_input_on_interrupt(void)
+{
+  struct termios modes;
+  if (tcgetattr(STDIN_FILENO, &modes) != 0 || (modes.c_lflag & NOFLSH)) return;
+  modes.c_lflag |= NOFLSH;
+  tcsetattr(STDIN_FILENO, TCSANOW, &modes);
+}
+
 /* Reads a line on the terminal. SIGINT stays blocked except inside ppoll, so
 ** a Ctrl-C always wakes the wait, wherever libedit was when it came; with
 ** readline() a signal that came outside its read() was lost. */
@@ -65,6 +78,7 @@ static int read_tty_line(const char *prompt, char **line)
   line_finished = 0;
   finished_line = NULL;
   rl_callback_handler_install(prompt, on_line);
+  keep_input_on_interrupt();
   while (!line_finished) {
     struct pollfd in = { STDIN_FILENO, POLLIN, 0 };
     if (ppoll(&in, 1, NULL, &old_mask) < 0) {
