@@ -125,5 +125,7 @@ extern const sl_op sl_index_ops[];
 extern const int sl_index_nops;
 extern const sl_op sl_grad_ops[];
 extern const int sl_grad_nops;
+extern const sl_op sl_reduce_ops[];
+extern const int sl_reduce_nops;
 
 #endif

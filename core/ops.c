@@ -11,6 +11,7 @@ static const struct { const sl_op *ops; const int *n; } families[] = {
   { sl_shape_ops, &sl_shape_nops },
   { sl_index_ops, &sl_index_nops },
   { sl_grad_ops, &sl_grad_nops },
+  { sl_reduce_ops, &sl_reduce_nops },
 };
 #define NFAMILIES ((int)(sizeof families / sizeof *families))
 

@@ -105,6 +105,7 @@ sl.load = core.load
 sl.save = core.save
 
 require('symlua.graph')(sl)
+require('symlua.reduce')(sl)
 require('symlua.linalg')(sl)
 require('symlua.index')(sl)
 require('symlua.shape')(sl)
