@@ -83,7 +83,7 @@ return function(sl)
         fail('%s: axis %s is out of range for a %d-d input', op, axis_text(a), nd)
       end
       if seen[k] then
-        fail('%s: axis %s repeats axis %s (both are axis %d of %d)', op, axis_text(a),
+        fail('%s: axis %s repeats axis %s (both name axis %d of a %d-d input)', op, axis_text(a),
              axis_text(seen[k]), k + 1, nd)
       end
       seen[k] = a
