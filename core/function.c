@@ -7,10 +7,16 @@
 ** fills the input slots, runs each node's reference kernel, frees a slot
 ** after its last reader has run, and applies updates to shared variables
 ** together at the end, so every update sees the old values.
+**
+** Two debugging aids ride on the run loop and cost nothing when off: a
+** profile (time per node, from the monotonic clock) and a NaN guard that
+** checks each float result as soon as its node has run.
 */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "function.h"
 
@@ -67,6 +73,278 @@ static int grow(void **arr, int *cap, int need, size_t esz)
   if (!p) return sl_fail("out of memory");
   *arr = p;
   *cap = c;
+  return 0;
+}
+
+/* -- debugging aids: profiles ---------------------------------------------------- */
+
+static int env_on(const char *name)
+{
+  const char *s = getenv(name);
+  return s && *s && strcmp(s, "0") != 0;
+}
+
+static double now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+static void profile_free(sl_profile *p)
+{
+  if (!p) return;
+  for (int k = 0; k < p->nnodes; k++) { free(p->node[k].label); free(p->node[k].where); }
+  free(p->node);
+  free(p->where);
+  free(p);
+}
+
+/* Profiles made under SYMLUA_PROFILE, printed by an atexit handler: it runs
+** both when bin/symlua returns from main (after lua_close has freed every
+** function, whose profiles stay listed as orphans) and on os.exit, which
+** skips lua_close (the functions are still alive then). */
+static sl_profile *exit_list, **exit_tail = &exit_list;   /* in creation order */
+
+static void print_exit_profiles(void)
+{
+  sl_profile *p = exit_list;
+  exit_list = NULL;
+  exit_tail = &exit_list;
+  fflush(stdout);
+  while (p) {
+    sl_profile *next = p->next_at_exit;
+    char *text = p->calls > 0 ? sl_profile_text(p) : NULL;
+    if (text) { fprintf(stderr, "\n%s", text); free(text); }
+    p->at_exit = 0;
+    if (p->orphan) profile_free(p);
+    p = next;
+  }
+  fflush(stderr);
+}
+
+int sl_function_set_profile(sl_function *f, int on)
+{
+  static int registered;
+  if (!on) {
+    sl_profile *p = f->profile;
+    f->profile = NULL;
+    if (p && p->at_exit) p->orphan = 1;
+    else profile_free(p);
+    return 0;
+  }
+  if (f->profile) return 0;
+  sl_profile *p = calloc(1, sizeof *p);
+  if (!p) return sl_fail("out of memory");
+  p->node = calloc((size_t)f->nnodes + 1, sizeof *p->node);
+  p->where = dup_or_null(f->where);
+  if (!p->node || (f->where && !p->where)) { profile_free(p); return sl_fail("out of memory"); }
+  for (int k = 0; k < f->nnodes; k++) {
+    const sl_var *out = &f->order[k]->outputs[0];
+    char label[128];
+    sl_profile_node *e = &p->node[p->nnodes++];
+    e->op = f->order[k]->op->name;
+    e->label = strdup(sl_var_label(out, label, sizeof label));
+    e->where = dup_or_null(out->where);
+    if (!e->label || (out->where && !e->where)) { profile_free(p); return sl_fail("out of memory"); }
+  }
+  if (env_on("SYMLUA_PROFILE")) {
+    if (!registered && atexit(print_exit_profiles) == 0) registered = 1;
+    if (registered) { p->at_exit = 1; *exit_tail = p; exit_tail = &p->next_at_exit; }
+  }
+  f->profile = p;
+  return 0;
+}
+
+void sl_profile_reset(sl_profile *p)
+{
+  p->calls = 0;
+  p->seconds = 0;
+  for (int k = 0; k < p->nnodes; k++) { p->node[k].calls = 0; p->node[k].seconds = 0; }
+}
+
+int sl_function_set_where(sl_function *f, const char *where)
+{
+  char *w = dup_or_null(where), *pw = NULL;
+  if ((where && !w) || (f->profile && where && !(pw = strdup(where)))) {
+    free(w);
+    return sl_fail("out of memory");
+  }
+  free(f->where);
+  f->where = w;
+  if (f->profile) { free(f->profile->where); f->profile->where = pw; }
+  return 0;
+}
+
+void sl_function_set_nan_guard(sl_function *f, int on) { f->nan_guard = on != 0; }
+
+static void time_text(char *buf, size_t n, double s)
+{
+  if (s >= 1) snprintf(buf, n, "%.3f s", s);
+  else if (s >= 1e-3) snprintf(buf, n, "%.3f ms", s * 1e3);
+  else snprintf(buf, n, "%.3f us", s * 1e6);
+}
+
+/* qsort has no context argument: the profile being sorted is passed here */
+static const double *sort_seconds;
+
+static int by_time(const void *a, const void *b)
+{
+  double x = sort_seconds[*(const int *)a], y = sort_seconds[*(const int *)b];
+  return x < y ? 1 : x > y ? -1 : *(const int *)a - *(const int *)b;
+}
+
+static void sort_by_time(int *idx, int n, const double *seconds)
+{
+  for (int i = 0; i < n; i++) idx[i] = i;
+  sort_seconds = seconds;
+  qsort(idx, (size_t)n, sizeof *idx, by_time);
+}
+
+char *sl_profile_text(const sl_profile *p)
+{
+  char *text = NULL, t[32];
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+  int n = p->nnodes, nops = 0;
+  int *idx = calloc((size_t)n + 1, sizeof *idx), *opidx = calloc((size_t)n + 1, sizeof *opidx);
+  double *sec = calloc((size_t)n + 1, sizeof *sec), *opsec = calloc((size_t)n + 1, sizeof *opsec);
+  const char **opname = calloc((size_t)n + 1, sizeof *opname);
+  int *opnodes = calloc((size_t)n + 1, sizeof *opnodes);
+  if (!out || !idx || !opidx || !sec || !opsec || !opname || !opnodes) {
+    if (out) fclose(out);
+    free(text); text = NULL;
+    sl_fail("out of memory");
+    goto done;
+  }
+  /* op classes: nodes of the same op added up */
+  for (int k = 0; k < n; k++) {
+    int c = 0;
+    sec[k] = p->node[k].seconds;
+    while (c < nops && strcmp(opname[c], p->node[k].op) != 0) c++;
+    if (c == nops) opname[nops++] = p->node[k].op;
+    opsec[c] += p->node[k].seconds;
+    opnodes[c]++;
+  }
+  int wop = 2, wlabel = 4;
+  for (int k = 0; k < n; k++) {
+    int a = (int)strlen(p->node[k].op), b = (int)strlen(p->node[k].label);
+    if (a > wop) wop = a;
+    if (b > wlabel) wlabel = b;
+  }
+  double total = p->seconds > 0 ? p->seconds : 1;
+  time_text(t, sizeof t, p->seconds);
+  fprintf(out, "Profile of the function compiled at %s: %lld call%s, %s", p->where ? p->where : "?",
+          (long long)p->calls, p->calls == 1 ? "" : "s", t);
+  if (p->calls > 1) { time_text(t, sizeof t, p->seconds / (double)p->calls); fprintf(out, ", %s per call", t); }
+  fprintf(out, "\n  %12s %6s %7s  %-*s  %-*s  %s\n", "time", "%", "calls", wop, "op", wlabel, "node", "where");
+  sort_by_time(idx, n, sec);
+  for (int i = 0; i < n; i++) {
+    const sl_profile_node *e = &p->node[idx[i]];
+    time_text(t, sizeof t, e->seconds);
+    fprintf(out, "  %12s %5.1f%% %7lld  %-*s  %-*s  %s\n", t, 100 * e->seconds / total,
+            (long long)e->calls, wop, e->op, wlabel, e->label, e->where ? e->where : "?");
+  }
+  fprintf(out, "  by op:\n  %12s %6s %7s  %s\n", "time", "%", "nodes", "op");
+  sort_by_time(opidx, nops, opsec);
+  for (int i = 0; i < nops; i++) {
+    int c = opidx[i];
+    time_text(t, sizeof t, opsec[c]);
+    fprintf(out, "  %12s %5.1f%% %7d  %s\n", t, 100 * opsec[c] / total, opnodes[c], opname[c]);
+  }
+  if (fclose(out) != 0) { free(text); text = NULL; sl_fail("out of memory"); }
+done:
+  free(idx); free(opidx); free(sec); free(opsec); free(opname); free(opnodes);
+  return text;
+}
+
+/* -- debugging aids: the NaN/Inf guard ----------------------------------------------- */
+
+typedef struct {
+  sl_castfn cast;
+  size_t esize;
+  int64_t n, nan, posinf, neginf;
+  double min, max;          /* over the finite values */
+} value_stats;
+
+static void stats_run(char **p, const int64_t *stride, int64_t n, void *ctx)
+{
+  value_stats *st = ctx;
+  double buf[256];
+  for (int64_t i = 0; i < n; i += 256) {
+    int64_t m = n - i < 256 ? n - i : 256;
+    st->cast(buf, 1, p[0] + i * stride[0] * (int64_t)st->esize, stride[0], m);
+    for (int64_t j = 0; j < m; j++) {
+      double x = buf[j];
+      if (isnan(x)) st->nan++;
+      else if (isinf(x)) { if (x > 0) st->posinf++; else st->neginf++; }
+      else {
+        if (x < st->min) st->min = x;
+        if (x > st->max) st->max = x;
+      }
+    }
+  }
+  st->n += n;
+}
+
+static void stats_of(const sl_tensor *t, value_stats *st)
+{
+  memset(st, 0, sizeof *st);
+  st->cast = sl_cast_fn(SL_FLOAT64, t->dtype);
+  st->esize = sl_dtype_size(t->dtype);
+  st->min = INFINITY;
+  st->max = -INFINITY;
+  char *base[1] = { sl_tensor_ptr(t) };
+  const int64_t *strides[1] = { t->strides };
+  sl_foreach(1, t->ndim, t->shape, base, strides, &st->esize, stats_run, st);
+}
+
+/* "min -1, max 2, no NaN/Inf" or "min 0, max 1, 2 NaN, 1 -Inf" */
+static void stats_text(char *buf, size_t n, const value_stats *st)
+{
+  size_t k = 0;
+  if (st->n == 0) { snprintf(buf, n, "empty"); return; }
+  if (st->min <= st->max) k = (size_t)snprintf(buf, n, "min %.6g, max %.6g", st->min, st->max);
+  else k = (size_t)snprintf(buf, n, "no finite values");
+  if (k >= n) return;
+  if (!st->nan && !st->posinf && !st->neginf) { snprintf(buf + k, n - k, ", no NaN/Inf"); return; }
+  if (st->nan && k < n) k += (size_t)snprintf(buf + k, n - k, ", %lld NaN", (long long)st->nan);
+  if (st->posinf && k < n) k += (size_t)snprintf(buf + k, n - k, ", %lld +Inf", (long long)st->posinf);
+  if (st->neginf && k < n) snprintf(buf + k, n - k, ", %lld -Inf", (long long)st->neginf);
+}
+
+/* 0 when every float output of node n is finite; else a message naming the
+** node, where it was built, and the ranges of its inputs. */
+static int nan_check(const sl_node *n, sl_tensor **in, sl_tensor **out)
+{
+  for (int k = 0; k < n->nout; k++) {
+    if (sl_dtype_kind(out[k]->dtype) != 'f') continue;
+    value_stats st;
+    stats_of(out[k], &st);
+    if (!st.nan && !st.posinf && !st.neginf) continue;
+    const sl_var *v = &n->outputs[k];
+    char msg[1024], label[128], ty[128], range[160];
+    size_t len;
+    sl_var_label(v, label, sizeof label);
+    stats_text(range, sizeof range, &st);
+    len = (size_t)snprintf(msg, sizeof msg, "nan_guard: %s (%s) built at %s produced %s%s%s: %s",
+                           n->op->name, label, v->where ? v->where : "?",
+                           st.nan ? "NaN" : "", st.nan && (st.posinf || st.neginf) ? " and " : "",
+                           st.posinf || st.neginf ? "Inf" : "", range);
+    for (int i = 0; i < n->nin && len < sizeof msg; i++) {
+      sl_type t;
+      value_stats is;
+      sl_type_of_tensor(in[i], &t);
+      sl_type_text(&t, ty, sizeof ty);
+      stats_of(in[i], &is);
+      stats_text(range, sizeof range, &is);
+      len += (size_t)snprintf(msg + len, sizeof msg - len, "\n  input %d: %s %s: %s", i + 1,
+                              sl_var_label(n->inputs[i], label, sizeof label), ty, range);
+    }
+    return sl_fail("%s", msg);
+  }
   return 0;
 }
 
@@ -213,6 +491,8 @@ sl_function *sl_function_new(int nin, sl_var **inputs, int nout, sl_var **output
   if (!f->result_slot) goto fail_oom;
   for (int i = 0; i < nout; i++) f->result_slot[i] = map_get(&b.slot_of, outputs[i]);
   for (int i = 0; i < nupd; i++) f->result_slot[nout + i] = map_get(&b.slot_of, upd_expr[i]);
+  f->nan_guard = env_on("SYMLUA_NAN_GUARD");
+  if (env_on("SYMLUA_PROFILE") && sl_function_set_profile(f, 1)) goto fail;
   map_free(&b.slot_of);
   map_free(&b.seen_node);
   return f;
@@ -240,16 +520,29 @@ void sl_function_free(sl_function *f)
   free(f->inputs); free(f->outputs); free(f->upd_shared); free(f->upd_expr);
   free(f->order); free(f->slot_var); free(f->in_slot); free(f->out_slot);
   free(f->readers); free(f->result_slot);
+  sl_function_set_profile(f, 0);
+  free(f->where);
   free(f);
 }
 
 /* -- calling ---------------------------------------------------------------------- */
 
-static int where_fail(const sl_var *v, const char *what)
+/* Adds to the current message which node failed, where the script built it
+** and what it was given: "... (node dot#7 built at fit.lua:12; inputs
+** float64 (2, 3), float64 (4, 2))". */
+static int node_fail(const sl_node *n, int k, sl_tensor **in)
 {
-  char msg[1024];
-  snprintf(msg, sizeof msg, "%s", sl_errmsg());
-  if (v && v->where) return sl_fail("%s (%s built at %s)", msg, what, v->where);
+  char msg[1024], label[128], ty[128];
+  const sl_var *v = &n->outputs[k];
+  size_t len = (size_t)snprintf(msg, sizeof msg, "%s (node %s built at %s", sl_errmsg(),
+                                sl_var_label(v, label, sizeof label), v->where ? v->where : "?");
+  for (int i = 0; i < n->nin && len < sizeof msg; i++) {
+    sl_type t;
+    sl_type_of_tensor(in[i], &t);
+    sl_type_text(&t, ty, sizeof ty);
+    len += (size_t)snprintf(msg + len, sizeof msg - len, "%s%s", i ? ", " : "; inputs ", ty);
+  }
+  if (len < sizeof msg) snprintf(msg + len, sizeof msg - len, ")");
   return sl_fail("%s", msg);
 }
 
@@ -287,12 +580,21 @@ int sl_function_call(sl_function *f, sl_tensor **args, sl_tensor **results)
     for (int i = 0; i < f->nin && !t; i++) if (f->inputs[i] == v) t = args[i];
     if (t) { val[s] = t; sl_tensor_retain(t); }
   }
+  sl_profile *prof = f->profile;
+  double t_call = prof ? now() : 0;
   for (int k = 0; k < f->nnodes; k++) {
     sl_node *n = f->order[k];
     sl_tensor *in[SL_MAX_OPERANDS * 4], *out[8];
     if (n->nin > (int)(sizeof in / sizeof *in)) { rc = sl_fail("%s: too many inputs", n->op->name); goto done; }
     for (int i = 0; i < n->nin; i++) in[i] = val[f->in_slot[k][i]];
-    if (sl_node_perform(n, in, out)) { rc = where_fail(&n->outputs[0], "node"); goto done; }
+    double t_node = prof ? now() : 0;
+    if (sl_node_perform(n, in, out)) { rc = node_fail(n, 0, in); goto done; }
+    if (prof) { prof->node[k].seconds += now() - t_node; prof->node[k].calls++; }
+    if (f->nan_guard && nan_check(n, in, out)) {
+      for (int j = 0; j < n->nout; j++) sl_tensor_release(out[j]);
+      rc = -1;
+      goto done;
+    }
     for (int i = 0; i < n->nout; i++) {
       int s = f->out_slot[k][i];
       if (!sl_type_accepts(&n->outputs[i].type, out[i])) {
@@ -303,7 +605,7 @@ int sl_function_call(sl_function *f, sl_tensor **args, sl_tensor **results)
         sl_type_text(&ty, got, sizeof got);
         sl_fail("%s: produced %s where the graph expects %s", n->op->name, got, want);
         for (int j = i; j < n->nout; j++) sl_tensor_release(out[j]);
-        rc = where_fail(&n->outputs[i], "node");
+        rc = node_fail(n, i, in);
         goto done;
       }
       sl_tensor_release(val[s]);
@@ -353,6 +655,7 @@ int sl_function_call(sl_function *f, sl_tensor **args, sl_tensor **results)
   }
   for (int u = 0; u < f->nupd; u++) sl_tensor_release(fresh[u]);
   free(fresh);
+  if (prof && !rc) { prof->calls++; prof->seconds += now() - t_call; }
 done:
   for (int s = 0; s < f->nslots; s++) sl_tensor_release(val[s]);
   free(val);

@@ -1,10 +1,31 @@
 /*
-** function.h — compiled functions over the graph IR (see function.c).
+** function.h — compiled functions over the graph IR (see function.c), with
+** their debugging aids: per-node profiles and the NaN/Inf guard.
 */
 #ifndef SL_FUNCTION_H
 #define SL_FUNCTION_H
 
 #include "graph.h"
+
+/* Time spent in one node of a profiled function. The strings are copies, so a
+** profile can outlive its function (profiles printed at exit do). */
+typedef struct sl_profile_node {
+  const char *op;                      /* the op's name: static */
+  char *label, *where;                 /* the output var's label; "file:line" or NULL */
+  double seconds;
+  int64_t calls;
+} sl_profile_node;
+
+typedef struct sl_profile {
+  char *where;                         /* where the function was compiled, or NULL */
+  int64_t calls;
+  double seconds;                      /* whole calls, updates included */
+  int nnodes;
+  sl_profile_node *node;               /* in the function's run order */
+  int at_exit;                         /* listed for the report printed at exit */
+  int orphan;                          /* its function is gone: the exit report frees it */
+  struct sl_profile *next_at_exit;
+} sl_profile;
 
 typedef struct sl_function {
   int nin, nout, nupd;
@@ -17,11 +38,26 @@ typedef struct sl_function {
   int **in_slot, **out_slot;           /* per node: slots of its inputs and outputs */
   int *readers;                        /* per slot: how many node inputs read it */
   int *result_slot;                    /* outputs, then updates */
+  char *where;                         /* "file:line" of the compile call, or NULL */
+  sl_profile *profile;                 /* NULL unless profiling */
+  int nan_guard;                       /* check float node outputs for NaN/Inf */
 } sl_function;
 
 sl_function *sl_function_new(int nin, sl_var **inputs, int nout, sl_var **outputs,
                              int nupd, sl_var **upd_shared, sl_var **upd_expr);
 void sl_function_free(sl_function *f);
+
+/* SYMLUA_PROFILE and SYMLUA_NAN_GUARD (set and not "0") switch the aids on
+** for every function when it is made; these override per function. A
+** profile made while SYMLUA_PROFILE is set is printed to stderr at exit. */
+int  sl_function_set_where(sl_function *f, const char *where);
+int  sl_function_set_profile(sl_function *f, int on);
+void sl_function_set_nan_guard(sl_function *f, int on);
+void sl_profile_reset(sl_profile *p);
+
+/* The profile as text: calls and time, then nodes and op classes sorted by
+** time (time, %, calls, op, node, where). A malloc'd string, or NULL. */
+char *sl_profile_text(const sl_profile *p);
 
 /* 0 when args[i] fits input i, else -1 with a message naming the input. */
 int sl_function_check_input(const sl_function *f, int i, const sl_tensor *t);

@@ -282,6 +282,13 @@ static int l_var_where(lua_State *L)
   return 1;
 }
 
+/* a constant made from a Lua number: it takes its partner's dtype */
+static int l_var_is_weak(lua_State *L)
+{
+  lua_pushboolean(L, check_var(L, 1)->weak);
+  return 1;
+}
+
 static int l_var_owner(lua_State *L)
 {
   sl_var *v = check_var(L, 1);
@@ -335,6 +342,7 @@ static const luaL_Reg var_methods[] = {
   { "static_shape", l_var_static_shape }, { "kind", l_var_kind }, { "id", l_var_id },
   { "where", l_var_where }, { "owner", l_var_owner }, { "output_index", l_var_index },
   { "get_value", l_var_get_value }, { "set_value", l_var_set_value },
+  { "is_weak", l_var_is_weak },
   { NULL, NULL }
 };
 
@@ -438,7 +446,20 @@ static int read_var_list(lua_State *L, int idx, sl_var **out, int max, const cha
 
 #define MAX_IO 1024
 
-/* compile(inputs, outputs, shared_list, update_list) */
+/* Reads opts.profile and opts.nan_guard (booleans; nil keeps the default
+** that SYMLUA_PROFILE / SYMLUA_NAN_GUARD gave). */
+static void configure_function(lua_State *L, sl_function *f, int idx)
+{
+  if (lua_isnoneornil(L, idx)) return;
+  luaL_checktype(L, idx, LUA_TTABLE);
+  lua_getfield(L, idx, "profile");
+  if (!lua_isnil(L, -1) && sl_function_set_profile(f, lua_toboolean(L, -1))) sl_lua_fail(L);
+  lua_getfield(L, idx, "nan_guard");
+  if (!lua_isnil(L, -1)) sl_function_set_nan_guard(f, lua_toboolean(L, -1));
+  lua_pop(L, 2);
+}
+
+/* compile(inputs, outputs, shared_list, update_list [, opts]) */
 static int l_compile(lua_State *L)
 {
   static sl_var *in[MAX_IO], *out[MAX_IO], *sh[MAX_IO], *up[MAX_IO];
@@ -447,12 +468,62 @@ static int l_compile(lua_State *L)
   int nsh = read_var_list(L, 3, sh, MAX_IO, "updated variables");
   int nup = read_var_list(L, 4, up, MAX_IO, "updates");
   if (nsh != nup) sl_lua_error(L, "compile: %d updated variables but %d updates", nsh, nup);
+  if (!lua_isnoneornil(L, 5)) luaL_checktype(L, 5, LUA_TTABLE);
   sl_function *f = sl_function_new(nin, in, nout, out, nup, sh, up);
   if (!f) sl_lua_fail(L);
   sl_function **box = lua_newuserdata(L, sizeof *box);
   *box = f;
   luaL_getmetatable(L, SL_FUNC_MT);
-  lua_setmetatable(L, -2);
+  lua_setmetatable(L, -2);   /* from here on __gc frees f */
+  char where[512];
+  if (sl_lua_where(L, where, sizeof where) && sl_function_set_where(f, where)) sl_lua_fail(L);
+  configure_function(L, f, 5);
+  return 1;
+}
+
+/* configure(f, opts): switch profiling and the NaN guard on or off */
+static int l_function_configure(lua_State *L)
+{
+  configure_function(L, check_function(L, 1), 2);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* function_profile(f [, reset]): { calls, time, text, nodes = { {op, node,
+** where, time, calls} in run order } }, or nil when f is not profiled */
+static int l_function_profile(lua_State *L)
+{
+  sl_function *f = check_function(L, 1);
+  sl_profile *p = f->profile;
+  if (!p) { lua_pushnil(L); return 1; }
+  char *text = sl_profile_text(p);
+  if (!text) sl_lua_fail(L);
+  lua_createtable(L, 0, 5);
+  lua_pushstring(L, text);
+  free(text);
+  lua_setfield(L, -2, "text");
+  lua_pushnumber(L, (lua_Number)p->calls);
+  lua_setfield(L, -2, "calls");
+  lua_pushnumber(L, p->seconds);
+  lua_setfield(L, -2, "time");
+  if (p->where) { lua_pushstring(L, p->where); lua_setfield(L, -2, "where"); }
+  lua_createtable(L, p->nnodes, 0);
+  for (int k = 0; k < p->nnodes; k++) {
+    const sl_profile_node *e = &p->node[k];
+    lua_createtable(L, 0, 5);
+    lua_pushstring(L, e->op);
+    lua_setfield(L, -2, "op");
+    lua_pushstring(L, e->label);
+    lua_setfield(L, -2, "node");
+    if (e->where) { lua_pushstring(L, e->where); lua_setfield(L, -2, "where"); }
+    lua_pushnumber(L, e->seconds);
+    lua_setfield(L, -2, "time");
+    lua_pushnumber(L, (lua_Number)e->calls);
+    lua_setfield(L, -2, "calls");
+    lua_rawseti(L, -2, k + 1);
+  }
+  lua_setfield(L, -2, "nodes");
+  if (lua_toboolean(L, 2)) sl_profile_reset(p);
   return 1;
 }
 
@@ -523,6 +594,24 @@ static int l_function_info(lua_State *L)
     lua_rawseti(L, -2, i + 1);
   }
   lua_setfield(L, -2, "outputs");
+  /* updates: { {shared, expression}, ... } in the order they were given */
+  lua_createtable(L, f->nupd, 0);
+  for (int i = 0; i < f->nupd; i++) {
+    lua_createtable(L, 2, 0);
+    sl_var_retain(f->upd_shared[i]);
+    push_var(L, f->upd_shared[i]);
+    lua_rawseti(L, -2, 1);
+    sl_var_retain(f->upd_expr[i]);
+    push_var(L, f->upd_expr[i]);
+    lua_rawseti(L, -2, 2);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setfield(L, -2, "updates");
+  if (f->where) { lua_pushstring(L, f->where); lua_setfield(L, -2, "where"); }
+  lua_pushboolean(L, f->profile != NULL);
+  lua_setfield(L, -2, "profile");
+  lua_pushboolean(L, f->nan_guard);
+  lua_setfield(L, -2, "nan_guard");
   return 1;
 }
 
@@ -559,9 +648,16 @@ static int l_set_float_default(lua_State *L)
   return 0;
 }
 
+/* f:info(), f:configure(opts); symlua/debug.lua adds f:profile() */
+static const luaL_Reg function_methods[] = {
+  { "info", l_function_info }, { "configure", l_function_configure },
+  { NULL, NULL }
+};
+
 static const luaL_Reg graph_functions[] = {
   { "input", l_input }, { "shared", l_shared }, { "constant", l_constant }, { "apply", l_apply },
   { "compile", l_compile }, { "function_info", l_function_info },
+  { "function_configure", l_function_configure }, { "function_profile", l_function_profile },
   { "is_var", l_is_var }, { "ops", l_ops }, { "set_float_default", l_set_float_default },
   { NULL, NULL }
 };
@@ -586,7 +682,7 @@ void sl_lua_open_graph(lua_State *L)
   lua_setfield(L, -2, "var_mt");
   new_class(L, SL_NODE_MT, node_methods, l_node_gc, l_node_tostring);
   lua_setfield(L, -2, "node_mt");
-  new_class(L, SL_FUNC_MT, NULL, l_function_gc, NULL);
+  new_class(L, SL_FUNC_MT, function_methods, l_function_gc, NULL);
   lua_pushcfunction(L, l_function_call);
   lua_setfield(L, -2, "__call");
   lua_setfield(L, -2, "function_mt");

@@ -110,6 +110,7 @@ require('symlua.linalg')(sl)
 require('symlua.index')(sl)
 require('symlua.shape')(sl)
 require('symlua.grad')(sl)
+require('symlua.debug')(sl)
 
 -- Under LuaJIT, t:data() is an FFI pointer to the first element, for fast
 -- loops; it is valid while t is alive, and indexes from 0 like C.
