@@ -274,6 +274,239 @@ return function(sl)
     return { sl.reshape(g[1], ins[1]:shape()) }   -- size inputs get nothing
   end
 
+  -- The sizes of x for alloc and reshape: the static size where known (so
+  -- static shapes propagate), else the symbolic x:shape(i).
+  local function sizes(x)
+    local s, st = {}, x:static_shape()
+    for i = 1, #st do s[i] = st[i] >= 0 and st[i] or x:shape(i) end
+    return s
+  end
+  local function params_of(node)
+    local p = node:params()
+    return p.v, p
+  end
+
+  -- -- shape ops ---------------------------------------------------------------------
+  rules.flatten = function(_, ins, _, g) return { sl.reshape(g[1], sizes(ins[1])) } end
+
+  -- The inverse permutation; 'x' axes of the output are dropped (summed when
+  -- g's static size there is not 1, so a dimshuffle may drop them) and input
+  -- axes of size 1 that the pattern left out come back as 'x'.
+  rules.dimshuffle = function(node, ins, _, g)
+    local pat, gz = params_of(node), g[1]
+    local gs = gz:static_shape()
+    local sum_axes, pos, at = {}, {}, 0
+    for j, a in ipairs(pat) do
+      if a < 0 and gs[j] ~= 1 then sum_axes[#sum_axes + 1] = j - 1 end
+    end
+    if #sum_axes > 0 then
+      gz = apply('sum', { v = { 0, unpack(sum_axes) } }, gz)
+      gs = gz:static_shape()
+    end
+    for j, a in ipairs(pat) do   -- where each input axis lies in gz
+      if a >= 0 then pos[a] = at; at = at + 1
+      elseif #sum_axes == 0 then at = at + 1 end
+    end
+    local v = {}
+    for i = 0, ins[1]:dim() - 1 do v[i + 1] = pos[i] or -1 end
+    return { apply('dimshuffle', { v = v }, gz) }
+  end
+
+  -- Full ranges on the axes before `axis` (0-based) and `entry` on it.
+  local function key_at(axis, entry)
+    local key = {}
+    for i = 1, axis do key[i] = {} end
+    key[axis + 1] = entry
+    return key
+  end
+
+  -- Each input gets its range of g along the axis; offsets are numbers when
+  -- the sizes are static, symbolic otherwise.
+  rules.concatenate = function(node, ins, _, g)
+    local axis = params_of(node)[1]
+    local out, off = {}, 0
+    for i, x in ipairs(ins) do
+      local n = x:static_shape()[axis + 1]
+      if n < 0 then n = x:shape(axis + 1) end
+      out[i] = sl.subtensor(g[1], key_at(axis, { off + 1, off + n }))
+      off = off + n
+    end
+    return out
+  end
+  rules.stack = function(node, ins, _, g)
+    local axis, out = params_of(node)[1], {}
+    for i = 1, #ins do out[i] = sl.subtensor(g[1], key_at(axis, i)) end
+    return out
+  end
+  rules.narrow = function(node, ins, _, g)
+    local v, x = params_of(node), ins[1]
+    if v[3] == 0 then return { sl.zeros_like(x) } end
+    return { sl.inc_subtensor(sl.zeros_like(x), key_at(v[1], { v[2] + 1, v[2] + v[3] }), g[1]) }
+  end
+
+  -- repeat: g as (..., n, repeats, ...) summed over the repeats.
+  rules['repeat'] = function(node, ins, _, g)
+    local v, x = params_of(node), ins[1]
+    local reps, axis = v[1], v[2]
+    if reps == 0 then return { sl.zeros_like(x) } end
+    local s = sizes(x)
+    table.insert(s, axis + 2, reps)
+    return { apply('sum', { v = { 0, axis + 1 } }, sl.reshape(g[1], s)) }
+  end
+
+  -- tile: each axis with r > 1 repetitions splits into (r, size) blocks and
+  -- the r axis is summed; leading axes that tile added are then reshaped away.
+  rules.tile = function(node, ins, _, g)
+    local x, reps = ins[1], params_of(node)
+    local nd, nr = x:dim(), #reps
+    local d = math.max(nd, nr)
+    local s, shape, summed = sizes(x), {}, {}
+    for i = 1, d do
+      local r = i - (d - nr) >= 1 and reps[i - (d - nr)] or 1
+      local si = i - (d - nd) >= 1 and s[i - (d - nd)] or 1
+      if r == 0 then return { sl.zeros_like(x) } end
+      if r > 1 then
+        summed[#summed + 1] = #shape
+        shape[#shape + 1] = r
+      end
+      shape[#shape + 1] = si
+    end
+    local gx = g[1]
+    if #summed > 0 then gx = apply('sum', { v = { 0, unpack(summed) } }, sl.reshape(gx, shape)) end
+    if d > nd then gx = sl.reshape(gx, s) end
+    return { gx }
+  end
+
+  -- -- indexing --------------------------------------------------------------------------
+  -- subtensor's params encode the key and its extra inputs are the bounds
+  -- (core/op_index.c); the update ops take the same params with y second.
+  rules.subtensor = function(node, ins, _, g)
+    return { apply('inc_subtensor', node:params(), sl.zeros_like(ins[1]), g[1], unpack(ins, 2)) }
+  end
+  rules.set_subtensor = function(node, ins, _, g)   -- (x, y, bounds...)
+    local p = node:params()
+    return { apply('set_subtensor', p, g[1], sl.tensor(0, g[1]:dtype()), unpack(ins, 3)),
+             apply('subtensor', p, g[1], unpack(ins, 3)) }
+  end
+  rules.inc_subtensor = function(node, ins, _, g)
+    return { g[1], apply('subtensor', node:params(), g[1], unpack(ins, 3)) }
+  end
+  -- take: repeated indices accumulate (inc_take adds once per occurrence).
+  rules.take = function(node, ins, _, g)
+    return { apply('inc_take', node:params(), sl.zeros_like(ins[1]), g[1], ins[2]) }
+  end
+  -- set_take: where an index repeats, only the value written last stays; y's
+  -- gradient still reads g at every occurrence.
+  rules.set_take = function(node, ins, _, g)   -- (x, y, indices)
+    local p = node:params()
+    return { apply('set_take', p, g[1], sl.tensor(0, g[1]:dtype()), ins[3]),
+             apply('take', p, g[1], ins[3]) }
+  end
+  rules.inc_take = function(node, ins, _, g)
+    return { g[1], apply('take', node:params(), g[1], ins[3]) }
+  end
+  -- gather is a take from flattened x at the 1-based flat positions
+  -- 1 + sum_i (c_i - 1) * stride_i, where c_i runs over the index array's
+  -- own positions on the other axes and is the index value on `axis`; its
+  -- gradient is then inc_take of g at those positions.
+  rules.gather = function(node, ins, _, g)
+    local x, ind = ins[1], ins[2]
+    local axis, nd = params_of(node)[1], x:dim()
+    local xs, is = sizes(x), sizes(ind)
+    local flat, stride = 1, 1
+    for i = nd, 1, -1 do
+      local c
+      if i - 1 == axis then
+        c = ind - 1
+      else
+        c = sl.arange(0, is[i], 'int64')
+        local pat = {}
+        for k = 1, nd do pat[k] = k == i and 1 or 'x' end
+        c = sl.dimshuffle(c, pat)
+      end
+      flat = flat + c * stride
+      stride = stride * xs[i]
+    end
+    return { sl.inc_take(sl.zeros_like(x), flat, g[1]) }
+  end
+  rules.alloc = function(_, _, _, g) return { g[1] } end   -- summed back to the value's shape
+
+  -- integer results: nothing flows back
+  for _, op in ipairs({ 'arange', 'shape', 'shape_i', 'argmax', 'argmin', 'all', 'any' }) do
+    rules[op] = function() return {} end
+  end
+
+  -- -- reductions --------------------------------------------------------------------------
+  -- Params (core/op_reduce.c): v[1] keepdims, v[2..] the reduced axes
+  -- (0-based); x is ddof.
+  local function reduced(node)
+    local p = node:params()
+    local axes, set = {}, {}
+    for k = 2, #p.v do axes[#axes + 1] = p.v[k]; set[p.v[k]] = true end
+    return p.v[1] == 1, axes, set, p.x
+  end
+
+  -- y, a reduction's output (or its gradient), with the reduced axes back
+  -- as size-1 axes, so it broadcasts against x.
+  local function unreduce(node, x, y)
+    local keep, _, set = reduced(node)
+    if keep or x:dim() == 0 then return y end
+    local v, at = {}, 0
+    for i = 0, x:dim() - 1 do
+      if set[i] then v[i + 1] = -1 else v[i + 1] = at; at = at + 1 end
+    end
+    return apply('dimshuffle', { v = v }, y)
+  end
+
+  -- The number of elements each output reduces over: a number when the
+  -- sizes are static, else a symbolic value in dtype.
+  local function count(node, x, dtype)
+    local _, axes = reduced(node)
+    local n, st = 1, x:static_shape()
+    for _, a in ipairs(axes) do n = n * (st[a + 1] >= 0 and st[a + 1] or x:shape(a + 1)) end
+    if sl.is_var(n) then n = n:cast(dtype) end
+    return n
+  end
+
+  local function reduction(f)   -- f(node, x, z, g) for z = op(x); float x only
+    return function(node, ins, outs, g)
+      if not is_float(ins[1]) then return {} end
+      return { f(node, ins[1], outs[1], g[1]) }
+    end
+  end
+
+  rules.sum = reduction(function(node, x, _, g) return sl.alloc(unreduce(node, x, g), sizes(x)) end)
+  rules.mean = reduction(function(node, x, _, g)
+    return sl.alloc(unreduce(node, x, g) / count(node, x, g:dtype()), sizes(x))
+  end)
+  -- d prod / dx_i = prod / x_i: exact away from zeros; a zero in x gives NaN
+  -- or Inf where the true gradient is the product of the other elements.
+  rules.prod = reduction(function(node, x, z, g) return unreduce(node, x, g * z) / x end)
+  -- var = sum((x - mean)^2) / (n - ddof); the mean's own derivative drops
+  -- out because the deviations sum to zero.
+  local function centered(node, x)
+    local _, axes = reduced(node)
+    return x - apply('mean', { v = { 1, unpack(axes) } }, x)
+  end
+  rules.var = reduction(function(node, x, _, g)
+    local _, _, _, ddof = reduced(node)
+    return unreduce(node, x, g) * centered(node, x) * (2 / (count(node, x, g:dtype()) - ddof))
+  end)
+  rules.std = reduction(function(node, x, z, g)
+    local _, _, _, ddof = reduced(node)
+    return unreduce(node, x, g / z) * centered(node, x) / (count(node, x, g:dtype()) - ddof)
+  end)
+  -- max and min: g goes to the elements equal to the result, shared equally
+  -- among ties (so the gradient sums to g, a subgradient); a NaN result
+  -- gives NaN.
+  local function extreme(node, x, z, g)
+    local _, axes = reduced(node)
+    local mask = sl.eq(x, unreduce(node, x, z)):cast(x:dtype())
+    local ties = apply('sum', { v = { 1, unpack(axes) } }, mask)
+    return unreduce(node, x, g) * mask / ties
+  end
+  rules.max, rules.min = reduction(extreme), reduction(extreme)
+
   -- -- checking gradients numerically ------------------------------------------------
   local TOL = { float64 = { eps = 1e-7, rtol = 1e-4, atol = 1e-4 },
                 float32 = { eps = 1e-3, rtol = 1e-2, atol = 1e-2 } }
@@ -281,7 +514,8 @@ return function(sl)
   -- sl.verify_grad(build, points, opts): build(x1, x2, ...) makes a graph from
   -- symbolic inputs shaped like the tensors in points; its output is projected
   -- on a random direction to a scalar, and the symbolic gradient is compared
-  -- with central differences at those points. opts: eps, rtol, atol, seed.
+  -- with central differences at those points. opts: eps, rtol, atol, seed,
+  -- static_shapes (give the inputs the points' sizes as static shapes).
   -- Raises an error naming the worst element; returns the worst relative error.
   function sl.verify_grad(build, points, opts)
     opts = opts or {}
@@ -289,8 +523,12 @@ return function(sl)
     for i, p in ipairs(points) do
       if not sl.is_tensor(p) then points[i] = sl.tensor(p, sl.config.floatX) end
       p = points[i]
-      local shape = {}
-      for d = 1, p:dim() do shape[d] = -1 end
+      -- as in Theano, an axis of size 1 is broadcastable (static size 1);
+      -- the other sizes are unknown unless opts.static_shapes is set
+      local shape = p:shape()
+      for d = 1, p:dim() do
+        if shape[d] ~= 1 and not opts.static_shapes then shape[d] = -1 end
+      end
       syms[i] = sl.tensor_type(p:dtype(), shape)('x' .. i)
     end
     local out = build(unpack(syms))
