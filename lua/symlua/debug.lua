@@ -262,22 +262,6 @@ return function(sl)
   end
 
   -- -- profiles and the NaN guard ---------------------------------------------------------
-  -- sl.compile passes opts.profile / opts.nan_guard to the function it makes.
-  -- graph.lua's compile calls core.compile without opts, so they are handed
-  -- over here; the wrapper ends in a tail call so that its errors still name
-  -- the script's line.
-  local compile, core_compile = sl.compile, core.compile
-  local pending
-  core.compile = function(ins, outs, shared, updates, opts)
-    opts = opts or pending
-    pending = nil
-    return core_compile(ins, outs, shared, updates, opts)
-  end
-  function sl.compile(inputs, outputs, opts)
-    pending = opts
-    return compile(inputs, outputs, opts)
-  end
-
   -- f:profile(opts): the profile so far, nodes and op classes sorted by time
   -- (each with its percentage of the calls' time); prints it unless
   -- opts.print == false; opts.reset = true starts counting afresh.

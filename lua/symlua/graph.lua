@@ -109,7 +109,8 @@ return function(sl)
   end
 
   -- sl.compile(inputs, outputs, opts): opts.updates {shared = expr},
-  -- opts.givens {var = expr}, opts.mode ('reference')
+  -- opts.givens {var = expr}, opts.mode ('reference'), opts.profile and
+  -- opts.nan_guard (see docs/debugging.md)
   function sl.compile(inputs, outputs, opts)
     opts = opts or {}
     local mode = opts.mode or 'reference'
@@ -130,6 +131,6 @@ return function(sl)
       outs = substitute(outs, opts.givens)
       updates = substitute(updates, opts.givens)
     end
-    return core.compile(ins, outs, shared, updates)
+    return core.compile(ins, outs, shared, updates, opts)   -- profile, nan_guard
   end
 end
