@@ -263,7 +263,8 @@ return function(sl)
     end
     if da == 1 then   -- (k) . (..., k, m) -> (..., m)
       local grow = db == 2 and gz:dimshuffle('x', 1) or gz:dimshuffle(1, 'x', 2)
-      return { grow * b, a:dimshuffle(1, 'x') * grow }
+      -- a's gradient sums b * g over m (fit then sums any batch axis)
+      return { apply('sum', { v = { 0, db - 1 } }, grow * b), a:dimshuffle(1, 'x') * grow }
     end
     return { sl.dot(gz, swap_last(b)), sl.dot(swap_last(a), gz) }   -- batches sum in fit()
   end
@@ -523,6 +524,7 @@ return function(sl)
     for i, p in ipairs(points) do
       if not sl.is_tensor(p) then points[i] = sl.tensor(p, sl.config.floatX) end
       p = points[i]
+      if not TOL[p:dtype()] then error('verify_grad: input ' .. i .. ' is ' .. p:dtype() .. ', not a float', 2) end
       -- as in Theano, an axis of size 1 is broadcastable (static size 1);
       -- the other sizes are unknown unless opts.static_shapes is set
       local shape = p:shape()
@@ -550,7 +552,6 @@ return function(sl)
     local worst, where = 0, nil
     for i, p in ipairs(points) do
       local tol = TOL[p:dtype()]
-      if not tol then error('verify_grad: input ' .. i .. ' is ' .. p:dtype() .. ', not a float', 2) end
       local eps = opts.eps or tol.eps
       local rtol, atol = opts.rtol or tol.rtol, opts.atol or tol.atol
       local x = p:contiguous():clone()
