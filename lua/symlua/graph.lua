@@ -33,9 +33,12 @@ return function(sl)
   -- v:type(): { dtype = ..., shape = { size or -1 per axis } }
   function var_methods.type(v) return { dtype = v:dtype(), shape = v:static_shape() } end
 
-  -- sl.shared(value, name): value a tensor, number or nested table (copied)
+  -- sl.shared(value, name): value a tensor, number or nested table (copied).
+  -- A Lua number makes a floatX scalar: parameters are what shared variables
+  -- hold, and Lua cannot tell 0.0 from 0 (pass sl.tensor(n, 'int64') for ints).
   function sl.shared(value, name)
-    if not sl.is_tensor(value) then value = sl.tensor(value) end
+    if type(value) == 'number' then value = sl.tensor(value, sl.config.floatX)
+    elseif not sl.is_tensor(value) then value = sl.tensor(value) end
     return core.shared(value, name)
   end
 
