@@ -260,6 +260,15 @@ describe('verify_grad on reductions', function()
   check_all(cases)
 end)
 
+describe('verify_grad at non-contiguous points', function()
+  check_all({
+    { 'dot of transposed and stepped views', sl.dot,
+      function() return { N(4, 3):transpose(1, 2), N(4, 4):slice(2, 1, 4, 2) } end },
+    { 'a reduction and indexing of a transposed view', function(x) return sl.max(x[{ { 1, 2 } }], 2) * sl.sum(x) end,
+      function() return { N(4, 3):transpose(1, 2) } end },
+  })
+end)
+
 describe('verify_grad in float32', function()
   check_all({
     { 'tanh of a product', function(x, y) return sl.tanh(x * y) end, function() return { N(3), N(3) } end },
