@@ -282,10 +282,7 @@ return function(sl)
     for i = 1, #st do s[i] = st[i] >= 0 and st[i] or x:shape(i) end
     return s
   end
-  local function params_of(node)
-    local p = node:params()
-    return p.v, p
-  end
+  local function params_of(node) return node:params().v end
 
   -- -- shape ops ---------------------------------------------------------------------
   rules.flatten = function(_, ins, _, g) return { sl.reshape(g[1], sizes(ins[1])) } end
@@ -302,7 +299,6 @@ return function(sl)
     end
     if #sum_axes > 0 then
       gz = apply('sum', { v = { 0, unpack(sum_axes) } }, gz)
-      gs = gz:static_shape()
     end
     for j, a in ipairs(pat) do   -- where each input axis lies in gz
       if a >= 0 then pos[a] = at; at = at + 1
