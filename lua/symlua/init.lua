@@ -34,9 +34,9 @@ local function is_dtype(v) return type(v) == 'string' and DTYPES[v] ~= nil end
 -- Split (d1, d2, ..., [dtype]) or ({d1, d2, ...}, [dtype]) into shape and dtype.
 local function shape_and_dtype(...)
   local n = select('#', ...)
-  local last = select(n, ...)
+  local last = n > 0 and select(n, ...) or nil
   local dtype
-  if n > 0 and type(last) == 'string' then dtype = last; n = n - 1 end
+  if type(last) == 'string' then dtype = last; n = n - 1 end
   local first = ...
   local shape
   if n == 1 and type(first) == 'table' then
