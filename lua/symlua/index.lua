@@ -11,21 +11,7 @@ return function(sl)
   -- The methods table stays reachable after __index becomes a function below.
   core.var_methods = var_methods
 
-  -- Errors name the first caller outside this package, as the core's do.
-  local here = debug.getinfo(1, 'S').source:match('^@(.*[/\\])') or ''
-  local function fail(fmt, ...)
-    local msg = string.format(fmt, ...)
-    for level = 2, 50 do
-      local info = debug.getinfo(level, 'Sl')
-      if not info then break end
-      local src = info.source:sub(2)
-      if info.currentline > 0 and (here == '' or src:sub(1, #here) ~= here) then
-        msg = src .. ':' .. info.currentline .. ': ' .. msg
-        break
-      end
-    end
-    error(msg, 0)
-  end
+  local fail = core.fail   -- errors name the caller's line, as the core's do
 
   local function is_int(v) return type(v) == 'number' and v % 1 == 0 end
 

@@ -7,11 +7,22 @@ sl.version = core.version
 sl.core = core
 
 -- Errors point at the user's line: frames in this directory are skipped.
-do
-  local src = debug.getinfo(1, 'S').source
-  if src:sub(1, 1) == '@' then
-    core.set_package_dir(src:sub(2):match('^(.*[/\\])') or './')
+local package_dir = debug.getinfo(1, 'S').source:match('^@(.*[/\\])')
+if package_dir then core.set_package_dir(package_dir) end
+
+-- core.fail(fmt, ...): the error for the Lua files of this package to raise,
+-- located like the core's at the first caller outside them.
+function core.fail(fmt, ...)
+  local msg = string.format(fmt, ...)
+  for level = 2, 200 do
+    local info = debug.getinfo(level, 'Sl')
+    if not info then break end
+    local src = info.source:sub(2)
+    if info.currentline > 0 and (not package_dir or src:sub(1, #package_dir) ~= package_dir) then
+      return error(info.short_src .. ':' .. info.currentline .. ': ' .. msg, 0)
+    end
   end
+  error(msg, 0)
 end
 
 -- Settings; floatX is the default float dtype (read when things are made).

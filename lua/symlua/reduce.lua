@@ -24,17 +24,7 @@ return function(sl)
   local var_methods = core.var_methods or core.var_mt.__index
   local tensor_methods = core.tensor_methods
 
-  -- Errors point at the first caller outside symlua's Lua files.
-  local here = debug.getinfo(1, 'S').source:match('^@(.*[/\\])') or ''
-  local function fail(fmt, ...)
-    local level = 2
-    while true do
-      local info = debug.getinfo(level, 'S')
-      if not info or info.source:sub(2, #here + 1) ~= here then break end
-      level = level + 1
-    end
-    error(string.format(fmt, ...), level)
-  end
+  local fail = core.fail   -- errors name the caller's line, as the core's do
 
   local OPTIONS = { axis = true, keepdims = true, ddof = true }
 

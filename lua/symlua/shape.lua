@@ -22,17 +22,7 @@ return function(sl)
 
   local RS_DYN = -2   -- reshape: an entry taken from a shape input (op_shape.c)
 
-  -- Errors point at the first caller outside symlua's Lua files.
-  local here = debug.getinfo(1, 'S').source:match('^@(.*[/\\])') or ''
-  local function fail(fmt, ...)
-    local level = 2
-    while true do
-      local info = debug.getinfo(level, 'S')
-      if not info or info.source:sub(2, #here + 1) ~= here then break end
-      level = level + 1
-    end
-    error(string.format(fmt, ...), level)
-  end
+  local fail = core.fail   -- errors name the caller's line, as the core's do
 
   local function is_symbolic(x) return sl.is_var(x) or sl.is_tensor(x) end
 
