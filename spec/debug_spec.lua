@@ -16,20 +16,8 @@ end
 
 local function plain_find(s, pattern) return s:find(pattern, 1, true) ~= nil end
 
-local function read_file(path)
-  local f = io.open(path, 'rb')
-  if not f then return nil end
-  local s = f:read('*a')
-  f:close()
-  return s
-end
-
-local function write_file(path, text)
-  local f = assert(io.open(path, 'wb'))
-  f:write(text)
-  f:close()
-  return path
-end
+local files = require 'spec.support.files'
+local read_file, write_file = files.read, files.write
 
 local function succeeded(a, _, c) return a == 0 or (a == true and (c == nil or c == 0)) end
 local function have_dot() return succeeded(os.execute('command -v dot >/dev/null 2>&1')) end

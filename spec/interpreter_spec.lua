@@ -1,40 +1,11 @@
 -- bin/symlua as a command: options, the arg table, scripts from files and
 -- stdin, and how it reports errors. Each case runs the binary as a subprocess.
-local spec_dir = debug.getinfo(1, 'S').source:match('^@(.*)/[^/]*$') or '.'
-if spec_dir:sub(1, 1) ~= '/' then spec_dir = (os.getenv('PWD') or '.') .. '/' .. spec_dir end
-local root = spec_dir .. '/..'
-local default_symlua = root .. '/bin/symlua'
-
--- The binary running these specs when it is a symlua (make sanitize runs
--- them under bin/symlua-san), else the checkout's bin/symlua.
-local function running_binary()
-  local ffi = require 'ffi'
-  pcall(ffi.cdef, 'long readlink(const char *path, char *buf, size_t size);')
-  local buf = ffi.new('char[4096]')
-  local n = ffi.C.readlink('/proc/self/exe', buf, 4096)
-  local exe = n > 0 and ffi.string(buf, n) or nil
-  if exe and exe:match('/symlua[^/]*$') then return exe end
-  return default_symlua
-end
-local symlua = running_binary()
+local files = require 'spec.support.files'
+local root, symlua = files.root, files.symlua
+local read_file, write_file = files.read, files.write
 
 local function quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function read_file(path)
-  local f = io.open(path, 'rb')
-  if not f then return nil end
-  local s = f:read('*a')
-  f:close()
-  return s
-end
-
-local function write_file(path, text)
-  local f = assert(io.open(path, 'wb'))
-  f:write(text)
-  f:close()
-  return path
 end
 
 local tmpdir

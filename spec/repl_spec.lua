@@ -1,33 +1,11 @@
 -- The REPL, driven through a pseudo-terminal: keystrokes in, screen text out.
 local pty = require 'spec.support.pty'
 
-local spec_dir = debug.getinfo(1, 'S').source:match('^@(.*)/[^/]*$') or '.'
-if spec_dir:sub(1, 1) ~= '/' then spec_dir = (os.getenv('PWD') or '.') .. '/' .. spec_dir end
-local default_symlua = spec_dir .. '/../bin/symlua'
-
--- The binary running these specs when it is a symlua (make sanitize runs
--- them under bin/symlua-san), else the checkout's bin/symlua.
-local function running_binary()
-  local ffi = require 'ffi'
-  pcall(ffi.cdef, 'long readlink(const char *path, char *buf, size_t size);')
-  local buf = ffi.new('char[4096]')
-  local n = ffi.C.readlink('/proc/self/exe', buf, 4096)
-  local exe = n > 0 and ffi.string(buf, n) or nil
-  if exe and exe:match('/symlua[^/]*$') then return exe end
-  return default_symlua
-end
-local symlua = running_binary()
-
-local function read_file(path)
-  local f = io.open(path, 'rb')
-  if not f then return nil end
-  local s = f:read('*a')
-  f:close()
-  return s
-end
+local files = require 'spec.support.files'
+local symlua, read_file = files.symlua, files.read
 
 local function version()
-  local header = read_file(spec_dir .. '/../core/include/symlua.h')
+  local header = read_file(files.root .. '/core/include/symlua.h')
   return header:match('#define%s+SYMLUA_VERSION%s+"([^"]+)"')
 end
 
