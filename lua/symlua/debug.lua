@@ -90,7 +90,8 @@ return function(sl)
   -- -- sl.debugprint ------------------------------------------------------------------
   -- sl.debugprint(x, opts): one line per var, inputs indented under the node
   -- that reads them; a subtree already shown is referred to by its id.
-  -- opts.print = false returns the text without printing; opts.depth limits it.
+  -- It prints the text (and returns nothing, so the REPL shows it once);
+  -- opts.print = false returns it instead. opts.depth limits the depth.
   function sl.debugprint(x, opts)
     opts = opts or {}
     local roots, info = roots_of(x, 'debugprint')
@@ -122,8 +123,8 @@ return function(sl)
       walk(r.var, '', 0)
     end
     local text = table.concat(lines, '\n') .. '\n'
-    if opts.print ~= false then io.write(text) end
-    return text
+    if opts.print == false then return text end
+    io.write(text)
   end
 
   -- -- sl.graphviz ---------------------------------------------------------------------
