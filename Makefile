@@ -75,7 +75,7 @@ BIN_OBJ  := $(patsubst bin/%.c,$(BUILD)/bin/%.o,$(wildcard bin/*.c))
 TEST_BIN := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/*.c))
 
 .PHONY: all build module tests deps demo check check-c spec sanitize install install-module \
-        uninstall installcheck rockcheck clean help
+        uninstall installcheck rockcheck bench clean help
 
 # -- build -----------------------------------------------------------------------
 all: $(SYMLUA) $(BUILD)/libsymlua.a $(BUILD)/libsymlua.so $(BUILD)/symlua/core.so
@@ -96,6 +96,7 @@ help:
 	@echo "  make installcheck  install into a temporary PREFIX and run the installed symlua"
 	@echo "  make rockcheck     build the rock into a temporary tree; require it from luajit"
 	@echo "  make module        build only the Lua module build/symlua/core.so"
+	@echo "  make bench         run the benchmarks in bench/ (tables of ratios to NumPy)"
 	@echo "  make clean         remove build/, build-san/ and the binaries"
 
 # Everything is rebuilt when this Makefile (its flags) changes.
@@ -167,6 +168,9 @@ spec: $(SYMLUA)
 demo: $(DEPS)
 	@$(MAKE) --no-print-directory build
 	$(SYMLUA) examples/random_walk.lua
+
+bench: build
+	@for b in bench/*.lua; do echo "== $$b"; $(SYMLUA) $$b || exit 1; done
 
 SAN_MAKE = $(MAKE) --no-print-directory BUILD=build-san SYMLUA=bin/symlua-san \
   OPT="-O1 -g" EXTRA_CFLAGS="$(SAN_FLAGS)"

@@ -38,17 +38,6 @@ void sl_philox4x32_10(const uint32_t in[4], const uint32_t key[2], uint32_t out[
   out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
 }
 
-/* Two words (a, b) of value i's block for the given seed and offset. */
-static void words(uint64_t seed, uint64_t offset, int64_t i, uint32_t *a, uint32_t *b)
-{
-  uint64_t block = offset + (uint64_t)i / 2;
-  uint32_t ctr[4] = { (uint32_t)block, (uint32_t)(block >> 32), 0, 0 };
-  uint32_t key[2] = { (uint32_t)seed, (uint32_t)(seed >> 32) }, out[4];
-  sl_philox4x32_10(ctr, key, out);
-  *a = out[(i & 1) * 2];
-  *b = out[(i & 1) * 2 + 1];
-}
-
 static double uniform53(uint32_t a, uint32_t b)   /* [0, 1) from 53 bits */
 {
   return (double)(((uint64_t)a << 21) ^ (b >> 11)) * 0x1p-53;
@@ -56,35 +45,44 @@ static double uniform53(uint32_t a, uint32_t b)   /* [0, 1) from 53 bits */
 
 typedef enum { DRAW_UNIFORM, DRAW_NORMAL, DRAW_INT } draw_kind;
 
+/* The value that words (a, b) of a block give. */
+static void store_one(sl_tensor *t, draw_kind kind, char *dst, uint32_t a, uint32_t b,
+                      int64_t low, int64_t range)
+{
+  if (kind == DRAW_INT) {
+    uint64_t x = ((uint64_t)a << 32) | b;
+    int64_t v = low + (int64_t)(((unsigned __int128)x * (uint64_t)range) >> 64);
+    sl_cast_fn(t->dtype, SL_INT64)(dst, 1, &v, 1, 1);
+  } else if (t->dtype == SL_FLOAT32) {
+    *(float *)dst = (float)(a >> 8) * 0x1p-24f;   /* 24 bits: never rounds up to 1 */
+  } else {
+    *(double *)dst = uniform53(a, b);
+  }
+}
+
+/* One Philox block per pair of values: value 2j reads words 0-1 of block
+** offset + j, value 2j + 1 words 2-3. A normal pair is Box-Muller on the
+** block's two uniforms: r cos(theta), r sin(theta). */
 static void draw(sl_tensor *t, draw_kind kind, int64_t low, int64_t range)
 {
   int64_t n = sl_tensor_numel(t);
-  sl_castfn store64 = sl_cast_fn(t->dtype, SL_FLOAT64), storei = sl_cast_fn(t->dtype, SL_INT64);
   size_t sz = sl_dtype_size(t->dtype);
   char *p = sl_tensor_ptr(t);
-  for (int64_t i = 0; i < n; i++) {
-    uint32_t a, b;
+  uint32_t key[2] = { (uint32_t)rng_seed, (uint32_t)(rng_seed >> 32) };
+  for (int64_t i = 0; i < n; i += 2) {
+    uint64_t block = rng_offset + (uint64_t)i / 2;
+    uint32_t ctr[4] = { (uint32_t)block, (uint32_t)(block >> 32), 0, 0 }, w[4];
+    sl_philox4x32_10(ctr, key, w);
     char *dst = p + i * (int64_t)sz;
-    if (kind == DRAW_NORMAL) {   /* Box-Muller on the block's two pairs */
-      uint32_t c, d;
-      words(rng_seed, rng_offset, i & ~(int64_t)1, &a, &b);
-      words(rng_seed, rng_offset, i | 1, &c, &d);
-      double r = sqrt(-2.0 * log(1.0 - uniform53(a, b)));
-      double th = 6.283185307179586 * uniform53(c, d);   /* 2 pi */
-      double v = r * ((i & 1) ? sin(th) : cos(th));
-      store64(dst, 1, &v, 1, 1);
-      continue;
-    }
-    words(rng_seed, rng_offset, i, &a, &b);
-    if (kind == DRAW_INT) {
-      uint64_t x = ((uint64_t)a << 32) | b;
-      int64_t v = low + (int64_t)(((unsigned __int128)x * (uint64_t)range) >> 64);
-      storei(dst, 1, &v, 1, 1);
-    } else if (t->dtype == SL_FLOAT32) {
-      *(float *)dst = (float)(a >> 8) * 0x1p-24f;   /* 24 bits: never rounds up to 1 */
+    int two = i + 1 < n;
+    if (kind == DRAW_NORMAL) {
+      double r = sqrt(-2.0 * log(1.0 - uniform53(w[0], w[1])));
+      double th = 6.283185307179586 * uniform53(w[2], w[3]);   /* 2 pi */
+      double v[2] = { r * cos(th), r * sin(th) };
+      sl_cast_fn(t->dtype, SL_FLOAT64)(dst, 1, v, 1, two ? 2 : 1);
     } else {
-      double v = uniform53(a, b);
-      store64(dst, 1, &v, 1, 1);
+      store_one(t, kind, dst, w[0], w[1], low, range);
+      if (two) store_one(t, kind, dst + sz, w[2], w[3], low, range);
     }
   }
   rng_offset += (uint64_t)(n + 1) / 2;
