@@ -121,6 +121,7 @@ require('symlua.linalg')(sl)
 require('symlua.index')(sl)
 require('symlua.shape')(sl)
 require('symlua.grad')(sl)
+require('symlua.autodiff')(sl)
 require('symlua.debug')(sl)
 
 -- Under LuaJIT, t:data() is an FFI pointer to the first element, for fast
