@@ -3,7 +3,8 @@
 -- The data are synthetic: rows of X drawn from N(0, 1), a known w and b, and
 -- a little noise on y. The model is a compiled function that returns the
 -- mean squared error and, through updates of the shared variables w and b,
--- takes one gradient step per call. The gradients are written out by hand:
+-- takes one gradient step per call. sl.grad derives the gradients from the
+-- loss graph:
 --
 --   loss = mean((X·w + b - y)^2)
 --   dloss/dw = 2/n · errᵀ·X        dloss/db = 2 · mean(err),   err = X·w + b - y
@@ -29,8 +30,7 @@ local x, y = sl.matrix('x'), sl.vector('y')
 
 local err = x:dot(w) + b - y
 local loss = (err * err):mean()
-local grad_w = sl.dot(err, x) * (2 / n)       -- vector · matrix: errᵀ·X
-local grad_b = err:mean() * 2
+local grad_w, grad_b = unpack(sl.grad(loss, { w, b }))
 
 local rate = 0.1
 local train = sl.compile({ x, y }, loss, {
