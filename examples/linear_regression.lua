@@ -76,5 +76,5 @@ if worst <= tolerance then
 else
   print(string.format('did not converge: a parameter is %.2e from its true value (tolerance %g)',
                       worst, tolerance))
-  os.exit(1)
+  os.exit(1, true)   -- closes the Lua state, so the tensors it holds are freed
 end

@@ -116,5 +116,5 @@ if test_acc > REQUIRED then
   print(string.format('learned: test accuracy %.4f is above %.2f', test_acc, REQUIRED))
 else
   print(string.format('did not learn: test accuracy %.4f is not above %.2f', test_acc, REQUIRED))
-  os.exit(1)
+  os.exit(1, true)   -- closes the Lua state, so the tensors it holds are freed
 end
