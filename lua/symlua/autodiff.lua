@@ -91,14 +91,14 @@ return function(sl)
     return stop
   end
 
-  -- Report a wrt var that nothing depends on; true when zeros should stand in.
+  -- Report a wrt var that nothing depends on (an error unless the mode asks
+  -- for zeros, which the callers then put in its place).
   local function disconnected(op, mode, msg)
     if mode == 'raise' then
       fail("%s: %s; pass disconnected = 'ignore' or 'warn' to get zeros", op, msg)
     elseif mode == 'warn' then
       io.stderr:write('warning: ', op, ': ', msg, '\n')
     end
-    return true
   end
 
   -- An eval point for var v: a var or tensor of v's dimensions and (where
