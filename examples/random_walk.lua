@@ -118,5 +118,5 @@ if all_ok and same then
   step('random walk: all checks passed')
 else
   step('random walk: some checks FAILED')
-  os.exit(1)
+  os.exit(1, true)
 end
