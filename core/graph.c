@@ -66,6 +66,36 @@ int sl_type_broadcast(int n, const sl_type *const *in, sl_type *out)
   return 0;
 }
 
+/* Result dtype of inputs first.. of n by NumPy's promotion. A weak input (a
+** constant from a Lua number) only matters when its kind (bool < integer <
+** float) is above the strong inputs' kind: then the result takes the default
+** dtype of its kind. */
+static int kind_rank(sl_dtype dt)
+{
+  char k = sl_dtype_kind(dt);
+  return k == 'b' ? 0 : k == 'f' ? 2 : 1;
+}
+
+sl_dtype sl_promote_inputs(const sl_node *n, int first)
+{
+  int have_strong = 0, have_weak = 0, weak_rank = -1;
+  sl_dtype strong = SL_BOOL, weak = SL_BOOL;
+  for (int i = first; i < n->nin; i++) {
+    const sl_var *v = n->inputs[i];
+    if (v->weak) {
+      weak = have_weak ? sl_dtype_promote(weak, v->type.dtype) : v->type.dtype;
+      have_weak = 1;
+      if (kind_rank(v->type.dtype) > weak_rank) weak_rank = kind_rank(v->type.dtype);
+    } else {
+      strong = have_strong ? sl_dtype_promote(strong, v->type.dtype) : v->type.dtype;
+      have_strong = 1;
+    }
+  }
+  if (!have_strong) return weak_rank == 2 ? sl_float_default : weak;
+  if (weak_rank > kind_rank(strong)) return weak_rank == 2 ? sl_float_default : SL_INT64;
+  return strong;
+}
+
 /* -- vars ------------------------------------------------------------------------ */
 
 static sl_var *var_new(sl_var_kind kind, const sl_type *ty, const char *name)

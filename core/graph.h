@@ -88,6 +88,7 @@ void sl_type_of_tensor(const sl_tensor *t, sl_type *ty);
 int  sl_type_accepts(const sl_type *ty, const sl_tensor *t);   /* 1 when t fits */
 void sl_type_text(const sl_type *ty, char *buf, size_t n);     /* "float64 (?, 3)" */
 int  sl_type_broadcast(int n, const sl_type *const *in, sl_type *out);
+sl_dtype sl_promote_inputs(const struct sl_node *n, int first);   /* NumPy's rules, weak-aware */
 
 /* -- vars and nodes ----------------------------------------------------------- */
 sl_var *sl_var_input(const sl_type *ty, const char *name);

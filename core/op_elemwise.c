@@ -72,34 +72,8 @@
 sl_dtype sl_float_default = SL_FLOAT64;
 
 /* -- typing -------------------------------------------------------------------
-** Strong inputs promote by NumPy's table. A weak input (a constant from a Lua
-** number) only matters when its kind (bool < integer < float) is above the
-** strong inputs' kind: then the result takes the default dtype of its kind.
+** Inputs promote by sl_promote_inputs (graph.c), which handles weak constants.
 */
-static int kind_rank(sl_dtype dt)
-{
-  char k = sl_dtype_kind(dt);
-  return k == 'b' ? 0 : k == 'f' ? 2 : 1;
-}
-
-static sl_dtype promote_inputs(const sl_node *n, int first)
-{
-  int have_strong = 0, weak_rank = -1;
-  sl_dtype strong = SL_BOOL, weak = SL_BOOL;
-  for (int i = first; i < n->nin; i++) {
-    const sl_var *v = n->inputs[i];
-    if (v->weak) {
-      weak = have_strong || weak_rank < 0 ? v->type.dtype : sl_dtype_promote(weak, v->type.dtype);
-      if (kind_rank(v->type.dtype) > weak_rank) weak_rank = kind_rank(v->type.dtype);
-    } else {
-      strong = have_strong ? sl_dtype_promote(strong, v->type.dtype) : v->type.dtype;
-      have_strong = 1;
-    }
-  }
-  if (!have_strong) return weak_rank == 2 ? sl_float_default : weak;
-  if (weak_rank > kind_rank(strong)) return weak_rank == 2 ? sl_float_default : SL_INT64;
-  return strong;
-}
 
 static sl_dtype float_of(sl_dtype dt)
 {
@@ -111,10 +85,10 @@ static sl_dtype float_of(sl_dtype dt)
 static sl_dtype compute_dtype(const sl_node *n)
 {
   switch (n->op->rule) {
-  case SL_TR_FLOAT: return float_of(promote_inputs(n, 0));
-  case SL_TR_WHERE: return promote_inputs(n, 1);
+  case SL_TR_FLOAT: return float_of(sl_promote_inputs(n, 0));
+  case SL_TR_WHERE: return sl_promote_inputs(n, 1);
   case SL_TR_CAST: return n->inputs[0]->type.dtype;
-  default: return promote_inputs(n, 0);
+  default: return sl_promote_inputs(n, 0);
   }
 }
 

@@ -75,33 +75,6 @@ static int check_axis(const sl_node *n, int64_t axis, int nd)
   return 0;
 }
 
-/* Result dtype of ops that join several inputs, by NumPy's promotion; weak
-** inputs (Lua numbers) only raise the kind, as in the elementwise ops. */
-static int kind_rank(sl_dtype dt)
-{
-  char k = sl_dtype_kind(dt);
-  return k == 'b' ? 0 : k == 'f' ? 2 : 1;
-}
-
-static sl_dtype join_dtype(const sl_node *n)
-{
-  int have_strong = 0, have_weak = 0, weak_rank = -1;
-  sl_dtype strong = SL_BOOL, weak = SL_BOOL;
-  for (int i = 0; i < n->nin; i++) {
-    const sl_var *v = n->inputs[i];
-    if (v->weak) {
-      weak = have_weak ? sl_dtype_promote(weak, v->type.dtype) : v->type.dtype;
-      have_weak = 1;
-      if (kind_rank(v->type.dtype) > weak_rank) weak_rank = kind_rank(v->type.dtype);
-    } else {
-      strong = have_strong ? sl_dtype_promote(strong, v->type.dtype) : v->type.dtype;
-      have_strong = 1;
-    }
-  }
-  if (!have_strong) return weak_rank == 2 ? sl_float_default : weak;
-  if (weak_rank > kind_rank(strong)) return weak_rank == 2 ? sl_float_default : SL_INT64;
-  return strong;
-}
 
 /* Merge static size b into a: unknown takes the known one; -1 on conflict. */
 static int merge_size(int64_t *a, int64_t b)
@@ -389,7 +362,7 @@ static int concat_infer(sl_node *n, sl_type *out)
     total = s == SL_UNKNOWN ? SL_UNKNOWN : total + s;
   }
   out->shape[axis] = total;
-  out->dtype = join_dtype(n);
+  out->dtype = sl_promote_inputs(n, 0);
   return 0;
 }
 
@@ -438,7 +411,7 @@ static int stack_infer(sl_node *n, sl_type *out)
   int nd = common.ndim, axis = (int)n->params.v[0];
   if (nd + 1 > SL_MAXDIM) return sl_fail("stack: the result would have more than %d dimensions", SL_MAXDIM);
   if (check_axis(n, axis, nd + 1)) return -1;
-  out->dtype = join_dtype(n);
+  out->dtype = sl_promote_inputs(n, 0);
   out->ndim = nd + 1;
   for (int d = 0, j = 0; d <= nd; d++) out->shape[d] = d == axis ? n->nin : common.shape[j++];
   return 0;
