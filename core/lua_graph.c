@@ -640,14 +640,6 @@ static int l_ops(lua_State *L)
   return 1;
 }
 
-static int l_set_float_default(lua_State *L)
-{
-  sl_dtype dt = sl_lua_check_dtype(L, 1);
-  if (sl_dtype_kind(dt) != 'f') sl_lua_error(L, "floatX must be float32 or float64, not %s", sl_dtype_name(dt));
-  sl_float_default = dt;
-  return 0;
-}
-
 /* f:info(), f:configure(opts); symlua/debug.lua adds f:profile() */
 static const luaL_Reg function_methods[] = {
   { "info", l_function_info }, { "configure", l_function_configure },
@@ -658,7 +650,7 @@ static const luaL_Reg graph_functions[] = {
   { "input", l_input }, { "shared", l_shared }, { "constant", l_constant }, { "apply", l_apply },
   { "compile", l_compile }, { "function_info", l_function_info },
   { "function_configure", l_function_configure }, { "function_profile", l_function_profile },
-  { "is_var", l_is_var }, { "ops", l_ops }, { "set_float_default", l_set_float_default },
+  { "is_var", l_is_var }, { "ops", l_ops },
   { NULL, NULL }
 };
 

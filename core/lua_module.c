@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "lua_symlua.h"
 
 /* -- errors ------------------------------------------------------------------ */
@@ -178,6 +179,71 @@ static int l_mem_bytes(lua_State *L)
   return 1;
 }
 
+/* -- settings (sl.config) ------------------------------------------------------------ */
+
+static const sl_config_key *check_config_key(lua_State *L, int idx)
+{
+  const char *name = luaL_checkstring(L, idx);
+  const sl_config_key *k = sl_config_find(name);
+  if (!k) {
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (const sl_config_key *e = sl_config_keys; e->name; e++) {
+      luaL_addstring(&b, e == sl_config_keys ? "" : ", ");
+      luaL_addstring(&b, e->name);
+    }
+    luaL_pushresult(&b);
+    sl_lua_error(L, "config: unknown setting '%s' (settings: %s)", name, lua_tostring(L, -1));
+  }
+  return k;
+}
+
+static int l_config_get(lua_State *L)
+{
+  const sl_config_key *k = check_config_key(L, 1);
+  switch (k->kind) {
+  case SL_CFG_STRING: lua_pushstring(L, *(const char **)k->value); break;
+  case SL_CFG_INT: lua_pushnumber(L, (lua_Number)*(int64_t *)k->value); break;
+  case SL_CFG_BOOL: lua_pushboolean(L, *(int *)k->value); break;
+  case SL_CFG_FLOAT_DTYPE: lua_pushstring(L, sl_dtype_name(*(sl_dtype *)k->value)); break;
+  }
+  return 1;
+}
+
+/* config_set(name, value): nil restores a string setting's default */
+static int l_config_set(lua_State *L)
+{
+  const sl_config_key *k = check_config_key(L, 1);
+  switch (k->kind) {
+  case SL_CFG_STRING:
+    if (!lua_isnil(L, 2) && lua_type(L, 2) != LUA_TSTRING)
+      sl_lua_error(L, "config.%s must be a string, not %s", k->name, luaL_typename(L, 2));
+    if (sl_config_set_string(k, lua_tostring(L, 2))) sl_lua_fail(L);
+    break;
+  case SL_CFG_INT: {
+    if (lua_type(L, 2) != LUA_TNUMBER)
+      sl_lua_error(L, "config.%s must be a number, not %s", k->name, luaL_typename(L, 2));
+    int64_t v = sl_lua_check_int(L, 2, k->name);
+    if (v < 0) sl_lua_error(L, "config.%s must not be negative", k->name);
+    *(int64_t *)k->value = v;
+    break;
+  }
+  case SL_CFG_BOOL:
+    if (lua_type(L, 2) != LUA_TBOOLEAN)
+      sl_lua_error(L, "config.%s must be true or false, not %s", k->name, luaL_typename(L, 2));
+    *(int *)k->value = lua_toboolean(L, 2);
+    break;
+  case SL_CFG_FLOAT_DTYPE: {
+    sl_dtype dt = sl_lua_check_dtype(L, 2);
+    if (sl_dtype_kind(dt) != 'f')
+      sl_lua_error(L, "config.%s must be float32 or float64, not %s", k->name, sl_dtype_name(dt));
+    *(sl_dtype *)k->value = dt;
+    break;
+  }
+  }
+  return 0;
+}
+
 static const luaL_Reg core_functions[] = {
   { "tensor", sl_lua_from_table }, { "zeros", l_zeros }, { "full", l_full },
   { "rand", l_rand }, { "randn", l_randn }, { "randint", l_randint },
@@ -185,6 +251,7 @@ static const luaL_Reg core_functions[] = {
   { "manual_seed", l_manual_seed }, { "load", l_load }, { "save", l_save },
   { "is_tensor", l_is_tensor }, { "mem_bytes", l_mem_bytes },
   { "set_package_dir", l_set_package_dir },
+  { "config_get", l_config_get }, { "config_set", l_config_set },
   { NULL, NULL }
 };
 

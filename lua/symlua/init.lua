@@ -25,15 +25,12 @@ function core.fail(fmt, ...)
   error(msg, 0)
 end
 
--- Settings; floatX is the default float dtype (read when things are made).
--- The table stays empty so every assignment passes through __newindex.
-local settings = { floatX = 'float64' }
+-- Settings live in the core (core/config.c lists them); floatX is the
+-- default float dtype, read when things are made. The table stays empty so
+-- every access passes through the core, which rejects unknown names.
 sl.config = setmetatable({}, {
-  __index = settings,
-  __newindex = function(_, k, v)
-    if k == 'floatX' then core.set_float_default(v) end
-    settings[k] = v
-  end,
+  __index = function(_, k) return core.config_get(k) end,
+  __newindex = function(_, k, v) core.config_set(k, v) end,
 })
 
 local DTYPES = { bool = true, uint8 = true, int32 = true, int64 = true,

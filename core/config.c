@@ -1,0 +1,68 @@
+/*
+** config.c — the table of the core's settings (sl.config in Lua).
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "internal.h"
+
+sl_config sl_cfg = {
+  .omp_threshold = 1 << 15,
+  .fft_plan = "estimate",
+};
+
+const sl_config_key sl_config_keys[] = {
+  { "floatX", SL_CFG_FLOAT_DTYPE, &sl_float_default, NULL, "default float dtype" },
+  { "cc", SL_CFG_STRING, &sl_cfg.cc, NULL, "C compiler for generated code ($CC or cc)" },
+  { "cflags", SL_CFG_STRING, &sl_cfg.cflags, NULL, "flags for the C compiler" },
+  { "cache_dir", SL_CFG_STRING, &sl_cfg.cache_dir, NULL, "where compiled code is cached" },
+  { "require_compiler", SL_CFG_BOOL, &sl_cfg.require_compiler, NULL,
+    "fail instead of falling back to the reference backend when no compiler works" },
+  { "async_compile", SL_CFG_BOOL, &sl_cfg.async_compile, NULL,
+    "run first calls while the optimizing compiler works in the background" },
+  { "omp_threshold", SL_CFG_INT, &sl_cfg.omp_threshold, NULL,
+    "elements below which a kernel runs on one thread" },
+  { "threads", SL_CFG_INT, &sl_cfg.threads, NULL, "threads for kernels (0: OMP_NUM_THREADS or all cores)" },
+  { "fft_plan", SL_CFG_STRING, &sl_cfg.fft_plan, "estimate|measure", "FFTW planning effort" },
+  { NULL, 0, NULL, NULL, NULL }
+};
+
+const sl_config_key *sl_config_find(const char *name)
+{
+  for (const sl_config_key *k = sl_config_keys; k->name; k++)
+    if (strcmp(k->name, name) == 0) return k;
+  return NULL;
+}
+
+/* Strings set from Lua are copied and kept; the defaults above are static, so
+** a copy is recognized by being listed here. */
+static char *owned[sizeof sl_config_keys / sizeof *sl_config_keys];
+static const char *first_choice[sizeof sl_config_keys / sizeof *sl_config_keys];
+
+int sl_config_set_string(const sl_config_key *k, const char *value)
+{
+  int i = (int)(k - sl_config_keys);
+  if (value && k->choices) {
+    size_t n = strlen(value);
+    const char *c = k->choices;
+    int ok = 0;
+    while (*c && !ok) {
+      const char *bar = strchr(c, '|');
+      size_t len = bar ? (size_t)(bar - c) : strlen(c);
+      ok = len == n && strncmp(c, value, n) == 0;
+      c += len + (bar != NULL);
+    }
+    if (!ok) return sl_fail("config.%s must be one of %s, not '%s'", k->name, k->choices, value);
+  }
+  if (k->choices && !first_choice[i]) {
+    first_choice[i] = strndup(k->choices, strcspn(k->choices, "|"));
+    if (!first_choice[i]) return sl_fail("out of memory");
+  }
+  char *copy = value ? strdup(value) : NULL;
+  if (value && !copy) return sl_fail("out of memory");
+  free(owned[i]);
+  owned[i] = copy;
+  *(const char **)k->value = copy ? copy : k->choices ? first_choice[i] : NULL;
+  return 0;
+}

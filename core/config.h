@@ -1,0 +1,41 @@
+/*
+** config.h — settings of the core (sl.config in Lua): one table of named
+** settings, each a string, integer or boolean, read by the parts that use them.
+*/
+#ifndef SL_CONFIG_H
+#define SL_CONFIG_H
+
+#include <stdint.h>
+
+typedef struct sl_config {
+  const char *cc;          /* C compiler for generated code; NULL: $CC or "cc" */
+  const char *cflags;      /* its flags; NULL: the defaults of cc.c */
+  const char *cache_dir;   /* NULL: $SYMLUA_CACHE_DIR, $XDG_CACHE_HOME/symlua, ~/.cache/symlua */
+  int require_compiler;    /* no compiler is an error instead of a fallback */
+  int async_compile;       /* first calls run while the optimizing compiler works */
+  int64_t omp_threshold;   /* elements below which a kernel runs on one thread */
+  int threads;             /* 0: OMP_NUM_THREADS or the number of cores */
+  const char *fft_plan;    /* "estimate" or "measure" */
+} sl_config;
+
+extern sl_config sl_cfg;
+
+typedef enum { SL_CFG_STRING, SL_CFG_INT, SL_CFG_BOOL, SL_CFG_FLOAT_DTYPE } sl_cfg_kind;
+
+typedef struct sl_config_key {
+  const char *name;
+  sl_cfg_kind kind;
+  void *value;             /* const char **, int64_t *, int * or sl_dtype * */
+  const char *choices;     /* strings only: allowed values separated by '|', or NULL;
+                              the first is the default */
+  const char *doc;
+} sl_config_key;
+
+/* The settings in a fixed order, NULL-terminated by name. */
+extern const sl_config_key sl_config_keys[];
+const sl_config_key *sl_config_find(const char *name);
+
+/* Set a string setting (copied; NULL restores the default). 0, or -1 + sl_fail. */
+int sl_config_set_string(const sl_config_key *k, const char *value);
+
+#endif
