@@ -53,6 +53,12 @@ struct sl_node {
   int nin, nout;
   sl_var **inputs;       /* retained */
   sl_var *outputs;       /* nout vars, owned by the node */
+  /* Set by the inplace pass: 1 + the input whose buffer output 0 may be
+  ** written into; 0 for none. The pass proves that no node reads that input
+  ** afterwards; a backend still computes out of place unless, at run time,
+  ** the input is contiguous with output 0's dtype and shape and nothing
+  ** outside the run holds its tensor or storage. */
+  int destroy;
 };
 
 /* How an elementwise op types its result; see op_elemwise.c. */
@@ -81,7 +87,11 @@ struct sl_op {
   double (*fn_f)(double, double, double);     /* in double for float dtypes */
   int64_t (*fn_i)(int64_t, int64_t, int64_t); /* in int64 for the rest */
   const char *cexpr;     /* the same expression for the code generators */
+  int flags;             /* SL_OP_* below */
 };
+
+/* Op flags: an impure op (random draws) is never merged or folded. */
+enum { SL_OP_IMPURE = 1 };
 
 /* -- types ------------------------------------------------------------------ */
 void sl_type_of_tensor(const sl_tensor *t, sl_type *ty);
