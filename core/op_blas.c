@@ -297,7 +297,7 @@ static int outer_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 /* -- the table ------------------------------------------------------------------- */
 
 const sl_op sl_blas_ops[] = {
-  { "dot",   2, 1, dot_infer,   dot_perform,   SL_TR_NONE, NULL, NULL, NULL },
-  { "outer", 2, 1, outer_infer, outer_perform, SL_TR_NONE, NULL, NULL, NULL },
+  { .name = "dot",   .nin = 2, .nout = 1, .infer = dot_infer,   .perform = dot_perform },
+  { .name = "outer", .nin = 2, .nout = 1, .infer = outer_infer, .perform = outer_perform },
 };
 const int sl_blas_nops = sizeof sl_blas_ops / sizeof *sl_blas_ops;

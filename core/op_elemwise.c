@@ -204,6 +204,7 @@ static int ew_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 SL_ELEMWISE_OPS(EW_FUNCS)
 
 #define EW_ROW(name, arity, rule, expr) \
-  { #name, arity, 1, ew_infer, ew_perform, rule, ew_f_##name, ew_i_##name, #expr },
+  { .name = #name, .nin = arity, .nout = 1, .infer = ew_infer, .perform = ew_perform, \
+    .rule = rule, .fn_f = ew_f_##name, .fn_i = ew_i_##name, .cexpr = #expr },
 const sl_op sl_elemwise_ops[] = { SL_ELEMWISE_OPS(EW_ROW) };
 const int sl_elemwise_nops = sizeof sl_elemwise_ops / sizeof *sl_elemwise_ops;
