@@ -203,8 +203,8 @@ static int ew_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
   { (void)a; (void)b; (void)c; return (int64_t)(expr); }
 SL_ELEMWISE_OPS(EW_FUNCS)
 
-#define EW_ROW(name, arity, rule, expr) \
-  { .name = #name, .nin = arity, .nout = 1, .infer = ew_infer, .perform = ew_perform, \
-    .rule = rule, .fn_f = ew_f_##name, .fn_i = ew_i_##name, .cexpr = #expr },
+#define EW_ROW(nm, arity, typing, expr) \
+  { .name = #nm, .nin = arity, .nout = 1, .infer = ew_infer, .perform = ew_perform, \
+    .rule = typing, .fn_f = ew_f_##nm, .fn_i = ew_i_##nm, .cexpr = #expr },
 const sl_op sl_elemwise_ops[] = { SL_ELEMWISE_OPS(EW_ROW) };
 const int sl_elemwise_nops = sizeof sl_elemwise_ops / sizeof *sl_elemwise_ops;
