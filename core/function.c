@@ -19,48 +19,7 @@
 #include <time.h>
 
 #include "function.h"
-
-/* -- a pointer → index map (open addressing) ---------------------------------- */
-
-typedef struct { const void **keys; int *vals; size_t cap, n; } ptrmap;
-
-static size_t hash_ptr(const void *p, size_t cap)
-{
-  uint64_t x = (uint64_t)(uintptr_t)p;
-  x ^= x >> 33; x *= 0xff51afd7ed558ccdULL; x ^= x >> 33;
-  return (size_t)x & (cap - 1);
-}
-
-static int map_get(const ptrmap *m, const void *k)
-{
-  if (!m->cap) return -1;
-  for (size_t i = hash_ptr(k, m->cap);; i = (i + 1) & (m->cap - 1)) {
-    if (!m->keys[i]) return -1;
-    if (m->keys[i] == k) return m->vals[i];
-  }
-}
-
-static int map_put(ptrmap *m, const void *k, int v)
-{
-  if ((m->n + 1) * 2 > m->cap) {
-    ptrmap g = { 0 };
-    g.cap = m->cap ? m->cap * 2 : 64;
-    g.keys = calloc(g.cap, sizeof *g.keys);
-    g.vals = calloc(g.cap, sizeof *g.vals);
-    if (!g.keys || !g.vals) { free(g.keys); free(g.vals); return sl_fail("out of memory"); }
-    for (size_t i = 0; i < m->cap; i++) if (m->keys[i]) map_put(&g, m->keys[i], m->vals[i]);
-    free(m->keys); free(m->vals);
-    *m = g;
-  }
-  size_t i = hash_ptr(k, m->cap);
-  while (m->keys[i] && m->keys[i] != k) i = (i + 1) & (m->cap - 1);
-  if (!m->keys[i]) m->n++;
-  m->keys[i] = k;
-  m->vals[i] = v;
-  return 0;
-}
-
-static void map_free(ptrmap *m) { free(m->keys); free(m->vals); }
+#include "ptrmap.h"
 
 /* -- growing arrays ------------------------------------------------------------- */
 
@@ -352,20 +311,20 @@ static int nan_check(const sl_node *n, sl_tensor **in, sl_tensor **out)
 
 typedef struct {
   sl_function *f;
-  ptrmap slot_of;      /* var -> slot */
-  ptrmap seen_node;    /* node -> 1 */
+  sl_ptrmap slot_of;      /* var -> slot */
+  sl_ptrmap seen_node;    /* node -> 1 */
   int slot_cap, node_cap;
 } builder;
 
 static int add_slot(builder *b, sl_var *v)
 {
-  int s = map_get(&b->slot_of, v);
+  int s = sl_ptrmap_get(&b->slot_of, v);
   if (s >= 0) return s;
   sl_function *f = b->f;
   if (grow((void **)&f->slot_var, &b->slot_cap, f->nslots + 1, sizeof *f->slot_var)) return -1;
   s = f->nslots++;
   f->slot_var[s] = v;
-  return map_put(&b->slot_of, v, s) ? -1 : s;
+  return sl_ptrmap_put(&b->slot_of, v, s) ? -1 : s;
 }
 
 /* Depth-first post-order with an explicit stack: graphs can be deep. */
@@ -376,17 +335,17 @@ static int visit(builder *b, sl_var *root)
   frame *stack = NULL;
   int depth = 0, cap = 0, rc = 0;
   if (add_slot(b, root) < 0) return -1;
-  if (!root->owner || map_get(&b->seen_node, root->owner) >= 0) return 0;
+  if (!root->owner || sl_ptrmap_get(&b->seen_node, root->owner) >= 0) return 0;
   if (grow((void **)&stack, &cap, 1, sizeof *stack)) return -1;
   stack[depth++] = (frame){ root->owner, 0 };
-  map_put(&b->seen_node, root->owner, 1);
+  sl_ptrmap_put(&b->seen_node, root->owner, 1);
   while (depth > 0 && !rc) {
     frame *top = &stack[depth - 1];
     if (top->next < top->n->nin) {
       sl_var *in = top->n->inputs[top->next++];
       if (add_slot(b, in) < 0) { rc = -1; break; }
-      if (in->owner && map_get(&b->seen_node, in->owner) < 0) {
-        if (map_put(&b->seen_node, in->owner, 1) ||
+      if (in->owner && sl_ptrmap_get(&b->seen_node, in->owner) < 0) {
+        if (sl_ptrmap_put(&b->seen_node, in->owner, 1) ||
             grow((void **)&stack, &cap, depth + 1, sizeof *stack)) { rc = -1; break; }
         stack[depth++] = (frame){ in->owner, 0 };
       }
@@ -482,26 +441,26 @@ sl_function *sl_function_new(int nin, sl_var **inputs, int nout, sl_var **output
     f->out_slot[k] = malloc(((size_t)n->nout + 1) * sizeof(int));
     if (!f->in_slot[k] || !f->out_slot[k]) goto fail_oom;
     for (int i = 0; i < n->nin; i++) {
-      f->in_slot[k][i] = map_get(&b.slot_of, n->inputs[i]);
+      f->in_slot[k][i] = sl_ptrmap_get(&b.slot_of, n->inputs[i]);
       f->readers[f->in_slot[k][i]]++;
     }
-    for (int i = 0; i < n->nout; i++) f->out_slot[k][i] = map_get(&b.slot_of, &n->outputs[i]);
+    for (int i = 0; i < n->nout; i++) f->out_slot[k][i] = sl_ptrmap_get(&b.slot_of, &n->outputs[i]);
   }
   f->result_slot = calloc((size_t)(nout + nupd) + 1, sizeof *f->result_slot);
   if (!f->result_slot) goto fail_oom;
-  for (int i = 0; i < nout; i++) f->result_slot[i] = map_get(&b.slot_of, outputs[i]);
-  for (int i = 0; i < nupd; i++) f->result_slot[nout + i] = map_get(&b.slot_of, upd_expr[i]);
+  for (int i = 0; i < nout; i++) f->result_slot[i] = sl_ptrmap_get(&b.slot_of, outputs[i]);
+  for (int i = 0; i < nupd; i++) f->result_slot[nout + i] = sl_ptrmap_get(&b.slot_of, upd_expr[i]);
   f->nan_guard = env_on("SYMLUA_NAN_GUARD");
   if (env_on("SYMLUA_PROFILE") && sl_function_set_profile(f, 1)) goto fail;
-  map_free(&b.slot_of);
-  map_free(&b.seen_node);
+  sl_ptrmap_free(&b.slot_of);
+  sl_ptrmap_free(&b.seen_node);
   return f;
 
 fail_oom:
   sl_fail("out of memory");
 fail:
-  map_free(&b.slot_of);
-  map_free(&b.seen_node);
+  sl_ptrmap_free(&b.slot_of);
+  sl_ptrmap_free(&b.seen_node);
   sl_function_free(f);
   return NULL;
 }
