@@ -21,6 +21,7 @@ PACKAGES=(
   valgrind           # leak and memory checks of the C tests (make check)
   graphviz           # dot, to draw expression graphs
   libtcc-dev         # in-process C compiler for generated kernels
+  tcc                # libtcc's runtime library (libtcc1.a) and headers
 )
 
 missing=()
