@@ -383,6 +383,28 @@ static int check_update(const sl_var *shared, const sl_var *expr)
 sl_function *sl_function_new(int nin, sl_var **inputs, int nout, sl_var **outputs,
                              int nupd, sl_var **upd_shared, sl_var **upd_expr)
 {
+  return sl_function_new_opt(nin, inputs, nout, outputs, nupd, upd_shared, upd_expr, NULL);
+}
+
+/* Outputs and update expressions are optimized together, as one graph. */
+static int optimize(sl_function *f, const sl_opt_config *opt)
+{
+  int n = f->nout + f->nupd;
+  sl_var **vars = malloc(((size_t)n + 1) * sizeof *vars);
+  if (!vars) return sl_fail("out of memory");
+  memcpy(vars, f->outputs, (size_t)f->nout * sizeof *vars);
+  memcpy(vars + f->nout, f->upd_expr, (size_t)f->nupd * sizeof *vars);
+  int rc = sl_optimize(f->nin, f->inputs, n, vars, opt, &f->opt_log);
+  memcpy(f->outputs, vars, (size_t)f->nout * sizeof *vars);
+  memcpy(f->upd_expr, vars + f->nout, (size_t)f->nupd * sizeof *vars);
+  free(vars);
+  return rc;
+}
+
+sl_function *sl_function_new_opt(int nin, sl_var **inputs, int nout, sl_var **outputs,
+                                 int nupd, sl_var **upd_shared, sl_var **upd_expr,
+                                 const sl_opt_config *opt)
+{
   sl_function *f = calloc(1, sizeof *f);
   builder b = { .f = f };
   if (!f) { sl_fail("out of memory"); return NULL; }
@@ -414,8 +436,9 @@ sl_function *sl_function_new(int nin, sl_var **inputs, int nout, sl_var **output
     f->upd_shared[i] = upd_shared[i]; sl_var_retain(upd_shared[i]);
     f->upd_expr[i] = upd_expr[i]; sl_var_retain(upd_expr[i]);
   }
-  for (int i = 0; i < nout; i++) if (visit(&b, outputs[i])) goto fail;
-  for (int i = 0; i < nupd; i++) if (visit(&b, upd_expr[i])) goto fail;
+  if (optimize(f, opt)) goto fail;
+  for (int i = 0; i < nout; i++) if (visit(&b, f->outputs[i])) goto fail;
+  for (int i = 0; i < nupd; i++) if (visit(&b, f->upd_expr[i])) goto fail;
 
   /* every input a result needs must be among the function's inputs */
   for (int s = 0; s < f->nslots; s++) {
@@ -448,8 +471,8 @@ sl_function *sl_function_new(int nin, sl_var **inputs, int nout, sl_var **output
   }
   f->result_slot = calloc((size_t)(nout + nupd) + 1, sizeof *f->result_slot);
   if (!f->result_slot) goto fail_oom;
-  for (int i = 0; i < nout; i++) f->result_slot[i] = sl_ptrmap_get(&b.slot_of, outputs[i]);
-  for (int i = 0; i < nupd; i++) f->result_slot[nout + i] = sl_ptrmap_get(&b.slot_of, upd_expr[i]);
+  for (int i = 0; i < nout; i++) f->result_slot[i] = sl_ptrmap_get(&b.slot_of, f->outputs[i]);
+  for (int i = 0; i < nupd; i++) f->result_slot[nout + i] = sl_ptrmap_get(&b.slot_of, f->upd_expr[i]);
   f->nan_guard = env_on("SYMLUA_NAN_GUARD");
   if (env_on("SYMLUA_PROFILE") && sl_function_set_profile(f, 1)) goto fail;
   sl_ptrmap_free(&b.slot_of);
@@ -480,6 +503,7 @@ void sl_function_free(sl_function *f)
   free(f->order); free(f->slot_var); free(f->in_slot); free(f->out_slot);
   free(f->readers); free(f->result_slot);
   sl_function_set_profile(f, 0);
+  sl_opt_log_free(&f->opt_log);
   free(f->where);
   free(f);
 }
@@ -586,7 +610,9 @@ int sl_function_call(sl_function *f, sl_tensor **args, sl_tensor **results)
   ** copy, so writing to it cannot change the caller's data or the graph */
   for (int r = 0; r < f->nout; r++) {
     sl_tensor *t = val[f->result_slot[r]];
-    if (f->outputs[r]->kind == SL_VAR_RESULT) sl_tensor_retain(t);
+    int alone = f->outputs[r]->kind == SL_VAR_RESULT;   /* merged outputs are copies too */
+    for (int q = 0; q < r; q++) alone &= f->outputs[q] != f->outputs[r];
+    if (alone) sl_tensor_retain(t);
     else if (!(t = sl_tensor_clone(t))) { while (r--) sl_tensor_release(results[r]); rc = -1; goto done; }
     results[r] = t;
   }

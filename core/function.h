@@ -6,6 +6,7 @@
 #define SL_FUNCTION_H
 
 #include "graph.h"
+#include "rewrite.h"
 
 /* Time spent in one node of a profiled function. The strings are copies, so a
 ** profile can outlive its function (profiles printed at exit do). */
@@ -41,10 +42,15 @@ typedef struct sl_function {
   char *where;                         /* "file:line" of the compile call, or NULL */
   sl_profile *profile;                 /* NULL unless profiling */
   int nan_guard;                       /* check float node outputs for NaN/Inf */
+  sl_opt_log opt_log;                  /* what the optimizer did */
 } sl_function;
 
 sl_function *sl_function_new(int nin, sl_var **inputs, int nout, sl_var **outputs,
                              int nupd, sl_var **upd_shared, sl_var **upd_expr);
+/* The same, optimized as opt says (NULL: the default, fast_run). */
+sl_function *sl_function_new_opt(int nin, sl_var **inputs, int nout, sl_var **outputs,
+                                 int nupd, sl_var **upd_shared, sl_var **upd_expr,
+                                 const sl_opt_config *opt);
 void sl_function_free(sl_function *f);
 
 /* SYMLUA_PROFILE and SYMLUA_NAN_GUARD (set and not "0") switch the aids on

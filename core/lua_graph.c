@@ -459,6 +459,58 @@ static void configure_function(lua_State *L, sl_function *f, int idx)
   lua_pop(L, 2);
 }
 
+/* opts.include / opts.exclude: a list of names, or one string; left on the
+** stack (they anchor the strings opt points to). */
+static const char *name_list(lua_State *L, int idx, const char *field)
+{
+  lua_getfield(L, idx, field);
+  if (lua_isnil(L, -1) || lua_type(L, -1) == LUA_TSTRING) return lua_tostring(L, -1);
+  if (!lua_istable(L, -1))
+    sl_lua_error(L, "compile: %s must be a list of rewrite or pass names, not %s", field,
+                 luaL_typename(L, -1));
+  /* names first checked, then joined: the buffer must own the stack top */
+  int n = (int)lua_objlen(L, -1);
+  for (int i = 1; i <= n; i++) {
+    lua_rawgeti(L, -1, i);
+    if (lua_type(L, -1) != LUA_TSTRING)
+      sl_lua_error(L, "compile: %s[%d] must be a name, not %s", field, i, luaL_typename(L, -1));
+    lua_pop(L, 1);
+  }
+  int list = lua_gettop(L);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (int i = 1; i <= n; i++) {
+    lua_rawgeti(L, list, i);
+    luaL_addvalue(&b);
+    luaL_addchar(&b, ' ');
+  }
+  luaL_pushresult(&b);
+  lua_replace(L, -2);
+  return lua_tostring(L, -1);
+}
+
+/* opts.optimizer ('fast_run', 'fast_compile' or 'none'), include, exclude;
+** pushes two values (see name_list). */
+static void read_optimizer_options(lua_State *L, int idx, sl_opt_config *opt)
+{
+  static const char *const levels[] = { "none", "fast_compile", "fast_run", NULL };
+  sl_opt_config_default(opt);
+  if (lua_isnoneornil(L, idx)) { lua_pushnil(L); lua_pushnil(L); return; }
+  lua_getfield(L, idx, "optimizer");
+  if (!lua_isnil(L, -1)) {
+    const char *s = lua_tostring(L, -1);
+    int k = 0;
+    while (levels[k] && (!s || strcmp(levels[k], s) != 0)) k++;
+    if (!levels[k] || lua_type(L, -1) != LUA_TSTRING)
+      sl_lua_error(L, "compile: optimizer must be 'fast_run', 'fast_compile' or 'none', not %s",
+                   s ? s : luaL_typename(L, -1));
+    opt->level = (sl_opt_level)k;
+  }
+  lua_pop(L, 1);
+  opt->include = name_list(L, idx, "include");
+  opt->exclude = name_list(L, idx, "exclude");
+}
+
 /* compile(inputs, outputs, shared_list, update_list [, opts]) */
 static int l_compile(lua_State *L)
 {
@@ -469,7 +521,10 @@ static int l_compile(lua_State *L)
   int nup = read_var_list(L, 4, up, MAX_IO, "updates");
   if (nsh != nup) sl_lua_error(L, "compile: %d updated variables but %d updates", nsh, nup);
   if (!lua_isnoneornil(L, 5)) luaL_checktype(L, 5, LUA_TTABLE);
-  sl_function *f = sl_function_new(nin, in, nout, out, nup, sh, up);
+  sl_opt_config opt;
+  read_optimizer_options(L, 5, &opt);
+  sl_function *f = sl_function_new_opt(nin, in, nout, out, nup, sh, up, &opt);
+  lua_pop(L, 2);   /* the include and exclude strings */
   if (!f) sl_lua_fail(L);
   sl_function **box = lua_newuserdata(L, sizeof *box);
   *box = f;
@@ -612,6 +667,35 @@ static int l_function_info(lua_State *L)
   lua_setfield(L, -2, "profile");
   lua_pushboolean(L, f->nan_guard);
   lua_setfield(L, -2, "nan_guard");
+  lua_createtable(L, 0, f->opt_log.n);
+  for (int i = 0; i < f->opt_log.n; i++) {
+    lua_pushinteger(L, f->opt_log.count[i]);
+    lua_setfield(L, -2, f->opt_log.rewrite[i]->name);
+  }
+  lua_setfield(L, -2, "rewrites");
+  lua_pushnumber(L, f->opt_log.seconds);
+  lua_setfield(L, -2, "optimizer_time");
+  return 1;
+}
+
+/* rewrites(): { {name, pass, doc, ops}, ... } in the order they run */
+static int l_rewrites(lua_State *L)
+{
+  int n = sl_rewrite_count();
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    const sl_rewrite *r = sl_rewrite_at(i);
+    lua_createtable(L, 0, 4);
+    lua_pushstring(L, r->name);
+    lua_setfield(L, -2, "name");
+    lua_pushstring(L, r->pass);
+    lua_setfield(L, -2, "pass");
+    lua_pushstring(L, r->doc);
+    lua_setfield(L, -2, "doc");
+    lua_pushstring(L, r->ops ? r->ops : r->global ? "(whole graph)" : "(any op)");
+    lua_setfield(L, -2, "ops");
+    lua_rawseti(L, -2, i + 1);
+  }
   return 1;
 }
 
@@ -650,7 +734,7 @@ static const luaL_Reg graph_functions[] = {
   { "input", l_input }, { "shared", l_shared }, { "constant", l_constant }, { "apply", l_apply },
   { "compile", l_compile }, { "function_info", l_function_info },
   { "function_configure", l_function_configure }, { "function_profile", l_function_profile },
-  { "is_var", l_is_var }, { "ops", l_ops },
+  { "is_var", l_is_var }, { "ops", l_ops }, { "rewrites", l_rewrites },
   { NULL, NULL }
 };
 

@@ -113,7 +113,9 @@ return function(sl)
 
   -- sl.compile(inputs, outputs, opts): opts.updates {shared = expr},
   -- opts.givens {var = expr}, opts.mode ('reference'), opts.profile and
-  -- opts.nan_guard (see docs/debugging.md)
+  -- opts.nan_guard (see docs/debugging.md), opts.optimizer ('fast_run',
+  -- the default, 'fast_compile' or 'none') with opts.include / opts.exclude
+  -- (lists of rewrite or pass names; sl.rewrites() lists them)
   function sl.compile(inputs, outputs, opts)
     opts = opts or {}
     local mode = opts.mode or 'reference'
@@ -134,6 +136,10 @@ return function(sl)
       outs = substitute(outs, opts.givens)
       updates = substitute(updates, opts.givens)
     end
-    return core.compile(ins, outs, shared, updates, opts)   -- profile, nan_guard
+    return core.compile(ins, outs, shared, updates, opts)   -- optimizer, profile, nan_guard
   end
+
+  -- sl.rewrites(): every rewrite of the optimizer, in the order the passes
+  -- run them: { {name=, pass=, doc=, ops=}, ... }
+  sl.rewrites = core.rewrites
 end
