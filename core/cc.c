@@ -289,6 +289,15 @@ static int run_compiler(const settings *s, const char *tmp_c, const char *tmp_so
                  s->cc, rc, kept_c, msg);
 }
 
+/* OpenMP's runtime must outlive the modules that brought it in: its idle
+** worker threads sleep inside it, and would crash once it is unmapped. */
+static void pin_openmp(void)
+{
+  static atomic_int pinned;
+  if (pinned) return;
+  if (dlopen("libgomp.so.1", RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE)) pinned = 1;
+}
+
 static sl_module *load(const char *path, char *err, size_t n)
 {
   void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -297,6 +306,7 @@ static sl_module *load(const char *path, char *err, size_t n)
     snprintf(err, n, "%s", e ? e : "unknown error");
     return NULL;
   }
+  pin_openmp();
   sl_module *m = calloc(1, sizeof *m);
   if (!m) { dlclose(dl); snprintf(err, n, "out of memory"); return NULL; }
   m->dl = dl;

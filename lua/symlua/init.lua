@@ -112,6 +112,12 @@ sl.manual_seed = core.manual_seed
 sl.load = core.load
 sl.save = core.save
 
+-- The disk cache of compiled code: sl.cache_info() -> {dir, entries, bytes,
+-- hits, misses, corrupt} (hits .. corrupt: lookups by this process);
+-- sl.cache_clear() removes the entries and returns how many files went.
+sl.cache_info = core.cache_info
+sl.cache_clear = core.cache_clear
+
 require('symlua.graph')(sl)
 require('symlua.reduce')(sl)
 require('symlua.linalg')(sl)
