@@ -22,30 +22,7 @@ local read_file, write_file = files.read, files.write
 local function succeeded(a, _, c) return a == 0 or (a == true and (c == nil or c == 0)) end
 local function have_dot() return succeeded(os.execute('command -v dot >/dev/null 2>&1')) end
 
--- The symlua binary running these specs (bin/symlua-san under make sanitize).
-local function symlua_binary()
-  local ffi = require 'ffi'
-  pcall(ffi.cdef, 'long readlink(const char *path, char *buf, size_t size);')
-  local buf = ffi.new('char[4096]')
-  local n = ffi.C.readlink('/proc/self/exe', buf, 4096)
-  local exe = n > 0 and ffi.string(buf, n) or nil
-  if exe and exe:match('/symlua[^/]*$') then return exe end
-  local dir = debug.getinfo(1, 'S').source:match('^@(.*)/[^/]*$') or '.'
-  return dir .. '/../bin/symlua'
-end
-
--- Runs a script in a fresh bin/symlua with env settings; stdout and stderr.
-local function run_script(env, script)
-  local path = write_file(os.tmpname(), script)
-  local errpath = os.tmpname()
-  local p = io.popen(string.format("env %s '%s' '%s' 2>'%s'", env, symlua_binary(), path, errpath))
-  local out = p:read('*a')
-  p:close()
-  local err = read_file(errpath)
-  os.remove(path)
-  os.remove(errpath)
-  return out, err
-end
+local run_script = files.run_script
 
 describe('debugprint', function()
   it('prints one line per var, inputs indented, a repeated subtree by its id', function()

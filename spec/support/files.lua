@@ -32,4 +32,18 @@ function M.write(path, text)
   return path
 end
 
+-- Runs a Lua script (text) in a fresh symlua with env settings ("A=1 B=2");
+-- returns its stdout and stderr.
+function M.run_script(env, script)
+  local path = M.write(os.tmpname(), script)
+  local errpath = os.tmpname()
+  local p = io.popen(string.format("env %s '%s' '%s' 2>'%s'", env, M.symlua, path, errpath))
+  local out = p:read('*a')
+  p:close()
+  local err = M.read(errpath)
+  os.remove(path)
+  os.remove(errpath)
+  return out, err
+end
+
 return M
