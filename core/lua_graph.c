@@ -429,22 +429,22 @@ static sl_function *check_function(lua_State *L, int idx)
   return *box;
 }
 
-static int read_var_list(lua_State *L, int idx, sl_var **out, int max, const char *what)
+/* The vars of the list at idx, in an array that lives as long as the
+** userdata it pushes. */
+static sl_var **read_var_list(lua_State *L, int idx, int *n, const char *what)
 {
   luaL_checktype(L, idx, LUA_TTABLE);
-  int n = (int)lua_objlen(L, idx);
-  if (n > max) sl_lua_error(L, "compile: too many %s (%d)", what, n);
-  for (int i = 0; i < n; i++) {
+  *n = (int)lua_objlen(L, idx);
+  sl_var **out = lua_newuserdata(L, ((size_t)*n + 1) * sizeof *out);
+  for (int i = 0; i < *n; i++) {
     lua_rawgeti(L, idx, i + 1);
     out[i] = to_var(L, -1);
     if (!out[i]) sl_lua_error(L, "compile: %s %d is a %s, not a symbolic variable", what, i + 1,
                               luaL_typename(L, -1));
     lua_pop(L, 1);
   }
-  return n;
+  return out;
 }
-
-#define MAX_IO 1024
 
 /* Reads opts.profile and opts.nan_guard (booleans; nil keeps the default
 ** that SYMLUA_PROFILE / SYMLUA_NAN_GUARD gave). */
@@ -514,11 +514,11 @@ static void read_optimizer_options(lua_State *L, int idx, sl_opt_config *opt)
 /* compile(inputs, outputs, shared_list, update_list [, opts]) */
 static int l_compile(lua_State *L)
 {
-  static sl_var *in[MAX_IO], *out[MAX_IO], *sh[MAX_IO], *up[MAX_IO];
-  int nin = read_var_list(L, 1, in, MAX_IO, "inputs");
-  int nout = read_var_list(L, 2, out, MAX_IO, "outputs");
-  int nsh = read_var_list(L, 3, sh, MAX_IO, "updated variables");
-  int nup = read_var_list(L, 4, up, MAX_IO, "updates");
+  int nin, nout, nsh, nup;
+  sl_var **in = read_var_list(L, 1, &nin, "inputs");
+  sl_var **out = read_var_list(L, 2, &nout, "outputs");
+  sl_var **sh = read_var_list(L, 3, &nsh, "updated variables");
+  sl_var **up = read_var_list(L, 4, &nup, "updates");
   if (nsh != nup) sl_lua_error(L, "compile: %d updated variables but %d updates", nsh, nup);
   if (!lua_isnoneornil(L, 5)) luaL_checktype(L, 5, LUA_TTABLE);
   sl_opt_config opt;

@@ -200,11 +200,13 @@ int sl_optimize(int nin, sl_var **inputs, int n, sl_var **vars, const sl_opt_con
   if (!cfg) { sl_opt_config_default(&defaults); cfg = &defaults; }
   if (log) memset(log, 0, sizeof *log);
   if (check_names(cfg->include, "include") || check_names(cfg->exclude, "exclude")) return -1;
+  int nrw = sl_rewrite_count(), rc = 0, any = 0;
+  for (int i = 0; i < nrw && !any; i++) any = enabled(sl_rewrite_at(i), cfg);
+  if (!any) return 0;   /* optimizer = 'none': the graph as it is */
   double t0 = now();
   sl_fgraph *g = sl_fgraph_new(nin, inputs, n, vars);
   if (!g) return -1;
   g->trace = cfg->trace;
-  int nrw = sl_rewrite_count(), rc = 0;
   run_state st = { g, cfg, calloc((size_t)nrw + 1, sizeof(int)), NULL };
   if (!st.count) { sl_fgraph_free(g); return sl_fail("out of memory"); }
   for (int i = 0; i < nrw; i++)
