@@ -10,6 +10,7 @@
 sl_config sl_cfg = {
   .omp_threshold = 1 << 15,
   .fft_plan = "estimate",
+  .buffer_cache = (int64_t)1 << 30,
 };
 
 const sl_config_key sl_config_keys[] = {
@@ -25,6 +26,8 @@ const sl_config_key sl_config_keys[] = {
     "elements below which a kernel runs on one thread" },
   { "threads", SL_CFG_INT, &sl_cfg.threads, NULL, "threads for kernels (0: OMP_NUM_THREADS or all cores)" },
   { "fft_plan", SL_CFG_STRING, &sl_cfg.fft_plan, "estimate|measure", "FFTW planning effort" },
+  { "buffer_cache", SL_CFG_INT, &sl_cfg.buffer_cache, NULL,
+    "bytes of freed tensor buffers kept for reuse (also at most 3 x the live bytes, or 64 MiB)" },
   { NULL, 0, NULL, NULL, NULL }
 };
 

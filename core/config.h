@@ -16,6 +16,7 @@ typedef struct sl_config {
   int64_t omp_threshold;   /* elements below which a kernel runs on one thread */
   int threads;             /* 0: OMP_NUM_THREADS or the number of cores */
   const char *fft_plan;    /* "estimate" or "measure" */
+  int64_t buffer_cache;    /* bytes of freed tensor buffers kept for reuse (storage.c) */
 } sl_config;
 
 extern sl_config sl_cfg;

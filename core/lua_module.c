@@ -179,6 +179,30 @@ static int l_mem_bytes(lua_State *L)
   return 1;
 }
 
+/* storage_cache_info() -> {bytes, buffers, hits, misses} of the freed-buffer cache */
+static int l_storage_cache_info(lua_State *L)
+{
+  sl_storage_cache_stats st;
+  sl_storage_cache_info(&st);
+  lua_createtable(L, 0, 4);
+  lua_pushnumber(L, (lua_Number)st.bytes);
+  lua_setfield(L, -2, "bytes");
+  lua_pushnumber(L, (lua_Number)st.buffers);
+  lua_setfield(L, -2, "buffers");
+  lua_pushnumber(L, (lua_Number)st.hits);
+  lua_setfield(L, -2, "hits");
+  lua_pushnumber(L, (lua_Number)st.misses);
+  lua_setfield(L, -2, "misses");
+  return 1;
+}
+
+static int l_storage_cache_trim(lua_State *L)
+{
+  (void)L;
+  sl_storage_cache_trim();
+  return 0;
+}
+
 /* -- settings (sl.config) ------------------------------------------------------------ */
 
 static const sl_config_key *check_config_key(lua_State *L, int idx)
@@ -250,6 +274,7 @@ static const luaL_Reg core_functions[] = {
   { "arange", l_arange }, { "linspace", l_linspace }, { "eye", l_eye },
   { "manual_seed", l_manual_seed }, { "load", l_load }, { "save", l_save },
   { "is_tensor", l_is_tensor }, { "mem_bytes", l_mem_bytes },
+  { "storage_cache_info", l_storage_cache_info }, { "storage_cache_trim", l_storage_cache_trim },
   { "set_package_dir", l_set_package_dir },
   { "config_get", l_config_get }, { "config_set", l_config_set },
   { NULL, NULL }

@@ -54,6 +54,16 @@ const char *sl_errmsg(void);   /* message of the last failure in this thread */
 */
 int64_t sl_mem_bytes(void);
 
+/* Freed buffers are kept for reuse by later tensors of a similar size (the
+** setting buffer_cache bounds them); they are not counted in sl_mem_bytes.
+** sl_storage_cache_trim frees them all (it also runs at exit). */
+typedef struct sl_storage_cache_stats {
+  int64_t bytes, buffers;   /* held in the cache now */
+  int64_t hits, misses;     /* allocations served from it, and not, so far */
+} sl_storage_cache_stats;
+void sl_storage_cache_info(sl_storage_cache_stats *out);
+void sl_storage_cache_trim(void);
+
 /* -- tensors ---------------------------------------------------------------- */
 typedef struct sl_storage {
   void *data;         /* 64-byte aligned when the core allocated it */
