@@ -198,8 +198,9 @@ int sl_cache_dir(const char *configured, char *dir, size_t n)
       if (mkdir_p(want) == 0 && writable(want)) why = NULL;
       else why = strerror(errno ? errno : EACCES);
     }
-    if (!why) snprintf(resolved, sizeof resolved, "%s", want);
-    else {
+    if (!why) {
+      if (!realpath(want, resolved)) snprintf(resolved, sizeof resolved, "%s", want);
+    } else {
       if (!fallback[0]) {
         const char *tmp = getenv("TMPDIR");
         snprintf(fallback, sizeof fallback, "%s/symlua-cache-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -229,7 +230,7 @@ int sl_cache_path(const char *dir, sl_hash128 key, const char *ext, char *out, s
   sl_hash128_hex(key, hex);
   if (snprintf(out, n, "%s/%.2s", dir, hex) >= (int)n)
     return sl_fail("cache path too long: %s", dir);
-  if (mkdir(out, 0755) != 0 && errno != EEXIST)
+  if (mkdir(out, 0755) != 0 && errno != EEXIST && mkdir_p(out) != 0)   /* dir removed meanwhile */
     return sl_fail("cannot create cache folder %s: %s", out, strerror(errno));
   if (snprintf(out, n, "%s/%.2s/%s%s", dir, hex, hex, ext) >= (int)n)
     return sl_fail("cache path too long: %s", dir);

@@ -82,7 +82,8 @@ static int settings_get(settings *s)
 /* Split a command line at white space (no quoting: compiler and flags are words). */
 static int split_words(char *s, char **argv, int max, int n)
 {
-  for (char *tok = strtok(s, " \t\n"); tok; tok = strtok(NULL, " \t\n"))
+  char *save = NULL;
+  for (char *tok = strtok_r(s, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save))
     if (n < max - 1) argv[n++] = tok;
   return n;
 }
@@ -426,14 +427,21 @@ sl_module *sl_module_compile_tcc(const char *source)
 void *sl_module_sym(const sl_module *m, const char *name)
 {
   if (!m || !name) return NULL;
-  if (m->tcc) return tcc_get_symbol(m->tcc, name);
-  return dlsym(m->dl, name);
+  if (!m->tcc) return dlsym(m->dl, name);
+  pthread_mutex_lock(&tcc_lock);
+  void *p = tcc_get_symbol(m->tcc, name);
+  pthread_mutex_unlock(&tcc_lock);
+  return p;
 }
 
 void sl_module_release(sl_module *m)
 {
   if (!m) return;
-  if (m->tcc) tcc_delete(m->tcc);
+  if (m->tcc) {
+    pthread_mutex_lock(&tcc_lock);
+    tcc_delete(m->tcc);
+    pthread_mutex_unlock(&tcc_lock);
+  }
   if (m->dl) dlclose(m->dl);
   free(m);
 }
