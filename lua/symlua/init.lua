@@ -126,6 +126,9 @@ require('symlua.shape')(sl)
 require('symlua.grad')(sl)
 require('symlua.autodiff')(sl)
 require('symlua.debug')(sl)
+require('symlua.data')(sl)
+require('symlua.optim')(sl)
+require('symlua.params')(sl)
 
 -- Under LuaJIT, t:data() is an FFI pointer to the first element, for fast
 -- loops; it is valid while t is alive, and indexes from 0 like C.
