@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "function.h"
+#include "lower.h"
 #include "ptrmap.h"
 
 /* -- growing arrays ------------------------------------------------------------- */
@@ -189,7 +190,8 @@ char *sl_profile_text(const sl_profile *p)
   }
   int wop = 2, wlabel = 4;
   for (int k = 0; k < n; k++) {
-    int a = (int)strlen(p->node[k].op), b = (int)strlen(p->node[k].label);
+    const char *v = p->node[k].variant;
+    int a = (int)strlen(p->node[k].op) + (v ? (int)strlen(v) + 3 : 0), b = (int)strlen(p->node[k].label);
     if (a > wop) wop = a;
     if (b > wlabel) wlabel = b;
   }
@@ -202,9 +204,13 @@ char *sl_profile_text(const sl_profile *p)
   sort_by_time(idx, n, sec);
   for (int i = 0; i < n; i++) {
     const sl_profile_node *e = &p->node[idx[i]];
+    char op[160];
     time_text(t, sizeof t, e->seconds);
+    /* the C backend's kernel variant, after the op: "add [contiguous]" */
+    if (e->variant) snprintf(op, sizeof op, "%s [%s]", e->op, e->variant);
+    else snprintf(op, sizeof op, "%s", e->op);
     fprintf(out, "  %12s %5.1f%% %7lld  %-*s  %-*s  %s\n", t, 100 * e->seconds / total,
-            (long long)e->calls, wop, e->op, wlabel, e->label, e->where ? e->where : "?");
+            (long long)e->calls, wop, op, wlabel, e->label, e->where ? e->where : "?");
   }
   fprintf(out, "  by op:\n  %12s %6s %7s  %s\n", "time", "%", "nodes", "op");
   sort_by_time(opidx, nops, opsec);
@@ -504,6 +510,7 @@ void sl_function_free(sl_function *f)
   free(f->readers); free(f->result_slot);
   sl_function_set_profile(f, 0);
   sl_opt_log_free(&f->opt_log);
+  sl_program_free(f->program);
   free(f->where);
   free(f);
 }
@@ -513,7 +520,7 @@ void sl_function_free(sl_function *f)
 /* Adds to the current message which node failed, where the script built it
 ** and what it was given: "... (node dot#7 built at fit.lua:12; inputs
 ** float64 (2, 3), float64 (4, 2))". */
-static int node_fail(const sl_node *n, int k, sl_tensor **in)
+int sl_node_fail(const sl_node *n, int k, sl_tensor **in)
 {
   char msg[1024], label[128], ty[128];
   const sl_var *v = &n->outputs[k];
@@ -548,6 +555,7 @@ int sl_function_check_input(const sl_function *f, int i, const sl_tensor *t)
 
 int sl_function_call(sl_function *f, sl_tensor **args, sl_tensor **results)
 {
+  if (f->program && !f->nan_guard && sl_vm_ready(f)) return sl_vm_call(f, args, results);
   int nres = f->nout + f->nupd, rc = 0;
   sl_tensor **val = calloc((size_t)f->nslots + 1, sizeof *val);
   int *left = malloc(((size_t)f->nslots + 1) * sizeof *left);
@@ -571,7 +579,7 @@ int sl_function_call(sl_function *f, sl_tensor **args, sl_tensor **results)
     if (n->nin > (int)(sizeof in / sizeof *in)) { rc = sl_fail("%s: too many inputs", n->op->name); goto done; }
     for (int i = 0; i < n->nin; i++) in[i] = val[f->in_slot[k][i]];
     double t_node = prof ? now() : 0;
-    if (sl_node_perform(n, in, out)) { rc = node_fail(n, 0, in); goto done; }
+    if (sl_node_perform(n, in, out)) { rc = sl_node_fail(n, 0, in); goto done; }
     if (prof) { prof->node[k].seconds += now() - t_node; prof->node[k].calls++; }
     if (f->nan_guard && nan_check(n, in, out)) {
       for (int j = 0; j < n->nout; j++) sl_tensor_release(out[j]);
@@ -588,7 +596,7 @@ int sl_function_call(sl_function *f, sl_tensor **args, sl_tensor **results)
         sl_type_text(&ty, got, sizeof got);
         sl_fail("%s: produced %s where the graph expects %s", n->op->name, got, want);
         for (int j = i; j < n->nout; j++) sl_tensor_release(out[j]);
-        rc = node_fail(n, i, in);
+        rc = sl_node_fail(n, i, in);
         goto done;
       }
       sl_tensor_release(val[s]);

@@ -15,6 +15,7 @@ typedef struct sl_profile_node {
   char *label, *where;                 /* the output var's label; "file:line" or NULL */
   double seconds;
   int64_t calls;
+  const char *variant;                 /* C backend: the kernel variant last taken, or "fused"; static */
 } sl_profile_node;
 
 typedef struct sl_profile {
@@ -43,6 +44,7 @@ typedef struct sl_function {
   sl_profile *profile;                 /* NULL unless profiling */
   int nan_guard;                       /* check float node outputs for NaN/Inf */
   sl_opt_log opt_log;                  /* what the optimizer did */
+  struct sl_program *program;          /* the C backend (lower.h), or NULL: the reference backend */
 } sl_function;
 
 sl_function *sl_function_new(int nin, sl_var **inputs, int nout, sl_var **outputs,
@@ -71,5 +73,9 @@ int sl_function_check_input(const sl_function *f, int i, const sl_tensor *t);
 /* Run on args (nin tensors); results gets nout new tensors. Updates are
 ** applied to the shared variables before returning. */
 int sl_function_call(sl_function *f, sl_tensor **args, sl_tensor **results);
+
+/* Adds to the current message which node failed, where it was built and
+** what it was given; returns -1. */
+int sl_node_fail(const sl_node *n, int k, sl_tensor **in);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "lua_symlua.h"
 #include "function.h"
+#include "lower.h"
 
 #define SL_VAR_MT  "symlua.var"
 #define SL_NODE_MT "symlua.node"
@@ -533,6 +534,14 @@ static int l_compile(lua_State *L)
   char where[512];
   if (sl_lua_where(L, where, sizeof where) && sl_function_set_where(f, where)) sl_lua_fail(L);
   configure_function(L, f, 5);
+  /* opts.mode: 'c' (the default) or 'reference'; graph.lua checks the name */
+  const char *mode = NULL;
+  if (!lua_isnoneornil(L, 5)) {
+    lua_getfield(L, 5, "mode");
+    mode = lua_tostring(L, -1);
+    lua_pop(L, 1);   /* the string stays anchored in opts */
+  }
+  if ((!mode || strcmp(mode, "reference") != 0) && sl_function_use_c(f)) sl_lua_fail(L);
   return 1;
 }
 
@@ -675,6 +684,23 @@ static int l_function_info(lua_State *L)
   lua_setfield(L, -2, "rewrites");
   lua_pushnumber(L, f->opt_log.seconds);
   lua_setfield(L, -2, "optimizer_time");
+  /* the backend, its steps as text, and per kernel the variant its last call took */
+  sl_program *prog = f->program;
+  lua_pushstring(L, prog ? "c" : "reference");
+  lua_setfield(L, -2, "backend");
+  char *plan = sl_program_text(f);
+  if (!plan) sl_lua_fail(L);
+  lua_pushstring(L, plan);
+  free(plan);
+  lua_setfield(L, -2, "plan");
+  lua_createtable(L, prog ? prog->nkernels : 0, 0);
+  for (int i = 0, k = 0; prog && i < prog->nsteps; i++) {
+    if (!prog->steps[i].k) continue;
+    int v = prog->steps[i].variant;
+    lua_pushstring(L, v >= 0 ? sl_variant_names[v] : "not run");
+    lua_rawseti(L, -2, ++k);
+  }
+  lua_setfield(L, -2, "variants");
   return 1;
 }
 

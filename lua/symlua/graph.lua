@@ -112,15 +112,15 @@ return function(sl)
   end
 
   -- sl.compile(inputs, outputs, opts): opts.updates {shared = expr},
-  -- opts.givens {var = expr}, opts.mode ('reference'), opts.profile and
+  -- opts.givens {var = expr}, opts.mode ('c', the default, or 'reference'), opts.profile and
   -- opts.nan_guard (see docs/debugging.md), opts.optimizer ('fast_run',
   -- the default, 'fast_compile' or 'none') with opts.include / opts.exclude
   -- (lists of rewrite or pass names; sl.rewrites() lists them)
   function sl.compile(inputs, outputs, opts)
     opts = opts or {}
-    local mode = opts.mode or 'reference'
-    if mode ~= 'reference' then
-      error("compile: unknown mode '" .. tostring(mode) .. "' (available: 'reference')", 2)
+    local mode = opts.mode or 'c'
+    if mode ~= 'c' and mode ~= 'reference' then
+      error("compile: unknown mode '" .. tostring(mode) .. "' (available: 'c', 'reference')", 2)
     end
     local ins, outs = list(inputs), list(outputs)
     local shared, updates = {}, {}

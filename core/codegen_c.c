@@ -1,0 +1,506 @@
+/*
+** codegen_c.c — the C source of a lowered function: every kernel, each in
+** the variants of lower.h, in one translation unit.
+**
+** A kernel's arithmetic is printed once, as a macro sl_k<K>_body whose
+** arguments are the text that reads each load and the lvalues that take each
+** store; the variants differ only in their loops and in those texts. Each
+** node computes as its reference kernel does: inputs converted to the
+** compute type (float, double, or int64_t for every integer dtype, so that
+** integers wrap as in the reference), the op's cexpr pasted, the result
+** converted to the node's dtype. Reductions accumulate in double for float
+** data and mean (float32 data sums in float64) and in 64-bit integers
+** otherwise; a full reduction adds blocks of 2048 elements, each summed
+** with `omp simd` lanes, so rounding error grows with the number of blocks,
+** not elements.
+*/
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lower.h"
+
+#define SL_STR(...) #__VA_ARGS__
+#define SL_XSTR(...) SL_STR(__VA_ARGS__)
+
+/* What every source has after the kernel headers: the kernel ABI and helpers. */
+static const char abi_text[] =
+  "typedef struct sl_kargs { " SL_XSTR(SL_KARGS_FIELDS) " } sl_kargs;\n"
+  "#ifdef _OPENMP\n"
+  "int omp_get_max_threads(void);\n"
+  "int omp_get_thread_num(void);\n"
+  "int omp_get_num_threads(void);\n"
+  "#else\n"
+  "static inline int omp_get_max_threads(void) { return 1; }\n"
+  "static inline int omp_get_thread_num(void) { return 0; }\n"
+  "static inline int omp_get_num_threads(void) { return 1; }\n"
+  "#endif\n"
+  "static inline int sl_nthreads(const sl_kargs *a)\n"
+  "{\n"
+  "  int n = a->threads > 0 ? a->threads : omp_get_max_threads();\n"
+  "  return n < 1 ? 1 : n > 256 ? 256 : n;\n"
+  "}\n"
+  "/* odometer over nd axes: advances idx and the operands' offsets; 0 at the end */\n"
+  "static inline int sl_k_next(int nd, const int64_t *shape, int64_t *idx, int nops, int64_t *off,\n"
+  "                            const int64_t (*st)[" SL_XSTR(SL_MAXDIM) "])\n"
+  "{\n"
+  "  for (int d = nd - 1; d >= 0; d--) {\n"
+  "    for (int k = 0; k < nops; k++) off[k] += st[k][d];\n"
+  "    if (++idx[d] < shape[d]) return 1;\n"
+  "    for (int k = 0; k < nops; k++) off[k] -= st[k][d] * shape[d];\n"
+  "    idx[d] = 0;\n"
+  "  }\n"
+  "  return 0;\n"
+  "}\n";
+
+static const char *const ctype_of[SL_NDTYPES] = {
+#define SL_CTYPE_NAME(E, name, ctype, descr, kind) #ctype,
+  SL_DTYPES(SL_CTYPE_NAME)
+#undef SL_CTYPE_NAME
+};
+
+/* The C type arithmetic happens in: as the reference kernels' domains. */
+static const char *compute_ctype(sl_dtype dt)
+{
+  return dt == SL_FLOAT32 ? "float" : dt == SL_FLOAT64 ? "double" : "int64_t";
+}
+
+/* Text converting expression x to storage dtype dt, as sl_cast_fn does. */
+static void print_conv(FILE *o, sl_dtype dt, const char *x)
+{
+  if (dt == SL_BOOL) fprintf(o, "((uint8_t)((%s) != 0))", x);
+  else fprintf(o, "((%s)(%s))", ctype_of[dt], x);
+}
+
+/* A one-element constant as an exact C literal of its dtype. */
+static void print_literal(FILE *o, const sl_tensor *t)
+{
+  const void *p = sl_tensor_ptr(t);
+  double x;
+  switch (t->dtype) {
+  case SL_FLOAT32: x = *(const float *)p; break;
+  case SL_FLOAT64: x = *(const double *)p; break;
+  case SL_INT64: {
+    int64_t v = *(const int64_t *)p;
+    if (v == INT64_MIN) fprintf(o, "(-9223372036854775807LL - 1)");
+    else fprintf(o, "%lldLL", (long long)v);
+    return;
+  }
+  case SL_INT32: fprintf(o, "%d", (int)*(const int32_t *)p); return;
+  default: fprintf(o, "%u", (unsigned)*(const uint8_t *)p); return;
+  }
+  if (isnan(x)) fprintf(o, "NAN");
+  else if (isinf(x)) fprintf(o, x > 0 ? "INFINITY" : "-INFINITY");
+  else fprintf(o, "%a", x);
+}
+
+/* -- reductions: accumulator type, combining, result ----------------------------- */
+
+typedef enum { RK_SUM, RK_PROD, RK_MEAN, RK_MAX, RK_MIN } reduce_kind;
+
+static reduce_kind reduce_kind_of(const sl_node *r)
+{
+  const char *n = r->op->name;
+  return !strcmp(n, "sum") ? RK_SUM : !strcmp(n, "prod") ? RK_PROD : !strcmp(n, "mean") ? RK_MEAN :
+         !strcmp(n, "max") ? RK_MAX : RK_MIN;
+}
+
+static int reduce_float(const sl_node *r)
+{
+  return reduce_kind_of(r) == RK_MEAN || sl_dtype_kind(r->inputs[0]->type.dtype) == 'f';
+}
+
+static const char *acc_ctype(const sl_node *r)
+{
+  reduce_kind rk = reduce_kind_of(r);
+  if (reduce_float(r)) return "double";
+  return rk == RK_SUM || rk == RK_PROD ? "uint64_t" : "int64_t";
+}
+
+static const char *acc_identity(const sl_node *r)
+{
+  int f = reduce_float(r);
+  switch (reduce_kind_of(r)) {
+  case RK_PROD: return "1";
+  case RK_MAX: return f ? "-INFINITY" : "INT64_MIN";
+  case RK_MIN: return f ? "INFINITY" : "INT64_MAX";
+  default: return "0";
+  }
+}
+
+/* the clause that lets `omp simd` reassociate the accumulation, if any */
+static const char *simd_clause(const sl_node *r, const char *acc)
+{
+  static char buf[64];
+  reduce_kind rk = reduce_kind_of(r);
+  if (rk == RK_MAX || rk == RK_MIN) return NULL;
+  snprintf(buf, sizeof buf, "reduction(%s:%s)", rk == RK_PROD ? "*" : "+", acc);
+  return buf;
+}
+
+/* -- the body macro ---------------------------------------------------------------- */
+
+static void print_source_of(FILE *o, const sl_function *f, const sl_kernel *k, int src)
+{
+  if (src >= 0) { fprintf(o, "t%d", src); return; }
+  const sl_kload *ld = &k->load[-src - 1];
+  if (ld->pasted) fprintf(o, "sl_k%d_c%d", k->id, -src - 1);
+  else fprintf(o, "x%d", -src - 1);
+  (void)f;
+}
+
+static sl_dtype source_dtype(const sl_function *f, const sl_kernel *k, int src)
+{
+  if (src >= 0) return f->order[k->node[src]]->outputs[0].type.dtype;
+  return k->load[-src - 1].dtype;
+}
+
+static void print_body(FILE *o, const sl_function *f, const sl_kernel *k)
+{
+  char *text = NULL;
+  size_t len = 0;
+  FILE *b = open_memstream(&text, &len);
+  if (!b) return;
+  int nm = k->reduce ? k->nnodes - 1 : k->nnodes;   /* elementwise members */
+  fprintf(o, "#define sl_k%d_body(", k->id);
+  int first = 1;
+  for (int l = 0; l < k->nload; l++)
+    if (!k->load[l].pasted) { fprintf(o, "%sV%d", first ? "" : ", ", l); first = 0; }
+  if (k->reduce) fprintf(o, "%sR", first ? "" : ", ");
+  else for (int s = 0; s < k->nstore; s++) { fprintf(o, "%sW%d", first ? "" : ", ", s); first = 0; }
+  fprintf(o, ") do {");
+  for (int l = 0; l < k->nload; l++)
+    if (!k->load[l].pasted) fprintf(b, "\n  const %s x%d = (V%d);", ctype_of[k->load[l].dtype], l, l);
+  for (int j = 0; j < nm; j++) {
+    const sl_node *n = f->order[k->node[j]];
+    sl_dtype ct = sl_elemwise_compute_dtype(n), ot = n->outputs[0].type.dtype;
+    const char *cc = compute_ctype(ct);
+    static const char names[] = "abc";
+    fprintf(b, "\n  %s t%d;", ctype_of[ot], j);
+    fprintf(b, "\n  { const %s ", cc);
+    for (int i = 0; i < n->nin; i++) {
+      int src = k->src[j][i];
+      sl_dtype dt = source_dtype(f, k, src);
+      fprintf(b, "%s%c = (%s)(", i ? ", " : "", names[i], cc);
+      if (n->inputs[i]->weak && dt != ct) {
+        /* a weak constant is first rounded to the compute dtype, as in the reference */
+        if (ct == SL_BOOL) { fprintf(b, "("); print_source_of(b, f, k, src); fprintf(b, ") != 0"); }
+        else { fprintf(b, "(%s)", ctype_of[ct]); print_source_of(b, f, k, src); }
+      } else {
+        print_source_of(b, f, k, src);
+      }
+      fprintf(b, ")");
+    }
+    fprintf(b, "; t%d = ", j);
+    char expr[512];
+    snprintf(expr, sizeof expr, "%s", n->op->cexpr);
+    print_conv(b, ot, expr);
+    fprintf(b, "; }");
+  }
+  if (k->reduce) {
+    int src = k->src[k->nnodes - 1][0];
+    const char *acc = acc_ctype(k->reduce);
+    fprintf(b, "\n  (R) = (%s)(", acc);
+    if (!strcmp(acc, "uint64_t")) fprintf(b, "(int64_t)");
+    else if (!strcmp(acc, "int64_t")) fprintf(b, "(int64_t)");
+    print_source_of(b, f, k, src);
+    fprintf(b, ");");
+  } else {
+    for (int s = 0; s < k->nstore; s++) fprintf(b, "\n  (W%d) = t%d;", s, k->store_node[s]);
+  }
+  fclose(b);
+  for (char *line = text; line && *line;) {
+    char *nl = strchr(line, '\n');
+    if (nl) *nl = 0;
+    fprintf(o, "%s \\\n", line);
+    if (!nl) break;
+    line = nl + 1;
+  }
+  fprintf(o, "} while (0)\n");
+  free(text);
+}
+
+/* -- variants ------------------------------------------------------------------------ */
+
+typedef enum { AT_FLAT, AT_ROW, AT_STRIDED, AT_OFFSET } access;
+
+/* The arguments of one body call: how each load and store is read. */
+static void print_call(FILE *o, const sl_kernel *k, access how, const char *idx, const char *rlv)
+{
+  fprintf(o, "sl_k%d_body(", k->id);
+  int first = 1;
+  for (int l = 0; l < k->nload; l++) {
+    const sl_kload *ld = &k->load[l];
+    if (ld->pasted) continue;
+    fprintf(o, "%s", first ? "" : ", ");
+    first = 0;
+    if (ld->how == SL_LOAD_SCALAR || (how == AT_FLAT && ld->how == SL_LOAD_COLUMN)) fprintf(o, "h%d", l);
+    else if (how == AT_ROW && ld->how == SL_LOAD_COLUMN) fprintf(o, "g%d", l);
+    else if (how == AT_FLAT) fprintf(o, "p%d[%s]", l, idx);
+    else if (how == AT_ROW) fprintf(o, "r%d[%s]", l, idx);
+    else if (how == AT_STRIDED) fprintf(o, "r%d[%s * s%d]", l, idx, l);
+    else fprintf(o, "p%d[off[%d] + %s * s%d]", l, ld->op, idx, l);
+  }
+  if (k->reduce) fprintf(o, "%s%s", first ? "" : ", ", rlv);
+  for (int s = 0; s < k->nstore && !k->reduce; s++) {
+    int op = k->nops - k->nstore + s;
+    fprintf(o, "%s", first ? "" : ", ");
+    first = 0;
+    if (how == AT_FLAT) fprintf(o, "q%d[%s]", s, idx);
+    else if (how == AT_ROW) fprintf(o, "w%d[%s]", s, idx);
+    else if (how == AT_STRIDED) fprintf(o, "w%d[%s * u%d]", s, idx, s);
+    else fprintf(o, "q%d[off[%d] + %s * u%d]", s, op, idx, s);
+  }
+  fprintf(o, ");");
+}
+
+static void print_prologue(FILE *o, const sl_function *f, const sl_kernel *k, int v)
+{
+  fprintf(o, "void sl_k%d_v%d(const sl_kargs *a)\n{\n", k->id, v);
+  for (int l = 0; l < k->nload; l++) {
+    const sl_kload *ld = &k->load[l];
+    if (ld->pasted) continue;
+    const char *t = ctype_of[ld->dtype];
+    fprintf(o, "  const %s *restrict p%d = (const %s *)a->ptr[%d];\n", t, l, t, ld->op);
+    if (ld->how == SL_LOAD_SCALAR || (v == SL_V_CONTIG && ld->how == SL_LOAD_COLUMN))
+      fprintf(o, "  const %s h%d = p%d[0];\n", t, l, l);
+  }
+  for (int s = 0; s < k->nstore; s++) {
+    const sl_node *n = f->order[k->node[k->store_node[s]]];
+    const char *t = ctype_of[n->outputs[0].type.dtype];
+    fprintf(o, "  %s *restrict q%d = (%s *)a->ptr[%d];\n", t, s, t, k->nops - k->nstore + s);
+  }
+}
+
+/* Row pointers at the outer indices i0..i(nouter-1), for the inner loop. */
+static void print_rows(FILE *o, const sl_kernel *k, int nouter, int strided, const char *ind)
+{
+  for (int l = 0; l < k->nload; l++) {
+    const sl_kload *ld = &k->load[l];
+    if (ld->pasted || ld->how == SL_LOAD_SCALAR) continue;
+    fprintf(o, "%sconst %s *restrict r%d = p%d", ind, ctype_of[ld->dtype], l, l);
+    for (int d = 0; d < nouter; d++) fprintf(o, " + i%d * a->st[%d][%d]", d, ld->op, d);
+    fprintf(o, ";\n");
+    if (!strided && ld->how == SL_LOAD_COLUMN) fprintf(o, "%sconst %s g%d = r%d[0];\n", ind, ctype_of[ld->dtype], l, l);
+  }
+  for (int s = 0; s < k->nstore && !k->reduce; s++) {
+    int op = k->nops - k->nstore + s;
+    fprintf(o, "%s__typeof__(q%d) w%d = q%d", ind, s, s, s);
+    for (int d = 0; d < nouter; d++) fprintf(o, " + i%d * a->st[%d][%d]", d, op, d);
+    fprintf(o, ";\n");
+  }
+}
+
+static void print_strides(FILE *o, const sl_kernel *k, const char *dim)
+{
+  for (int l = 0; l < k->nload; l++)
+    if (!k->load[l].pasted && k->load[l].how != SL_LOAD_SCALAR)
+      fprintf(o, "  const int64_t s%d = a->st[%d][%s];\n", l, k->load[l].op, dim);
+  for (int s = 0; s < k->nstore; s++)
+    fprintf(o, "  const int64_t u%d = a->st[%d][%s];\n", s, k->nops - k->nstore + s, dim);
+}
+
+static void print_elemwise_variant(FILE *o, const sl_function *f, const sl_kernel *k, int v)
+{
+  print_prologue(o, f, k, v);
+  if (v == SL_V_CONTIG) {
+    fprintf(o, "  const int64_t n = a->n;\n  if (n >= a->omp_threshold) {\n");
+    fprintf(o, "#pragma omp parallel for simd schedule(static) num_threads(sl_nthreads(a))\n");
+    fprintf(o, "    for (int64_t i = 0; i < n; i++) ");
+    print_call(o, k, AT_FLAT, "i", NULL);
+    fprintf(o, "\n  } else {\n#pragma omp simd\n    for (int64_t i = 0; i < n; i++) ");
+    print_call(o, k, AT_FLAT, "i", NULL);
+    fprintf(o, "\n  }\n}\n\n");
+    return;
+  }
+  if (v == SL_V_GENERAL) {
+    fprintf(o, "  const int nd = a->nd;\n  const int64_t ni = a->shape[nd - 1];\n");
+    fprintf(o, "  int64_t idx[%d] = { 0 }, off[%d] = { 0 };\n", SL_MAXDIM, SL_KMAXOPS);
+    print_strides(o, k, "nd - 1");
+    fprintf(o, "  do {\n    for (int64_t i = 0; i < ni; i++) ");
+    print_call(o, k, AT_OFFSET, "i", NULL);
+    fprintf(o, "\n  } while (sl_k_next(nd - 1, a->shape, idx, %d, off, a->st));\n}\n\n", k->nops);
+    return;
+  }
+  int strided = v >= SL_V_STRIDED1, D = strided ? v - SL_V_STRIDED1 + 1 : v - SL_V_INNER2 + 2;
+  char dim[8];
+  snprintf(dim, sizeof dim, "%d", D - 1);
+  if (strided) print_strides(o, k, dim);
+  for (int d = 0; d < D; d++) fprintf(o, "  const int64_t n%d = a->shape[%d];\n", d, d);
+  for (int par = 1; par >= 0; par--) {
+    fprintf(o, par ? "  if (a->n >= a->omp_threshold) {\n" : "  } else {\n");
+    if (par && D >= 2) {
+      if (D > 2) fprintf(o, "#pragma omp parallel for collapse(%d) schedule(static) num_threads(sl_nthreads(a))\n", D - 1);
+      else fprintf(o, "#pragma omp parallel for schedule(static) num_threads(sl_nthreads(a))\n");
+    }
+    for (int d = 0; d < D - 1; d++) fprintf(o, "    for (int64_t i%d = 0; i%d < n%d; i%d++)\n", d, d, d, d);
+    fprintf(o, "    {\n");
+    print_rows(o, k, D - 1, strided, "      ");
+    if (par && D == 1) fprintf(o, "#pragma omp parallel for schedule(static) num_threads(sl_nthreads(a))\n");
+    else if (!strided) fprintf(o, "#pragma omp simd\n");
+    fprintf(o, "      for (int64_t i = 0; i < n%d; i++) ", D - 1);
+    print_call(o, k, strided ? AT_STRIDED : AT_ROW, "i", NULL);
+    fprintf(o, "\n    }\n");
+  }
+  fprintf(o, "  }\n}\n\n");
+}
+
+static void print_simd(FILE *o, const sl_node *r, const char *acc)
+{
+  const char *c = simd_clause(r, acc);
+  if (c) fprintf(o, "#pragma omp simd %s\n", c);
+}
+
+static void print_reduce_variant(FILE *o, const sl_function *f, const sl_kernel *k, int v)
+{
+  const sl_node *r = k->reduce;
+  const char *acc = acc_ctype(r), *id = acc_identity(r);
+  int K = k->id, out = k->nops - 1;
+  print_prologue(o, f, k, v);
+  fprintf(o, "  __typeof__(q0) q = q0;\n");
+  if (v == SL_V_RFLAT) {
+    fprintf(o, "  const int64_t n = a->n, nb = (n + 2047) / 2048;\n  %s total = %s;\n", acc, id);
+    fprintf(o, "  if (n >= a->omp_threshold) {\n    %s part[256];\n    int nt = 1;\n", acc);
+    fprintf(o, "#pragma omp parallel num_threads(sl_nthreads(a))\n    {\n");
+    fprintf(o, "      %s mine = %s;\n", acc, id);
+    fprintf(o, "#pragma omp for schedule(static)\n");
+    fprintf(o, "      for (int64_t b = 0; b < nb; b++) {\n");
+    fprintf(o, "        const int64_t lo = b * 2048, hi = lo + 2048 < n ? lo + 2048 : n;\n");
+    fprintf(o, "        %s acc = %s;\n", acc, id);
+    print_simd(o, r, "acc");
+    fprintf(o, "        for (int64_t i = lo; i < hi; i++) { %s v; ", acc);
+    print_call(o, k, AT_FLAT, "i", "v");
+    fprintf(o, " sl_k%d_comb(acc, v); }\n        sl_k%d_comb(mine, acc);\n      }\n", K, K);
+    fprintf(o, "      part[omp_get_thread_num()] = mine;\n");
+    fprintf(o, "#pragma omp single\n      nt = omp_get_num_threads();\n    }\n");
+    fprintf(o, "    for (int t = 0; t < nt; t++) sl_k%d_comb(total, part[t]);\n", K);
+    fprintf(o, "  } else {\n");
+    fprintf(o, "    for (int64_t b = 0; b < nb; b++) {\n");
+    fprintf(o, "      const int64_t lo = b * 2048, hi = lo + 2048 < n ? lo + 2048 : n;\n");
+    fprintf(o, "      %s acc = %s;\n", acc, id);
+    print_simd(o, r, "acc");
+    fprintf(o, "      for (int64_t i = lo; i < hi; i++) { %s v; ", acc);
+    print_call(o, k, AT_FLAT, "i", "v");
+    fprintf(o, " sl_k%d_comb(acc, v); }\n      sl_k%d_comb(total, acc);\n    }\n  }\n", K, K);
+    fprintf(o, "  q[0] = sl_k%d_fin(total);\n}\n\n", K);
+    return;
+  }
+  if (v == SL_V_RROWS) {
+    fprintf(o, "  const int64_t nk = a->shape[0], nr = a->rshape[0], qs = a->st[%d][0];\n", out);
+    for (int par = 1; par >= 0; par--) {
+      fprintf(o, par ? "  if (a->n >= a->omp_threshold && nk > 1) {\n" : "  } else {\n");
+      if (par) fprintf(o, "#pragma omp parallel for schedule(static) num_threads(sl_nthreads(a))\n");
+      fprintf(o, "    for (int64_t i0 = 0; i0 < nk; i0++) {\n");
+      print_rows(o, k, 1, 1, "      ");
+      fprintf(o, "      %s acc = %s;\n", acc, id);
+      print_simd(o, r, "acc");
+      fprintf(o, "      for (int64_t i = 0; i < nr; i++) { %s v; ", acc);
+      print_call(o, k, AT_ROW, "i", "v");
+      fprintf(o, " sl_k%d_comb(acc, v); }\n      q[i0 * qs] = sl_k%d_fin(acc);\n    }\n", K, K);
+    }
+    fprintf(o, "  }\n}\n\n");
+    return;
+  }
+  if (v == SL_V_RCOLS) {
+    fprintf(o, "  const int64_t nk = a->shape[0], nr = a->rshape[0], qs = a->st[%d][0];\n", out);
+    fprintf(o, "  const int64_t nc = (nk + 255) / 256;\n");
+    for (int par = 1; par >= 0; par--) {
+      fprintf(o, par ? "  if (a->n >= a->omp_threshold && nc > 1) {\n" : "  } else {\n");
+      if (par) fprintf(o, "#pragma omp parallel for schedule(static) num_threads(sl_nthreads(a))\n");
+      fprintf(o, "    for (int64_t c = 0; c < nc; c++) {\n");
+      fprintf(o, "      const int64_t lo = c * 256, m = nk - lo < 256 ? nk - lo : 256;\n");
+      fprintf(o, "      %s acc[256];\n      for (int64_t j = 0; j < m; j++) acc[j] = %s;\n", acc, id);
+      fprintf(o, "      for (int64_t i0 = 0; i0 < nr; i0++) {\n");
+      for (int l = 0; l < k->nload; l++) {
+        const sl_kload *ld = &k->load[l];
+        if (ld->pasted || ld->how == SL_LOAD_SCALAR) continue;
+        fprintf(o, "        const %s *restrict r%d = p%d + i0 * a->rst[%d][0] + lo;\n",
+                ctype_of[ld->dtype], l, l, ld->op);
+      }
+      fprintf(o, "#pragma omp simd\n        for (int64_t i = 0; i < m; i++) { %s v; ", acc);
+      print_call(o, k, AT_ROW, "i", "v");
+      fprintf(o, " sl_k%d_comb(acc[i], v); }\n      }\n", K);
+      fprintf(o, "      for (int64_t j = 0; j < m; j++) q[(lo + j) * qs] = sl_k%d_fin(acc[j]);\n    }\n", K);
+    }
+    fprintf(o, "  }\n}\n\n");
+    return;
+  }
+  /* general: kept axes outside, reduced axes inside, both by odometer */
+  fprintf(o, "  int64_t kidx[%d] = { 0 }, koff[%d] = { 0 }, no = 1, nr = 1;\n", SL_MAXDIM, SL_KMAXOPS);
+  fprintf(o, "  for (int d = 0; d < a->nd; d++) no *= a->shape[d];\n");
+  fprintf(o, "  for (int d = 0; d < a->nr; d++) nr *= a->rshape[d];\n");
+  fprintf(o, "  for (int64_t o = 0; o < no; o++) {\n");
+  fprintf(o, "    int64_t ridx[%d] = { 0 }, roff[%d] = { 0 };\n", SL_MAXDIM, SL_KMAXOPS);
+  fprintf(o, "    %s acc = %s;\n", acc, id);
+  fprintf(o, "    for (int64_t i = 0; i < nr; i++) {\n      %s v; ", acc);
+  /* offsets: kept + reduced */
+  fprintf(o, "sl_k%d_body(", K);
+  int first = 1;
+  for (int l = 0; l < k->nload; l++) {
+    const sl_kload *ld = &k->load[l];
+    if (ld->pasted) continue;
+    fprintf(o, "%s", first ? "" : ", ");
+    first = 0;
+    if (ld->how == SL_LOAD_SCALAR) fprintf(o, "h%d", l);
+    else fprintf(o, "p%d[koff[%d] + roff[%d]]", l, ld->op, ld->op);
+  }
+  fprintf(o, "%sv); sl_k%d_comb(acc, v);\n", first ? "" : ", ", K);
+  fprintf(o, "      sl_k_next(a->nr, a->rshape, ridx, %d, roff, a->rst);\n    }\n", k->nops);
+  fprintf(o, "    q[koff[%d]] = sl_k%d_fin(acc);\n", out, K);
+  fprintf(o, "    sl_k_next(a->nd, a->shape, kidx, %d, koff, a->st);\n  }\n}\n\n", k->nops);
+}
+
+static void print_kernel(FILE *o, const sl_function *f, const sl_kernel *k)
+{
+  char label[128];
+  const sl_node *last = f->order[k->node[k->nnodes - 1]];
+  fprintf(o, "/* kernel %d: %d node%s ending in %s (%s) */\n", k->id, k->nnodes, k->nnodes == 1 ? "" : "s",
+          last->op->name, sl_var_label(&last->outputs[0], label, sizeof label));
+  for (int l = 0; l < k->nload; l++) {
+    const sl_kload *ld = &k->load[l];
+    if (!ld->pasted) continue;
+    fprintf(o, "static const %s sl_k%d_c%d = ", ctype_of[ld->dtype], k->id, l);
+    print_literal(o, f->slot_var[ld->slot]->value);
+    fprintf(o, ";\n");
+  }
+  print_body(o, f, k);
+  if (k->reduce) {
+    const sl_node *r = k->reduce;
+    reduce_kind rk = reduce_kind_of(r);
+    int fl = reduce_float(r);
+    switch (rk) {
+    case RK_PROD: fprintf(o, "#define sl_k%d_comb(A, V) ((A) *= (V))\n", k->id); break;
+    case RK_MAX:
+      if (fl) fprintf(o, "#define sl_k%d_comb(A, V) ((A) = ((V) > (A) || (V) != (V)) ? (V) : (A))\n", k->id);
+      else fprintf(o, "#define sl_k%d_comb(A, V) ((A) = (V) > (A) ? (V) : (A))\n", k->id);
+      break;
+    case RK_MIN:
+      if (fl) fprintf(o, "#define sl_k%d_comb(A, V) ((A) = ((V) < (A) || (V) != (V)) ? (V) : (A))\n", k->id);
+      else fprintf(o, "#define sl_k%d_comb(A, V) ((A) = (V) < (A) ? (V) : (A))\n", k->id);
+      break;
+    default: fprintf(o, "#define sl_k%d_comb(A, V) ((A) += (V))\n", k->id);
+    }
+    fprintf(o, "#define sl_k%d_fin(A) ", k->id);
+    const char *x = rk == RK_MEAN ? "(double)(A) / a->rcount" :
+                    !strcmp(acc_ctype(r), "uint64_t") ? "(int64_t)(A)" : "(A)";
+    print_conv(o, r->outputs[0].type.dtype, x);
+    fprintf(o, "\n\n");
+    for (int v = SL_V_RFLAT; v <= SL_V_RGENERAL; v++) print_reduce_variant(o, f, k, v);
+  } else {
+    fprintf(o, "\n");
+    for (int v = SL_V_CONTIG; v <= SL_V_GENERAL; v++) print_elemwise_variant(o, f, k, v);
+  }
+}
+
+char *sl_codegen_c(const sl_function *f, const sl_program *p)
+{
+  char *text = NULL;
+  size_t len = 0;
+  FILE *o = open_memstream(&text, &len);
+  if (!o) { sl_fail("out of memory"); return NULL; }
+  fprintf(o, "%s\n%s\n", sl_cc_prelude(), abi_text);
+  for (int i = 0; i < p->nkernels; i++) print_kernel(o, f, p->kernels[i]);
+  if (fclose(o) != 0) { free(text); sl_fail("out of memory"); return NULL; }
+  return text;
+}
