@@ -138,5 +138,7 @@ extern const sl_op sl_grad_ops[];
 extern const int sl_grad_nops;
 extern const sl_op sl_reduce_ops[];
 extern const int sl_reduce_nops;
+extern const sl_op sl_random_ops[];
+extern const int sl_random_nops;
 
 #endif

@@ -36,6 +36,10 @@ void sl_foreach(int nops, int ndim, const int64_t *shape, char **base,
                 const int64_t *const *strides, const size_t *esize,
                 sl_runfn fn, void *ctx);
 
+/* Fill contiguous float tensor t with uniforms in [0, 1) (or normals) from
+** Philox key seed, blocks from offset on; returns the blocks used. */
+uint64_t sl_random_fill(sl_tensor *t, int normal, uint64_t seed, uint64_t offset);
+
 /* Default float dtype for results that NumPy would make float64 (floatX). */
 extern sl_dtype sl_float_default;
 

@@ -63,14 +63,15 @@ static void store_one(sl_tensor *t, draw_kind kind, char *dst, uint32_t a, uint3
 /* One Philox block per pair of values: value 2j reads words 0-1 of block
 ** offset + j, value 2j + 1 words 2-3. A normal pair is Box-Muller on the
 ** block's two uniforms: r cos(theta), r sin(theta). */
-static void draw(sl_tensor *t, draw_kind kind, int64_t low, int64_t range)
+static uint64_t draw_at(sl_tensor *t, draw_kind kind, int64_t low, int64_t range,
+                        uint64_t seed, uint64_t offset)
 {
   int64_t n = sl_tensor_numel(t);
   size_t sz = sl_dtype_size(t->dtype);
   char *p = sl_tensor_ptr(t);
-  uint32_t key[2] = { (uint32_t)rng_seed, (uint32_t)(rng_seed >> 32) };
+  uint32_t key[2] = { (uint32_t)seed, (uint32_t)(seed >> 32) };
   for (int64_t i = 0; i < n; i += 2) {
-    uint64_t block = rng_offset + (uint64_t)i / 2;
+    uint64_t block = offset + (uint64_t)i / 2;
     uint32_t ctr[4] = { (uint32_t)block, (uint32_t)(block >> 32), 0, 0 }, w[4];
     sl_philox4x32_10(ctr, key, w);
     char *dst = p + i * (int64_t)sz;
@@ -85,7 +86,17 @@ static void draw(sl_tensor *t, draw_kind kind, int64_t low, int64_t range)
       if (two) store_one(t, kind, dst + sz, w[2], w[3], low, range);
     }
   }
-  rng_offset += (uint64_t)(n + 1) / 2;
+  return (uint64_t)(n + 1) / 2;
+}
+
+static void draw(sl_tensor *t, draw_kind kind, int64_t low, int64_t range)
+{
+  rng_offset += draw_at(t, kind, low, range, rng_seed, rng_offset);
+}
+
+uint64_t sl_random_fill(sl_tensor *t, int normal, uint64_t seed, uint64_t offset)
+{
+  return draw_at(t, normal ? DRAW_NORMAL : DRAW_UNIFORM, 0, 0, seed, offset);
 }
 
 static sl_tensor *draw_new(sl_dtype dt, int ndim, const int64_t *shape,

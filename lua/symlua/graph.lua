@@ -136,6 +136,8 @@ return function(sl)
       outs = substitute(outs, opts.givens)
       updates = substitute(updates, opts.givens)
     end
+    -- draws from random streams advance their state on every call
+    if sl.default_updates then sl.default_updates(outs, shared, updates) end
     return core.compile(ins, outs, shared, updates, opts)   -- optimizer, profile, nan_guard
   end
 

@@ -129,6 +129,7 @@ require('symlua.debug')(sl)
 require('symlua.data')(sl)
 require('symlua.optim')(sl)
 require('symlua.params')(sl)
+require('symlua.random')(sl)
 
 -- Under LuaJIT, t:data() is an FFI pointer to the first element, for fast
 -- loops; it is valid while t is alive, and indexes from 0 like C.
