@@ -140,5 +140,7 @@ extern const sl_op sl_reduce_ops[];
 extern const int sl_reduce_nops;
 extern const sl_op sl_random_ops[];
 extern const int sl_random_nops;
+extern const sl_op sl_conv_ops[];
+extern const int sl_conv_nops;
 
 #endif

@@ -130,6 +130,7 @@ require('symlua.data')(sl)
 require('symlua.optim')(sl)
 require('symlua.params')(sl)
 require('symlua.random')(sl)
+require('symlua.conv')(sl)
 
 -- Under LuaJIT, t:data() is an FFI pointer to the first element, for fast
 -- loops; it is valid while t is alive, and indexes from 0 like C.

@@ -1,0 +1,386 @@
+/*
+** op_conv.c — 2-d convolution and pooling over NCHW float tensors, with the
+** ops their gradients need.
+**
+** conv2d(x, w): x (N, C, H, W), w (K, C/G, kh, kw) -> (N, K, OH, OW), with
+** OH = (H + 2 ph - dh (kh - 1) - 1) / sh + 1 (and OW alike). Three ways to
+** compute it: im2col + gemm (the default), an FFT path for large kernels at
+** stride and dilation 1 (its cost does not grow with the kernel), and the
+** direct definition (the oracle). Params v: sh, sw, ph, pw, dh, dw, G, algo.
+**
+** conv2d_grad_input(dy, w, x) and conv2d_grad_filters(x, dy, w) read their
+** last input only for its shape. max_pool2d / avg_pool2d(x): params v: kh,
+** kw, sh, sw, ph, pw; their gradients take (x, dy).
+*/
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+#include <fftw3.h>
+
+#include "graph.h"
+
+typedef struct {
+  int64_t N, C, H, W, K, kh, kw, OH, OW, sh, sw, ph, pw, dh, dw, G;
+} conv_geo;
+
+enum { ALGO_AUTO, ALGO_IM2COL, ALGO_FFT, ALGO_DIRECT };
+
+/* The smallest size >= n whose only prime factors are 2, 3, 5 and 7, which
+** FFTW transforms fastest. */
+static int64_t fft_size(int64_t n)
+{
+  for (int64_t m = n > 1 ? n : 1;; m++) {
+    int64_t r = m;
+    for (int p = 2; p <= 7; p++) while (r % p == 0) r /= p;
+    if (r == 1) return m;
+  }
+}
+
+/* -- FFT plans, made once per (type, P, Q) and kept ---------------------------------- */
+
+typedef struct plan_entry {
+  int is_float;
+  int64_t P, Q;
+  void *fwd, *inv;
+  struct plan_entry *next;
+} plan_entry;
+
+static plan_entry *plans;
+
+static int plans_for(int is_float, int64_t P, int64_t Q, void **fwd, void **inv)
+{
+  for (plan_entry *e = plans; e; e = e->next)
+    if (e->is_float == is_float && e->P == P && e->Q == Q) { *fwd = e->fwd; *inv = e->inv; return 0; }
+  plan_entry *e = calloc(1, sizeof *e);
+  if (!e) return sl_fail("out of memory");
+  size_t n = (size_t)(P * Q), nc = (size_t)(P * (Q / 2 + 1));
+  unsigned flags = FFTW_ESTIMATE | FFTW_UNALIGNED;
+  if (is_float) {
+    float *r = fftwf_malloc(n * sizeof *r);
+    fftwf_complex *c = fftwf_malloc(nc * sizeof *c);
+    if (r && c) {
+      e->fwd = fftwf_plan_dft_r2c_2d((int)P, (int)Q, r, c, flags);
+      e->inv = fftwf_plan_dft_c2r_2d((int)P, (int)Q, c, r, flags);
+    }
+    fftwf_free(r); fftwf_free(c);
+  } else {
+    double *r = fftw_malloc(n * sizeof *r);
+    fftw_complex *c = fftw_malloc(nc * sizeof *c);
+    if (r && c) {
+      e->fwd = fftw_plan_dft_r2c_2d((int)P, (int)Q, r, c, flags);
+      e->inv = fftw_plan_dft_c2r_2d((int)P, (int)Q, c, r, flags);
+    }
+    fftw_free(r); fftw_free(c);
+  }
+  if (!e->fwd || !e->inv) { free(e); return sl_fail("conv2d: FFTW could not plan a %lldx%lld transform", (long long)P, (long long)Q); }
+  e->is_float = is_float; e->P = P; e->Q = Q;
+  e->next = plans;
+  plans = e;
+  *fwd = e->fwd; *inv = e->inv;
+  return 0;
+}
+
+static int plans_float(int64_t P, int64_t Q, fftwf_plan *f, fftwf_plan *i)
+{
+  void *a, *b;
+  if (plans_for(1, P, Q, &a, &b)) return -1;
+  *f = a; *i = b;
+  return 0;
+}
+
+static int plans_double(int64_t P, int64_t Q, fftw_plan *f, fftw_plan *i)
+{
+  void *a, *b;
+  if (plans_for(0, P, Q, &a, &b)) return -1;
+  *f = a; *i = b;
+  return 0;
+}
+
+/* -- the loops, once per type -------------------------------------------------------------- */
+
+#define REAL float
+#define GEMM cblas_sgemm
+#define FFT_PLAN fftwf_plan
+#define FFT_PLANS plans_float
+#define FFT_MALLOC fftwf_malloc
+#define FFT_FREE fftwf_free
+#define FFT_R2C(p, in, out) fftwf_execute_dft_r2c(p, in, (fftwf_complex *)(out))
+#define FFT_C2R(p, in, out) fftwf_execute_dft_c2r(p, (fftwf_complex *)(in), out)
+#define IM2COL im2col_float
+#define COL2IM col2im_float
+#define CONV_IM2COL conv_im2col_float
+#define CONV_GRAD_INPUT conv_grad_input_float
+#define CONV_GRAD_FILTERS conv_grad_filters_float
+#define CONV_DIRECT conv_direct_float
+#define CONV_FFT conv_fft_float
+#define MAX_POOL max_pool_float
+#define MAX_POOL_GRAD max_pool_grad_float
+#define AVG_POOL avg_pool_float
+#define AVG_POOL_GRAD avg_pool_grad_float
+#include "conv_real.h"
+#undef REAL
+#undef GEMM
+#undef FFT_PLAN
+#undef FFT_PLANS
+#undef FFT_MALLOC
+#undef FFT_FREE
+#undef FFT_R2C
+#undef FFT_C2R
+#undef IM2COL
+#undef COL2IM
+#undef CONV_IM2COL
+#undef CONV_GRAD_INPUT
+#undef CONV_GRAD_FILTERS
+#undef CONV_DIRECT
+#undef CONV_FFT
+#undef MAX_POOL
+#undef MAX_POOL_GRAD
+#undef AVG_POOL
+#undef AVG_POOL_GRAD
+
+#define REAL double
+#define GEMM cblas_dgemm
+#define FFT_PLAN fftw_plan
+#define FFT_PLANS plans_double
+#define FFT_MALLOC fftw_malloc
+#define FFT_FREE fftw_free
+#define FFT_R2C(p, in, out) fftw_execute_dft_r2c(p, in, (fftw_complex *)(out))
+#define FFT_C2R(p, in, out) fftw_execute_dft_c2r(p, (fftw_complex *)(in), out)
+#define IM2COL im2col_double
+#define COL2IM col2im_double
+#define CONV_IM2COL conv_im2col_double
+#define CONV_GRAD_INPUT conv_grad_input_double
+#define CONV_GRAD_FILTERS conv_grad_filters_double
+#define CONV_DIRECT conv_direct_double
+#define CONV_FFT conv_fft_double
+#define MAX_POOL max_pool_double
+#define MAX_POOL_GRAD max_pool_grad_double
+#define AVG_POOL avg_pool_double
+#define AVG_POOL_GRAD avg_pool_grad_double
+#include "conv_real.h"
+
+/* -- shapes ----------------------------------------------------------------------------------- */
+
+static int64_t out_size(int64_t in, int64_t pad, int64_t dil, int64_t k, int64_t stride)
+{
+  if (in == SL_UNKNOWN) return SL_UNKNOWN;
+  int64_t span = in + 2 * pad - dil * (k - 1) - 1;
+  return span < 0 ? -2 : span / stride + 1;   /* -2: the window does not fit */
+}
+
+static int check_float4(const char *op, const char *what, const sl_type *t)
+{
+  char buf[128];
+  if (t->ndim == 4 && sl_dtype_kind(t->dtype) == 'f') return 0;
+  sl_type_text(t, buf, sizeof buf);
+  return sl_fail("%s: the %s must be a 4-d float tensor (N, C, H, W), got %s", op, what, buf);
+}
+
+/* Fills geometry from the static or concrete shapes of x and w (w NULL for
+** pooling, which takes its window from the params). */
+static int geometry(const char *op, const sl_params *p, const sl_type *x, const sl_type *w,
+                    conv_geo *g)
+{
+  char a[128], b[128];
+  if (check_float4(op, "input", x)) return -1;
+  g->N = x->shape[0]; g->C = x->shape[1]; g->H = x->shape[2]; g->W = x->shape[3];
+  if (w) {
+    if (w->ndim != 4 || w->dtype != x->dtype) {
+      sl_type_text(w, a, sizeof a);
+      return sl_fail("%s: the filters must be a 4-d %s tensor (K, C/groups, kh, kw), got %s", op,
+                     sl_dtype_name(x->dtype), a);
+    }
+    g->K = w->shape[0]; g->kh = w->shape[2]; g->kw = w->shape[3];
+    g->sh = p->v[0]; g->sw = p->v[1]; g->ph = p->v[2]; g->pw = p->v[3];
+    g->dh = p->v[4]; g->dw = p->v[5]; g->G = p->v[6];
+    if (g->G < 1) return sl_fail("%s: groups must be at least 1", op);
+    if ((g->C != SL_UNKNOWN && g->C % g->G) || (g->K != SL_UNKNOWN && g->K % g->G))
+      return sl_fail("%s: %lld input and %lld output channels do not split into %lld groups", op,
+                     (long long)g->C, (long long)g->K, (long long)g->G);
+    if (g->C != SL_UNKNOWN && w->shape[1] != SL_UNKNOWN && w->shape[1] * g->G != g->C) {
+      sl_type_text(x, a, sizeof a);
+      sl_type_text(w, b, sizeof b);
+      return sl_fail("%s: input %s has %lld channels but filters %s take %lld (x %lld groups)", op, a,
+                     (long long)g->C, b, (long long)w->shape[1], (long long)g->G);
+    }
+  } else {
+    g->K = g->C; g->kh = p->v[0]; g->kw = p->v[1]; g->G = 1;
+    g->sh = p->v[2]; g->sw = p->v[3]; g->ph = p->v[4]; g->pw = p->v[5]; g->dh = g->dw = 1;
+    if (g->ph * 2 > g->kh || g->pw * 2 > g->kw)
+      return sl_fail("%s: padding (%lld, %lld) must be at most half the window (%lld, %lld)", op,
+                     (long long)g->ph, (long long)g->pw, (long long)g->kh, (long long)g->kw);
+  }
+  if (g->sh < 1 || g->sw < 1 || g->dh < 1 || g->dw < 1 || g->ph < 0 || g->pw < 0)
+    return sl_fail("%s: strides and dilations must be at least 1 and padding at least 0", op);
+  if (g->kh == SL_UNKNOWN || g->kw == SL_UNKNOWN) { g->OH = g->OW = SL_UNKNOWN; return 0; }
+  if (g->kh < 1 || g->kw < 1) return sl_fail("%s: the window must be at least 1x1", op);
+  g->OH = out_size(g->H, g->ph, g->dh, g->kh, g->sh);
+  g->OW = out_size(g->W, g->pw, g->dw, g->kw, g->sw);
+  if (g->OH == -2 || g->OW == -2) {
+    sl_type_text(x, a, sizeof a);
+    return sl_fail("%s: a %lldx%lld window (dilation %lld, %lld) with padding (%lld, %lld) does not fit "
+                   "in input %s", op, (long long)g->kh, (long long)g->kw, (long long)g->dh,
+                   (long long)g->dw, (long long)g->ph, (long long)g->pw, a);
+  }
+  return 0;
+}
+
+static void set_type(sl_type *out, sl_dtype dt, int64_t a, int64_t b, int64_t c, int64_t d)
+{
+  out->dtype = dt;
+  out->ndim = 4;
+  out->shape[0] = a; out->shape[1] = b; out->shape[2] = c; out->shape[3] = d;
+}
+
+static int conv_params_ok(const sl_node *n)
+{
+  if (n->params.n != 8) return sl_fail("%s: expected 8 parameters", n->op->name);
+  if (n->params.v[7] < ALGO_AUTO || n->params.v[7] > ALGO_DIRECT)
+    return sl_fail("%s: unknown algorithm %lld", n->op->name, (long long)n->params.v[7]);
+  return 0;
+}
+
+static int conv_infer(sl_node *n, sl_type *out)
+{
+  conv_geo g;
+  if (conv_params_ok(n) || geometry("conv2d", &n->params, &n->inputs[0]->type, &n->inputs[1]->type, &g))
+    return -1;
+  set_type(out, n->inputs[0]->type.dtype, g.N, g.K, g.OH, g.OW);
+  return 0;
+}
+
+static int grad_input_infer(sl_node *n, sl_type *out)   /* (dy, w, x) */
+{
+  conv_geo g;
+  if (conv_params_ok(n) ||
+      geometry("conv2d_grad_input", &n->params, &n->inputs[2]->type, &n->inputs[1]->type, &g)) return -1;
+  *out = n->inputs[2]->type;
+  return 0;
+}
+
+static int grad_filters_infer(sl_node *n, sl_type *out)   /* (x, dy, w) */
+{
+  conv_geo g;
+  if (conv_params_ok(n) ||
+      geometry("conv2d_grad_filters", &n->params, &n->inputs[0]->type, &n->inputs[2]->type, &g)) return -1;
+  *out = n->inputs[2]->type;
+  return 0;
+}
+
+static int pool_infer(sl_node *n, sl_type *out)
+{
+  conv_geo g;
+  if (n->params.n != 6) return sl_fail("%s: expected 6 parameters", n->op->name);
+  if (geometry(n->op->name, &n->params, &n->inputs[0]->type, NULL, &g)) return -1;
+  set_type(out, n->inputs[0]->type.dtype, g.N, g.C, g.OH, g.OW);
+  return 0;
+}
+
+static int pool_grad_infer(sl_node *n, sl_type *out)   /* (x, dy) */
+{
+  conv_geo g;
+  if (n->params.n != 6) return sl_fail("%s: expected 6 parameters", n->op->name);
+  if (geometry(n->op->name, &n->params, &n->inputs[0]->type, NULL, &g)) return -1;
+  *out = n->inputs[0]->type;
+  return 0;
+}
+
+/* -- running ---------------------------------------------------------------------------------- */
+
+/* Concrete geometry; every operand as a contiguous tensor (a copy when needed). */
+static int concrete(const sl_node *n, const sl_tensor *x, const sl_tensor *w, conv_geo *g)
+{
+  sl_type tx, tw;
+  sl_type_of_tensor(x, &tx);
+  if (w) sl_type_of_tensor(w, &tw);
+  return geometry(n->op->name, &n->params, &tx, w ? &tw : NULL, g);
+}
+
+static sl_tensor *contiguous(sl_tensor *t)
+{
+  if (sl_tensor_is_contiguous(t)) { sl_tensor_retain(t); return t; }
+  return sl_tensor_clone(t);
+}
+
+static int same_shape(const char *op, const char *what, const sl_tensor *t, const int64_t *want)
+{
+  for (int d = 0; d < 4; d++)
+    if (t->ndim != 4 || t->shape[d] != want[d])
+      return sl_fail("%s: the %s has the wrong shape for this convolution", op, what);
+  return 0;
+}
+
+typedef enum { RUN_CONV, RUN_GRAD_INPUT, RUN_GRAD_FILTERS, RUN_MAX, RUN_AVG, RUN_MAX_GRAD, RUN_AVG_GRAD } run_kind;
+
+static int run(const sl_node *n, sl_tensor **in, sl_tensor **out, run_kind kind)
+{
+  conv_geo g;
+  sl_tensor *x = NULL, *w = NULL, *dy = NULL;
+  int rc = -1;
+  /* which input is the image, the filters and the incoming gradient */
+  sl_tensor *img = kind == RUN_GRAD_INPUT ? in[2] : in[0];
+  sl_tensor *filt = kind == RUN_CONV || kind == RUN_GRAD_INPUT ? in[1] : kind == RUN_GRAD_FILTERS ? in[2] : NULL;
+  if (concrete(n, img, filt, &g)) return -1;
+  int64_t yshape[4] = { g.N, g.K, g.OH, g.OW };
+  int f32 = img->dtype == SL_FLOAT32;
+  x = contiguous(img);
+  w = filt ? contiguous(filt) : NULL;
+  sl_tensor *gin = kind == RUN_GRAD_INPUT ? in[0] : kind == RUN_GRAD_FILTERS || kind == RUN_MAX_GRAD ||
+                   kind == RUN_AVG_GRAD ? in[1] : NULL;
+  if (gin) {
+    if (gin->dtype != img->dtype || same_shape(n->op->name, "incoming gradient", gin, yshape)) goto done;
+    dy = contiguous(gin);
+  }
+  if (!x || (filt && !w) || (gin && !dy)) goto done;
+  if (kind == RUN_CONV || kind == RUN_MAX || kind == RUN_AVG) out[0] = sl_tensor_empty(img->dtype, 4, yshape);
+  else if (kind == RUN_GRAD_FILTERS) out[0] = sl_tensor_empty(img->dtype, 4, filt->shape);
+  else out[0] = sl_tensor_empty(img->dtype, 4, img->shape);
+  if (!out[0]) goto done;
+  void *X = x ? sl_tensor_ptr(x) : NULL, *Wp = w ? sl_tensor_ptr(w) : NULL;
+  void *DY = dy ? sl_tensor_ptr(dy) : NULL, *Y = sl_tensor_ptr(out[0]);
+  if (sl_tensor_numel(out[0]) == 0) { rc = 0; goto done; }
+  switch (kind) {
+  case RUN_CONV: {
+    int algo = (int)n->params.v[7];
+    int fft_ok = g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.G == 1;
+    if (algo == ALGO_AUTO) algo = fft_ok && g.kh * g.kw >= 49 ? ALGO_FFT : ALGO_IM2COL;
+    if (algo == ALGO_FFT && !fft_ok) { sl_fail("conv2d: the FFT algorithm needs stride 1, dilation 1 and one group"); goto done; }
+    if (algo == ALGO_FFT) rc = f32 ? conv_fft_float(&g, X, Wp, Y) : conv_fft_double(&g, X, Wp, Y);
+    else if (algo == ALGO_DIRECT) rc = f32 ? conv_direct_float(&g, X, Wp, Y) : conv_direct_double(&g, X, Wp, Y);
+    else rc = f32 ? conv_im2col_float(&g, X, Wp, Y) : conv_im2col_double(&g, X, Wp, Y);
+    break;
+  }
+  case RUN_GRAD_INPUT: rc = f32 ? conv_grad_input_float(&g, DY, Wp, Y) : conv_grad_input_double(&g, DY, Wp, Y); break;
+  case RUN_GRAD_FILTERS: rc = f32 ? conv_grad_filters_float(&g, X, DY, Y) : conv_grad_filters_double(&g, X, DY, Y); break;
+  case RUN_MAX: if (f32) max_pool_float(&g, X, Y); else max_pool_double(&g, X, Y); rc = 0; break;
+  case RUN_AVG: if (f32) avg_pool_float(&g, X, Y); else avg_pool_double(&g, X, Y); rc = 0; break;
+  case RUN_MAX_GRAD: if (f32) max_pool_grad_float(&g, X, DY, Y); else max_pool_grad_double(&g, X, DY, Y); rc = 0; break;
+  case RUN_AVG_GRAD: if (f32) avg_pool_grad_float(&g, DY, Y); else avg_pool_grad_double(&g, DY, Y); rc = 0; break;
+  }
+done:
+  sl_tensor_release(x);
+  sl_tensor_release(w);
+  sl_tensor_release(dy);
+  return rc;
+}
+
+static int conv_perform(const sl_node *n, sl_tensor **in, sl_tensor **out) { return run(n, in, out, RUN_CONV); }
+static int grad_input_perform(const sl_node *n, sl_tensor **in, sl_tensor **out) { return run(n, in, out, RUN_GRAD_INPUT); }
+static int grad_filters_perform(const sl_node *n, sl_tensor **in, sl_tensor **out) { return run(n, in, out, RUN_GRAD_FILTERS); }
+static int max_pool_perform(const sl_node *n, sl_tensor **in, sl_tensor **out) { return run(n, in, out, RUN_MAX); }
+static int avg_pool_perform(const sl_node *n, sl_tensor **in, sl_tensor **out) { return run(n, in, out, RUN_AVG); }
+static int max_pool_grad_perform(const sl_node *n, sl_tensor **in, sl_tensor **out) { return run(n, in, out, RUN_MAX_GRAD); }
+static int avg_pool_grad_perform(const sl_node *n, sl_tensor **in, sl_tensor **out) { return run(n, in, out, RUN_AVG_GRAD); }
+
+const sl_op sl_conv_ops[] = {
+  { .name = "conv2d", .nin = 2, .nout = 1, .infer = conv_infer, .perform = conv_perform },
+  { .name = "conv2d_grad_input", .nin = 3, .nout = 1, .infer = grad_input_infer, .perform = grad_input_perform },
+  { .name = "conv2d_grad_filters", .nin = 3, .nout = 1, .infer = grad_filters_infer, .perform = grad_filters_perform },
+  { .name = "max_pool2d", .nin = 1, .nout = 1, .infer = pool_infer, .perform = max_pool_perform },
+  { .name = "avg_pool2d", .nin = 1, .nout = 1, .infer = pool_infer, .perform = avg_pool_perform },
+  { .name = "max_pool2d_grad", .nin = 2, .nout = 1, .infer = pool_grad_infer, .perform = max_pool_grad_perform },
+  { .name = "avg_pool2d_grad", .nin = 2, .nout = 1, .infer = pool_grad_infer, .perform = avg_pool_grad_perform },
+};
+const int sl_conv_nops = sizeof sl_conv_ops / sizeof *sl_conv_ops;

@@ -1,0 +1,176 @@
+-- Convolution, pooling and batch normalization: each algorithm against the
+-- direct definition and NumPy, gradients by finite differences, errors.
+local sl = require 'symlua'
+local np = require 'spec.support.numpy'
+
+local function err(f, ...)
+  local ok, e = pcall(f, ...)
+  assert(not ok, 'expected an error')
+  return tostring(e)
+end
+
+local function diff(a, b) return (a - b):abs():max():item() end
+
+-- NumPy's convolution (groups 1) through sliding windows.
+local NP_CONV = [[
+(lambda xp, w, s, d: np.einsum('nchwij,kcij->nkhw',
+   np.lib.stride_tricks.sliding_window_view(xp, ((w.shape[2]-1)*d+1, (w.shape[3]-1)*d+1),
+                                            axis=(2, 3))[:, :, ::s, ::s, ::d, ::d], w))
+(np.pad(x, ((0, 0), (0, 0), (P, P), (P, P))), w, S, D)]]
+
+describe('conv2d', function()
+  sl.manual_seed(2)
+  local x = sl.randn(2, 4, 9, 8)
+  local cases = {
+    { 'plain', {} }, { 'stride 2', { stride = 2 } }, { 'padding 1', { padding = 1 } },
+    { 'dilation 2', { dilation = 2, padding = { 2, 1 } } },
+    { 'mixed stride and padding', { stride = { 1, 2 }, padding = 2 } },
+  }
+  for _, c in ipairs(cases) do
+    it('im2col agrees with the direct loop: ' .. c[1], function()
+      local w = sl.randn(6, 4, 3, 3)
+      local a, d = { algo = 'im2col' }, { algo = 'direct' }
+      for k, v in pairs(c[2]) do a[k], d[k] = v, v end
+      assert.is_true(diff(sl.nn.conv2d(x, w, a), sl.nn.conv2d(x, w, d)) < 1e-12)
+    end)
+  end
+
+  it('groups split the channels', function()
+    local w = sl.randn(6, 2, 3, 3)
+    local y = sl.nn.conv2d(x, w, { groups = 2, algo = 'im2col' })
+    assert.is_true(diff(y, sl.nn.conv2d(x, w, { groups = 2, algo = 'direct' })) < 1e-12)
+    -- group 2's outputs only see channels 3-4
+    local half = sl.nn.conv2d(x[{ {}, { 3, 4 } }]:clone(), w[{ { 4, 6 } }]:clone(), { algo = 'direct' })
+    assert.is_true(diff(y[{ {}, { 4, 6 } }], half) < 1e-12)
+  end)
+
+  it('the FFT path agrees with the others, float64 and float32, and is chosen for large kernels', function()
+    local w = sl.randn(3, 4, 7, 7)
+    local fft = sl.nn.conv2d(x, w, { algo = 'fft', padding = 3 })
+    assert.is_true(diff(fft, sl.nn.conv2d(x, w, { algo = 'direct', padding = 3 })) < 1e-10)
+    assert.is_true(diff(fft, sl.nn.conv2d(x, w, { algo = 'im2col', padding = 3 })) < 1e-10)
+    local xf, wf = x:cast('float32'), w:cast('float32')
+    assert.is_true(diff(sl.nn.conv2d(xf, wf, { algo = 'fft', padding = 3 }),
+                        sl.nn.conv2d(xf, wf, { algo = 'direct', padding = 3 })) < 1e-4)
+    assert.is_true(diff(sl.nn.conv2d(x, w, { padding = 3 }), fft) == 0)   -- auto picked fft
+    assert.matches('the FFT algorithm needs stride 1',
+                   err(sl.nn.conv2d, x, w, { algo = 'fft', stride = 2 }))
+  end)
+
+  ;(np.available() and it or pending)('matches NumPy', function()
+    for _, c in ipairs({ { 1, 0, 1 }, { 2, 1, 1 }, { 1, 2, 2 } }) do
+      local S, P, D = c[1], c[2], c[3]
+      local w = sl.randn(5, 4, 3, 2)
+      local want = np.eval(NP_CONV:gsub('S, D', S .. ', ' .. D):gsub('%(P, P%)', '(' .. P .. ', ' .. P .. ')'),
+                           { x = x, w = w })
+      np.assert_close(sl.nn.conv2d(x, w, { stride = S, padding = P, dilation = D }), want, 1e-10, 1e-10)
+    end
+  end)
+
+  it("pads 'same' and works symbolically, float32 too", function()
+    local X, W = sl.tensor4('X', 'float32'), sl.tensor4('W', 'float32')
+    local f = sl.compile({ X, W }, sl.nn.conv2d(X, W, { padding = 1 }))
+    local xf, wf = x:cast('float32'), sl.randn(3, 4, 3, 3, 'float32')
+    local y = f(xf, wf)
+    assert.are.same({ 2, 3, 9, 8 }, y:size())
+    assert.is_true(diff(y, sl.nn.conv2d(xf, wf, { padding = 'same', algo = 'direct' })) < 1e-4)
+  end)
+
+  it('has gradients for input and filters, and second derivatives', function()
+    local opts = { stride = 2, padding = 1 }
+    sl.verify_grad(function(a, w) return sl.nn.conv2d(a, w, opts) end,
+                   { sl.randn(2, 3, 6, 5), sl.randn(4, 3, 3, 2) })
+    sl.verify_grad(function(a, w) return sl.nn.conv2d(a, w, { groups = 3, dilation = 2, padding = 2 }) end,
+                   { sl.randn(1, 6, 5, 5), sl.randn(3, 2, 2, 3) })
+    sl.verify_grad(function(a, w)   -- through the gradient ops
+      local y = sl.nn.conv2d(a, w, opts)
+      local gx, gw = unpack(sl.grad((y * y):sum(), { a, w }))
+      return (gx * gx):sum() + (gw * gw):sum()
+    end, { sl.randn(1, 2, 5, 4), sl.randn(2, 2, 3, 3) })
+  end)
+
+  it('names shape and parameter errors', function()
+    local X = sl.tensor4('X')
+    assert.matches('conv2d: input float64 %(2, 4, 9, 8%) has 4 channels but filters float64 %(6, 3, 3, 3%) take 3',
+                   err(sl.nn.conv2d, x, sl.randn(6, 3, 3, 3)))
+    assert.matches('conv2d: the input must be a 4%-d float tensor', err(sl.nn.conv2d, sl.matrix('m'), X))
+    assert.matches('does not fit in input', err(sl.nn.conv2d, x, sl.randn(1, 4, 11, 3)))
+    assert.matches('do not split into 3 groups', err(sl.nn.conv2d, x, sl.randn(6, 2, 3, 3), { groups = 3 }))
+    assert.matches("algo must be 'auto', 'im2col', 'fft' or 'direct', not winograd",
+                   err(sl.nn.conv2d, x, sl.randn(6, 4, 3, 3), { algo = 'winograd' }))
+    assert.matches('stride must be an integer or a pair of integers', err(sl.nn.conv2d, X, X, { stride = 1.5 }))
+    local f = sl.compile({ X }, sl.nn.conv2d(X, sl.randn(2, 4, 3, 3)))
+    assert.matches('has 3 channels but filters', err(f, sl.randn(1, 3, 5, 5)))
+  end)
+end)
+
+describe('pooling', function()
+  sl.manual_seed(4)
+  local x = sl.randn(2, 3, 7, 6)
+
+  ;(np.available() and it or pending)('max and average pooling match NumPy', function()
+    local swv = 'np.lib.stride_tricks.sliding_window_view'
+    local mx = np.eval(swv .. "(x, (2, 2), axis=(2, 3))[:, :, ::2, ::2].max(axis=(4, 5))", { x = x })
+    np.assert_close(sl.nn.max_pool2d(x, 2), mx, 0, 0)
+    local av = np.eval(swv .. "(np.pad(x, ((0,0),(0,0),(1,1),(1,1))), (3, 3), axis=(2, 3))[:, :, ::2, ::2].mean(axis=(4, 5))",
+                       { x = x })
+    np.assert_close(sl.nn.avg_pool2d(x, 3, { stride = 2, padding = 1 }), av, 1e-12, 1e-12)
+    local mp = np.eval(swv .. "(np.pad(x, ((0,0),(0,0),(1,1),(1,1)), constant_values=-np.inf), (3, 2), axis=(2, 3))[:, :, ::2, ::1].max(axis=(4, 5))",
+                       { x = x })
+    np.assert_close(sl.nn.max_pool2d(x, { 3, 2 }, { stride = { 2, 1 }, padding = 1 }), mp, 0, 0)
+  end)
+
+  it('gives each window one value by hand', function()
+    local t = sl.arange(1, 17, 'float64'):reshape(1, 1, 4, 4)
+    assert.are.same({ { { { 6, 8 }, { 14, 16 } } } }, sl.nn.max_pool2d(t, 2):totable())
+    assert.are.same({ { { { 3.5, 5.5 }, { 11.5, 13.5 } } } }, sl.nn.avg_pool2d(t, 2):totable())
+  end)
+
+  it('has gradients', function()
+    -- distinct values keep every window's maximum unique
+    local pts = sl.arange(0, 2 * 2 * 5 * 6, 'float64'):reshape(2, 2, 5, 6) * 0.37 % 1.9
+    sl.verify_grad(function(a) return sl.nn.max_pool2d(a, 2, { stride = 1 }) end, { pts })
+    sl.verify_grad(function(a) return sl.nn.avg_pool2d(a, 3, { stride = 2, padding = 1 }) end, { sl.randn(2, 2, 5, 6) })
+    sl.verify_grad(function(a)
+      local g = sl.grad((sl.nn.avg_pool2d(a, 2) ^ 2):sum(), { a })[1]
+      return (g * g):sum()
+    end, { sl.randn(1, 2, 4, 4) })
+  end)
+
+  it('names bad windows', function()
+    assert.matches('padding %(2, 2%) must be at most half the window', err(sl.nn.max_pool2d, x, 2, { padding = 2 }))
+    assert.matches('the window must be an integer or a pair', err(sl.nn.avg_pool2d, x, 'big'))
+  end)
+end)
+
+describe('batch_norm', function()
+  it('normalizes each channel in training and updates the running statistics', function()
+    local X = sl.tensor4('X')
+    local gamma, beta = sl.shared(sl.tensor({ 1, 2, 3 }, 'float64'), 'gamma'), sl.shared(sl.zeros(3), 'beta')
+    local rm, rv = sl.shared(sl.zeros(3), 'rm'), sl.shared(sl.ones(3), 'rv')
+    local y, updates = sl.nn.batch_norm(X, gamma, beta, { running_mean = rm, running_var = rv, momentum = 0.5 })
+    local f = sl.compile({ X }, y, { updates = updates })
+    local x = sl.randn(4, 3, 2, 2) * 3 + 1
+    local out = f(x)
+    for c = 1, 3 do
+      local ch = out[{ {}, c }]
+      assert.is_true(math.abs(ch:mean():item()) < 1e-12)
+      assert.is_true(math.abs(ch:std():item() - c) < 1e-4)   -- gamma scales the unit variance
+      local xc = x[{ {}, c }]
+      assert.is_true(math.abs(rm:get_value()[c] - 0.5 * xc:mean():item()) < 1e-12)
+      local unbiased = xc:var():item() * 16 / 15
+      assert.is_true(math.abs(rv:get_value()[c] - (0.5 + 0.5 * unbiased)) < 1e-12)
+    end
+    local g, _ = sl.nn.batch_norm(X, gamma, beta, { running_mean = rm, running_var = rv, training = false })
+    local infer = sl.compile({ X }, g)(x)
+    local want = (x - rm:get_value():reshape(1, 3, 1, 1)) / sl.sqrt(rv:get_value():reshape(1, 3, 1, 1) + 1e-5)
+               * gamma:get_value():reshape(1, 3, 1, 1)
+    assert.is_true(diff(infer, want) < 1e-12)
+  end)
+
+  it('has gradients for input, scale and shift', function()
+    sl.verify_grad(function(a, gm, bt) return (sl.nn.batch_norm(a, gm, bt)) end,
+                   { sl.randn(5, 3), sl.randn(3), sl.randn(3) })
+    sl.verify_grad(function(a) return (sl.nn.batch_norm(a)) end, { sl.randn(3, 2, 2, 2) })
+  end)
+end)
