@@ -529,6 +529,7 @@ int sl_compile_failed(const sl_compile_job *j)
   sl_compile_job *mj = (sl_compile_job *)j;
   pthread_mutex_lock(&mj->lock);
   int failed = mj->state == JOB_FAILED;
+  if (failed) sl_fail("%s", mj->err);   /* also when it failed after the last poll */
   pthread_mutex_unlock(&mj->lock);
   return failed;
 }

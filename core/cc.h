@@ -35,9 +35,10 @@ const char *sl_cc_prelude(void);
 /* A compile in a background thread (with the settings of the moment it
 ** starts). poll never blocks: it returns the module once it is ready, and
 ** hands it over (the caller releases it; later polls return NULL); before
-** that, or on failure, NULL (on failure failed() is 1 and poll leaves the
-** compiler's message in sl_errmsg). The job is freed by sl_compile_job_free
-** at any time, also while running (the thread then cleans up). */
+** that, or on failure, NULL (on failure failed() is 1, and both poll and
+** failed() leave the compiler's message in sl_errmsg). The job is freed by
+** sl_compile_job_free at any time, also while running (the thread then
+** cleans up). */
 typedef struct sl_compile_job sl_compile_job;
 sl_compile_job *sl_compile_start(const char *source);
 sl_module *sl_compile_poll(sl_compile_job *j);
