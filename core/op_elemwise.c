@@ -29,13 +29,13 @@
   _(sign,       1, SL_TR_PROMOTE,   sl_sign(a)) \
   _(sqr,        1, SL_TR_PROMOTE,   sl_mul(a, a)) \
   _(reciprocal, 1, SL_TR_FLOAT,     1 / a) \
-  _(exp,        1, SL_TR_FLOAT,     exp(a)) \
-  _(exp2,       1, SL_TR_FLOAT,     exp2(a)) \
-  _(expm1,      1, SL_TR_FLOAT,     expm1(a)) \
-  _(log,        1, SL_TR_FLOAT,     log(a)) \
-  _(log2,       1, SL_TR_FLOAT,     log2(a)) \
-  _(log10,      1, SL_TR_FLOAT,     log10(a)) \
-  _(log1p,      1, SL_TR_FLOAT,     log1p(a)) \
+  _(exp,        1, SL_TR_FLOAT,     sl_exp(a)) \
+  _(exp2,       1, SL_TR_FLOAT,     sl_exp2(a)) \
+  _(expm1,      1, SL_TR_FLOAT,     sl_expm1(a)) \
+  _(log,        1, SL_TR_FLOAT,     sl_log(a)) \
+  _(log2,       1, SL_TR_FLOAT,     sl_log2(a)) \
+  _(log10,      1, SL_TR_FLOAT,     sl_log10(a)) \
+  _(log1p,      1, SL_TR_FLOAT,     sl_log1p(a)) \
   _(sqrt,       1, SL_TR_FLOAT,     sqrt(a)) \
   _(sin,        1, SL_TR_FLOAT,     sin(a)) \
   _(cos,        1, SL_TR_FLOAT,     cos(a)) \
@@ -45,7 +45,7 @@
   _(atan,       1, SL_TR_FLOAT,     atan(a)) \
   _(sinh,       1, SL_TR_FLOAT,     sinh(a)) \
   _(cosh,       1, SL_TR_FLOAT,     cosh(a)) \
-  _(tanh,       1, SL_TR_FLOAT,     tanh(a)) \
+  _(tanh,       1, SL_TR_FLOAT,     sl_tanh(a)) \
   _(sigmoid,    1, SL_TR_FLOAT,     sl_sigmoid(a)) \
   _(softplus,   1, SL_TR_FLOAT,     sl_softplus(a)) \
   _(erf,        1, SL_TR_FLOAT,     erf(a)) \

@@ -4,6 +4,11 @@
 ** int64_t through _Generic, so one expression serves every dtype; integer
 ** versions define the cases C leaves undefined (x / 0, INT64_MIN / -1) the
 ** way NumPy does (result 0).
+**
+** Transcendentals (sl_exp, sl_log, sl_tanh, sl_sigmoid, ...) call libm, as
+** the reference backend must; where SL_VECTOR_MATH is defined before this
+** header (generated code defines it to 1) they call the vectorizable
+** versions of kernels/vmath.h instead, which must then be included too.
 */
 #ifndef SL_SCALAR_H
 #define SL_SCALAR_H
@@ -113,8 +118,29 @@ static inline float sl_isinf_f(float a) { return isinf(a); }
 #define sl_sign(a)        SL_GENERIC(a, sl_sign_d, sl_sign_f, sl_sign_i)(a)
 #define sl_max(a, b)      SL_GENERIC(a, sl_max_d, sl_max_f, sl_max_i)(a, b)
 #define sl_min(a, b)      SL_GENERIC(a, sl_min_d, sl_min_f, sl_min_i)(a, b)
+#ifdef SL_VECTOR_MATH
+#define sl_exp(a)         SL_GENERIC(a, sl_vexp_d, sl_vexp_f, sl_vexp_d)(a)
+#define sl_exp2(a)        SL_GENERIC(a, sl_vexp2_d, sl_vexp2_f, sl_vexp2_d)(a)
+#define sl_expm1(a)       SL_GENERIC(a, sl_vexpm1_d, sl_vexpm1_f, sl_vexpm1_d)(a)
+#define sl_log(a)         SL_GENERIC(a, sl_vlog_d, sl_vlog_f, sl_vlog_d)(a)
+#define sl_log2(a)        SL_GENERIC(a, sl_vlog2_d, sl_vlog2_f, sl_vlog2_d)(a)
+#define sl_log10(a)       SL_GENERIC(a, sl_vlog10_d, sl_vlog10_f, sl_vlog10_d)(a)
+#define sl_log1p(a)       SL_GENERIC(a, sl_vlog1p_d, sl_vlog1p_f, sl_vlog1p_d)(a)
+#define sl_tanh(a)        SL_GENERIC(a, sl_vtanh_d, sl_vtanh_f, sl_vtanh_d)(a)
+#define sl_sigmoid(a)     SL_GENERIC(a, sl_vsigmoid_d, sl_vsigmoid_f, sl_vsigmoid_d)(a)
+#define sl_softplus(a)    SL_GENERIC(a, sl_vsoftplus_d, sl_vsoftplus_f, sl_vsoftplus_d)(a)
+#else
+#define sl_exp(a)         SL_GENERIC(a, exp, expf, exp)(a)
+#define sl_exp2(a)        SL_GENERIC(a, exp2, exp2f, exp2)(a)
+#define sl_expm1(a)       SL_GENERIC(a, expm1, expm1f, expm1)(a)
+#define sl_log(a)         SL_GENERIC(a, log, logf, log)(a)
+#define sl_log2(a)        SL_GENERIC(a, log2, log2f, log2)(a)
+#define sl_log10(a)       SL_GENERIC(a, log10, log10f, log10)(a)
+#define sl_log1p(a)       SL_GENERIC(a, log1p, log1pf, log1p)(a)
+#define sl_tanh(a)        SL_GENERIC(a, tanh, tanhf, tanh)(a)
 #define sl_sigmoid(a)     SL_GENERIC(a, sl_sigmoid_d, sl_sigmoid_f, sl_sigmoid_d)(a)
 #define sl_softplus(a)    SL_GENERIC(a, sl_softplus_d, sl_softplus_f, sl_softplus_d)(a)
+#endif
 #define sl_isnan(a)       SL_GENERIC(a, sl_isnan_d, sl_isnan_f, sl_isnan_i)(a)
 #define sl_isinf(a)       SL_GENERIC(a, sl_isinf_d, sl_isinf_f, sl_isinf_i)(a)
 #define sl_clip(a, lo, hi) sl_min(sl_max(a, lo), hi)
