@@ -40,6 +40,7 @@ return function(sl)
   end
 
   local function filter_size(w)
+    if sl.is_var(w) and w:kind() == 'shared' then w = w:get_value(true) end   -- sizes free to change
     if sl.is_var(w) then
       local s = w:static_shape()
       return s[3], s[4]
