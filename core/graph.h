@@ -138,6 +138,8 @@ extern const sl_op sl_grad_ops[];
 extern const int sl_grad_nops;
 extern const sl_op sl_reduce_ops[];
 extern const int sl_reduce_nops;
+extern const sl_op sl_nn_ops[];
+extern const int sl_nn_nops;
 extern const sl_op sl_random_ops[];
 extern const int sl_random_nops;
 extern const sl_op sl_conv_ops[];

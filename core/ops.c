@@ -12,6 +12,7 @@ static const struct { const sl_op *ops; const int *n; } families[] = {
   { sl_index_ops, &sl_index_nops },
   { sl_grad_ops, &sl_grad_nops },
   { sl_reduce_ops, &sl_reduce_nops },
+  { sl_nn_ops, &sl_nn_nops },
   { sl_random_ops, &sl_random_nops },
   { sl_conv_ops, &sl_conv_nops },
 };

@@ -23,6 +23,7 @@ const sl_pass sl_passes[] = {
 /* Rewrite families, in pass order; a family's file lists its rewrites. */
 static const struct { const sl_rewrite *r; const int *n; } families[] = {
   { sl_rewrites_basic, &sl_rewrites_basic_n },
+  { sl_rewrites_stabilize, &sl_rewrites_stabilize_n },
 };
 
 #define NFAMILIES ((int)(sizeof families / sizeof *families))

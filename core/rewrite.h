@@ -106,5 +106,7 @@ int sl_rw_is_input(const sl_fgraph *g, const sl_var *v);
 /* The families of rewrites; optimize.c lists them in pass order. */
 extern const sl_rewrite sl_rewrites_basic[];      /* merge, constant folding */
 extern const int sl_rewrites_basic_n;
+extern const sl_rewrite sl_rewrites_stabilize[];   /* stable forms */
+extern const int sl_rewrites_stabilize_n;
 
 #endif

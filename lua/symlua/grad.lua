@@ -504,6 +504,53 @@ return function(sl)
   end
   rules.max, rules.min = reduction(extreme), reduction(extreme)
 
+  -- -- nn ops (core/op_nn.c) ---------------------------------------------------------------
+  -- Params: v[1] the class axis (0-based); logsumexp's are a reduction's.
+  local function axis_sum(a, y) return apply('sum', { v = { 1, a } }, y) end
+  -- y (rank nd - 1) with a size-1 axis inserted at a (0-based)
+  local function insert_axis(y, a)
+    local v = {}
+    for i = 0, y:dim() do v[i + 1] = i < a and i or (i == a and -1 or i - 1) end
+    return apply('dimshuffle', { v = v }, y)
+  end
+  -- 1 where the 1-based label of a row names the class, else 0, in x's dtype
+  local function onehot(y, x, a)
+    local k = x:static_shape()[a + 1]
+    if k < 0 then k = x:shape(a + 1) end
+    local classes = sl.arange(1, k + 1, 'int64')
+    local v = {}
+    for i = 0, x:dim() - 1 do v[i + 1] = i == a and 0 or -1 end
+    classes = apply('dimshuffle', { v = v }, classes)
+    return sl.eq(insert_axis(y, a), classes):cast(x:dtype())
+  end
+
+  rules.softmax = function(node, _, outs, g)
+    return { apply('softmax_grad', node:params(), g[1], outs[1]) }
+  end
+  -- softmax_grad(gz, z) = z * (gz - s) with s = sum(gz * z): in gz it is
+  -- itself; in z, G * (gz - s) - gz * sum(G * z).
+  rules.softmax_grad = function(node, ins, _, g)
+    local a, gz, z, G = params_of(node)[1], ins[1], ins[2], g[1]
+    local s = axis_sum(a, gz * z)
+    return { apply('softmax_grad', node:params(), G, z), G * (gz - s) - gz * axis_sum(a, G * z) }
+  end
+  rules.log_softmax = function(node, _, outs, g)
+    return { g[1] - sl.exp(outs[1]) * axis_sum(params_of(node)[1], g[1]) }
+  end
+  -- exp(x - logsumexp(x)) never overflows: it is at most 1
+  rules.logsumexp = reduction(function(node, x, z, g)
+    return unreduce(node, x, g) * sl.exp(x - unreduce(node, x, z))
+  end)
+  -- labels: g * (softmax(x) - onehot(y)); targets t: g * (softmax(x) * sum(t) - t),
+  -- and -g * log_softmax(x) for t
+  rules.softmax_crossentropy = function(node, ins, _, g)
+    local x, y, a = ins[1], ins[2], params_of(node)[1]
+    local gcol = insert_axis(g[1], a)
+    local p = apply('softmax', node:params(), x)
+    if y:dim() == x:dim() - 1 then return { gcol * (p - onehot(y, x, a)) } end
+    return { gcol * (p * axis_sum(a, y) - y), -gcol * apply('log_softmax', node:params(), x) }
+  end
+
   -- -- checking gradients numerically ------------------------------------------------
   local TOL = { float64 = { eps = 1e-7, rtol = 1e-4, atol = 1e-4 },
                 float32 = { eps = 1e-3, rtol = 1e-2, atol = 1e-2 } }

@@ -119,6 +119,7 @@ sl.cache_info = core.cache_info
 sl.cache_clear = core.cache_clear
 
 require('symlua.graph')(sl)
+require('symlua.nn')(sl)
 require('symlua.reduce')(sl)
 require('symlua.linalg')(sl)
 require('symlua.index')(sl)

@@ -1,0 +1,472 @@
+/*
+** opt_stabilize.c — the stabilize pass: numerically stable forms of
+** expressions that overflow, cancel or divide by zero when written naively.
+**
+** Forward forms: log(1+x) -> log1p(x), exp(x)-1 -> expm1(x), log(1+exp(x))
+** -> softplus(x), log(sigmoid(x)) -> -softplus(-x), log(1-sigmoid(x)) ->
+** -softplus(x), log(softmax(x)) -> log_softmax(x), log(sum(exp(x))) ->
+** logsumexp(x), and cross-entropy of a softmax (log_softmax picked at the
+** labels, or summed against targets) -> softmax_crossentropy(x, y).
+**
+** Gradient forms, as sl.grad builds them (lua/symlua/grad.lua): the log's
+** gradient g/z fed to softmax's (softmax_grad) or multiplied back by a
+** positive z, 1 - sigmoid(x) and 1 - tanh(x)^2. The engine's sum_to nodes
+** may sit between the parts: sum_to(g/z, z) = sum_to(g, z)/z, since z is
+** constant along the axes that sum_to adds up.
+**
+** Matching: "1 - s" is sub(1, s) or add(1, neg(s)) in either order, and
+** constants are accepted as Lua numbers (weak) or as tensors of any dtype
+** with every size 1 and no more axes than the other operand, so a
+** replacement never changes the shape. A replacement of another dtype is
+** cast to the old one; one that would change the rank or widen an axis is
+** skipped.
+*/
+#include <string.h>
+
+#include "fgraph.h"
+
+/* -- matching helpers ---------------------------------------------------------------- */
+
+/* c is a constant equal to x everywhere, with size 1 on every axis and no
+** more axes than other. */
+static int unit_constant(const sl_var *c, double x, const sl_var *other)
+{
+  if (!sl_rw_is_constant(c, x) || c->type.ndim > other->type.ndim) return 0;
+  for (int d = 0; d < c->type.ndim; d++) if (c->type.shape[d] != 1) return 0;
+  return 1;
+}
+
+/* v = x + c (either order) with c the constant k: x, else NULL. */
+static sl_var *plus_constant(const sl_var *v, double k)
+{
+  sl_node *n = sl_rw_owner(v, "add");
+  if (!n) return NULL;
+  for (int i = 0; i < 2; i++)
+    if (unit_constant(n->inputs[i], k, n->inputs[1 - i])) return n->inputs[1 - i];
+  return NULL;
+}
+
+/* v = x - 1, x + (-1) or (-1) + x: x, else NULL. */
+static sl_var *minus_one(const sl_var *v)
+{
+  sl_node *n = sl_rw_owner(v, "sub");
+  if (n && unit_constant(n->inputs[1], 1, n->inputs[0])) return n->inputs[0];
+  return plus_constant(v, -1);
+}
+
+/* v = 1 - s, 1 + (-s) or (-s) + 1: s, else NULL. */
+static sl_var *one_minus(const sl_var *v)
+{
+  sl_node *n = sl_rw_owner(v, "sub");
+  if (n) return unit_constant(n->inputs[0], 1, n->inputs[1]) ? n->inputs[1] : NULL;
+  sl_var *m = plus_constant(v, 1);
+  sl_node *neg = m ? sl_rw_owner(m, "neg") : NULL;
+  return neg ? neg->inputs[0] : NULL;
+}
+
+/* The input of v's node when op made v, else NULL. */
+static sl_var *arg_of(const sl_var *v, const char *op)
+{
+  sl_node *n = v ? sl_rw_owner(v, op) : NULL;
+  return n ? n->inputs[0] : NULL;
+}
+
+/* v = t*t, sqr(t) or t^2: t, else NULL. */
+static sl_var *square_of(const sl_var *v)
+{
+  sl_node *n = sl_rw_owner(v, "mul");
+  if (n) return n->inputs[0] == n->inputs[1] ? n->inputs[0] : NULL;
+  if ((n = sl_rw_owner(v, "pow"))) return sl_rw_is_constant(n->inputs[1], 2) &&
+                                           n->inputs[1]->type.ndim == 0 ? n->inputs[0] : NULL;
+  return arg_of(v, "sqr");
+}
+
+/* The class axis of an op of op_nn.c. */
+static int64_t axis_of(const sl_node *n) { return n->params.v[0]; }
+
+static sl_params axis_params(int64_t a)
+{
+  sl_params p = { 0 };
+  p.n = 1;
+  p.v[0] = a;
+  return p;
+}
+
+/* A dimshuffle pattern of an nd-axis result that inserts a size-1 axis at a
+** (insert) or drops axis a of an nd-axis input (!insert). */
+static sl_params axis_pattern(int nd, int64_t a, int insert)
+{
+  sl_params p = { 0 };
+  if (insert) {
+    for (int i = 0; i < nd; i++) p.v[p.n++] = i < a ? i : (i == a ? -1 : i - 1);
+  } else {
+    for (int i = 0; i < nd; i++) if (i != a) p.v[p.n++] = i;
+  }
+  return p;
+}
+
+static int same_params(const sl_params *a, const sl_params *b)
+{
+  return a->n == b->n && memcmp(a->v, b->v, (size_t)a->n * sizeof *a->v) == 0;
+}
+
+/* -- replacing ------------------------------------------------------------------------- */
+
+/* Replace old by nv, cast to old's dtype; 0 (skipped) when the rank differs
+** or nv would widen an axis that old knows to be 1. */
+static int replace(sl_fgraph *g, sl_var *old, sl_var *nv)
+{
+  if (!nv) return -1;
+  if (nv->type.ndim != old->type.ndim) return 0;
+  for (int d = 0; d < old->type.ndim; d++) {
+    int64_t a = old->type.shape[d], b = nv->type.shape[d];
+    if ((a == 1 && b != 1) || (a != SL_UNKNOWN && b != SL_UNKNOWN && a != b)) return 0;
+  }
+  if (nv->type.dtype != old->type.dtype && !(nv = sl_rw_cast(g, nv, old->type.dtype))) return -1;
+  return sl_rw_replace(g, old, nv) ? -1 : 1;
+}
+
+static sl_var *unary(sl_fgraph *g, const char *op, sl_var *x)
+{
+  return x ? sl_rw_apply(g, op, NULL, 1, x) : NULL;
+}
+
+/* -- log and exp forms ------------------------------------------------------------------ */
+
+/* log(1 + exp(x)) and log1p(exp(x)) -> softplus(x) */
+static int softplus_from_log(sl_fgraph *g, sl_node *n)
+{
+  sl_var *e = strcmp(n->op->name, "log1p") == 0 ? n->inputs[0] : plus_constant(n->inputs[0], 1);
+  sl_var *x = arg_of(e, "exp");
+  if (!x) return 0;
+  return replace(g, &n->outputs[0], unary(g, "softplus", x));
+}
+
+/* log(1 + x) -> log1p(x), x in the add's dtype */
+static int log1p_from_log(sl_fgraph *g, sl_node *n)
+{
+  sl_var *x = plus_constant(n->inputs[0], 1);
+  if (!x) return 0;
+  sl_var *xc = sl_rw_cast(g, x, n->inputs[0]->type.dtype);
+  return replace(g, &n->outputs[0], unary(g, "log1p", xc));
+}
+
+/* exp(x) - 1 -> expm1(x) */
+static int expm1_from_exp(sl_fgraph *g, sl_node *n)
+{
+  sl_var *x = arg_of(minus_one(&n->outputs[0]), "exp");
+  if (!x) return 0;
+  return replace(g, &n->outputs[0], unary(g, "expm1", x));
+}
+
+/* log(sigmoid(x)) -> -softplus(-x) */
+static int log_sigmoid(sl_fgraph *g, sl_node *n)
+{
+  sl_var *x = arg_of(n->inputs[0], "sigmoid");
+  if (!x) return 0;
+  return replace(g, &n->outputs[0], unary(g, "neg", unary(g, "softplus", unary(g, "neg", x))));
+}
+
+/* log(1 - sigmoid(x)) and log1p(-sigmoid(x)) -> -softplus(x) */
+static int log_one_minus_sigmoid(sl_fgraph *g, sl_node *n)
+{
+  sl_var *s = strcmp(n->op->name, "log1p") == 0 ? arg_of(n->inputs[0], "neg") : one_minus(n->inputs[0]);
+  sl_var *x = arg_of(s, "sigmoid");
+  if (!x) return 0;
+  return replace(g, &n->outputs[0], unary(g, "neg", unary(g, "softplus", x)));
+}
+
+/* 1 - sigmoid(x) -> sigmoid(-x), which keeps its precision where sigmoid(x)
+** rounds to 1; left to log_one_minus_sigmoid when only logs read it. */
+static int one_minus_sigmoid(sl_fgraph *g, sl_node *n)
+{
+  sl_var *x = arg_of(one_minus(&n->outputs[0]), "sigmoid");
+  if (!x) return 0;
+  const sl_client *c;
+  int nc = sl_rw_clients(g, &n->outputs[0], &c), logs = nc > 0;
+  for (int i = 0; i < nc; i++) logs &= c[i].node && strcmp(c[i].node->op->name, "log") == 0;
+  if (logs) return 0;
+  return replace(g, &n->outputs[0], unary(g, "sigmoid", unary(g, "neg", x)));
+}
+
+/* 1 - tanh(x)^2 (tanh's gradient) -> 1/cosh(x)^2, which keeps its relative
+** precision where tanh(x) rounds to +-1 */
+static int tanh_grad_sech2(sl_fgraph *g, sl_node *n)
+{
+  sl_var *t = one_minus(&n->outputs[0]);
+  sl_var *x = t ? arg_of(square_of(t), "tanh") : NULL;
+  if (!x) return 0;
+  return replace(g, &n->outputs[0], unary(g, "sqr", unary(g, "reciprocal", unary(g, "cosh", x))));
+}
+
+/* -- softmax forms ------------------------------------------------------------------------ */
+
+/* log(softmax(x)) -> log_softmax(x) */
+static int log_softmax_from_log(sl_fgraph *g, sl_node *n)
+{
+  sl_node *s = sl_rw_owner(n->inputs[0], "softmax");
+  if (!s) return 0;
+  return replace(g, &n->outputs[0], sl_rw_apply(g, "log_softmax", &s->params, 1, s->inputs[0]));
+}
+
+/* log(sum(exp(x))) -> logsumexp(x), over the same axes */
+static int logsumexp_from_log(sl_fgraph *g, sl_node *n)
+{
+  sl_node *s = sl_rw_owner(n->inputs[0], "sum");
+  sl_var *x = s ? arg_of(s->inputs[0], "exp") : NULL;
+  if (!x) return 0;
+  return replace(g, &n->outputs[0], sl_rw_apply(g, "logsumexp", &s->params, 1, x));
+}
+
+/* softmax_crossentropy(x, y) on the class axis a of log_softmax node ls. */
+static sl_var *crossentropy(sl_fgraph *g, sl_node *ls, sl_var *y)
+{
+  sl_params p = axis_params(axis_of(ls));
+  sl_var *x = sl_rw_cast(g, ls->inputs[0], ls->outputs[0].type.dtype);
+  return x && y ? sl_rw_apply(g, "softmax_crossentropy", &p, 2, x, y) : NULL;
+}
+
+/* gather(log_softmax(x), a, Y) along the softmax axis a, Y integer labels
+** with a size-1 axis at a: the log-probability of each row's label. */
+static sl_node *picked_log_softmax(sl_node *gather)
+{
+  if (!gather || strcmp(gather->op->name, "gather") != 0) return NULL;
+  sl_node *ls = sl_rw_owner(gather->inputs[0], "log_softmax");
+  const sl_type *yt = &gather->inputs[1]->type;
+  if (!ls || axis_of(ls) != gather->params.v[0] || yt->ndim != ls->outputs[0].type.ndim ||
+      yt->shape[axis_of(ls)] != 1)
+    return NULL;
+  return ls;
+}
+
+/* The labels of gather's Y with axis a dropped. */
+static sl_var *labels_of(sl_fgraph *g, sl_var *Y, int64_t a)
+{
+  sl_node *d = sl_rw_owner(Y, "dimshuffle");
+  sl_params ins = axis_pattern(Y->type.ndim, a, 1);
+  if (d && same_params(&d->params, &ins)) return d->inputs[0];
+  sl_params drop = axis_pattern(Y->type.ndim, a, 0);
+  return sl_rw_apply(g, "dimshuffle", &drop, 1, Y);
+}
+
+/* Whether v's only reader is a dimshuffle that drops axis a (and the
+** rewrite rooted there will take the pattern whole). */
+static int read_by_drop(sl_fgraph *g, sl_var *v, int64_t a)
+{
+  const sl_client *c;
+  if (sl_rw_clients(g, v, &c) != 1 || !c[0].node || strcmp(c[0].node->op->name, "dimshuffle")) return 0;
+  sl_params drop = axis_pattern(v->type.ndim, a, 0);
+  return same_params(&c[0].node->params, &drop);
+}
+
+/* gather(log_softmax(x), a, Y), or a dimshuffle dropping its axis a ->
+** -softmax_crossentropy(x, y), the axis kept where the gather kept it. */
+static int crossentropy_from_picked(sl_fgraph *g, sl_node *n)
+{
+  int dropped = strcmp(n->op->name, "dimshuffle") == 0;
+  sl_node *gather = dropped ? n->inputs[0]->owner : n;
+  sl_node *ls = picked_log_softmax(gather);
+  if (!ls) return 0;
+  int64_t a = axis_of(ls);
+  int nd = ls->outputs[0].type.ndim;
+  if (dropped) {
+    sl_params drop = axis_pattern(nd, a, 0);
+    if (!same_params(&n->params, &drop)) return 0;
+  } else if (read_by_drop(g, &n->outputs[0], a)) {
+    return 0;
+  }
+  sl_var *loss = unary(g, "neg", crossentropy(g, ls, labels_of(g, gather->inputs[1], a)));
+  if (!dropped && loss) {
+    sl_params ins = axis_pattern(nd, a, 1);
+    loss = sl_rw_apply(g, "dimshuffle", &ins, 1, loss);
+  }
+  return replace(g, &n->outputs[0], loss);
+}
+
+/* sum(t * log_softmax(x), a) over the softmax axis alone ->
+** -softmax_crossentropy(x, t); t may not widen x. */
+static int crossentropy_from_targets(sl_fgraph *g, sl_node *n)
+{
+  sl_node *m = sl_rw_owner(n->inputs[0], "mul");
+  if (!m || n->params.n != 2) return 0;
+  for (int i = 0; i < 2; i++) {
+    sl_node *ls = sl_rw_owner(m->inputs[i], "log_softmax");
+    sl_var *t = m->inputs[1 - i];
+    if (!ls || axis_of(ls) != n->params.v[1] || t->type.ndim != ls->outputs[0].type.ndim) continue;
+    const sl_type *xt = &ls->outputs[0].type;
+    int widens = 0;
+    for (int d = 0; d < xt->ndim; d++) widens |= xt->shape[d] == 1 && t->type.shape[d] != 1;
+    if (widens) continue;
+    sl_var *loss = unary(g, "neg", crossentropy(g, ls, t));
+    if (n->params.v[0] && loss) {
+      sl_params ins = axis_pattern(xt->ndim, axis_of(ls), 1);
+      loss = sl_rw_apply(g, "dimshuffle", &ins, 1, loss);
+    }
+    return replace(g, &n->outputs[0], loss);
+  }
+  return 0;
+}
+
+/* v made by softmax_crossentropy, directly or through a dimshuffle */
+static int is_crossentropy(const sl_var *v)
+{
+  sl_node *d = sl_rw_owner(v, "dimshuffle");
+  return sl_rw_owner(d ? d->inputs[0] : v, "softmax_crossentropy") != NULL;
+}
+
+/* -(-v) -> v and -(R(-v)) -> R(v), R a dimshuffle, sum or mean, for v a
+** cross-entropy: the fused forms above leave such pairs behind. */
+static int crossentropy_double_negation(sl_fgraph *g, sl_node *n)
+{
+  sl_var *v = arg_of(n->inputs[0], "neg");
+  if (v && is_crossentropy(v)) return replace(g, &n->outputs[0], v);
+  static const char *const linear[] = { "dimshuffle", "sum", "mean" };
+  for (int i = 0; i < 3; i++) {
+    sl_node *r = sl_rw_owner(n->inputs[0], linear[i]);
+    if (!r) continue;
+    v = arg_of(r->inputs[0], "neg");
+    if (!v || !is_crossentropy(v)) return 0;
+    return replace(g, &n->outputs[0], sl_rw_apply(g, linear[i], &r->params, 1, v));
+  }
+  return 0;
+}
+
+/* -- gradient forms ------------------------------------------------------------------------ */
+
+/* d = g / z or g * (1/z): g, else NULL. */
+static sl_var *over(const sl_var *d, const sl_var *z)
+{
+  sl_node *n = sl_rw_owner(d, "true_div");
+  if (n) return n->inputs[1] == z ? n->inputs[0] : NULL;
+  if ((n = sl_rw_owner(d, "mul")))
+    for (int i = 0; i < 2; i++)
+      if (arg_of(n->inputs[i], "reciprocal") == z) return n->inputs[1 - i];
+  return NULL;
+}
+
+/* num broadcast to cover z: num itself when its static shape shows it
+** does, else where(true, num, z). */
+static sl_var *covering(sl_fgraph *g, sl_var *num, const sl_var *z)
+{
+  int lead = num->type.ndim - z->type.ndim, covers = lead >= 0;
+  for (int d = 0; d < z->type.ndim && covers; d++)
+    covers = !(num->type.shape[lead + d] == 1 && z->type.shape[d] != 1);
+  if (covers) return num;
+  sl_var *yes = sl_rw_constant(g, 1, SL_BOOL, NULL);
+  return yes ? sl_rw_apply(g, "where", NULL, 3, yes, num, (sl_var *)z) : NULL;
+}
+
+/* v = sum_to(g / z, z) -> sum_to(g, z), and v = g / z -> g, each broadcast
+** to cover z (sum_to(g/z, z) = sum_to(g, z)/z: z is constant along the axes
+** sum_to adds up); NULL when v is neither. */
+static sl_var *gradient_over(sl_fgraph *g, const sl_var *v, const sl_var *z)
+{
+  sl_node *st = sl_rw_owner(v, "sum_to");
+  sl_var *num = st ? (st->inputs[1] == z ? over(st->inputs[0], z) : NULL) : over(v, z);
+  if (!num || !(num = covering(g, num, z))) return NULL;
+  return st ? sl_rw_apply(g, "sum_to", NULL, 2, num, z) : num;
+}
+
+/* softmax_grad(g / z, z) for z = softmax(x) (the gradient of log(softmax(x)))
+** -> g - z * sum(g, axis), free of the division by a z that underflowed */
+static int softmax_grad_of_log(sl_fgraph *g, sl_node *n)
+{
+  sl_var *z = n->inputs[1];
+  sl_node *s = sl_rw_owner(z, "softmax");
+  if (!s || axis_of(s) != axis_of(n)) return 0;
+  sl_var *gl = gradient_over(g, n->inputs[0], z);
+  if (!gl) return 0;
+  sl_params p = { 0 };
+  p.n = 2;
+  p.v[0] = 1;
+  p.v[1] = axis_of(n);
+  sl_var *sum = sl_rw_apply(g, "sum", &p, 1, gl);
+  sl_var *zs = sum ? sl_rw_apply(g, "mul", NULL, 2, z, sum) : NULL;
+  return replace(g, &n->outputs[0], zs ? sl_rw_apply(g, "sub", NULL, 2, gl, zs) : NULL);
+}
+
+/* v * z with the division by z inside v cancelled: through products,
+** sums, differences and negations of terms, one of which must be g / z (or
+** sum_to(g / z, z)); NULL when there is none. Terms without one are
+** multiplied by z. */
+static sl_var *times_cancelling(sl_fgraph *g, sl_var *v, sl_var *z, int depth)
+{
+  sl_var *direct = gradient_over(g, v, z);
+  if (direct || depth == 0) return direct;
+  sl_node *n = v->owner;
+  if (!n) return NULL;
+  const char *op = n->op->name;
+  if (strcmp(op, "neg") == 0) {
+    sl_var *c = times_cancelling(g, n->inputs[0], z, depth - 1);
+    return c ? unary(g, "neg", c) : NULL;
+  }
+  if (strcmp(op, "mul") == 0) {
+    for (int i = 0; i < 2; i++) {
+      sl_var *c = times_cancelling(g, n->inputs[i], z, depth - 1);
+      if (c) return sl_rw_apply(g, "mul", NULL, 2, c, n->inputs[1 - i]);
+    }
+    return NULL;
+  }
+  if (strcmp(op, "add") && strcmp(op, "sub")) return NULL;
+  sl_var *c[2];
+  for (int i = 0; i < 2; i++) c[i] = times_cancelling(g, n->inputs[i], z, depth - 1);
+  if (!c[0] && !c[1]) return NULL;
+  for (int i = 0; i < 2; i++)
+    if (!c[i] && !(c[i] = sl_rw_apply(g, "mul", NULL, 2, n->inputs[i], z))) return NULL;
+  return sl_rw_apply(g, op, NULL, 2, c[0], c[1]);
+}
+
+/* (g / z) * z -> g for z = sigmoid(x), exp(x) or softmax(x), never 0 in
+** exact arithmetic: the gradient of log(z) meeting z's own, also inside
+** sums such as (a / z - b / (1 - z)) * z * (1 - z), sigmoid's gradient of a
+** binary cross-entropy */
+static int cancel_positive_division(sl_fgraph *g, sl_node *n)
+{
+  static const char *const positive[] = { "sigmoid", "exp", "softmax" };
+  for (int i = 0; i < 2; i++) {
+    sl_var *z = n->inputs[1 - i];
+    int pos = 0;
+    for (int k = 0; k < 3; k++) pos |= sl_rw_owner(z, positive[k]) != NULL;
+    if (!pos) continue;
+    sl_var *r = times_cancelling(g, n->inputs[i], z, 6);
+    if (r) return replace(g, &n->outputs[0], r);
+  }
+  return 0;
+}
+
+const sl_rewrite sl_rewrites_stabilize[] = {
+  { .name = "softplus_from_log_one_plus_exp", .pass = "stabilize", .ops = "log log1p",
+    .fn = softplus_from_log, .doc = "log(1 + exp(x)) and log1p(exp(x)) -> softplus(x)" },
+  { .name = "log_one_minus_sigmoid", .pass = "stabilize", .ops = "log log1p",
+    .fn = log_one_minus_sigmoid, .doc = "log(1 - sigmoid(x)) -> -softplus(x)" },
+  { .name = "log1p_from_log_one_plus", .pass = "stabilize", .ops = "log",
+    .fn = log1p_from_log, .doc = "log(1 + x) -> log1p(x)" },
+  { .name = "expm1_from_exp_minus_one", .pass = "stabilize", .ops = "sub add",
+    .fn = expm1_from_exp, .doc = "exp(x) - 1 -> expm1(x)" },
+  { .name = "log_sigmoid_to_softplus", .pass = "stabilize", .ops = "log",
+    .fn = log_sigmoid, .doc = "log(sigmoid(x)) -> -softplus(-x)" },
+  { .name = "one_minus_sigmoid", .pass = "stabilize", .ops = "sub add",
+    .fn = one_minus_sigmoid, .doc = "1 - sigmoid(x) -> sigmoid(-x) (sigmoid's gradient)" },
+  { .name = "tanh_grad_sech2", .pass = "stabilize", .ops = "sub add",
+    .fn = tanh_grad_sech2, .doc = "1 - tanh(x)^2 -> 1/cosh(x)^2 (tanh's gradient)" },
+  { .name = "log_softmax_from_log_softmax", .pass = "stabilize", .ops = "log",
+    .fn = log_softmax_from_log, .doc = "log(softmax(x)) -> log_softmax(x)" },
+  { .name = "logsumexp_from_log_sum_exp", .pass = "stabilize", .ops = "log",
+    .fn = logsumexp_from_log, .doc = "log(sum(exp(x))) -> logsumexp(x), shifted by the maximum" },
+  { .name = "crossentropy_from_picked_log_softmax", .pass = "stabilize", .ops = "gather dimshuffle",
+    .fn = crossentropy_from_picked,
+    .doc = "-log_softmax(x) gathered at labels y -> softmax_crossentropy(x, y)" },
+  { .name = "crossentropy_from_targets_log_softmax", .pass = "stabilize", .ops = "sum",
+    .fn = crossentropy_from_targets,
+    .doc = "-sum(t * log_softmax(x), axis) -> softmax_crossentropy(x, t)" },
+  { .name = "crossentropy_double_negation", .pass = "stabilize", .ops = "neg",
+    .fn = crossentropy_double_negation,
+    .doc = "-(-v), -sum(-v), -mean(-v) of a fused cross-entropy v -> v, sum(v), mean(v)" },
+  { .name = "softmax_grad_of_log", .pass = "stabilize", .ops = "softmax_grad",
+    .fn = softmax_grad_of_log,
+    .doc = "softmax_grad(g / softmax(x)) -> g - softmax(x) * sum(g) (log(softmax)'s gradient)" },
+  { .name = "cancel_positive_division", .pass = "stabilize", .ops = "mul",
+    .fn = cancel_positive_division,
+    .doc = "(g / z) * z -> g for z = sigmoid, exp or softmax (log(z)'s gradient)" },
+};
+const int sl_rewrites_stabilize_n = sizeof sl_rewrites_stabilize / sizeof *sl_rewrites_stabilize;
