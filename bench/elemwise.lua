@@ -19,6 +19,10 @@
 -- time to load it again from that cache in a fresh process.
 --
 -- Run: bin/symlua bench/elemwise.lua [sizes]   e.g. 1e3,1e5 (default 1e3,1e5,1e7)
+-- BENCH_THREADS=n: threads for symlua and the C loops (default sl.config.threads,
+-- then OMP_NUM_THREADS, then every core). On a machine busy with other work a
+-- threaded loop waits for a free core at each parallel region (a scheduler tick,
+-- milliseconds): there, BENCH_THREADS=1 measures the code rather than the wait.
 local sl = require 'symlua'
 local ffi = require 'ffi'
 
@@ -200,7 +204,9 @@ local function nproc()
   local n = tonumber((read_command('nproc 2>/dev/null')))
   return n or 1
 end
-local threads = sl.config.threads
+-- BENCH_THREADS=n sets symlua's threads (sl.config.threads) and the C loops' alike.
+local threads = tonumber(os.getenv('BENCH_THREADS') or '')
+if threads then sl.config.threads = threads else threads = sl.config.threads end
 if not threads or threads == 0 then threads = tonumber(os.getenv('OMP_NUM_THREADS') or '') or nproc() end
 local omp_threshold = sl.config.omp_threshold or 32768
 

@@ -8,7 +8,8 @@
 
 /* -- conversions ------------------------------------------------------------
 ** One loop per (to, from) pair, reached only through cast_table, so the
-** pasted names never need to be grepped for. Conversion to bool tests != 0.
+** pasted names never need to be grepped for. Conversion to bool tests != 0;
+** complex to real keeps the real part (C99 6.3.1.7, and NumPy's cast).
 */
 #define CONVERT(TK, TCT, x) ((TK) == 'b' ? (TCT)((x) != 0) : (TCT)(x))
 #define DEF_CAST(TO, TCT, TK, FROM, FCT) \
@@ -22,14 +23,16 @@
 #define DEF_CASTS_TO(TO, name, TCT, descr, TK) \
   DEF_CAST(TO, TCT, TK, BOOL, uint8_t) DEF_CAST(TO, TCT, TK, UINT8, uint8_t) \
   DEF_CAST(TO, TCT, TK, INT32, int32_t) DEF_CAST(TO, TCT, TK, INT64, int64_t) \
-  DEF_CAST(TO, TCT, TK, FLOAT32, float) DEF_CAST(TO, TCT, TK, FLOAT64, double)
+  DEF_CAST(TO, TCT, TK, FLOAT32, float) DEF_CAST(TO, TCT, TK, FLOAT64, double) \
+  DEF_CAST(TO, TCT, TK, COMPLEX64, float _Complex) DEF_CAST(TO, TCT, TK, COMPLEX128, double _Complex)
 SL_DTYPES(DEF_CASTS_TO)
 
 #define CAST_ROW(TO, name, TCT, descr, TK) \
   { cast_##TO##_from_BOOL, cast_##TO##_from_UINT8, cast_##TO##_from_INT32, \
-    cast_##TO##_from_INT64, cast_##TO##_from_FLOAT32, cast_##TO##_from_FLOAT64 },
-static const sl_castfn cast_table[SL_NDTYPES][6] = { SL_DTYPES(CAST_ROW) };
-_Static_assert(SL_NDTYPES == 6, "cast_table lists every dtype as a source");
+    cast_##TO##_from_INT64, cast_##TO##_from_FLOAT32, cast_##TO##_from_FLOAT64, \
+    cast_##TO##_from_COMPLEX64, cast_##TO##_from_COMPLEX128 },
+static const sl_castfn cast_table[SL_NDTYPES][8] = { SL_DTYPES(CAST_ROW) };
+_Static_assert(SL_NDTYPES == 8, "cast_table lists every dtype as a source");
 
 sl_castfn sl_cast_fn(sl_dtype to, sl_dtype from) { return cast_table[to][from]; }
 

@@ -159,7 +159,7 @@ static void scientific(double x, int f32, int minfrac, fparts *f)
 
 typedef struct {
   const sl_tensor *t;
-  char kind;            /* 'b', 'i' (also 'u') or 'f' */
+  char kind;            /* 'b', 'i' (also 'u'), 'f' or 'c' */
   int f32;
   int summarize;
   /* integers: one width for all */
@@ -267,7 +267,8 @@ static void setup(printer *pr)
 {
   const sl_tensor *t = pr->t;
   pr->kind = sl_dtype_kind(t->dtype) == 'u' ? 'i' : sl_dtype_kind(t->dtype);
-  pr->f32 = t->dtype == SL_FLOAT32;
+  pr->f32 = t->dtype == SL_FLOAT32 || t->dtype == SL_COMPLEX64;
+  if (pr->kind == 'c') return;   /* each element printed on its own: re+imj */
   pr->imin = INT64_MAX;
   pr->imax = INT64_MIN;
   visit(pr, 0, t->offset, scan_range);
@@ -298,10 +299,37 @@ static void setup(printer *pr)
   }
 }
 
+/* One part of a complex value, shortest form: "1.5", "-2.", "1e-05", "nan". */
+static void complex_part(double x, int f32, char *w, size_t n)
+{
+  fparts f;
+  if (!isfinite(x)) { snprintf(w, n, "%s", isnan(x) ? "nan" : x < 0 ? "-inf" : "inf"); return; }
+  double a = fabs(x);
+  if (a != 0 && (a >= 1e8 || a < 1e-4)) {
+    scientific(x, f32, -1, &f);
+    snprintf(w, n, "%s%.24s%s%.24se%c%02d", f.neg ? "-" : "", f.ip, *f.fp ? "." : "", f.fp,
+             f.exp < 0 ? '-' : '+', abs(f.exp) % 1000);
+  } else {
+    positional(x, f32, &f);
+    snprintf(w, n, "%s%.24s.%.24s", f.neg ? "-" : "", f.ip, f.fp);
+  }
+}
+
 /* One element, padded to the common width. */
 static void format_elem(const printer *pr, int64_t off, char *w, size_t n)
 {
   const sl_tensor *t = pr->t;
+  if (pr->kind == 'c') {   /* NumPy's form: 1.+2.j, 0.5-1.j */
+    const char *p = (const char *)t->storage->data;
+    double re, im;
+    if (t->dtype == SL_COMPLEX64) { re = ((const float *)p)[2 * off]; im = ((const float *)p)[2 * off + 1]; }
+    else { re = ((const double *)p)[2 * off]; im = ((const double *)p)[2 * off + 1]; }
+    char a[64], b[64];
+    complex_part(re, pr->f32, a, sizeof a);
+    complex_part(im, pr->f32, b, sizeof b);
+    snprintf(w, n, "%s%s%sj", a, b[0] == '-' ? "" : "+", b);
+    return;
+  }
   if (pr->kind == 'b') {
     /* " True" lines up with "False", except in a 0-d tensor */
     snprintf(w, n, "%s", get_int(t, off) ? (t->ndim ? " True" : "True") : "False");

@@ -207,6 +207,21 @@ void sl_node_release(sl_node *n)
   free(n);
 }
 
+/* Complex inputs reach only the ops that compute with them: those flagged
+** SL_OP_COMPLEX, the elementwise ops (their infer checks which), and the
+** ops that only move elements. */
+static int refuses_complex(const sl_node *n)
+{
+  static const char *const movers[] = { "reshape", "flatten", "dimshuffle", "concatenate", "stack",
+    "narrow", "repeat", "tile", "subtensor", "take", "gather", "shape", "shape_i", NULL };
+  int i = 0;
+  while (i < n->nin && sl_dtype_kind(n->inputs[i]->type.dtype) != 'c') i++;
+  if (i == n->nin || (n->op->flags & SL_OP_COMPLEX) || n->op->rule != SL_TR_NONE) return 0;
+  for (int k = 0; movers[k]; k++) if (strcmp(movers[k], n->op->name) == 0) return 0;
+  return sl_fail("%s does not take complex input (input %d is %s): take real(), imag() or "
+                 "abs() first", n->op->name, i + 1, sl_dtype_name(n->inputs[i]->type.dtype));
+}
+
 sl_node *sl_node_apply(const sl_op *op, const sl_params *params, int nin, sl_var **inputs)
 {
   if (op->nin >= 0 && nin != op->nin) {
@@ -228,6 +243,7 @@ sl_node *sl_node_apply(const sl_op *op, const sl_params *params, int nin, sl_var
     return NULL;
   }
   for (int i = 0; i < nin; i++) { n->inputs[i] = inputs[i]; sl_var_retain(inputs[i]); }
+  if (refuses_complex(n)) { n->nout = 0; sl_node_release(n); return NULL; }
   sl_type types[8];
   if (op->nout > 8 || op->infer(n, types)) { n->nout = 0; sl_node_release(n); return NULL; }
   for (int k = 0; k < op->nout; k++) {

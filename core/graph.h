@@ -90,8 +90,10 @@ struct sl_op {
   int flags;             /* SL_OP_* below */
 };
 
-/* Op flags: an impure op (random draws) is never merged or folded. */
-enum { SL_OP_IMPURE = 1 };
+/* Op flags: an impure op (random draws) is never merged or folded; only
+** ops flagged SL_OP_COMPLEX (and the elementwise ops op_elemwise.c lists)
+** take complex inputs. */
+enum { SL_OP_IMPURE = 1, SL_OP_COMPLEX = 2 };
 
 /* -- types ------------------------------------------------------------------ */
 void sl_type_of_tensor(const sl_tensor *t, sl_type *ty);
@@ -144,5 +146,9 @@ extern const sl_op sl_random_ops[];
 extern const int sl_random_nops;
 extern const sl_op sl_conv_ops[];
 extern const int sl_conv_nops;
+extern const sl_op sl_complex_ops[];
+extern const int sl_complex_nops;
+extern const sl_op sl_fft_ops[];
+extern const int sl_fft_nops;
 
 #endif

@@ -39,9 +39,16 @@ sl_dtype sl_elemwise_compute_dtype(const sl_node *n)
   }
 }
 
+/* complex values stay on the reference kernels */
+static int touches_complex(const sl_node *n)
+{
+  for (int i = 0; i < n->nin; i++) if (sl_dtype_kind(n->inputs[i]->type.dtype) == 'c') return 1;
+  return sl_dtype_kind(n->outputs[0].type.dtype) == 'c';
+}
+
 static int is_elemwise(const sl_node *n)
 {
-  return n->op->rule != SL_TR_NONE && n->op->cexpr && n->nout == 1;
+  return n->op->rule != SL_TR_NONE && n->op->cexpr && n->nout == 1 && !touches_complex(n);
 }
 
 static int is_fusable_reduce(const sl_node *n)

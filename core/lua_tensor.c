@@ -14,13 +14,19 @@ static int64_t gc_threshold = SL_GC_MIN_BYTES;
 
 /* The collector cannot see tensor memory, so it is asked to run whenever the
 ** bytes the core holds pass a threshold; the threshold then follows the live
-** size (twice it), so the cost stays proportional to allocation. */
+** size (twice it), so the cost stays proportional to allocation. Its floor
+** is low (SL_GC_MIN_BYTES) because freed buffers are reused (storage.c): one
+** that comes back after a few MiB of others is still in the processor's
+** cache, one that comes back after 64 MiB is not. A full collection costs in
+** proportion to Lua's own heap, so the floor is also four times that heap. */
 static void account(lua_State *L)
 {
   if (sl_mem_bytes() <= gc_threshold) return;
   lua_gc(L, LUA_GCCOLLECT, 0);
   int64_t live = sl_mem_bytes();
-  gc_threshold = live * 2 > SL_GC_MIN_BYTES ? live * 2 : SL_GC_MIN_BYTES;
+  int64_t heap = (int64_t)lua_gc(L, LUA_GCCOUNT, 0) * 1024;
+  int64_t floor = 4 * heap > SL_GC_MIN_BYTES ? 4 * heap : SL_GC_MIN_BYTES;
+  gc_threshold = live * 2 > floor ? live * 2 : floor;
 }
 
 void sl_lua_push_tensor(lua_State *L, sl_tensor *t)
@@ -107,6 +113,9 @@ sl_dtype sl_lua_check_dtype(lua_State *L, int idx)
 /* Push element value v of dtype dt as Lua sees it: booleans for bool. */
 static void push_value(lua_State *L, sl_dtype dt, double v)
 {
+  if (sl_dtype_kind(dt) == 'c')
+    sl_lua_error(L, "a %s value is not a Lua number: take the tensor's :real() and :imag()",
+                 sl_dtype_name(dt));
   if (dt == SL_BOOL) lua_pushboolean(L, v != 0);
   else lua_pushnumber(L, v);
 }

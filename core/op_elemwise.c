@@ -77,7 +77,7 @@ sl_dtype sl_float_default = SL_FLOAT64;
 
 static sl_dtype float_of(sl_dtype dt)
 {
-  if (sl_dtype_kind(dt) == 'f') return dt;
+  if (sl_dtype_kind(dt) == 'f' || sl_dtype_kind(dt) == 'c') return dt;
   return dt == SL_BOOL || dt == SL_UINT8 ? SL_FLOAT32 : sl_float_default;
 }
 
@@ -101,6 +101,32 @@ static sl_dtype result_dtype(const sl_node *n)
   }
 }
 
+/* -- complex values --------------------------------------------------------------
+** Arithmetic and equality take complex operands; they compute in complex128.
+** Other elementwise ops refuse them (abs and friends are in op_complex.c).
+*/
+typedef double _Complex cplx;
+static cplx c_add(cplx a, cplx b) { return a + b; }
+static cplx c_sub(cplx a, cplx b) { return a - b; }
+static cplx c_mul(cplx a, cplx b) { return a * b; }
+static cplx c_div(cplx a, cplx b) { return a / b; }
+static cplx c_neg(cplx a, cplx b) { (void)b; return -a; }
+static cplx c_eq(cplx a, cplx b) { return a == b; }
+static cplx c_ne(cplx a, cplx b) { return a != b; }
+static cplx c_same(cplx a, cplx b) { (void)b; return a; }
+
+static const struct { const char *name; cplx (*fn)(cplx, cplx); } complex_ops[] = {
+  { "add", c_add }, { "sub", c_sub }, { "mul", c_mul }, { "true_div", c_div }, { "neg", c_neg },
+  { "eq", c_eq }, { "ne", c_ne }, { "cast", c_same },
+};
+
+static cplx (*complex_fn(const sl_op *op))(cplx, cplx)
+{
+  for (size_t i = 0; i < sizeof complex_ops / sizeof *complex_ops; i++)
+    if (strcmp(complex_ops[i].name, op->name) == 0) return complex_ops[i].fn;
+  return NULL;
+}
+
 static int ew_infer(sl_node *n, sl_type *out)
 {
   const sl_type *in[3];
@@ -113,6 +139,8 @@ static int ew_infer(sl_node *n, sl_type *out)
   if (n->op->rule == SL_TR_CAST && (unsigned)n->params.dtype >= SL_NDTYPES)
     return sl_fail("cast: invalid dtype");
   out->dtype = result_dtype(n);
+  if (sl_dtype_kind(compute_dtype(n)) == 'c' && !complex_fn(n->op))
+    return sl_fail("%s does not take complex input: take real(), imag() or abs() first", n->op->name);
   return 0;
 }
 
@@ -124,7 +152,7 @@ static int ew_infer(sl_node *n, sl_type *out)
 
 typedef struct {
   const sl_op *op;
-  int nin, as_float;
+  int nin, as_float, as_complex;
   size_t esize[4];          /* operand 0 is the output */
   sl_castfn load[3], store;
 } ew_ctx;
@@ -132,13 +160,16 @@ typedef struct {
 static void ew_run(char **p, const int64_t *stride, int64_t n, void *vctx)
 {
   ew_ctx *c = vctx;
-  union { double f[CHUNK]; int64_t i[CHUNK]; } in[3], out;
+  union { double f[CHUNK]; int64_t i[CHUNK]; cplx c[CHUNK]; } in[3], out;
   for (int k = c->nin; k < 3; k++) memset(&in[k], 0, sizeof in[k]);   /* unused operands */
   for (int64_t done = 0; done < n; done += CHUNK) {
     int64_t m = n - done < CHUNK ? n - done : CHUNK;
     for (int k = 1; k <= c->nin; k++)
       c->load[k - 1](&in[k - 1], 1, p[k] + done * stride[k] * (int64_t)c->esize[k], stride[k], m);
-    if (c->as_float) {
+    if (c->as_complex) {
+      cplx (*f)(cplx, cplx) = complex_fn(c->op);
+      for (int64_t j = 0; j < m; j++) out.c[j] = f(in[0].c[j], in[1].c[j]);
+    } else if (c->as_float) {
       double (*f)(double, double, double) = c->op->fn_f;
       for (int64_t j = 0; j < m; j++) out.f[j] = f(in[0].f[j], in[1].f[j], in[2].f[j]);
     } else {
@@ -162,8 +193,9 @@ static int ew_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
     }
   }
   sl_dtype ct = compute_dtype(n);
-  ew_ctx c = { .op = n->op, .nin = n->nin, .as_float = sl_dtype_kind(ct) == 'f' };
-  sl_dtype domain = c.as_float ? SL_FLOAT64 : SL_INT64;
+  ew_ctx c = { .op = n->op, .nin = n->nin, .as_float = sl_dtype_kind(ct) == 'f',
+               .as_complex = sl_dtype_kind(ct) == 'c' };
+  sl_dtype domain = c.as_complex ? SL_COMPLEX128 : c.as_float ? SL_FLOAT64 : SL_INT64;
   out[0] = sl_tensor_empty(n->outputs[0].type.dtype, nd, shape);
   if (!out[0]) return -1;
   sl_tensor *views[3] = { NULL, NULL, NULL };

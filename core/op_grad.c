@@ -24,14 +24,17 @@ static int sum_to_infer(sl_node *n, sl_type *out)
   return 0;
 }
 
-typedef struct { int as_float; } sum_ctx;
+typedef enum { SUM_INT, SUM_FLOAT, SUM_COMPLEX } sum_kind;
+typedef struct { sum_kind kind; } sum_ctx;
 
 /* acc[i] += g[i] one element at a time: acc has stride 0 on summed axes */
 static void sum_run(char **p, const int64_t *stride, int64_t n, void *vctx)
 {
   sum_ctx *c = vctx;
   for (int64_t i = 0; i < n; i++) {
-    if (c->as_float) ((double *)p[0])[i * stride[0]] += ((const double *)p[1])[i * stride[1]];
+    if (c->kind == SUM_COMPLEX)
+      ((double _Complex *)p[0])[i * stride[0]] += ((const double _Complex *)p[1])[i * stride[1]];
+    else if (c->kind == SUM_FLOAT) ((double *)p[0])[i * stride[0]] += ((const double *)p[1])[i * stride[1]];
     else ((int64_t *)p[0])[i * stride[0]] = (int64_t)((uint64_t)((int64_t *)p[0])[i * stride[0]] +
                                                       (uint64_t)((const int64_t *)p[1])[i * stride[1]]);
   }
@@ -49,8 +52,9 @@ static int sum_to_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
       sl_shape_text(b, sizeof b, like->ndim, like->shape);
       return sl_fail("sum_to: shape %s does not come from broadcasting %s", a, b);
     }
-  sum_ctx c = { sl_dtype_kind(g->dtype) == 'f' };
-  sl_dtype dom = c.as_float ? SL_FLOAT64 : SL_INT64;
+  char kind = sl_dtype_kind(g->dtype);
+  sum_ctx c = { kind == 'c' ? SUM_COMPLEX : kind == 'f' ? SUM_FLOAT : SUM_INT };
+  sl_dtype dom = c.kind == SUM_COMPLEX ? SL_COMPLEX128 : c.kind == SUM_FLOAT ? SL_FLOAT64 : SL_INT64;
   sl_tensor *acc = sl_tensor_zeros(dom, like->ndim, like->shape);
   sl_tensor *g64 = sl_tensor_cast(g, dom);
   sl_tensor *wide = acc ? sl_tensor_expand(acc, g->ndim, g->shape) : NULL;
@@ -58,7 +62,7 @@ static int sum_to_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
   if (acc && g64 && wide) {
     char *base[2] = { sl_tensor_ptr(wide), sl_tensor_ptr(g64) };
     const int64_t *strides[2] = { wide->strides, g64->strides };
-    size_t esize[2] = { 8, 8 };
+    size_t esize[2] = { sl_dtype_size(dom), sl_dtype_size(dom) };
     sl_foreach(2, g->ndim, g->shape, base, strides, esize, sum_run, &c);
     out[0] = sl_tensor_cast(acc, g->dtype);
     rc = out[0] ? 0 : -1;
@@ -70,6 +74,7 @@ static int sum_to_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 }
 
 const sl_op sl_grad_ops[] = {
-  { .name = "sum_to", .nin = 2, .nout = 1, .infer = sum_to_infer, .perform = sum_to_perform },
+  { .name = "sum_to", .nin = 2, .nout = 1, .infer = sum_to_infer, .perform = sum_to_perform,
+    .flags = SL_OP_COMPLEX },
 };
 const int sl_grad_nops = sizeof sl_grad_ops / sizeof *sl_grad_ops;

@@ -15,6 +15,8 @@ static const struct { const sl_op *ops; const int *n; } families[] = {
   { sl_nn_ops, &sl_nn_nops },
   { sl_random_ops, &sl_random_nops },
   { sl_conv_ops, &sl_conv_nops },
+  { sl_complex_ops, &sl_complex_nops },
+  { sl_fft_ops, &sl_fft_nops },
 };
 #define NFAMILIES ((int)(sizeof families / sizeof *families))
 

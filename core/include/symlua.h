@@ -20,8 +20,9 @@ extern "C" {
 
 /* -- dtypes ----------------------------------------------------------------
 ** One row per dtype: enum suffix, name, C storage type, .npy descr, kind
-** ('b' bool, 'u' unsigned, 'i' signed, 'f' float). Everything per dtype is
-** generated from this list.
+** ('b' bool, 'u' unsigned, 'i' signed, 'f' float, 'c' complex). Everything
+** per dtype is generated from this list. Complex values are C99's complex
+** types: a (real, imaginary) pair of floats, as NumPy stores them.
 */
 #define SL_DTYPES(_) \
   _(BOOL,    "bool",    uint8_t, "|b1", 'b') \
@@ -29,7 +30,9 @@ extern "C" {
   _(INT32,   "int32",   int32_t, "<i4", 'i') \
   _(INT64,   "int64",   int64_t, "<i8", 'i') \
   _(FLOAT32, "float32", float,   "<f4", 'f') \
-  _(FLOAT64, "float64", double,  "<f8", 'f')
+  _(FLOAT64, "float64", double,  "<f8", 'f') \
+  _(COMPLEX64,  "complex64",  float _Complex,  "<c8",  'c') \
+  _(COMPLEX128, "complex128", double _Complex, "<c16", 'c')
 
 typedef enum {
 #define SL_DTYPE_ENUM(E, name, ctype, descr, kind) SL_##E,

@@ -14,7 +14,9 @@ return function(sl)
   local rules = {}
   sl.gradients = rules
 
-  local function is_float(v) return v:dtype() == 'float32' or v:dtype() == 'float64' end
+  -- values gradients flow through (complex ones as (real, imaginary) pairs)
+  local differentiable = { float32 = true, float64 = true, complex64 = true, complex128 = true }
+  local function is_float(v) return differentiable[v:dtype()] == true end
 
   local function label(v)
     return v:name() or ((v:owner() and v:owner():op() or v:kind()) .. '#' .. v:id())

@@ -34,8 +34,8 @@ sl.config = setmetatable({}, {
 })
 
 local DTYPES = { bool = true, uint8 = true, int32 = true, int64 = true,
-                 float32 = true, float64 = true }
-sl.dtypes = { 'bool', 'uint8', 'int32', 'int64', 'float32', 'float64' }
+                 float32 = true, float64 = true, complex64 = true, complex128 = true }
+sl.dtypes = { 'bool', 'uint8', 'int32', 'int64', 'float32', 'float64', 'complex64', 'complex128' }
 
 local function is_dtype(v) return type(v) == 'string' and DTYPES[v] ~= nil end
 
@@ -132,6 +132,7 @@ require('symlua.optim')(sl)
 require('symlua.params')(sl)
 require('symlua.random')(sl)
 require('symlua.conv')(sl)
+require('symlua.fft')(sl)
 
 -- Under LuaJIT, t:data() is an FFI pointer to the first element, for fast
 -- loops; it is valid while t is alive, and indexes from 0 like C.
@@ -141,6 +142,7 @@ if ok then
     bool = ffi.typeof('uint8_t *'), uint8 = ffi.typeof('uint8_t *'),
     int32 = ffi.typeof('int32_t *'), int64 = ffi.typeof('int64_t *'),
     float32 = ffi.typeof('float *'), float64 = ffi.typeof('double *'),
+    complex64 = ffi.typeof('complex float *'), complex128 = ffi.typeof('complex *'),
   }
   function core.tensor_methods.data(t) return ffi.cast(ctypes[t:dtype()], t:_ptr()) end
 end
