@@ -223,7 +223,7 @@ static void print_body(FILE *o, const sl_function *f, const sl_kernel *k)
 
 /* -- variants ------------------------------------------------------------------------ */
 
-typedef enum { AT_FLAT, AT_ROW, AT_STRIDED, AT_OFFSET } access;
+typedef enum { AT_FLAT, AT_ROW, AT_STRIDED } access;
 
 /* The arguments of one body call: how each load and store is read. */
 static void print_call(FILE *o, const sl_kernel *k, access how, const char *idx, const char *rlv)
@@ -239,25 +239,30 @@ static void print_call(FILE *o, const sl_kernel *k, access how, const char *idx,
     else if (how == AT_ROW && ld->how == SL_LOAD_COLUMN) fprintf(o, "g%d", l);
     else if (how == AT_FLAT) fprintf(o, "p%d[%s]", l, idx);
     else if (how == AT_ROW) fprintf(o, "r%d[%s]", l, idx);
-    else if (how == AT_STRIDED) fprintf(o, "r%d[%s * s%d]", l, idx, l);
-    else fprintf(o, "p%d[off[%d] + %s * s%d]", l, ld->op, idx, l);
+    else fprintf(o, "r%d[%s * s%d]", l, idx, l);
   }
   if (k->reduce) fprintf(o, "%s%s", first ? "" : ", ", rlv);
   for (int s = 0; s < k->nstore && !k->reduce; s++) {
-    int op = k->nops - k->nstore + s;
     fprintf(o, "%s", first ? "" : ", ");
     first = 0;
     if (how == AT_FLAT) fprintf(o, "q%d[%s]", s, idx);
     else if (how == AT_ROW) fprintf(o, "w%d[%s]", s, idx);
-    else if (how == AT_STRIDED) fprintf(o, "w%d[%s * u%d]", s, idx, s);
-    else fprintf(o, "q%d[off[%d] + %s * u%d]", s, op, idx, s);
+    else fprintf(o, "w%d[%s * u%d]", s, idx, s);
   }
   fprintf(o, ");");
 }
 
+static void print_prologue_body(FILE *o, const sl_function *f, const sl_kernel *k, int v);
+
 static void print_prologue(FILE *o, const sl_function *f, const sl_kernel *k, int v)
 {
   fprintf(o, "void sl_k%d_v%d(const sl_kargs *a)\n{\n", k->id, v);
+  if (v != SL_V_CONTIG || k->reduce) print_prologue_body(o, f, k, v);
+}
+
+/* Typed pointers to the operands, and the loads read once per call. */
+static void print_prologue_body(FILE *o, const sl_function *f, const sl_kernel *k, int v)
+{
   for (int l = 0; l < k->nload; l++) {
     const sl_kload *ld = &k->load[l];
     if (ld->pasted) continue;
@@ -273,23 +278,32 @@ static void print_prologue(FILE *o, const sl_function *f, const sl_kernel *k, in
   }
 }
 
-/* Row pointers at the outer indices i0..i(nouter-1), for the inner loop. */
-static void print_rows(FILE *o, const sl_kernel *k, int nouter, int strided, const char *ind)
+/* Row pointers at offsets off[], for the inner loop; column loads read once per row. */
+static void print_rows(FILE *o, const sl_kernel *k, int strided, const char *ind)
 {
   for (int l = 0; l < k->nload; l++) {
     const sl_kload *ld = &k->load[l];
     if (ld->pasted || ld->how == SL_LOAD_SCALAR) continue;
-    fprintf(o, "%sconst %s *restrict r%d = p%d", ind, ctype_of[ld->dtype], l, l);
-    for (int d = 0; d < nouter; d++) fprintf(o, " + i%d * a->st[%d][%d]", d, ld->op, d);
-    fprintf(o, ";\n");
+    fprintf(o, "%sconst %s *restrict r%d = p%d + off[%d];\n", ind, ctype_of[ld->dtype], l, l, ld->op);
     if (!strided && ld->how == SL_LOAD_COLUMN) fprintf(o, "%sconst %s g%d = r%d[0];\n", ind, ctype_of[ld->dtype], l, l);
   }
-  for (int s = 0; s < k->nstore && !k->reduce; s++) {
-    int op = k->nops - k->nstore + s;
-    fprintf(o, "%s__typeof__(q%d) w%d = q%d", ind, s, s, s);
-    for (int d = 0; d < nouter; d++) fprintf(o, " + i%d * a->st[%d][%d]", d, op, d);
-    fprintf(o, ";\n");
-  }
+  for (int s = 0; s < k->nstore && !k->reduce; s++)
+    fprintf(o, "%s__typeof__(q%d) w%d = q%d + off[%d];\n", ind, s, s, s, k->nops - k->nstore + s);
+}
+
+/* off[] of every operand at outer row `row` of a loop over axes 0..nd-2 of (shape, st). */
+static void print_row_offsets(FILE *o, const sl_kernel *k, const char *ind, const char *shape, const char *st)
+{
+  fprintf(o, "%sint64_t off[%d];\n", ind, k->nops);
+  fprintf(o, "%sif (nd == 2) { for (int k = 0; k < %d; k++) off[k] = row * a->%s[k][0]; }\n", ind, k->nops, st);
+  fprintf(o, "%selse {\n", ind);
+  fprintf(o, "%s  int64_t rem = row;\n", ind);
+  fprintf(o, "%s  for (int k = 0; k < %d; k++) off[k] = 0;\n", ind, k->nops);
+  fprintf(o, "%s  for (int d = nd - 2; d >= 0; d--) {\n", ind);
+  fprintf(o, "%s    const int64_t i = rem %% a->%s[d];\n", ind, shape);
+  fprintf(o, "%s    rem /= a->%s[d];\n", ind, shape);
+  fprintf(o, "%s    for (int k = 0; k < %d; k++) off[k] += i * a->%s[k][d];\n", ind, k->nops, st);
+  fprintf(o, "%s  }\n%s}\n", ind, ind);
 }
 
 static void print_strides(FILE *o, const sl_kernel *k, const char *dim)
@@ -301,49 +315,41 @@ static void print_strides(FILE *o, const sl_kernel *k, const char *dim)
     fprintf(o, "  const int64_t u%d = a->st[%d][%s];\n", s, k->nops - k->nstore + s, dim);
 }
 
+/* The contiguous loop, kept out of line so that its body is compiled once. */
+static void print_flat(FILE *o, const sl_function *f, const sl_kernel *k)
+{
+  fprintf(o, "static __attribute__((noinline)) void sl_k%d_flat(const sl_kargs *a, int64_t lo, int64_t hi)\n{\n", k->id);
+  print_prologue_body(o, f, k, SL_V_CONTIG);
+  fprintf(o, "#pragma omp simd\n  for (int64_t i = lo; i < hi; i++) ");
+  print_call(o, k, AT_FLAT, "i", NULL);
+  fprintf(o, "\n}\n\n");
+}
+
 static void print_elemwise_variant(FILE *o, const sl_function *f, const sl_kernel *k, int v)
 {
   print_prologue(o, f, k, v);
   if (v == SL_V_CONTIG) {
-    fprintf(o, "  const int64_t n = a->n;\n  if (n >= a->omp_threshold) {\n");
-    fprintf(o, "#pragma omp parallel for simd schedule(static) num_threads(sl_nthreads(a))\n");
-    fprintf(o, "    for (int64_t i = 0; i < n; i++) ");
-    print_call(o, k, AT_FLAT, "i", NULL);
-    fprintf(o, "\n  } else {\n#pragma omp simd\n    for (int64_t i = 0; i < n; i++) ");
-    print_call(o, k, AT_FLAT, "i", NULL);
-    fprintf(o, "\n  }\n}\n\n");
+    /* one flat loop over [lo, hi), run whole or split between threads */
+    fprintf(o, "  const int64_t n = a->n;\n  if (n < a->omp_threshold) { sl_k%d_flat(a, 0, n); return; }\n", k->id);
+    fprintf(o, "#pragma omp parallel num_threads(sl_nthreads(a))\n  {\n");
+    fprintf(o, "    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();\n");
+    fprintf(o, "    const int64_t chunk = ((n + nt - 1) / nt + 63) & ~(int64_t)63, lo = t * chunk;\n");
+    fprintf(o, "    const int64_t hi = lo + chunk < n ? lo + chunk : n;\n");
+    fprintf(o, "    if (lo < hi) sl_k%d_flat(a, lo, hi);\n  }\n}\n\n", k->id);
     return;
   }
-  if (v == SL_V_GENERAL) {
-    fprintf(o, "  const int nd = a->nd;\n  const int64_t ni = a->shape[nd - 1];\n");
-    fprintf(o, "  int64_t idx[%d] = { 0 }, off[%d] = { 0 };\n", SL_MAXDIM, SL_KMAXOPS);
-    print_strides(o, k, "nd - 1");
-    fprintf(o, "  do {\n    for (int64_t i = 0; i < ni; i++) ");
-    print_call(o, k, AT_OFFSET, "i", NULL);
-    fprintf(o, "\n  } while (sl_k_next(nd - 1, a->shape, idx, %d, off, a->st));\n}\n\n", k->nops);
-    return;
-  }
-  int strided = v >= SL_V_STRIDED1, D = strided ? v - SL_V_STRIDED1 + 1 : v - SL_V_INNER2 + 2;
-  char dim[8];
-  snprintf(dim, sizeof dim, "%d", D - 1);
-  if (strided) print_strides(o, k, dim);
-  for (int d = 0; d < D; d++) fprintf(o, "  const int64_t n%d = a->shape[%d];\n", d, d);
-  for (int par = 1; par >= 0; par--) {
-    fprintf(o, par ? "  if (a->n >= a->omp_threshold) {\n" : "  } else {\n");
-    if (par && D >= 2) {
-      if (D > 2) fprintf(o, "#pragma omp parallel for collapse(%d) schedule(static) num_threads(sl_nthreads(a))\n", D - 1);
-      else fprintf(o, "#pragma omp parallel for schedule(static) num_threads(sl_nthreads(a))\n");
-    }
-    for (int d = 0; d < D - 1; d++) fprintf(o, "    for (int64_t i%d = 0; i%d < n%d; i%d++)\n", d, d, d, d);
-    fprintf(o, "    {\n");
-    print_rows(o, k, D - 1, strided, "      ");
-    if (par && D == 1) fprintf(o, "#pragma omp parallel for schedule(static) num_threads(sl_nthreads(a))\n");
-    else if (!strided) fprintf(o, "#pragma omp simd\n");
-    fprintf(o, "      for (int64_t i = 0; i < n%d; i++) ", D - 1);
-    print_call(o, k, strided ? AT_STRIDED : AT_ROW, "i", NULL);
-    fprintf(o, "\n    }\n");
-  }
-  fprintf(o, "  }\n}\n\n");
+  int strided = v == SL_V_STRIDED;
+  fprintf(o, "  const int nd = a->nd;\n  const int64_t ni = a->shape[nd - 1], rows = a->n / ni;\n");
+  if (strided) print_strides(o, k, "nd - 1");
+  fprintf(o, "#pragma omp parallel for if(a->n >= a->omp_threshold && rows > 1) schedule(static) "
+             "num_threads(sl_nthreads(a))\n");
+  fprintf(o, "  for (int64_t row = 0; row < rows; row++) {\n");
+  print_row_offsets(o, k, "    ", "shape", "st");
+  print_rows(o, k, strided, "    ");
+  if (!strided) fprintf(o, "#pragma omp simd\n");
+  fprintf(o, "    for (int64_t i = 0; i < ni; i++) ");
+  print_call(o, k, strided ? AT_STRIDED : AT_ROW, "i", NULL);
+  fprintf(o, "\n  }\n}\n\n");
 }
 
 static void print_simd(FILE *o, const sl_node *r, const char *acc)
@@ -360,70 +366,59 @@ static void print_reduce_variant(FILE *o, const sl_function *f, const sl_kernel 
   print_prologue(o, f, k, v);
   fprintf(o, "  __typeof__(q0) q = q0;\n");
   if (v == SL_V_RFLAT) {
-    fprintf(o, "  const int64_t n = a->n, nb = (n + 2047) / 2048;\n  %s total = %s;\n", acc, id);
-    fprintf(o, "  if (n >= a->omp_threshold) {\n    %s part[256];\n    int nt = 1;\n", acc);
-    fprintf(o, "#pragma omp parallel num_threads(sl_nthreads(a))\n    {\n");
-    fprintf(o, "      %s mine = %s;\n", acc, id);
+    /* blocks of 2048 summed in lanes, block sums per thread, threads in order */
+    fprintf(o, "  const int64_t n = a->n, nb = (n + 2047) / 2048;\n");
+    fprintf(o, "  %s part[256], total = %s;\n  int nt = 1;\n", acc, id);
+    fprintf(o, "#pragma omp parallel if(n >= a->omp_threshold) num_threads(sl_nthreads(a))\n  {\n");
+    fprintf(o, "    %s mine = %s;\n", acc, id);
     fprintf(o, "#pragma omp for schedule(static)\n");
-    fprintf(o, "      for (int64_t b = 0; b < nb; b++) {\n");
-    fprintf(o, "        const int64_t lo = b * 2048, hi = lo + 2048 < n ? lo + 2048 : n;\n");
-    fprintf(o, "        %s acc = %s;\n", acc, id);
-    print_simd(o, r, "acc");
-    fprintf(o, "        for (int64_t i = lo; i < hi; i++) { %s v; ", acc);
-    print_call(o, k, AT_FLAT, "i", "v");
-    fprintf(o, " sl_k%d_comb(acc, v); }\n        sl_k%d_comb(mine, acc);\n      }\n", K, K);
-    fprintf(o, "      part[omp_get_thread_num()] = mine;\n");
-    fprintf(o, "#pragma omp single\n      nt = omp_get_num_threads();\n    }\n");
-    fprintf(o, "    for (int t = 0; t < nt; t++) sl_k%d_comb(total, part[t]);\n", K);
-    fprintf(o, "  } else {\n");
     fprintf(o, "    for (int64_t b = 0; b < nb; b++) {\n");
     fprintf(o, "      const int64_t lo = b * 2048, hi = lo + 2048 < n ? lo + 2048 : n;\n");
     fprintf(o, "      %s acc = %s;\n", acc, id);
     print_simd(o, r, "acc");
     fprintf(o, "      for (int64_t i = lo; i < hi; i++) { %s v; ", acc);
     print_call(o, k, AT_FLAT, "i", "v");
-    fprintf(o, " sl_k%d_comb(acc, v); }\n      sl_k%d_comb(total, acc);\n    }\n  }\n", K, K);
+    fprintf(o, " sl_k%d_comb(acc, v); }\n      sl_k%d_comb(mine, acc);\n    }\n", K, K);
+    fprintf(o, "    part[omp_get_thread_num()] = mine;\n");
+    fprintf(o, "#pragma omp single\n    nt = omp_get_num_threads();\n  }\n");
+    fprintf(o, "  for (int t = 0; t < nt; t++) sl_k%d_comb(total, part[t]);\n", K);
     fprintf(o, "  q[0] = sl_k%d_fin(total);\n}\n\n", K);
     return;
   }
   if (v == SL_V_RROWS) {
-    fprintf(o, "  const int64_t nk = a->shape[0], nr = a->rshape[0], qs = a->st[%d][0];\n", out);
-    for (int par = 1; par >= 0; par--) {
-      fprintf(o, par ? "  if (a->n >= a->omp_threshold && nk > 1) {\n" : "  } else {\n");
-      if (par) fprintf(o, "#pragma omp parallel for schedule(static) num_threads(sl_nthreads(a))\n");
-      fprintf(o, "    for (int64_t i0 = 0; i0 < nk; i0++) {\n");
-      print_rows(o, k, 1, 1, "      ");
-      fprintf(o, "      %s acc = %s;\n", acc, id);
-      print_simd(o, r, "acc");
-      fprintf(o, "      for (int64_t i = 0; i < nr; i++) { %s v; ", acc);
-      print_call(o, k, AT_ROW, "i", "v");
-      fprintf(o, " sl_k%d_comb(acc, v); }\n      q[i0 * qs] = sl_k%d_fin(acc);\n    }\n", K, K);
-    }
-    fprintf(o, "  }\n}\n\n");
+    fprintf(o, "  const int nd = a->nd + 1;\n");
+    fprintf(o, "  const int64_t nk = a->n / a->rshape[0], nr = a->rshape[0];\n");
+    fprintf(o, "#pragma omp parallel for if(a->n >= a->omp_threshold && nk > 1) schedule(static) "
+               "num_threads(sl_nthreads(a))\n");
+    fprintf(o, "  for (int64_t row = 0; row < nk; row++) {\n");
+    print_row_offsets(o, k, "    ", "shape", "st");
+    print_rows(o, k, 1, "    ");
+    fprintf(o, "    %s acc = %s;\n", acc, id);
+    print_simd(o, r, "acc");
+    fprintf(o, "    for (int64_t i = 0; i < nr; i++) { %s v; ", acc);
+    print_call(o, k, AT_ROW, "i", "v");
+    fprintf(o, " sl_k%d_comb(acc, v); }\n    q[off[%d]] = sl_k%d_fin(acc);\n  }\n}\n\n", K, out, K);
     return;
   }
   if (v == SL_V_RCOLS) {
     fprintf(o, "  const int64_t nk = a->shape[0], nr = a->rshape[0], qs = a->st[%d][0];\n", out);
     fprintf(o, "  const int64_t nc = (nk + 255) / 256;\n");
-    for (int par = 1; par >= 0; par--) {
-      fprintf(o, par ? "  if (a->n >= a->omp_threshold && nc > 1) {\n" : "  } else {\n");
-      if (par) fprintf(o, "#pragma omp parallel for schedule(static) num_threads(sl_nthreads(a))\n");
-      fprintf(o, "    for (int64_t c = 0; c < nc; c++) {\n");
-      fprintf(o, "      const int64_t lo = c * 256, m = nk - lo < 256 ? nk - lo : 256;\n");
-      fprintf(o, "      %s acc[256];\n      for (int64_t j = 0; j < m; j++) acc[j] = %s;\n", acc, id);
-      fprintf(o, "      for (int64_t i0 = 0; i0 < nr; i0++) {\n");
-      for (int l = 0; l < k->nload; l++) {
-        const sl_kload *ld = &k->load[l];
-        if (ld->pasted || ld->how == SL_LOAD_SCALAR) continue;
-        fprintf(o, "        const %s *restrict r%d = p%d + i0 * a->rst[%d][0] + lo;\n",
-                ctype_of[ld->dtype], l, l, ld->op);
-      }
-      fprintf(o, "#pragma omp simd\n        for (int64_t i = 0; i < m; i++) { %s v; ", acc);
-      print_call(o, k, AT_ROW, "i", "v");
-      fprintf(o, " sl_k%d_comb(acc[i], v); }\n      }\n", K);
-      fprintf(o, "      for (int64_t j = 0; j < m; j++) q[(lo + j) * qs] = sl_k%d_fin(acc[j]);\n    }\n", K);
+    fprintf(o, "#pragma omp parallel for if(a->n >= a->omp_threshold && nc > 1) schedule(static) "
+               "num_threads(sl_nthreads(a))\n");
+    fprintf(o, "  for (int64_t c = 0; c < nc; c++) {\n");
+    fprintf(o, "    const int64_t lo = c * 256, m = nk - lo < 256 ? nk - lo : 256;\n");
+    fprintf(o, "    %s acc[256];\n    for (int64_t j = 0; j < m; j++) acc[j] = %s;\n", acc, id);
+    fprintf(o, "    for (int64_t i0 = 0; i0 < nr; i0++) {\n");
+    for (int l = 0; l < k->nload; l++) {
+      const sl_kload *ld = &k->load[l];
+      if (ld->pasted || ld->how == SL_LOAD_SCALAR) continue;
+      fprintf(o, "      const %s *restrict r%d = p%d + i0 * a->rst[%d][0] + lo;\n",
+              ctype_of[ld->dtype], l, l, ld->op);
     }
-    fprintf(o, "  }\n}\n\n");
+    fprintf(o, "#pragma omp simd\n      for (int64_t i = 0; i < m; i++) { %s v; ", acc);
+    print_call(o, k, AT_ROW, "i", "v");
+    fprintf(o, " sl_k%d_comb(acc[i], v); }\n    }\n", K);
+    fprintf(o, "    for (int64_t j = 0; j < m; j++) q[(lo + j) * qs] = sl_k%d_fin(acc[j]);\n  }\n}\n\n", K);
     return;
   }
   /* general: kept axes outside, reduced axes inside, both by odometer */
@@ -489,7 +484,8 @@ static void print_kernel(FILE *o, const sl_function *f, const sl_kernel *k)
     for (int v = SL_V_RFLAT; v <= SL_V_RGENERAL; v++) print_reduce_variant(o, f, k, v);
   } else {
     fprintf(o, "\n");
-    for (int v = SL_V_CONTIG; v <= SL_V_GENERAL; v++) print_elemwise_variant(o, f, k, v);
+    print_flat(o, f, k);
+    for (int v = SL_V_CONTIG; v <= SL_V_STRIDED; v++) print_elemwise_variant(o, f, k, v);
   }
 }
 

@@ -54,7 +54,7 @@ static int is_elemwise(const sl_node *n)
 static int is_fusable_reduce(const sl_node *n)
 {
   static const char *const names[] = { "sum", "prod", "mean", "max", "min" };
-  if (n->nin != 1 || n->nout != 1) return 0;
+  if (n->nin != 1 || n->nout != 1 || touches_complex(n)) return 0;
   for (size_t i = 0; i < sizeof names / sizeof *names; i++)
     if (n->op == sl_op_find(names[i])) return 1;
   return 0;
@@ -84,6 +84,7 @@ typedef struct {
   int *kernel_step;      /* per kernel: its step */
   int **readers;         /* per slot: the node indices that read it (count in f->readers) */
   int *is_result;        /* per slot */
+  int *reduce_of;        /* per node: the reduction it is computed inside, or -1 */
 } lowering;
 
 static int slot(lowering *L, const sl_var *v) { return sl_ptrmap_get(&L->slot_of, v); }
@@ -251,13 +252,57 @@ void sl_program_free(sl_program *p)
   free(p);
 }
 
+/* For each fusable reduction: the elementwise nodes whose values only it
+** needs (read by nothing else, not results), found backwards from its input.
+** They run inside the reduction's kernel, at the reduction's place. */
+static void mark_reduce_inputs(lowering *L)
+{
+  sl_function *f = L->f;
+  for (int k = 0; k < f->nnodes; k++) L->reduce_of[k] = -1;
+  for (int r = 0; r < f->nnodes; r++) {
+    sl_node *red = f->order[r];
+    if (!is_fusable_reduce(red)) continue;
+    int s = slot(L, red->inputs[0]);
+    if (!red->inputs[0]->owner || f->readers[s] != 1 || L->is_result[s]) continue;
+    int marked = 0;
+    for (int j = r - 1; j >= 0; j--) {
+      sl_node *u = f->order[j];
+      if (!is_elemwise(u) || L->reduce_of[j] >= 0) continue;
+      int us = slot(L, &u->outputs[0]), ok = f->readers[us] > 0 && !L->is_result[us];
+      for (int q = 0; ok && q < f->readers[us]; q++) {
+        int reader = L->readers[us][q];
+        ok = reader == r || L->reduce_of[reader] == r;
+      }
+      if (ok) { L->reduce_of[j] = r; marked++; }
+    }
+    /* too many distinct inputs for one kernel: leave them to ordinary kernels */
+    int loads[SL_KMAXOPS], nl = 0, fits = 1;
+    for (int j = 0; j < r && fits && marked; j++) {
+      if (L->reduce_of[j] != r) continue;
+      sl_node *u = f->order[j];
+      for (int i = 0; i < u->nin && fits; i++) {
+        sl_var *v = u->inputs[i];
+        int vs = slot(L, v), q = 0, inside = 0;
+        for (int jj = 0; jj < j && !inside; jj++)
+          inside = L->reduce_of[jj] == r && &f->order[jj]->outputs[0] == v;
+        if (inside) continue;
+        while (q < nl && loads[q] != vs) q++;
+        if (q == nl) { if (nl == SL_KMAXOPS - 2) fits = 0; else loads[nl++] = vs; }
+      }
+    }
+    if (!fits) for (int j = 0; j < r; j++) if (L->reduce_of[j] == r) L->reduce_of[j] = -1;
+  }
+}
+
 static int plan(lowering *L)
 {
   sl_function *f = L->f;
   sl_program *p = L->p;
   int nsl = f->nslots;
+  mark_reduce_inputs(L);
   for (int k = 0; k < f->nnodes; k++) {
     sl_node *n = f->order[k];
+    if (L->reduce_of[k] >= 0) continue;   /* computed inside its reduction */
     if (is_elemwise(n)) {
       sl_kernel *best = NULL;
       for (int i = 0; i < n->nin; i++) {
@@ -271,6 +316,9 @@ static int plan(lowering *L)
         if (!joinable(L, c, n)) continue;
         if (!best || L->kernel_step[c->id] > L->kernel_step[best->id]) best = c;
       }
+      /* no producer's kernel: any open kernel of the same shape (all inputs are ready) */
+      for (int c = p->nkernels - 1; c >= 0 && !best; c--)
+        if (joinable(L, p->kernels[c], n)) best = p->kernels[c];
       if (!best) {
         sl_step *s = new_step(L);
         if (!s || !(best = new_kernel(L, n->outputs[0].type.ndim))) return -1;
@@ -281,31 +329,16 @@ static int plan(lowering *L)
       continue;
     }
     if (is_fusable_reduce(n)) {
-      sl_var *v = n->inputs[0];
-      int s = slot(L, v), at = -1;
-      for (int j = 0; j < k && v->owner && at < 0; j++) if (f->order[j] == v->owner) at = j;
-      int kid = at >= 0 ? L->kernel_of_node[at] : -1;
-      sl_kernel *c = kid >= 0 ? p->kernels[kid] : NULL;
-      int ok = c && !L->closed[kid] && f->readers[s] == 1 && !L->is_result[s];
-      /* v must be the kernel's last member and nothing else may leave it */
-      ok = ok && c->node[c->nnodes - 1] == at;
-      for (int j = 0; ok && j < c->nnodes; j++)
-        ok = !escapes(L, slot(L, &f->order[c->node[j]]->outputs[0]), kid, k);
-      if (!ok) {
-        sl_step *st = new_step(L);
-        if (!st || !(c = new_kernel(L, v->type.ndim))) return -1;
-        st->k = c;
-        L->kernel_step[c->id] = p->nsteps - 1;
-        /* a kernel of no elementwise node: the reduction loads v itself */
-        sl_kload *ld = &c->load[c->nload++];
-        ld->slot = s;
-        ld->dtype = v->type.dtype;
-        ld->how = all_ones(&v->type) ? SL_LOAD_SCALAR : SL_LOAD_FULL;
-        ld->pasted = 0;
-      }
+      /* the reduction and the nodes only it needs, all of them ready by now */
+      sl_step *st = new_step(L);
+      sl_kernel *c;
+      if (!st || !(c = new_kernel(L, n->inputs[0]->type.ndim))) return -1;
+      st->k = c;
+      L->kernel_step[c->id] = p->nsteps - 1;
+      for (int j = 0; j < k; j++)
+        if (L->reduce_of[j] == k && add_node(L, c, j)) return -1;
       c->reduce = n;
       if (add_node(L, c, k)) return -1;
-      /* the reduction reads v, not the load, when v is computed inside */
       L->closed[c->id] = 1;
       continue;
     }
@@ -353,7 +386,8 @@ sl_program *sl_lower(sl_function *f)
   L.kernel_of_node = malloc(((size_t)f->nnodes + 1) * sizeof(int));
   L.readers = calloc((size_t)nsl + 1, sizeof *L.readers);
   L.is_result = calloc((size_t)nsl + 1, sizeof(int));
-  if (!p->val || !p->keep || !L.step_of_slot || !L.kernel_of_node || !L.readers || !L.is_result) {
+  L.reduce_of = calloc((size_t)f->nnodes + 1, sizeof(int));
+  if (!p->val || !p->keep || !L.step_of_slot || !L.kernel_of_node || !L.readers || !L.is_result || !L.reduce_of) {
     sl_fail("out of memory");
     goto done;
   }
@@ -379,7 +413,7 @@ sl_program *sl_lower(sl_function *f)
   rc = plan(&L);
 done:
   if (L.readers) for (int s = 0; s < nsl; s++) free(L.readers[s]);
-  free(L.readers); free(L.is_result); free(L.step_of_slot); free(L.kernel_of_node);
+  free(L.readers); free(L.is_result); free(L.reduce_of); free(L.step_of_slot); free(L.kernel_of_node);
   free(L.closed); free(L.kernel_step);
   sl_ptrmap_free(&L.slot_of);
   if (rc) { sl_program_free(p); return NULL; }

@@ -26,17 +26,14 @@
 typedef struct sl_kargs { SL_KARGS_FIELDS } sl_kargs;
 typedef void (*sl_kfn)(const sl_kargs *a);
 
-/* Kernel variants, cheapest first; elementwise ones, then reductions. */
+/* Kernel variants, cheapest first; elementwise ones, then reductions. The
+** row variants walk the collapsed outer axes (any number) one row at a time,
+** the innermost axis in a unit-stride loop or a strided one; the profile
+** names them with the collapsed rank ("inner-contiguous 2-d"). */
 #define SL_VARIANTS(_) \
   _(CONTIG,   "contiguous") \
-  _(INNER2,   "inner-contiguous 2-d") \
-  _(INNER3,   "inner-contiguous 3-d") \
-  _(INNER4,   "inner-contiguous 4-d") \
-  _(STRIDED1, "strided 1-d") \
-  _(STRIDED2, "strided 2-d") \
-  _(STRIDED3, "strided 3-d") \
-  _(STRIDED4, "strided 4-d") \
-  _(GENERAL,  "general n-d") \
+  _(INNER,    "inner-contiguous") \
+  _(STRIDED,  "strided") \
   _(RFLAT,    "reduce contiguous") \
   _(RROWS,    "reduce rows") \
   _(RCOLS,    "reduce columns") \
@@ -88,6 +85,8 @@ typedef struct sl_step {
   int nfree;
   int *free_slot;         /* slots read for the last time by this step */
   int variant;            /* last variant taken, -1 before the first run */
+  int rank;               /* and the collapsed rank it ran over */
+  char variant_text[40];  /* "strided 3-d": what profiles show */
 } sl_step;
 
 typedef struct sl_program {

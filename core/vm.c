@@ -41,7 +41,7 @@ static int bind(sl_program *p)
 {
   for (int i = 0; i < p->nkernels; i++) {
     sl_kernel *k = p->kernels[i];
-    int lo = k->reduce ? SL_V_RFLAT : SL_V_CONTIG, hi = k->reduce ? SL_V_RGENERAL : SL_V_GENERAL;
+    int lo = k->reduce ? SL_V_RFLAT : SL_V_CONTIG, hi = k->reduce ? SL_V_RGENERAL : SL_V_STRIDED;
     for (int v = lo; v <= hi; v++) {
       char name[64];
       snprintf(name, sizeof name, "sl_k%d_v%d", k->id, v);
@@ -75,7 +75,7 @@ char *sl_program_text(const sl_function *f)
     for (int j = 0; j < k->nnodes; j++) fprintf(o, "%s%s", j ? " " : "", f->order[k->node[j]]->op->name);
     fprintf(o, "] %d load%s, %d store%s%s, variant %s\n", k->nload, k->nload == 1 ? "" : "s",
             k->nstore, k->nstore == 1 ? "" : "s", k->reduce ? " (fused reduction)" : "",
-            s->variant >= 0 ? sl_variant_names[s->variant] : "not run yet");
+            s->variant >= 0 ? s->variant_text : "not run yet");
   }
   if (fclose(o) != 0) { free(text); sl_fail("out of memory"); return NULL; }
   return text;
@@ -270,9 +270,8 @@ static int pick_elemwise(const sl_kernel *k, const sl_kargs *a)
 {
   int nd = a->nd;
   if (nd == 1 && inner_fits(k, a, 0, 1)) return SL_V_CONTIG;
-  if (nd >= 2 && nd <= 4 && inner_fits(k, a, nd - 1, 1)) return SL_V_INNER2 + nd - 2;
-  if (nd <= 4) return SL_V_STRIDED1 + nd - 1;
-  return SL_V_GENERAL;
+  if (nd >= 2 && inner_fits(k, a, nd - 1, 1)) return SL_V_INNER;
+  return SL_V_STRIDED;
 }
 
 static int loads_unit(const sl_kernel *k, const int64_t (*st)[SL_MAXDIM], int d)
@@ -287,10 +286,8 @@ static int loads_unit(const sl_kernel *k, const int64_t (*st)[SL_MAXDIM], int d)
 static int pick_reduce(const sl_kernel *k, const sl_kargs *a)
 {
   if (a->nd == 0 && (a->nr == 0 || loads_unit(k, a->rst, 0))) return SL_V_RFLAT;
-  if (a->nd == 1 && a->nr == 1) {
-    if (loads_unit(k, a->rst, 0)) return SL_V_RROWS;
-    if (loads_unit(k, a->st, 0)) return SL_V_RCOLS;
-  }
+  if (a->nd >= 1 && a->nr == 1 && loads_unit(k, a->rst, 0)) return SL_V_RROWS;
+  if (a->nd == 1 && a->nr == 1 && loads_unit(k, a->st, 0)) return SL_V_RCOLS;
   return SL_V_RGENERAL;
 }
 
@@ -417,13 +414,20 @@ static int run_kernel(sl_function *f, sl_step *step)
     a.nr = 0;
     v = pick_elemwise(k, &a);
   }
-  if (p->debug >= 1 && v != step->variant) {
-    char label[128];
-    const sl_node *last = f->order[k->node[k->nnodes - 1]];
-    fprintf(stderr, "symlua: kernel %d (%s, %lld elements): %s\n", k->id,
-            sl_var_label(&last->outputs[0], label, sizeof label), (long long)numel, sl_variant_names[v]);
+  int rank = k->reduce ? a.nd + a.nr : a.nd;
+  if (v != step->variant || rank != step->rank) {
+    step->variant = v;
+    step->rank = rank;
+    if (v == SL_V_INNER || v == SL_V_STRIDED)
+      snprintf(step->variant_text, sizeof step->variant_text, "%s %d-d", sl_variant_names[v], rank);
+    else snprintf(step->variant_text, sizeof step->variant_text, "%s", sl_variant_names[v]);
+    if (p->debug >= 1) {
+      char label[128];
+      const sl_node *last = f->order[k->node[k->nnodes - 1]];
+      fprintf(stderr, "symlua: kernel %d (%s, %lld elements): %s\n", k->id,
+              sl_var_label(&last->outputs[0], label, sizeof label), (long long)numel, step->variant_text);
+    }
   }
-  step->variant = v;
   k->fn[v](&a);
   return 0;
 }
@@ -456,7 +460,7 @@ int sl_vm_call(sl_function *f, sl_tensor **args, sl_tensor **results)
         sl_profile_node *e = &prof->node[st->last];
         e->seconds += dt;
         e->calls++;
-        e->variant = st->node >= 0 ? NULL : st->variant >= 0 ? sl_variant_names[st->variant] : "reference";
+        e->variant = st->node >= 0 ? NULL : st->variant >= 0 ? st->variant_text : "reference";
         for (int j = 0; st->k && j < st->k->nnodes - 1; j++) {
           prof->node[st->k->node[j]].calls++;
           prof->node[st->k->node[j]].variant = "fused";
@@ -473,7 +477,7 @@ int sl_vm_call(sl_function *f, sl_tensor **args, sl_tensor **results)
           bytes += (double)sl_tensor_numel(t) * (double)sl_dtype_size(t->dtype);
         }
         fprintf(stderr, "symlua: step %d kernel %d %s: %.3f us, %.2f GB/s\n", i + 1, st->k->id,
-                st->variant >= 0 ? sl_variant_names[st->variant] : "reference", dt * 1e6, bytes / dt * 1e-9);
+                st->variant >= 0 ? st->variant_text : "reference", dt * 1e6, bytes / dt * 1e-9);
       }
     }
     for (int j = 0; j < st->nfree; j++) {
