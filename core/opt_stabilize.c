@@ -283,23 +283,34 @@ static int crossentropy_from_picked(sl_fgraph *g, sl_node *n)
   return replace(g, &n->outputs[0], loss);
 }
 
-/* sum(t * log_softmax(x), a) over the softmax axis alone ->
-** -softmax_crossentropy(x, t); t may not widen x. */
+/* sum(t * log_softmax(x)) over axes that include the softmax axis a ->
+** -softmax_crossentropy(x, t) summed over the other axes; t may not widen x. */
 static int crossentropy_from_targets(sl_fgraph *g, sl_node *n)
 {
   sl_node *m = sl_rw_owner(n->inputs[0], "mul");
-  if (!m || n->params.n != 2) return 0;
+  if (!m) return 0;
   for (int i = 0; i < 2; i++) {
     sl_node *ls = sl_rw_owner(m->inputs[i], "log_softmax");
     sl_var *t = m->inputs[1 - i];
-    if (!ls || axis_of(ls) != n->params.v[1] || t->type.ndim != ls->outputs[0].type.ndim) continue;
+    if (!ls || t->type.ndim != ls->outputs[0].type.ndim) continue;
     const sl_type *xt = &ls->outputs[0].type;
-    int widens = 0;
+    int64_t a = axis_of(ls);
+    int widens = 0, has_a = 0;
     for (int d = 0; d < xt->ndim; d++) widens |= xt->shape[d] == 1 && t->type.shape[d] != 1;
-    if (widens) continue;
+    /* the other reduced axes, numbered as axes of the cross-entropy */
+    sl_params rest = { 0 };
+    rest.n = 1;
+    rest.v[0] = n->params.v[0];
+    for (int k = 1; k < n->params.n; k++) {
+      int64_t d = n->params.v[k];
+      if (d == a) has_a = 1;
+      else rest.v[rest.n++] = d < a ? d : d - 1;
+    }
+    if (widens || !has_a) continue;
     sl_var *loss = unary(g, "neg", crossentropy(g, ls, t));
+    if (loss && rest.n > 1) loss = sl_rw_apply(g, "sum", &rest, 1, loss);
     if (n->params.v[0] && loss) {
-      sl_params ins = axis_pattern(xt->ndim, axis_of(ls), 1);
+      sl_params ins = axis_pattern(xt->ndim, a, 1);
       loss = sl_rw_apply(g, "dimshuffle", &ins, 1, loss);
     }
     return replace(g, &n->outputs[0], loss);
@@ -314,21 +325,28 @@ static int is_crossentropy(const sl_var *v)
   return sl_rw_owner(d ? d->inputs[0] : v, "softmax_crossentropy") != NULL;
 }
 
-/* -(-v) -> v and -(R(-v)) -> R(v), R a dimshuffle, sum or mean, for v a
-** cross-entropy: the fused forms above leave such pairs behind. */
+/* -(-v) -> v and -(R(-v)) -> R(v), R up to three dimshuffles, sums and
+** means, for v a cross-entropy: the fused forms above leave such pairs. */
 static int crossentropy_double_negation(sl_fgraph *g, sl_node *n)
 {
-  sl_var *v = arg_of(n->inputs[0], "neg");
-  if (v && is_crossentropy(v)) return replace(g, &n->outputs[0], v);
   static const char *const linear[] = { "dimshuffle", "sum", "mean" };
-  for (int i = 0; i < 3; i++) {
-    sl_node *r = sl_rw_owner(n->inputs[0], linear[i]);
-    if (!r) continue;
-    v = arg_of(r->inputs[0], "neg");
-    if (!v || !is_crossentropy(v)) return 0;
-    return replace(g, &n->outputs[0], sl_rw_apply(g, linear[i], &r->params, 1, v));
+  sl_node *chain[3];
+  int depth = 0;
+  sl_var *v = n->inputs[0];
+  while (!sl_rw_owner(v, "neg")) {
+    sl_node *r = NULL;
+    for (int i = 0; i < 3 && !r; i++) r = sl_rw_owner(v, linear[i]);
+    if (!r || depth == 3) return 0;
+    chain[depth++] = r;
+    v = r->inputs[0];
   }
-  return 0;
+  v = arg_of(v, "neg");
+  if (!is_crossentropy(v)) return 0;
+  while (v && depth > 0) {
+    sl_node *r = chain[--depth];
+    v = sl_rw_apply(g, r->op->name, &r->params, 1, v);
+  }
+  return replace(g, &n->outputs[0], v);
 }
 
 /* -- gradient forms ------------------------------------------------------------------------ */
@@ -458,7 +476,7 @@ const sl_rewrite sl_rewrites_stabilize[] = {
     .doc = "-log_softmax(x) gathered at labels y -> softmax_crossentropy(x, y)" },
   { .name = "crossentropy_from_targets_log_softmax", .pass = "stabilize", .ops = "sum",
     .fn = crossentropy_from_targets,
-    .doc = "-sum(t * log_softmax(x), axis) -> softmax_crossentropy(x, t)" },
+    .doc = "-sum(t * log_softmax(x), axes with the softmax axis) -> softmax_crossentropy(x, t)" },
   { .name = "crossentropy_double_negation", .pass = "stabilize", .ops = "neg",
     .fn = crossentropy_double_negation,
     .doc = "-(-v), -sum(-v), -mean(-v) of a fused cross-entropy v -> v, sum(v), mean(v)" },
