@@ -303,17 +303,24 @@ local results = {}   -- results[key] = { sl =, c =, np = }
 local function key(ci, n, dt) return ci .. ':' .. n .. ':' .. dt end
 
 local backend = 'default'
+local compiled = {}
 for ci, c in ipairs(cases) do
   for _, n in ipairs(SIZES) do
     for _, dt in ipairs(DTYPES) do
       local shapes, reads, writes, rows, cols = layout(c, n)
-      local vars, vals, cptr = {}, {}, {}
-      for i, s in ipairs(shapes) do
-        vars[i] = #s == 1 and sl.vector('v' .. i, dt) or sl.matrix('m' .. i, dt)
-        vals[i] = sl.randn(s, dt)
-      end
+      local vals, cptr = {}, {}
+      for i, s in ipairs(shapes) do vals[i] = sl.randn(s, dt) end
       local r = { reads = reads, writes = writes }
-      local ok, f = pcall(sl.compile, vars, c.f(unpack(vars)))
+      -- one compiled function per expression and dtype, for every size
+      local fkey = ci .. ':' .. dt
+      if not compiled[fkey] then
+        local vars = {}
+        for i, s in ipairs(shapes) do
+          vars[i] = #s == 1 and sl.vector('v' .. i, dt) or sl.matrix('m' .. i, dt)
+        end
+        compiled[fkey] = { pcall(sl.compile, vars, c.f(unpack(vars))) }
+      end
+      local ok, f = unpack(compiled[fkey])
       if ok then
         local info = f.info and f:info()
         if info and (info.mode or info.backend) then backend = info.mode or info.backend end

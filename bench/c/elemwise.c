@@ -58,7 +58,7 @@ int bench_max_threads(void) { return omp_get_max_threads(); }
   {                                                                                \
     long n = rows * cols;                                                          \
     (void)A; (void)B; (void)C; (void)D;                                            \
-    _Pragma("omp parallel for simd schedule(static) if (n >= bench_threshold)")    \
+    _Pragma("omp parallel for simd schedule(static) if (parallel: n >= bench_threshold)")    \
     for (long i = 0; i < n; i++) out[i] = EXPR;                                    \
   }
 
@@ -81,7 +81,7 @@ ELEMWISE(softplus_f32, float, SOFTPLUS_F(A[i]))
     long n = rows * cols;                                                          \
     double acc = 0;                                                                \
     (void)C; (void)D;                                                              \
-    _Pragma("omp parallel for simd reduction(+:acc) schedule(static) if (n >= bench_threshold)") \
+    _Pragma("omp parallel for simd reduction(+:acc) schedule(static) if (parallel: n >= bench_threshold)") \
     for (long i = 0; i < n; i++) acc += (double)A[i] * (double)B[i];              \
     out[0] = (T)acc;                                                               \
   }
@@ -97,7 +97,7 @@ DOT(dot_f32, float)
   {                                                                                \
     long nblocks = (cols + COLSUM_BLOCK - 1) / COLSUM_BLOCK;                       \
     (void)B; (void)C; (void)D;                                                     \
-    _Pragma("omp parallel for schedule(static) if (rows * cols >= bench_threshold)") \
+    _Pragma("omp parallel for schedule(static) if (parallel: rows * cols >= bench_threshold)") \
     for (long blk = 0; blk < nblocks; blk++) {                                     \
       double acc[COLSUM_BLOCK];                                                    \
       long j0 = blk * COLSUM_BLOCK;                                                \
@@ -120,7 +120,7 @@ COLSUM(colsum_f32, float)
             const T *D, T *restrict out)                                           \
   {                                                                                \
     (void)B; (void)C; (void)D;                                                     \
-    _Pragma("omp parallel for schedule(static) if (rows * cols >= bench_threshold)") \
+    _Pragma("omp parallel for schedule(static) if (parallel: rows * cols >= bench_threshold)") \
     for (long i = 0; i < rows; i++) {                                              \
       double acc = 0;                                                              \
       const T *row = A + i * cols;                                                 \
@@ -138,7 +138,7 @@ ROWSUM(rowsum_f32, float)
             const T *C, const T *D, T *restrict out)                               \
   {                                                                                \
     (void)C; (void)D;                                                              \
-    _Pragma("omp parallel for schedule(static) if (rows * cols >= bench_threshold)") \
+    _Pragma("omp parallel for schedule(static) if (parallel: rows * cols >= bench_threshold)") \
     for (long i = 0; i < rows; i++) {                                              \
       _Pragma("omp simd")                                                          \
       for (long j = 0; j < cols; j++) out[i * cols + j] = A[i * cols + j] + B[j];  \
@@ -155,7 +155,7 @@ ADDROW(addrow_f32, float)
             const T *C, const T *D, T *restrict out)                               \
   {                                                                                \
     (void)C; (void)D;                                                              \
-    _Pragma("omp parallel for schedule(static) if (rows * cols >= bench_threshold)") \
+    _Pragma("omp parallel for schedule(static) if (parallel: rows * cols >= bench_threshold)") \
     for (long i0 = 0; i0 < rows; i0 += TILE) {                                     \
       long i1 = i0 + TILE < rows ? i0 + TILE : rows;                               \
       for (long j0 = 0; j0 < cols; j0 += TILE) {                                   \
