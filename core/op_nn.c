@@ -328,8 +328,18 @@ static int xent_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
   if (labels) {
     if (rows_of(x, marked, &bx)) return -1;
     lab = sl_tensor_cast(y, SL_INT64);
-  } else {
-    if (two_blocks(n, x, y, axis, &bx, &bt)) goto done;
+  } else {   /* targets broadcast to x's shape, never x to theirs */
+    sl_tensor *t = sl_tensor_expand(y, x->ndim, x->shape);
+    if (!t) {
+      char a[128], b[128];
+      sl_shape_text(a, sizeof a, x->ndim, x->shape);
+      sl_shape_text(b, sizeof b, y->ndim, y->shape);
+      return sl_fail("softmax_crossentropy: targets of shape %s do not fit logits of shape %s", b, a);
+    }
+    rc = rows_of(x, marked, &bx) || rows_of(t, marked, &bt) ? -1 : 0;
+    sl_tensor_release(t);
+    if (rc) goto done;
+    rc = -1;
   }
   if ((labels && !lab) || !(r = sl_tensor_empty(SL_FLOAT64, nd, shape))) goto done;
   const double *xr = sl_tensor_ptr(bx.rows);

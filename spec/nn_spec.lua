@@ -177,6 +177,15 @@ describe('cross-entropy', function()
                    { sl.randn(3, 4) })
   end)
 
+  it('broadcasts targets over the logits, never the logits over the targets', function()
+    local v, tv = sl.matrix('v'), sl.matrix('tv')
+    local f = sl.compile({ v, tv }, sl.nn.crossentropy_with_logits(v, tv))
+    local row = f64({ { 0, 1, 0, 0 } })
+    np.assert_close(f(x, row), sl.nn.crossentropy_with_logits(x, i64({ 2, 2, 2, 2, 2 })), 1e-12, 1e-14)
+    assert.matches('targets of shape %(5, 4%) do not fit logits of shape %(1, 4%)',
+                   err(f, x[{ { 1, 1 } }], sl.zeros(5, 4)))
+  end)
+
   it('takes labels in int32 and float32 logits', function()
     local l32 = sl.nn.crossentropy_with_logits(x:cast('float32'), y:cast('int32'))
     assert.are.equal('float32', l32:dtype())
