@@ -452,6 +452,60 @@ static int cancel_positive_division(sl_fgraph *g, sl_node *n)
   return 0;
 }
 
+/* The dimshuffle pattern that puts back the axes a reduction dropped. */
+static sl_params unreduce_pattern(const sl_node *red, int nd)
+{
+  sl_params p = { 0 };
+  int at = 0, k = 1;
+  for (int d = 0; d < nd; d++) {
+    int reduced = k < red->params.n && red->params.v[k] == d;
+    if (reduced) k++;
+    p.v[p.n++] = reduced ? -1 : at++;
+  }
+  return p;
+}
+
+/* exp(x) * U(g / sum(exp(x))), U putting the summed axes back (a
+** dimshuffle, or nothing with keepdims, perhaps inside an alloc): the
+** gradient of log(sum(exp(x))) -> U(g) * exp(x - logsumexp(x)), which never
+** divides inf by inf */
+static int logsumexp_grad(sl_fgraph *g, sl_node *n)
+{
+  for (int i = 0; i < 2; i++) {
+    sl_var *e = n->inputs[1 - i], *q = n->inputs[i];
+    sl_var *x = arg_of(e, "exp");
+    if (!x) continue;
+    sl_node *alloc = sl_rw_owner(q, "alloc");
+    if (alloc) q = alloc->inputs[0];
+    sl_node *ds = sl_rw_owner(q, "dimshuffle");
+    if (ds) q = ds->inputs[0];
+    sl_node *div = sl_rw_owner(q, "true_div");
+    sl_node *sum = div ? sl_rw_owner(div->inputs[1], "sum") : NULL;
+    if (!sum || sum->inputs[0] != e) continue;
+    int keep = sum->params.v[0] != 0, nd = x->type.ndim;
+    sl_params back = unreduce_pattern(sum, nd);
+    if (keep == (ds != NULL) || (ds && !same_params(&ds->params, &back))) continue;
+    sl_var *gu = div->inputs[0];
+    if (ds) {
+      if (gu->type.ndim != sum->outputs[0].type.ndim) continue;
+      gu = sl_rw_apply(g, "dimshuffle", &back, 1, gu);
+    }
+    if (gu && alloc) {
+      sl_var *in[SL_MAXDIM + 1];
+      in[0] = gu;
+      for (int k = 1; k < alloc->nin; k++) in[k] = alloc->inputs[k];
+      gu = sl_rw_applyv(g, "alloc", &alloc->params, alloc->nin, in);
+    }
+    sl_params kp = sum->params;
+    kp.v[0] = 1;
+    sl_var *lse = sl_rw_apply(g, "logsumexp", &kp, 1, x);
+    sl_var *shifted = lse ? sl_rw_apply(g, "sub", NULL, 2, x, lse) : NULL;
+    sl_var *w = unary(g, "exp", shifted);
+    return replace(g, &n->outputs[0], gu && w ? sl_rw_apply(g, "mul", NULL, 2, gu, w) : NULL);
+  }
+  return 0;
+}
+
 const sl_rewrite sl_rewrites_stabilize[] = {
   { .name = "softplus_from_log_one_plus_exp", .pass = "stabilize", .ops = "log log1p",
     .fn = softplus_from_log, .doc = "log(1 + exp(x)) and log1p(exp(x)) -> softplus(x)" },
@@ -483,6 +537,9 @@ const sl_rewrite sl_rewrites_stabilize[] = {
   { .name = "softmax_grad_of_log", .pass = "stabilize", .ops = "softmax_grad",
     .fn = softmax_grad_of_log,
     .doc = "softmax_grad(g / softmax(x)) -> g - softmax(x) * sum(g) (log(softmax)'s gradient)" },
+  { .name = "logsumexp_grad", .pass = "stabilize", .ops = "mul",
+    .fn = logsumexp_grad,
+    .doc = "exp(x) * g / sum(exp(x)) -> g * exp(x - logsumexp(x)) (log(sum(exp))'s gradient)" },
   { .name = "cancel_positive_division", .pass = "stabilize", .ops = "mul",
     .fn = cancel_positive_division,
     .doc = "(g / z) * z -> g for z = sigmoid, exp or softmax (log(z)'s gradient)" },

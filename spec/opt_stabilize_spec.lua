@@ -132,6 +132,16 @@ describe('stabilize: softmax forms', function()
                     g(f64({ { 1000, 1000 }, { -1000, -1000 } })):totable())
   end)
 
+  it('makes the gradient of log(sum(exp(x))) g * exp(x - logsumexp(x)): finite at 1000', function()
+    local cases = { { sl.log(sl.exp(x):sum(2)), { { 0.5, 0.5 }, { 0.5, 0.5 } } },
+                    { sl.log(sl.exp(x):sum(2, true)), { { 0.5, 0.5 }, { 0.5, 0.5 } } },
+                    { sl.log(sl.exp(x):sum()), { { 0.5, 0.5 }, { 0, 0 } } } }
+    for _, c in ipairs(cases) do
+      local f = check('logsumexp_grad', { x }, sl.grad(c[1]:sum(), x), { xv })
+      np.assert_close(f(f64({ { 1000, 1000 }, { -1000, -1000 } })), f64(c[2]), 1e-12, 0)
+    end
+  end)
+
   it('fuses the cross-entropy of a softmax with labels into softmax_crossentropy', function()
     local loss = sl.nn.categorical_crossentropy(sl.nn.softmax(x), y)
     local f = check('crossentropy_from_picked_log_softmax', { x, y }, loss, { xv, yv })
