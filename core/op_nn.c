@@ -87,8 +87,9 @@ static int rows_of(sl_tensor *x, const int *marked, row_block *b)
 /* The block's rows put back in x's axis order, as dtype dt. */
 static sl_tensor *rows_back(const row_block *b, sl_dtype dt)
 {
-  int inv[SL_MAXDIM];
-  for (int i = 0; i < b->rows->ndim; i++) inv[b->perm[i]] = i;
+  int inv[SL_MAXDIM], identity = 1;
+  for (int i = 0; i < b->rows->ndim; i++) { inv[b->perm[i]] = i; identity &= b->perm[i] == i; }
+  if (identity && dt == SL_FLOAT64) { sl_tensor_retain(b->rows); return b->rows; }
   sl_tensor *v = sl_tensor_permute(b->rows, inv);
   sl_tensor *r = v ? sl_tensor_cast(v, dt) : NULL;
   sl_tensor_release(v);
