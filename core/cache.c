@@ -376,6 +376,27 @@ static int64_t walk(const char *dir, int del, sl_cache_stats *st)
   return count;
 }
 
+void sl_cache_sweep(const char *entry)
+{
+  char sub[PATH_MAX];
+  const char *slash = strrchr(entry, '/');
+  if (!slash || snprintf(sub, sizeof sub, "%.*s", (int)(slash - entry), entry) >= (int)sizeof sub) return;
+  const char *name = strrchr(sub, '/');
+  name = name ? name + 1 : sub;
+  DIR *d = opendir(sub);
+  if (!d) return;
+  time_t old = time(NULL) - 3600;
+  struct dirent *f;
+  while ((f = readdir(d))) {
+    if (entry_kind(name, f->d_name) != 2 || !strstr(f->d_name, ".tmp")) continue;
+    char path[PATH_MAX + 256];
+    snprintf(path, sizeof path, "%s/%s", sub, f->d_name);
+    struct stat fs;
+    if (stat(path, &fs) == 0 && S_ISREG(fs.st_mode) && fs.st_mtime < old) unlink(path);
+  }
+  closedir(d);
+}
+
 int sl_cache_info(char *dir, size_t n, sl_cache_stats *st)
 {
   memset(st, 0, sizeof *st);

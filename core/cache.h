@@ -57,6 +57,10 @@ int sl_cache_check(const char *path);
 ** final (atomically replacing whatever is there). 0, or -1 + sl_fail. */
 int sl_cache_install(const char *tmp, const char *final);
 
+/* Remove temporaries over an hour old (left by killed compiles) from the
+** folder of the entry at path. */
+void sl_cache_sweep(const char *path);
+
 /* Counters of this process, and the entries on disk. */
 typedef struct sl_cache_stats {
   int64_t hits, misses, corrupt;   /* lookups in this process */

@@ -110,6 +110,26 @@ describe('the compiled-code cache', function()
     os.execute("rm -rf '" .. other .. "'")
   end)
 
+  it('keys on the code without its comments, string literals included', function()
+    local function src(comment, text)
+      return core.cc_prelude() .. ([[
+/* %s */
+static const char *label = "%s"; // %s
+double f(double x) { return sl_mod(x, 3.0) + (label[0] == 'a'); }
+]]):format(comment, text, comment)
+    end
+    local i0 = sl.cache_info()
+    assert.are.equal(2.5, core.cc_call(src('kernel 1 (add#12)', 'a /* x */'), 'f', 7.5))
+    assert.are.equal(2.5, core.cc_call(src('kernel 1 (add#97)', 'a /* x */'), 'f', 7.5))
+    local i1 = sl.cache_info()
+    assert.are.same({ 1, 1 }, { i1.misses - i0.misses, i1.hits - i0.hits })
+    assert.are.equal(1.5, core.cc_call(src('kernel 1 (add#97)', 'b /* x */'), 'f', 7.5))
+    assert.are.equal(2.5, core.cc_call(src('kernel 1 (add#97)', 'a /* y */'), 'f', 7.5))
+    local i2 = sl.cache_info()
+    assert.are.same({ 2, 0 }, { i2.misses - i1.misses, i2.hits - i1.hits })
+    assert.are.equal(3, i2.entries)
+  end)
+
   it('is hit by a second process', function()
     local env = "SYMLUA_CACHE_DIR='" .. dir .. "'"
     local out1, err1 = child(env, source(5), REPORT)
