@@ -145,7 +145,7 @@ static void print_source_of(FILE *o, const sl_function *f, const sl_kernel *k, i
 {
   if (src >= 0) { fprintf(o, "t%d", src); return; }
   const sl_kload *ld = &k->load[-src - 1];
-  if (ld->pasted) fprintf(o, "sl_k%d_c%d", k->id, -src - 1);
+  if (ld->pasted) fprintf(o, "sl_k%d_c%d", k->code, -src - 1);
   else fprintf(o, "x%d", -src - 1);
   (void)f;
 }
@@ -163,7 +163,7 @@ static void print_body(FILE *o, const sl_function *f, const sl_kernel *k)
   FILE *b = open_memstream(&text, &len);
   if (!b) return;
   int nm = k->reduce ? k->nnodes - 1 : k->nnodes;   /* elementwise members */
-  fprintf(o, "#define sl_k%d_body(", k->id);
+  fprintf(o, "#define sl_k%d_body(", k->code);
   int first = 1;
   for (int l = 0; l < k->nload; l++)
     if (!k->load[l].pasted) { fprintf(o, "%sV%d", first ? "" : ", ", l); first = 0; }
@@ -228,7 +228,7 @@ typedef enum { AT_FLAT, AT_ROW, AT_STRIDED } access;
 /* The arguments of one body call: how each load and store is read. */
 static void print_call(FILE *o, const sl_kernel *k, access how, const char *idx, const char *rlv)
 {
-  fprintf(o, "sl_k%d_body(", k->id);
+  fprintf(o, "sl_k%d_body(", k->code);
   int first = 1;
   for (int l = 0; l < k->nload; l++) {
     const sl_kload *ld = &k->load[l];
@@ -256,7 +256,7 @@ static void print_prologue_body(FILE *o, const sl_function *f, const sl_kernel *
 
 static void print_prologue(FILE *o, const sl_function *f, const sl_kernel *k, int v)
 {
-  fprintf(o, "void sl_k%d_v%d(const sl_kargs *a)\n{\n", k->id, v);
+  fprintf(o, "void sl_k%d_v%d(const sl_kargs *a)\n{\n", k->code, v);
   if (v != SL_V_CONTIG || k->reduce) print_prologue_body(o, f, k, v);
 }
 
@@ -267,14 +267,14 @@ static void print_prologue_body(FILE *o, const sl_function *f, const sl_kernel *
     const sl_kload *ld = &k->load[l];
     if (ld->pasted) continue;
     const char *t = ctype_of[ld->dtype];
-    fprintf(o, "  const %s *restrict p%d = (const %s *)a->ptr[%d];\n", t, l, t, ld->op);
+    fprintf(o, "  const %s *p%d = (const %s *)a->ptr[%d];\n", t, l, t, ld->op);
     if (ld->how == SL_LOAD_SCALAR || (v == SL_V_CONTIG && ld->how == SL_LOAD_COLUMN))
       fprintf(o, "  const %s h%d = p%d[0];\n", t, l, l);
   }
   for (int s = 0; s < k->nstore; s++) {
     const sl_node *n = f->order[k->node[k->store_node[s]]];
     const char *t = ctype_of[n->outputs[0].type.dtype];
-    fprintf(o, "  %s *restrict q%d = (%s *)a->ptr[%d];\n", t, s, t, k->nops - k->nstore + s);
+    fprintf(o, "  %s *q%d = (%s *)a->ptr[%d];\n", t, s, t, k->nops - k->nstore + s);
   }
 }
 
@@ -284,7 +284,7 @@ static void print_rows(FILE *o, const sl_kernel *k, int strided, const char *ind
   for (int l = 0; l < k->nload; l++) {
     const sl_kload *ld = &k->load[l];
     if (ld->pasted || ld->how == SL_LOAD_SCALAR) continue;
-    fprintf(o, "%sconst %s *restrict r%d = p%d + off[%d];\n", ind, ctype_of[ld->dtype], l, l, ld->op);
+    fprintf(o, "%sconst %s *r%d = p%d + off[%d];\n", ind, ctype_of[ld->dtype], l, l, ld->op);
     if (!strided && ld->how == SL_LOAD_COLUMN) fprintf(o, "%sconst %s g%d = r%d[0];\n", ind, ctype_of[ld->dtype], l, l);
   }
   for (int s = 0; s < k->nstore && !k->reduce; s++)
@@ -318,7 +318,7 @@ static void print_strides(FILE *o, const sl_kernel *k, const char *dim)
 /* The contiguous loop, kept out of line so that its body is compiled once. */
 static void print_flat(FILE *o, const sl_function *f, const sl_kernel *k)
 {
-  fprintf(o, "static __attribute__((noinline)) void sl_k%d_flat(const sl_kargs *a, int64_t lo, int64_t hi)\n{\n", k->id);
+  fprintf(o, "static __attribute__((noinline)) void sl_k%d_flat(const sl_kargs *a, int64_t lo, int64_t hi)\n{\n", k->code);
   print_prologue_body(o, f, k, SL_V_CONTIG);
   fprintf(o, "#pragma omp simd\n  for (int64_t i = lo; i < hi; i++) ");
   print_call(o, k, AT_FLAT, "i", NULL);
@@ -330,12 +330,12 @@ static void print_elemwise_variant(FILE *o, const sl_function *f, const sl_kerne
   print_prologue(o, f, k, v);
   if (v == SL_V_CONTIG) {
     /* one flat loop over [lo, hi), run whole or split between threads */
-    fprintf(o, "  const int64_t n = a->n;\n  if (n < a->omp_threshold) { sl_k%d_flat(a, 0, n); return; }\n", k->id);
+    fprintf(o, "  const int64_t n = a->n;\n  if (n < a->omp_threshold) { sl_k%d_flat(a, 0, n); return; }\n", k->code);
     fprintf(o, "#pragma omp parallel num_threads(sl_nthreads(a))\n  {\n");
     fprintf(o, "    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();\n");
     fprintf(o, "    const int64_t chunk = ((n + nt - 1) / nt + 63) & ~(int64_t)63, lo = t * chunk;\n");
     fprintf(o, "    const int64_t hi = lo + chunk < n ? lo + chunk : n;\n");
-    fprintf(o, "    if (lo < hi) sl_k%d_flat(a, lo, hi);\n  }\n}\n\n", k->id);
+    fprintf(o, "    if (lo < hi) sl_k%d_flat(a, lo, hi);\n  }\n}\n\n", k->code);
     return;
   }
   int strided = v == SL_V_STRIDED;
@@ -362,7 +362,7 @@ static void print_reduce_variant(FILE *o, const sl_function *f, const sl_kernel 
 {
   const sl_node *r = k->reduce;
   const char *acc = acc_ctype(r), *id = acc_identity(r);
-  int K = k->id, out = k->nops - 1;
+  int K = k->code, out = k->nops - 1;
   print_prologue(o, f, k, v);
   fprintf(o, "  __typeof__(q0) q = q0;\n");
   if (v == SL_V_RFLAT) {
@@ -412,7 +412,7 @@ static void print_reduce_variant(FILE *o, const sl_function *f, const sl_kernel 
     for (int l = 0; l < k->nload; l++) {
       const sl_kload *ld = &k->load[l];
       if (ld->pasted || ld->how == SL_LOAD_SCALAR) continue;
-      fprintf(o, "      const %s *restrict r%d = p%d + i0 * a->rst[%d][0] + lo;\n",
+      fprintf(o, "      const %s *r%d = p%d + i0 * a->rst[%d][0] + lo;\n",
               ctype_of[ld->dtype], l, l, ld->op);
     }
     fprintf(o, "#pragma omp simd\n      for (int64_t i = 0; i < m; i++) { %s v; ", acc);
@@ -448,14 +448,10 @@ static void print_reduce_variant(FILE *o, const sl_function *f, const sl_kernel 
 
 static void print_kernel(FILE *o, const sl_function *f, const sl_kernel *k)
 {
-  char label[128];
-  const sl_node *last = f->order[k->node[k->nnodes - 1]];
-  fprintf(o, "/* kernel %d: %d node%s ending in %s (%s) */\n", k->id, k->nnodes, k->nnodes == 1 ? "" : "s",
-          last->op->name, sl_var_label(&last->outputs[0], label, sizeof label));
   for (int l = 0; l < k->nload; l++) {
     const sl_kload *ld = &k->load[l];
     if (!ld->pasted) continue;
-    fprintf(o, "static const %s sl_k%d_c%d = ", ctype_of[ld->dtype], k->id, l);
+    fprintf(o, "static const %s sl_k%d_c%d = ", ctype_of[ld->dtype], k->code, l);
     print_literal(o, f->slot_var[ld->slot]->value);
     fprintf(o, ";\n");
   }
@@ -465,18 +461,18 @@ static void print_kernel(FILE *o, const sl_function *f, const sl_kernel *k)
     reduce_kind rk = reduce_kind_of(r);
     int fl = reduce_float(r);
     switch (rk) {
-    case RK_PROD: fprintf(o, "#define sl_k%d_comb(A, V) ((A) *= (V))\n", k->id); break;
+    case RK_PROD: fprintf(o, "#define sl_k%d_comb(A, V) ((A) *= (V))\n", k->code); break;
     case RK_MAX:
-      if (fl) fprintf(o, "#define sl_k%d_comb(A, V) ((A) = ((V) > (A) || (V) != (V)) ? (V) : (A))\n", k->id);
-      else fprintf(o, "#define sl_k%d_comb(A, V) ((A) = (V) > (A) ? (V) : (A))\n", k->id);
+      if (fl) fprintf(o, "#define sl_k%d_comb(A, V) ((A) = ((V) > (A) || (V) != (V)) ? (V) : (A))\n", k->code);
+      else fprintf(o, "#define sl_k%d_comb(A, V) ((A) = (V) > (A) ? (V) : (A))\n", k->code);
       break;
     case RK_MIN:
-      if (fl) fprintf(o, "#define sl_k%d_comb(A, V) ((A) = ((V) < (A) || (V) != (V)) ? (V) : (A))\n", k->id);
-      else fprintf(o, "#define sl_k%d_comb(A, V) ((A) = (V) < (A) ? (V) : (A))\n", k->id);
+      if (fl) fprintf(o, "#define sl_k%d_comb(A, V) ((A) = ((V) < (A) || (V) != (V)) ? (V) : (A))\n", k->code);
+      else fprintf(o, "#define sl_k%d_comb(A, V) ((A) = (V) < (A) ? (V) : (A))\n", k->code);
       break;
-    default: fprintf(o, "#define sl_k%d_comb(A, V) ((A) += (V))\n", k->id);
+    default: fprintf(o, "#define sl_k%d_comb(A, V) ((A) += (V))\n", k->code);
     }
-    fprintf(o, "#define sl_k%d_fin(A) ", k->id);
+    fprintf(o, "#define sl_k%d_fin(A) ", k->code);
     const char *x = rk == RK_MEAN ? "(double)(A) / a->rcount" :
                     !strcmp(acc_ctype(r), "uint64_t") ? "(int64_t)(A)" : "(A)";
     print_conv(o, r->outputs[0].type.dtype, x);
@@ -489,14 +485,53 @@ static void print_kernel(FILE *o, const sl_function *f, const sl_kernel *k)
   }
 }
 
-char *sl_codegen_c(const sl_function *f, const sl_program *p)
+/* A kernel's text with the name k->code gives it; NULL when out of memory. */
+static char *kernel_text(const sl_function *f, const sl_kernel *k)
 {
   char *text = NULL;
   size_t len = 0;
   FILE *o = open_memstream(&text, &len);
-  if (!o) { sl_fail("out of memory"); return NULL; }
-  fprintf(o, "%s\n%s\n", sl_cc_prelude(), abi_text);
-  for (int i = 0; i < p->nkernels; i++) print_kernel(o, f, p->kernels[i]);
-  if (fclose(o) != 0) { free(text); sl_fail("out of memory"); return NULL; }
+  if (!o) return NULL;
+  print_kernel(o, f, k);
+  if (fclose(o) != 0) { free(text); return NULL; }
+  return text;
+}
+
+/* Kernels whose text is the same but for their name share one compiled
+** copy (graphs repeat patterns: a gradient, a loop in a script); past
+** SL_MAX_KERNELS distinct ones, the rest run on the reference path, which
+** keeps the compile of a huge graph bounded. */
+#define SL_MAX_KERNELS 128
+
+char *sl_codegen_c(const sl_function *f, const sl_program *p)
+{
+  char *text = NULL, **canon = calloc((size_t)p->nkernels + 1, sizeof *canon);
+  size_t len = 0;
+  FILE *o = open_memstream(&text, &len);
+  int ok = o && canon, distinct = 0;
+  if (o) {
+    /* the vectorizable math of kernels/vmath.h instead of libm calls */
+    fprintf(o, "#define SL_VECTOR_MATH 1\n%s\n%s\n", sl_cc_prelude(), abi_text);
+  }
+  for (int i = 0; i < p->nkernels && ok; i++) {
+    sl_kernel *k = p->kernels[i];
+    k->code = 0;
+    if (!(canon[i] = kernel_text(f, k))) { ok = 0; break; }
+    int same = -1;
+    for (int j = 0; j < i && same < 0; j++)
+      if (p->kernels[j]->code >= 0 && canon[j] && !strcmp(canon[j], canon[i])) same = p->kernels[j]->code;
+    if (same >= 0) { k->code = same; free(canon[i]); canon[i] = NULL; continue; }
+    if (distinct == SL_MAX_KERNELS) { k->code = -1; free(canon[i]); canon[i] = NULL; continue; }
+    distinct++;
+    k->code = k->id;
+    char label[128];
+    const sl_node *last = f->order[k->node[k->nnodes - 1]];
+    fprintf(o, "/* kernel %d: %d node%s ending in %s (%s) */\n", k->id, k->nnodes,
+            k->nnodes == 1 ? "" : "s", last->op->name, sl_var_label(&last->outputs[0], label, sizeof label));
+    print_kernel(o, f, k);
+  }
+  if (canon) for (int i = 0; i < p->nkernels; i++) free(canon[i]);
+  free(canon);
+  if (!o || fclose(o) != 0 || !ok) { free(text); sl_fail("out of memory"); return NULL; }
   return text;
 }

@@ -165,6 +165,24 @@ static int joinable(lowering *L, const sl_kernel *k, const sl_node *n)
   return k->nload + new_loads(L, k, n) + k->nnodes + 1 <= SL_KMAXOPS;
 }
 
+/* A node joining a kernel it reads nothing from must have the kernel's shape
+** at run time, or the call falls back to the reference path: so either the
+** shape is fully known, or n reads a var the kernel reads too whose static
+** shape is n's (unknown sizes of unrelated vars often differ). */
+static int same_run_shape(lowering *L, const sl_kernel *k, const sl_node *n)
+{
+  const sl_type *t = &n->outputs[0].type;
+  int known = 1;
+  for (int d = 0; d < t->ndim; d++) known &= t->shape[d] != SL_UNKNOWN;
+  if (known) return 1;
+  for (int i = 0; i < n->nin; i++) {
+    if (!same_static_shape(&n->inputs[i]->type, t)) continue;
+    int s = slot(L, n->inputs[i]);
+    for (int l = 0; l < k->nload; l++) if (k->load[l].slot == s) return 1;
+  }
+  return 0;
+}
+
 static int add_node(lowering *L, sl_kernel *k, int at)
 {
   sl_node *n = L->f->order[at];
@@ -316,9 +334,9 @@ static int plan(lowering *L)
         if (!joinable(L, c, n)) continue;
         if (!best || L->kernel_step[c->id] > L->kernel_step[best->id]) best = c;
       }
-      /* no producer's kernel: any open kernel of the same shape (all inputs are ready) */
+      /* no producer's kernel: an open kernel that likely has n's shape at run time */
       for (int c = p->nkernels - 1; c >= 0 && !best; c--)
-        if (joinable(L, p->kernels[c], n)) best = p->kernels[c];
+        if (joinable(L, p->kernels[c], n) && same_run_shape(L, p->kernels[c], n)) best = p->kernels[c];
       if (!best) {
         sl_step *s = new_step(L);
         if (!s || !(best = new_kernel(L, n->outputs[0].type.ndim))) return -1;

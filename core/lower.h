@@ -62,6 +62,8 @@ typedef struct sl_kload {
 
 typedef struct sl_kernel {
   int id;
+  int code;               /* the kernel whose generated code it runs (identical kernels share
+                             one), or -1: too many kernels, it runs on the reference path */
   int nnodes;
   int *node;              /* indices into f->order, in run order (the reduction last) */
   int **src;              /* per node, per input: >= 0 a node of the kernel, else -(load + 1) */

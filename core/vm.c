@@ -42,9 +42,9 @@ static int bind(sl_program *p)
   for (int i = 0; i < p->nkernels; i++) {
     sl_kernel *k = p->kernels[i];
     int lo = k->reduce ? SL_V_RFLAT : SL_V_CONTIG, hi = k->reduce ? SL_V_RGENERAL : SL_V_STRIDED;
-    for (int v = lo; v <= hi; v++) {
+    for (int v = lo; v <= hi && k->code >= 0; v++) {
       char name[64];
-      snprintf(name, sizeof name, "sl_k%d_v%d", k->id, v);
+      snprintf(name, sizeof name, "sl_k%d_v%d", k->code, v);
       *(void **)&k->fn[v] = sl_module_sym(p->module, name);
       if (!k->fn[v]) return sl_fail("compile: the generated module lacks %s", name);
     }
@@ -180,6 +180,28 @@ static sl_tensor *alloc_out(sl_program *p, int keep, sl_dtype dt, int nd, const 
   return sl_tensor_empty(dt, nd, shape);
 }
 
+/* The input tensor a kernel's store may be written into (the inplace pass
+** marked the node), or NULL: the rule of graph.h — a run value held only by
+** the run (and by its shared variable), contiguous, of the result's dtype and
+** of the loop's shape. Every operand of a kernel is read at an element before
+** that element is stored, so writing over an input read at the same index is safe. */
+static sl_tensor *inplace_target(const sl_function *f, const sl_kernel *k, int j, int nd,
+                                 const int64_t *loop)
+{
+  const sl_program *p = f->program;
+  const sl_node *n = f->order[k->node[j]];
+  if (!n->destroy || k->reduce) return NULL;
+  int i = n->destroy - 1, src = k->src[j][i];
+  if (src >= 0 || k->load[-src - 1].pasted) return NULL;
+  const sl_var *v = n->inputs[i];
+  sl_tensor *t = p->val[k->load[-src - 1].slot];
+  int held = v->kind == SL_VAR_RESULT ? 1 : v->kind == SL_VAR_SHARED && v->value == t ? 2 : 0;
+  if (!held || t->refcount != held || t->storage->refcount != 1 || t->storage->release ||
+      t->dtype != n->outputs[0].type.dtype || t->ndim != nd ||
+      memcmp(t->shape, loop, (size_t)nd * sizeof *loop) || !sl_tensor_is_contiguous(t)) return NULL;
+  return t;
+}
+
 /* -- the reference path for one node ------------------------------------------------------ */
 
 static int run_node(sl_function *f, int at)
@@ -303,6 +325,7 @@ static int run_kernel(sl_function *f, sl_step *step)
   sl_program *p = f->program;
   sl_kernel *k = step->k;
   int nm = k->reduce ? k->nnodes - 1 : k->nnodes;
+  if (k->code < 0) return run_kernel_reference(f, k);
   /* members' shapes, by broadcasting; trouble goes to the reference path */
   for (int j = 0; j < nm; j++) {
     const sl_node *n = f->order[k->node[j]];
@@ -368,6 +391,8 @@ static int run_kernel(sl_function *f, sl_step *step)
         full[op][d] = mask[d] ? 0 : t->strides[od];
         if (!mask[d] || keepdims) od++;
       }
+    } else if ((t = inplace_target(f, k, j, nd, loop))) {
+      sl_tensor_retain(t);   /* held by both slots; the input's is dropped after this step */
     } else {
       t = alloc_out(p, p->keep[sl], n->outputs[0].type.dtype, nd, loop);
       if (!t) return -1;
@@ -409,7 +434,7 @@ static int run_kernel(sl_function *f, sl_step *step)
     if (a.nd == 0) {
       a.nd = 1;
       a.shape[0] = 1;
-      for (int o = 0; o < k->nops; o++) a.st[o][0] = 0;
+      for (int o = 0; o < k->nops; o++) a.st[o][0] = 1;   /* one element: the flat loop reads [0] */
     }
     a.nr = 0;
     v = pick_elemwise(k, &a);
