@@ -27,6 +27,8 @@ struct sl_fgraph {
   const sl_node *site;         /* the node it was offered */
   int changed;                 /* replacements so far */
   int trace;
+  int nupdates;                /* the last nupdates outputs are new values of */
+  sl_var *const *updated;      /* these shared variables (sl_opt_config) */
 };
 
 sl_fgraph *sl_fgraph_new(int nin, sl_var **inputs, int n, sl_var **vars);

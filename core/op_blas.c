@@ -1,6 +1,7 @@
 /*
 ** op_blas.c — matrix products: dot and outer, through OpenBLAS for float
-** dtypes and a plain loop for integer and bool dtypes.
+** dtypes and a plain loop for integer and bool dtypes; gemm, gemv and ger,
+** the products added to an operand that the specialize pass makes.
 **
 ** dot follows NumPy: vector·vector gives a 0-d result, matrix·vector and
 ** vector·matrix drop the vector's axis, matrix·matrix is the matrix
@@ -47,17 +48,18 @@ static int check_rank(const char *op, int which, int nd)
   return 0;
 }
 
-static int dot_shape(int na, const int64_t *a, int nb, const int64_t *b, int *nout, int64_t *out)
+static int dot_shape(const char *op, int na, const int64_t *a, int nb, const int64_t *b,
+                     int *nout, int64_t *out)
 {
   char sa[160], sb[160];
-  if (check_rank("dot", 1, na) || check_rank("dot", 2, nb)) return -1;
+  if (check_rank(op, 1, na) || check_rank(op, 2, nb)) return -1;
   int kb = nb == 1 ? 0 : nb - 2;   /* b's contracted axis */
   int64_t ka = a[na - 1], kk = b[kb];
   if (ka != SL_UNKNOWN && kk != SL_UNKNOWN && ka != kk) {
     shape_text(sa, sizeof sa, na, a);
     shape_text(sb, sizeof sb, nb, b);
-    return sl_fail("dot: shapes %s and %s are not aligned: %lld (dim %d) != %lld (dim %d)",
-                   sa, sb, (long long)ka, na, (long long)kk, kb + 1);
+    return sl_fail("%s: shapes %s and %s are not aligned: %lld (dim %d) != %lld (dim %d)",
+                   op, sa, sb, (long long)ka, na, (long long)kk, kb + 1);
   }
   int n = 0;
   if (na == 3 || nb == 3) {
@@ -69,8 +71,8 @@ static int dot_shape(int na, const int64_t *a, int nb, const int64_t *b, int *no
     else {
       shape_text(sa, sizeof sa, na, a);
       shape_text(sb, sizeof sb, nb, b);
-      return sl_fail("dot: batch sizes of shapes %s and %s differ: %lld != %lld (dim 1)",
-                     sa, sb, (long long)ba, (long long)bb);
+      return sl_fail("%s: batch sizes of shapes %s and %s differ: %lld != %lld (dim 1)",
+                     op, sa, sb, (long long)ba, (long long)bb);
     }
     out[n++] = batch;
   }
@@ -94,7 +96,7 @@ static int dot_infer(sl_node *n, sl_type *out)
 {
   const sl_type *a = &n->inputs[0]->type, *b = &n->inputs[1]->type;
   out->dtype = sl_dtype_promote(a->dtype, b->dtype);
-  return dot_shape(a->ndim, a->shape, b->ndim, b->shape, &out->ndim, out->shape);
+  return dot_shape("dot", a->ndim, a->shape, b->ndim, b->shape, &out->ndim, out->shape);
 }
 
 static int outer_infer(sl_node *n, sl_type *out)
@@ -139,8 +141,10 @@ static int blas_layout(const sl_tensor *t, CBLAS_TRANSPOSE *tr, int64_t *ld)
 /* Stride of a 3-d view along axis ax, as BLAS takes it for a vector. */
 static int vec_inc(const sl_tensor *t, int ax) { return t->shape[ax] > 1 ? (int)t->strides[ax] : 1; }
 
-static void gemm_blas(sl_tensor *a, sl_tensor *b, sl_tensor *c, int64_t batch)
+/* c = alpha a·b + beta c; c is C order. With beta 0, c is not read. */
+static void gemm_blas(sl_tensor *a, sl_tensor *b, sl_tensor *c, int64_t batch, double alpha, double beta)
 {
+  float fa = (float)alpha, fb = (float)beta;
   int f32 = c->dtype == SL_FLOAT32;
   size_t es = sl_dtype_size(c->dtype);
   int n = (int)a->shape[1], k = (int)a->shape[2], m = (int)b->shape[2];
@@ -154,28 +158,37 @@ static void gemm_blas(sl_tensor *a, sl_tensor *b, sl_tensor *c, int64_t batch)
     char *pc = (char *)sl_tensor_ptr(c) + (size_t)(i * c->strides[0]) * es;
     if (n == 1 && m == 1) {            /* row · column */
       int ia = vec_inc(a, 2), ib = vec_inc(b, 1);
-      if (f32) *(float *)pc = cblas_sdot(k, (const float *)pa, ia, (const float *)pb, ib);
-      else *(double *)pc = cblas_ddot(k, (const double *)pa, ia, (const double *)pb, ib);
+      if (f32) {
+        float d = fa * cblas_sdot(k, (const float *)pa, ia, (const float *)pb, ib);
+        *(float *)pc = beta == 0 ? d : d + fb * *(float *)pc;
+      } else {
+        double d = alpha * cblas_ddot(k, (const double *)pa, ia, (const double *)pb, ib);
+        *(double *)pc = beta == 0 ? d : d + beta * *(double *)pc;
+      }
     } else if (m == 1) {               /* matrix · column: y = A x */
       int ib = vec_inc(b, 1);
       if (f32) cblas_sgemv(CblasRowMajor, ta, ta == CblasNoTrans ? n : k, ta == CblasNoTrans ? k : n,
-                           1.0f, (const float *)pa, (int)lda, (const float *)pb, ib, 0.0f, (float *)pc, 1);
+                           fa, (const float *)pa, (int)lda, (const float *)pb, ib, fb, (float *)pc, 1);
       else cblas_dgemv(CblasRowMajor, ta, ta == CblasNoTrans ? n : k, ta == CblasNoTrans ? k : n,
-                       1.0, (const double *)pa, (int)lda, (const double *)pb, ib, 0.0, (double *)pc, 1);
+                       alpha, (const double *)pa, (int)lda, (const double *)pb, ib, beta, (double *)pc, 1);
     } else if (n == 1) {               /* row · matrix: y = B^T x */
       int ia = vec_inc(a, 2);
       CBLAS_TRANSPOSE t = tb == CblasNoTrans ? CblasTrans : CblasNoTrans;
       int rows = tb == CblasNoTrans ? k : m, cols = tb == CblasNoTrans ? m : k;
-      if (f32) cblas_sgemv(CblasRowMajor, t, rows, cols, 1.0f, (const float *)pb, (int)ldb,
-                           (const float *)pa, ia, 0.0f, (float *)pc, 1);
-      else cblas_dgemv(CblasRowMajor, t, rows, cols, 1.0, (const double *)pb, (int)ldb,
-                       (const double *)pa, ia, 0.0, (double *)pc, 1);
+      if (f32) cblas_sgemv(CblasRowMajor, t, rows, cols, fa, (const float *)pb, (int)ldb,
+                           (const float *)pa, ia, fb, (float *)pc, 1);
+      else cblas_dgemv(CblasRowMajor, t, rows, cols, alpha, (const double *)pb, (int)ldb,
+                       (const double *)pa, ia, beta, (double *)pc, 1);
+    } else if (k == 1 && beta == 1) {  /* column · row added to c: a rank-1 update */
+      int ia = vec_inc(a, 1), ib = vec_inc(b, 2);
+      if (f32) cblas_sger(CblasRowMajor, n, m, fa, (const float *)pa, ia, (const float *)pb, ib, (float *)pc, m);
+      else cblas_dger(CblasRowMajor, n, m, alpha, (const double *)pa, ia, (const double *)pb, ib, (double *)pc, m);
     } else if (f32) {
-      cblas_sgemm(CblasRowMajor, ta, tb, n, m, k, 1.0f, (const float *)pa, (int)lda,
-                  (const float *)pb, (int)ldb, 0.0f, (float *)pc, m);
+      cblas_sgemm(CblasRowMajor, ta, tb, n, m, k, fa, (const float *)pa, (int)lda,
+                  (const float *)pb, (int)ldb, fb, (float *)pc, m);
     } else {
-      cblas_dgemm(CblasRowMajor, ta, tb, n, m, k, 1.0, (const double *)pa, (int)lda,
-                  (const double *)pb, (int)ldb, 0.0, (double *)pc, m);
+      cblas_dgemm(CblasRowMajor, ta, tb, n, m, k, alpha, (const double *)pa, (int)lda,
+                  (const double *)pb, (int)ldb, beta, (double *)pc, m);
     }
   }
 }
@@ -200,9 +213,25 @@ static void gemm_loop(const sl_tensor *a, const sl_tensor *b, sl_tensor *c, int6
   }
 }
 
-/* out3 = a3 · b3, where a3 is (batch or 1, n, k), b3 (batch or 1, k, m) and
-** out3 a C-order (batch, n, m) view of the result. Consumes a3 and b3. */
-static int matmul3(const char *op, sl_tensor *a3, sl_tensor *b3, sl_tensor *out3)
+/* t *= s, for a C-order float tensor (the result of a product). */
+static int scale(sl_tensor *t, double s)
+{
+  int64_t n = sl_tensor_numel(t);
+  if (t->dtype == SL_FLOAT32) {
+    float *p = sl_tensor_ptr(t), f = (float)s;
+    for (int64_t i = 0; i < n; i++) p[i] *= f;
+  } else {
+    double *p = sl_tensor_ptr(t);
+    for (int64_t i = 0; i < n; i++) p[i] *= s;
+  }
+  return 0;
+}
+
+/* out3 = alpha a3 · b3 + beta out3, where a3 is (batch or 1, n, k), b3
+** (batch or 1, k, m) and out3 a C-order (batch, n, m) view of the result.
+** Integer dtypes take alpha 1 and beta 0 only. Consumes a3 and b3. */
+static int matmul3(const char *op, sl_tensor *a3, sl_tensor *b3, sl_tensor *out3,
+                   double alpha, double beta)
 {
   sl_dtype dt = out3->dtype;
   int blas = sl_dtype_kind(dt) == 'f';
@@ -211,7 +240,7 @@ static int matmul3(const char *op, sl_tensor *a3, sl_tensor *b3, sl_tensor *out3
   sl_tensor *ops[2] = { a3, b3 }, *tmp = NULL;
   int rc = 0;
   if (batch == 0 || n == 0 || m == 0) goto done;
-  if (k == 0) { rc = sl_tensor_fill(out3, 0); goto done; }
+  if (k == 0) { rc = beta == 0 ? sl_tensor_fill(out3, 0) : scale(out3, beta); goto done; }
   if (blas && (n > INT_MAX || m > INT_MAX || k > INT_MAX)) {
     rc = sl_fail("%s: a matrix of %lld x %lld by %lld is too large for BLAS", op,
                  (long long)n, (long long)k, (long long)m);
@@ -230,7 +259,7 @@ static int matmul3(const char *op, sl_tensor *a3, sl_tensor *b3, sl_tensor *out3
     sl_tensor_release(t);
     ops[i] = c;
   }
-  if (blas) gemm_blas(ops[0], ops[1], out3, batch);
+  if (blas) gemm_blas(ops[0], ops[1], out3, batch, alpha, beta);
   else if (dt == SL_INT64) gemm_loop(ops[0], ops[1], out3, batch);
   else {
     tmp = sl_tensor_empty(ct, 3, out3->shape);
@@ -269,7 +298,7 @@ static int run_product(const sl_node *n, sl_tensor *a3, sl_tensor *b3, int nd, c
   int64_t rows = a3->shape[1], cols = b3->shape[2];
   sl_tensor *o3 = view3(out[0], batch, rows, cols, rows * cols, cols, 1);
   if (!o3) { sl_tensor_release(a3); sl_tensor_release(b3); return -1; }
-  int rc = matmul3(n->op->name, a3, b3, o3);
+  int rc = matmul3(n->op->name, a3, b3, o3, 1, 0);
   sl_tensor_release(o3);
   return rc;
 }
@@ -278,7 +307,7 @@ static int dot_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 {
   int nd;
   int64_t shape[SL_MAXDIM];
-  if (dot_shape(in[0]->ndim, in[0]->shape, in[1]->ndim, in[1]->shape, &nd, shape)) return -1;
+  if (dot_shape("dot", in[0]->ndim, in[0]->shape, in[1]->ndim, in[1]->shape, &nd, shape)) return -1;
   return run_product(n, as3(in[0], 1), as3(in[1], 0), nd, shape, out);
 }
 
@@ -294,10 +323,185 @@ static int outer_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
   return run_product(n, a3, b3, 2, shape, out);
 }
 
+/* -- products added to an operand: gemm, gemv, ger ---------------------------------
+** gemm(C, alpha, A, B, beta) = alpha A·B + beta C      A, B matrices
+** gemv(y, alpha, A, x, beta) = alpha A·x + beta y      A a matrix, x a vector
+** ger(A, alpha, x, y)        = A + alpha outer(x, y)   x, y vectors
+** The specialize pass builds them from a dot or an outer and an add. alpha
+** and beta are 0-d inputs, so a symbolic learning rate stays symbolic.
+** Operand 0 broadcasts against the product as it did in the add; float
+** dtypes only, the product's dtype being the result's. When the inplace
+** pass marked operand 0 destroyed and the run hands its tensor over in
+** out[0], BLAS accumulates into it.
+*/
+
+/* The result type: the product's dtype, operand 0 broadcast with the
+** product's shape. Operands 3 and 4 make the product; their ranks are ra, rb. */
+static int acc_infer(sl_node *n, int ra, int rb, sl_type *out)
+{
+  const char *op = n->op->name;
+  const sl_var *c = n->inputs[0], *a = n->inputs[2], *b = n->inputs[3];
+  char ta[128];
+  if (a->type.ndim != ra || b->type.ndim != rb)
+    return sl_fail("%s: operands 3 and 4 must be %d-d and %d-d, not %d-d and %d-d", op, ra, rb,
+                   a->type.ndim, b->type.ndim);
+  for (int i = 1; i < n->nin; i += 3)
+    if (n->inputs[i]->type.ndim != 0)
+      return sl_fail("%s: operand %d (a scale) must be 0-d, not %d-d", op, i + 1, n->inputs[i]->type.ndim);
+  sl_type prod = { .dtype = sl_dtype_promote(a->type.dtype, b->type.dtype) };
+  if (sl_dtype_kind(prod.dtype) != 'f')
+    return sl_fail("%s: takes float32 or float64 operands, not %s", op, sl_dtype_name(prod.dtype));
+  if (!c->weak && sl_dtype_promote(prod.dtype, c->type.dtype) != prod.dtype)
+    return sl_fail("%s: operand 1 is %s, wider than the %s product", op,
+                   sl_dtype_name(c->type.dtype), sl_dtype_name(prod.dtype));
+  if (rb == 2 || ra == 2) {
+    if (dot_shape(op, ra, a->type.shape, rb, b->type.shape, &prod.ndim, prod.shape)) return -1;
+  } else {
+    prod.ndim = 2;
+    prod.shape[0] = a->type.shape[0];
+    prod.shape[1] = b->type.shape[0];
+  }
+  if (c->type.ndim > prod.ndim) {
+    sl_type_text(&c->type, ta, sizeof ta);
+    return sl_fail("%s: operand 1 (%s) has more axes than the product", op, ta);
+  }
+  const sl_type *both[2] = { &c->type, &prod };
+  if (sl_type_broadcast(2, both, out)) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", sl_errmsg());
+    return sl_fail("%s: %s", op, msg);
+  }
+  out->dtype = prod.dtype;
+  return 0;
+}
+
+static int gemm_infer(sl_node *n, sl_type *out) { return acc_infer(n, 2, 2, out); }
+static int gemv_infer(sl_node *n, sl_type *out) { return acc_infer(n, 2, 1, out); }
+static int ger_infer(sl_node *n, sl_type *out) { return acc_infer(n, 1, 1, out); }
+
+static double scalar_of(const sl_tensor *t)
+{
+  int64_t idx[SL_MAXDIM] = { 0 };
+  return sl_tensor_get(t, idx);
+}
+
+/* out = p + beta c over broadcast views, computed in double. */
+typedef struct { double beta; sl_castfn load_p, load_c, store; size_t esize[3]; } axpy_ctx;
+
+static void axpy_run(char **p, const int64_t *stride, int64_t n, void *vctx)
+{
+  axpy_ctx *c = vctx;
+  double x[256], y[256];
+  for (int64_t done = 0; done < n; done += 256) {
+    int64_t m = n - done < 256 ? n - done : 256;
+    c->load_p(x, 1, p[1] + done * stride[1] * (int64_t)c->esize[1], stride[1], m);
+    c->load_c(y, 1, p[2] + done * stride[2] * (int64_t)c->esize[2], stride[2], m);
+    for (int64_t j = 0; j < m; j++) x[j] += c->beta * y[j];
+    c->store(p[0] + done * stride[0] * (int64_t)c->esize[0], stride[0], x, 1, m);
+  }
+}
+
+/* out[0] = alpha a3·b3 + beta c, the product of shape (pnd, pshape).
+** Consumes a3 and b3, and the tensor in out[0] (the destroyed operand 0
+** handed over by the run, or NULL). */
+static int product_add(const sl_node *n, sl_tensor *c, sl_tensor *a3, sl_tensor *b3, int pnd,
+                       const int64_t *pshape, double alpha, double beta, sl_tensor **out)
+{
+  const char *op = n->op->name;
+  sl_dtype dt = n->outputs[0].type.dtype;
+  sl_tensor *dest = out[0], *tmp = NULL, *views[2] = { NULL, NULL };
+  int nd, rc = -1;
+  int64_t shape[SL_MAXDIM];
+  out[0] = NULL;
+  if (!a3 || !b3) goto done;
+  if (sl_broadcast_shapes(c->ndim, c->shape, pnd, pshape, &nd, shape)) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", sl_errmsg());
+    sl_fail("%s: %s", op, msg);
+    goto done;
+  }
+  int same = nd == pnd && memcmp(shape, pshape, (size_t)nd * sizeof *shape) == 0;
+  int64_t rows = a3->shape[1], cols = b3->shape[2];
+  if (dest && !(same && dest == c && dest->dtype == dt && sl_tensor_is_contiguous(dest))) {
+    sl_tensor_release(dest);
+    dest = NULL;
+  }
+  if (same) {
+    /* the product has the result's shape: BLAS accumulates into c's values */
+    if (!dest && (!(dest = sl_tensor_empty(dt, pnd, pshape)) || (beta != 0 && sl_tensor_copy(dest, c))))
+      goto done;
+    sl_tensor *o3 = view3(dest, 1, rows, cols, rows * cols, cols, 1);
+    if (!o3) goto done;
+    rc = matmul3(op, a3, b3, o3, alpha, beta);
+    a3 = b3 = NULL;
+    sl_tensor_release(o3);
+  } else {
+    /* the product broadcasts against c: compute it, then add c */
+    sl_tensor *o3 = NULL;
+    if (!(tmp = sl_tensor_empty(dt, pnd, pshape)) || !(o3 = view3(tmp, 1, rows, cols, rows * cols, cols, 1)))
+      goto done;
+    rc = matmul3(op, a3, b3, o3, alpha, 0);
+    a3 = b3 = NULL;
+    sl_tensor_release(o3);
+    if (rc || !(dest = sl_tensor_empty(dt, nd, shape)) || !(views[0] = sl_tensor_expand(tmp, nd, shape)) ||
+        !(views[1] = sl_tensor_expand(c, nd, shape))) { rc = -1; goto done; }
+    axpy_ctx ctx = { .beta = beta, .load_p = sl_cast_fn(SL_FLOAT64, dt),
+                     .load_c = sl_cast_fn(SL_FLOAT64, c->dtype), .store = sl_cast_fn(dt, SL_FLOAT64),
+                     .esize = { sl_dtype_size(dt), sl_dtype_size(dt), sl_dtype_size(c->dtype) } };
+    char *base[3] = { sl_tensor_ptr(dest), sl_tensor_ptr(views[0]), sl_tensor_ptr(views[1]) };
+    const int64_t *strides[3] = { dest->strides, views[0]->strides, views[1]->strides };
+    sl_foreach(3, nd, shape, base, strides, ctx.esize, axpy_run, &ctx);
+  }
+done:
+  sl_tensor_release(a3);
+  sl_tensor_release(b3);
+  sl_tensor_release(tmp);
+  sl_tensor_release(views[0]);
+  sl_tensor_release(views[1]);
+  if (rc) sl_tensor_release(dest);
+  else out[0] = dest;
+  return rc;
+}
+
+static int gemm_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
+{
+  int nd;
+  int64_t shape[SL_MAXDIM];
+  if (dot_shape("gemm", 2, in[2]->shape, 2, in[3]->shape, &nd, shape)) {
+    sl_tensor_release(out[0]);
+    out[0] = NULL;
+    return -1;
+  }
+  return product_add(n, in[0], as3(in[2], 1), as3(in[3], 0), nd, shape, scalar_of(in[1]),
+                     scalar_of(in[4]), out);
+}
+
+static int gemv_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
+{
+  int nd;
+  int64_t shape[SL_MAXDIM];
+  if (dot_shape("gemv", 2, in[2]->shape, 1, in[3]->shape, &nd, shape)) {
+    sl_tensor_release(out[0]);
+    out[0] = NULL;
+    return -1;
+  }
+  return product_add(n, in[0], as3(in[2], 1), as3(in[3], 0), nd, shape, scalar_of(in[1]),
+                     scalar_of(in[4]), out);
+}
+
+static int ger_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
+{
+  int64_t shape[2] = { in[2]->shape[0], in[3]->shape[0] };
+  return product_add(n, in[0], as3(in[2], 0), as3(in[3], 1), 2, shape, scalar_of(in[1]), 1, out);
+}
+
 /* -- the table ------------------------------------------------------------------- */
 
 const sl_op sl_blas_ops[] = {
   { .name = "dot",   .nin = 2, .nout = 1, .infer = dot_infer,   .perform = dot_perform },
   { .name = "outer", .nin = 2, .nout = 1, .infer = outer_infer, .perform = outer_perform },
+  { .name = "gemm",  .nin = 5, .nout = 1, .infer = gemm_infer,  .perform = gemm_perform },
+  { .name = "gemv",  .nin = 5, .nout = 1, .infer = gemv_infer,  .perform = gemv_perform },
+  { .name = "ger",   .nin = 4, .nout = 1, .infer = ger_infer,   .perform = ger_perform },
 };
 const int sl_blas_nops = sizeof sl_blas_ops / sizeof *sl_blas_ops;

@@ -1,0 +1,141 @@
+/*
+** opt_inplace.c — the inplace pass: results written into the buffer of an
+** input that dies with the node, and the run-time half that decides, per
+** call, whether that buffer may really be written.
+**
+** The pass marks node.destroy (graph.h) on elementwise nodes, and on gemm,
+** gemv (operand 0, the added C or y) and ger (operand 0, A), when the
+** chosen input
+**   - has output 0's dtype and rank, and is not broadcast by the node (no
+**     axis statically 1 where the output's is not);
+**   - is read by this node alone, once: no other node and no graph output
+**     reads it, so nothing can read it after the node has run;
+**   - is computed by a node (not a function input, which the caller still
+**     holds, nor a constant), or is a shared variable whose only reader is
+**     this node and whose update is this node's output and nothing else:
+**     W <- W - lr*g then overwrites W's buffer with the new value, which the
+**     update step at the end of the call finds already in place.
+** Views are left to the run: no op's kernel returns a view of its input
+** today, and the run-time test below refuses a buffer that any other
+** tensor shares.
+**
+** At run time (sl_node_perform_inplace) the input's tensor is handed to the
+** kernel as output 0 only when it is contiguous with output 0's dtype, its
+** storage belongs to the core and to this tensor alone, and the tensor is
+** held by nobody but the run (and, for a shared variable, the variable):
+** a value the caller kept a reference to, or a view of, is never written.
+** The kernel then writes into it when it also has the result's shape (the
+** input may still be smaller, to be broadcast, where the static shapes did
+** not tell), else it computes out of place.
+**
+** One consequence: a call that fails after a node wrote a shared
+** variable's new value in place leaves that variable changed. Functions
+** run with the NaN guard compute out of place, so their failures change
+** nothing.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fgraph.h"
+
+/* -- the pass -------------------------------------------------------------------------- */
+
+/* Which inputs of n may be destroyed: [first, last). */
+static void candidates(const sl_node *n, int blas, int *first, int *last)
+{
+  *first = *last = 0;
+  if (blas) {
+    const char *op = n->op->name;
+    if (!strcmp(op, "gemm") || !strcmp(op, "gemv") || !strcmp(op, "ger")) *last = 1;
+  } else if (n->op->rule != SL_TR_NONE && n->nout == 1) {
+    *last = n->nin;
+  }
+}
+
+/* out is the new value of shared variable w, and only that. */
+static int is_update_of(const sl_fgraph *g, const sl_var *out, const sl_var *w)
+{
+  const sl_client *c;
+  if (sl_rw_clients(g, out, &c) != 1 || c[0].node) return 0;
+  int u = c[0].index - (g->nout - g->nupdates);
+  return u >= 0 && u < g->nupdates && g->updated[u] == w;
+}
+
+static int can_destroy(const sl_fgraph *g, const sl_node *n, int i)
+{
+  const sl_var *v = n->inputs[i], *out = &n->outputs[0];
+  const sl_client *c;
+  if (v->type.dtype != out->type.dtype || v->type.ndim != out->type.ndim) return 0;
+  for (int d = 0; d < v->type.ndim; d++) {
+    int64_t a = v->type.shape[d], b = out->type.shape[d];
+    if ((a == 1 && b != 1) || (a != SL_UNKNOWN && b != SL_UNKNOWN && a != b)) return 0;
+  }
+  if (sl_rw_clients(g, v, &c) != 1 || c[0].node != n) return 0;
+  if (v->kind == SL_VAR_RESULT) return 1;
+  return v->kind == SL_VAR_SHARED && is_update_of(g, out, v);
+}
+
+static int mark(sl_fgraph *g, int blas)
+{
+  sl_node **order;
+  int norder = sl_fgraph_toposort(g, &order), marked = 0;
+  if (norder < 0) return -1;
+  for (int k = 0; k < norder; k++) {
+    sl_node *n = order[k];
+    int first, last;
+    if (n->destroy) continue;
+    candidates(n, blas, &first, &last);
+    for (int i = first; i < last && !n->destroy; i++) {
+      if (!can_destroy(g, n, i)) continue;
+      n->destroy = i + 1;
+      marked++;
+      if (g->trace) {
+        char a[128], b[128];
+        fprintf(stderr, "rewrite %s: %s writes into %s\n", g->rewrite->name,
+                sl_var_label(&n->outputs[0], a, sizeof a), sl_var_label(n->inputs[i], b, sizeof b));
+      }
+    }
+  }
+  for (int k = 0; k < norder; k++) sl_node_release(order[k]);
+  free(order);
+  return marked;
+}
+
+static int inplace_elemwise(sl_fgraph *g) { return mark(g, 0); }
+static int inplace_blas(sl_fgraph *g) { return mark(g, 1); }
+
+const sl_rewrite sl_rewrites_inplace[] = {
+  { .name = "inplace_elemwise", .pass = "inplace", .global = inplace_elemwise,
+    .doc = "an elementwise result is written into an input (or updated shared variable) that dies with it" },
+  { .name = "inplace_blas", .pass = "inplace", .global = inplace_blas,
+    .doc = "gemm, gemv and ger accumulate into the operand they add (C, y, A) when it dies with them" },
+};
+const int sl_rewrites_inplace_n = sizeof sl_rewrites_inplace / sizeof *sl_rewrites_inplace;
+
+/* -- at run time ------------------------------------------------------------------------- */
+
+/* The tensor node n may write output 0 into, or NULL. in[] are the run's
+** values, each held once by the run. */
+static sl_tensor *target(const sl_node *n, sl_tensor **in)
+{
+  int i = n->destroy - 1;
+  const sl_var *v = n->inputs[i];
+  sl_tensor *t = in[i];
+  int held = v->kind == SL_VAR_RESULT ? 1 : v->kind == SL_VAR_SHARED && v->value == t ? 2 : 0;
+  if (!held || t->refcount != held || t->storage->refcount != 1 || t->storage->release ||
+      t->dtype != n->outputs[0].type.dtype || !sl_tensor_is_contiguous(t)) return NULL;
+  return t;
+}
+
+int sl_node_perform_inplace(const sl_node *n, sl_tensor **in, sl_tensor **out)
+{
+  sl_tensor *t = n->destroy ? target(n, in) : NULL;
+  if (!t) return sl_node_perform(n, in, out);
+  for (int k = 1; k < n->nout; k++) out[k] = NULL;
+  sl_tensor_retain(t);
+  out[0] = t;   /* the kernel writes here, or releases it and allocates */
+  if (n->op->perform(n, in, out) == 0) return 0;
+  for (int k = 0; k < n->nout; k++) { sl_tensor_release(out[k]); out[k] = NULL; }
+  return -1;
+}
