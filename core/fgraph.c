@@ -183,10 +183,11 @@ int sl_rw_replace(sl_fgraph *g, sl_var *old, sl_var *nv)
             old->where ? old->where : "?");
   }
   if (!nv->where && old->where && sl_var_set_where(nv, old->where)) return -1;
+  sl_var_retain(old);   /* its last client may hold the last reference */
   sl_clients *c = clients_of(g, old, 0);
   while (c && c->n > 0) {
     sl_client e = c->e[--c->n];
-    if (client_add(g, nv, e.node, e.index)) return -1;
+    if (client_add(g, nv, e.node, e.index)) { sl_var_release(old); return -1; }
     c = clients_of(g, old, 0);   /* client_add may have moved the array */
     sl_var_retain(nv);
     if (e.node) { sl_var_release(e.node->inputs[e.index]); e.node->inputs[e.index] = nv; }
@@ -194,6 +195,7 @@ int sl_rw_replace(sl_fgraph *g, sl_var *old, sl_var *nv)
   }
   g->changed++;
   prune(g, old->owner);
+  sl_var_release(old);
   return 0;
 }
 
