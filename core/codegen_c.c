@@ -501,7 +501,7 @@ static char *kernel_text(const sl_function *f, const sl_kernel *k)
 ** copy (graphs repeat patterns: a gradient, a loop in a script); past
 ** SL_MAX_KERNELS distinct ones, the rest run on the reference path, which
 ** keeps the compile of a huge graph bounded. */
-#define SL_MAX_KERNELS 128
+#define SL_MAX_KERNELS 64
 
 char *sl_codegen_c(const sl_function *f, const sl_program *p)
 {

@@ -391,11 +391,9 @@ static int run_kernel(sl_function *f, sl_step *step)
         full[op][d] = mask[d] ? 0 : t->strides[od];
         if (!mask[d] || keepdims) od++;
       }
-    } else if ((t = inplace_target(f, k, j, nd, loop))) {
-      sl_tensor_retain(t);   /* held by both slots; the input's is dropped after this step */
     } else {
-      t = alloc_out(p, p->keep[sl], n->outputs[0].type.dtype, nd, loop);
-      if (!t) return -1;
+      if ((t = inplace_target(f, k, j, nd, loop))) sl_tensor_retain(t);   /* held by both slots */
+      else if (!(t = alloc_out(p, p->keep[sl], n->outputs[0].type.dtype, nd, loop))) return -1;
       memcpy(full[op], t->strides, (size_t)nd * sizeof(int64_t));
     }
     sl_tensor_release(p->val[sl]);
