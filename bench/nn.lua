@@ -1,0 +1,167 @@
+-- Neural-network training speed against PyTorch on the CPU, measured in the
+-- same run with the same models, batch sizes, float32 and thread count:
+-- training steps per second of the Fashion-MNIST MLP (784-256-128-100-10,
+-- Adam) and convnet (two 5x5 conv + pool layers, dense 1024, dropout), and
+-- GFLOP/s of a 3x3 convolution (N32 C64 56x56 K64) forward and backward.
+-- Random inputs stand in for the data set, so it need not be installed.
+-- Run: bin/symlua bench/nn.lua [steps]   (default 20 steps per model)
+local sl = require 'symlua'
+local ffi = require 'ffi'
+pcall(ffi.cdef, [[
+  typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+  int clock_gettime(int clk, bench_timespec *ts);
+]])
+
+local STEPS = tonumber(arg and arg[1]) or 20
+local PY = '/usr/bin/python3'
+local function nproc()
+  local p = io.popen('nproc 2>/dev/null')
+  local n = p and tonumber(p:read('*l')) or 1
+  if p then p:close() end
+  return n
+end
+local THREADS = tonumber(os.getenv('BENCH_THREADS')) or nproc()
+sl.config.floatX = 'float32'
+sl.config.threads = THREADS
+
+local function now()
+  local ts = ffi.new('bench_timespec')
+  ffi.C.clock_gettime(1, ts)
+  return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
+end
+
+-- seconds per call: the best of three runs of n calls, after one warm-up call
+local function per_call(f, n)
+  f()
+  local best = math.huge
+  for _ = 1, 3 do
+    local t0 = now()
+    for _ = 1, n do f() end
+    best = math.min(best, (now() - t0) / n)
+  end
+  return best
+end
+
+-- -- symlua ----------------------------------------------------------------------------
+local function mlp_step(batch)
+  local sizes, params = { 784, 256, 128, 100, 10 }, {}
+  local x, y = sl.fmatrix('x'), sl.lvector('y')
+  local h = x
+  for i = 1, #sizes - 1 do
+    local W = sl.shared(sl.init.he_normal({ sizes[i], sizes[i + 1] }), 'W' .. i)
+    local b = sl.shared(sl.zeros(sizes[i + 1]), 'b' .. i)
+    params[#params + 1], params[#params + 2] = W, b
+    h = h:dot(W) + b
+    if i < #sizes - 1 then h = sl.nn.relu(h) end
+  end
+  local loss = sl.nn.categorical_crossentropy(sl.nn.softmax(h), y):mean()
+  local train = sl.compile({ x, y }, loss, { updates = sl.optim.adam(params, loss) })
+  local xs, ys = sl.rand(batch, 784, 'float32'), sl.randint(1, 11, { batch }, 'int64')
+  return function() train(xs, ys) end
+end
+
+local function convnet_step(batch)
+  local params = {}
+  local function param(v) local p = sl.shared(v) params[#params + 1] = p return p end
+  local c1, b1 = param(sl.init.he_normal({ 32, 1, 5, 5 })), param(sl.zeros(32))
+  local c2, b2 = param(sl.init.he_normal({ 64, 32, 5, 5 })), param(sl.zeros(64))
+  local W3, b3 = param(sl.init.he_normal({ 3136, 1024 })), param(sl.zeros(1024))
+  local W4, b4 = param(sl.init.glorot_uniform({ 1024, 10 })), param(sl.zeros(10))
+  local x, y = sl.ftensor4('x'), sl.lvector('y')
+  local function layer(h, c, b)
+    h = sl.nn.conv2d(h, c, { padding = 2 }) + b:dimshuffle('x', 1, 'x', 'x')
+    return sl.nn.max_pool2d(sl.nn.relu(h), 2)
+  end
+  local h = layer(layer(x, c1, b1), c2, b2)
+  h = sl.random.stream(1):dropout(sl.nn.relu(h:reshape(-1, 3136):dot(W3) + b3), 0.5)
+  local loss = sl.nn.categorical_crossentropy(sl.nn.softmax(h:dot(W4) + b4), y):mean()
+  local train = sl.compile({ x, y }, loss, { updates = sl.optim.adam(params, loss) })
+  local xs, ys = sl.rand(batch, 1, 28, 28, 'float32'), sl.randint(1, 11, { batch }, 'int64')
+  return function() train(xs, ys) end
+end
+
+-- 3x3 convolution, padding 1: forward, and backward to input and filters
+local CONV = { N = 32, C = 64, H = 56, W = 56, K = 64 }
+local CONV_FLOP = 2 * CONV.N * CONV.K * CONV.H * CONV.W * CONV.C * 9
+local function conv_steps()
+  local X, Wt = sl.ftensor4('X'), sl.ftensor4('Wt')
+  local y = sl.nn.conv2d(X, Wt, { padding = 1, algo = 'im2col' })
+  local fwd = sl.compile({ X, Wt }, y)
+  local G = sl.ftensor4('G')
+  local bwd = sl.compile({ X, Wt, G }, sl.grad((y * G):sum(), { X, Wt }))
+  local xs = sl.rand(CONV.N, CONV.C, CONV.H, CONV.W, 'float32')
+  local ws = sl.randn(CONV.K, CONV.C, 3, 3, 'float32')
+  local gs = sl.randn(CONV.N, CONV.K, CONV.H, CONV.W, 'float32')
+  return function() fwd(xs, ws) end, function() bwd(xs, ws, gs) end
+end
+
+-- -- PyTorch -------------------------------------------------------------------------------
+local TORCH = [[
+import sys, time, torch, torch.nn as nn, torch.nn.functional as F
+torch.set_num_threads(int(sys.argv[1])); steps = int(sys.argv[2])
+def per_call(f, n):
+    f(); best = 1e9
+    for _ in range(3):
+        t = time.perf_counter()
+        for _ in range(n): f()
+        best = min(best, (time.perf_counter() - t) / n)
+    return best
+def trainer(model, x, y):
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    def step():
+        opt.zero_grad(); loss = F.cross_entropy(model(x), y); loss.backward(); opt.step()
+    return step
+mlp = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
+                    nn.Linear(128, 100), nn.ReLU(), nn.Linear(100, 10))
+cnn = nn.Sequential(nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                    nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                    nn.Linear(3136, 1024), nn.ReLU(), nn.Dropout(0.5), nn.Linear(1024, 10))
+r = []
+r.append(per_call(trainer(mlp, torch.rand(128, 784), torch.randint(0, 10, (128,))), steps))
+r.append(per_call(trainer(cnn, torch.rand(100, 1, 28, 28), torch.randint(0, 10, (100,))), max(2, steps // 4)))
+x = torch.rand(32, 64, 56, 56, requires_grad=True); w = torch.randn(64, 64, 3, 3, requires_grad=True)
+g = torch.randn(32, 64, 56, 56)
+with torch.no_grad():
+    r.append(per_call(lambda: F.conv2d(x, w, padding=1), 3))
+def bwd():
+    y = F.conv2d(x, w, padding=1); gx, gw = torch.autograd.grad(y, (x, w), g)
+r.append(per_call(bwd, 3) - r[-1])
+print(' '.join('%.6g' % v for v in r))
+]]
+
+local function torch_times()
+  local path = os.tmpname()
+  local f = assert(io.open(path, 'w'))
+  f:write(TORCH)
+  f:close()
+  local p = io.popen(('%s %s %d %d 2>/dev/null'):format(PY, path, THREADS, STEPS))
+  local line = p and p:read('*l')
+  if p then p:close() end
+  os.remove(path)
+  if not line then return nil end
+  local t = {}
+  for v in line:gmatch('%S+') do t[#t + 1] = tonumber(v) end
+  return #t == 4 and t or nil
+end
+
+-- -- the table -----------------------------------------------------------------------------
+local mlp = per_call(mlp_step(128), STEPS)
+local cnn = per_call(convnet_step(100), math.max(2, math.floor(STEPS / 4)))
+local fwd, bwd = conv_steps()
+local t_fwd = per_call(fwd, 3)
+local t_bwd = per_call(bwd, 3)
+local torch = torch_times()
+
+print(('%d threads; PyTorch %s'):format(THREADS, torch and 'measured in the same run' or 'not available (python3-torch)'))
+print()
+print('| case | symlua | PyTorch | symlua / PyTorch |')
+print('|---|---:|---:|---:|')
+local function row(name, ours, theirs, unit, scale)
+  local a, b = scale / ours, theirs and scale / theirs
+  print(('| %s | %.1f %s | %s | %s |'):format(name, a, unit, b and ('%.1f %s'):format(b, unit) or 'n/a',
+                                           b and ('%.2fx'):format(a / b) or 'n/a'))
+end
+row('MLP training, batch 128', mlp, torch and torch[1], 'examples/s', 128)
+row('convnet training, batch 100', cnn, torch and torch[2], 'examples/s', 100)
+row('conv2d 3x3 forward (N32 C64 56x56 K64)', t_fwd, torch and torch[3], 'GFLOP/s', CONV_FLOP / 1e9)
+row('conv2d 3x3 backward (input and filters)', t_bwd, torch and torch[4], 'GFLOP/s', 2 * CONV_FLOP / 1e9)
