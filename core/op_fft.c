@@ -169,8 +169,8 @@ static int fft_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
   shape[axis] = kind == FFT_R2C ? len / 2 + 1 : nlog;
   sl_dtype odt = n->outputs[0].type.dtype;
   int f32 = odt == SL_FLOAT32 || odt == SL_COMPLEX64;
-  /* a private contiguous copy: c2r overwrites its input */
-  sl_tensor *src = sl_tensor_clone(x);
+  /* contiguous input; c2r overwrites its input, so it gets a private copy */
+  sl_tensor *src = kind == FFT_C2R ? sl_tensor_clone(x) : sl_tensor_contiguous(in[0]);
   if (!src) return -1;
   out[0] = sl_tensor_empty(odt, x->ndim, shape);
   if (!out[0]) { sl_tensor_release(src); return -1; }
