@@ -100,6 +100,7 @@ typedef struct sl_program {
   sl_module *module;
   sl_compile_job *job;    /* a background compile; steps run on the reference path meanwhile */
   int bound;              /* kernels found in module */
+  int failed;             /* the compile failed: calls stay on the reference path */
   int debug;              /* SYMLUA_DEBUG level when lowered */
   /* per-call state, kept to spare the call path any allocation */
   sl_tensor **val;        /* per slot */
@@ -120,7 +121,7 @@ sl_dtype sl_elemwise_compute_dtype(const sl_node *n);
 ** compiler it leaves f on the reference backend and warns once, unless
 ** sl.config.require_compiler makes that an error. */
 int sl_function_use_c(sl_function *f);
-int sl_vm_ready(sl_function *f);   /* 1 when the generated code is loaded */
+int sl_vm_ready(sl_function *f);   /* 1: the generated code is loaded; 0: not (yet); -1: error */
 int sl_vm_call(sl_function *f, sl_tensor **args, sl_tensor **results);
 /* A line per step: the op(s), kernel and the variant last taken. */
 char *sl_program_text(const sl_function *f);

@@ -62,7 +62,8 @@ char *sl_program_text(const sl_function *f)
   if (!o) { sl_fail("out of memory"); return NULL; }
   if (!p) fprintf(o, "reference backend: %d nodes\n", f->nnodes);
   else fprintf(o, "C backend: %d steps, %d kernels%s\n", p->nsteps, p->nkernels,
-               p->bound ? "" : " (compiling: running on the reference backend)");
+               p->bound ? "" : p->job ? " (compiling: running on the reference backend)" :
+               p->failed ? " (its compile failed: running on the reference backend)" : "");
   for (int i = 0; p && i < p->nsteps; i++) {
     const sl_step *s = &p->steps[i];
     if (s->node >= 0) {
@@ -102,27 +103,28 @@ int sl_function_use_c(sl_function *f)
   p->debug = debug_level();
   if (!(p->source = sl_codegen_c(f, p))) { sl_program_free(p); return -1; }
   if (p->debug >= 4) fprintf(stderr, "symlua: generated source for %s:\n%s\n", f->where ? f->where : "?", p->source);
-  if (sl_cfg.async_compile) {
-    if (!(p->job = sl_compile_start(p->source))) { sl_program_free(p); return -1; }
-  } else if (!(p->module = sl_module_compile(p->source)) || bind(p)) {
-    sl_program_free(p);
-    return -1;
-  }
+  /* compiled at the first call: a function that is never called costs no compiler run */
+  if (sl_cfg.async_compile && !(p->job = sl_compile_start(p->source))) { sl_program_free(p); return -1; }
   f->program = p;
   if (p->debug >= 1) {
     char *t = sl_program_text(f);
-    if (t) { fprintf(stderr, "symlua: %s compiled at %s\n%s", p->job ? "function" : "function",
-                     f->where ? f->where : "?", t); free(t); }
+    if (t) { fprintf(stderr, "symlua: function compiled at %s\n%s", f->where ? f->where : "?", t); free(t); }
   }
   return 0;
 }
 
-/* 1 when calls can run the generated code (a background compile may finish here). */
+/* 1 when calls can run the generated code: compiles it at the first call,
+** or takes it from a background compile that has finished; 0 while that runs
+** or after it failed; -1 when the compiler fails (the message names it). */
 int sl_vm_ready(sl_function *f)
 {
   sl_program *p = f->program;
   if (!p) return 0;
   if (p->bound) return 1;
+  if (!p->job && !p->module && !p->failed) {
+    if (!(p->module = sl_module_compile(p->source)) || bind(p)) { p->failed = 1; return -1; }
+    return 1;
+  }
   if (!p->job) return 0;
   sl_module *m = sl_compile_poll(p->job);
   if (m) {
@@ -140,6 +142,7 @@ int sl_vm_ready(sl_function *f)
             sl_errmsg());
     sl_compile_job_free(p->job);
     p->job = NULL;
+    p->failed = 1;
   }
   return 0;
 }
@@ -211,7 +214,8 @@ static int run_node(sl_function *f, int at)
   sl_tensor *in[SL_MAX_OPERANDS * 4], *out[8];
   if (n->nin > (int)(sizeof in / sizeof *in)) return sl_fail("%s: too many inputs", n->op->name);
   for (int i = 0; i < n->nin; i++) in[i] = p->val[f->in_slot[at][i]];
-  if (sl_node_perform(n, in, out)) return sl_node_fail(n, 0, in);
+  /* a node the inplace pass marked may write into its dying input */
+  if (sl_node_perform_inplace(n, in, out)) return sl_node_fail(n, 0, in);
   for (int i = 0; i < n->nout; i++) {
     if (!sl_type_accepts(&n->outputs[i].type, out[i])) {
       char want[128], got[128];
