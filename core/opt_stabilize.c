@@ -385,22 +385,41 @@ static sl_var *gradient_over(sl_fgraph *g, const sl_var *v, const sl_var *z)
   return st ? sl_rw_apply(g, "sum_to", NULL, 2, num, z) : num;
 }
 
+/* softmax_grad(v, z) with the divisions by z in v cancelled: v = g / z
+** gives g - z * sum(g, axis); softmax_grad is linear in v, so sums and
+** differences split, and a term without a division keeps its softmax_grad.
+** NULL when no term divides by z. */
+static sl_var *softmax_grad_cancelling(sl_fgraph *g, const sl_node *n, sl_var *v, int depth)
+{
+  sl_var *z = n->inputs[1];
+  sl_var *gl = gradient_over(g, v, z);
+  if (gl) {
+    sl_params p = { 0 };
+    p.n = 2;
+    p.v[0] = 1;
+    p.v[1] = axis_of(n);
+    sl_var *sum = sl_rw_apply(g, "sum", &p, 1, gl);
+    sl_var *zs = sum ? sl_rw_apply(g, "mul", NULL, 2, z, sum) : NULL;
+    return zs ? sl_rw_apply(g, "sub", NULL, 2, gl, zs) : NULL;
+  }
+  sl_node *t = v->owner;
+  if (depth == 0 || !t || (strcmp(t->op->name, "add") && strcmp(t->op->name, "sub"))) return NULL;
+  sl_var *c[2];
+  for (int i = 0; i < 2; i++) c[i] = softmax_grad_cancelling(g, n, t->inputs[i], depth - 1);
+  if (!c[0] && !c[1]) return NULL;
+  for (int i = 0; i < 2; i++)
+    if (!c[i] && !(c[i] = sl_rw_apply(g, "softmax_grad", &n->params, 2, t->inputs[i], z))) return NULL;
+  return sl_rw_apply(g, t->op->name, NULL, 2, c[0], c[1]);
+}
+
 /* softmax_grad(g / z, z) for z = softmax(x) (the gradient of log(softmax(x)))
 ** -> g - z * sum(g, axis), free of the division by a z that underflowed */
 static int softmax_grad_of_log(sl_fgraph *g, sl_node *n)
 {
-  sl_var *z = n->inputs[1];
-  sl_node *s = sl_rw_owner(z, "softmax");
+  sl_node *s = sl_rw_owner(n->inputs[1], "softmax");
   if (!s || axis_of(s) != axis_of(n)) return 0;
-  sl_var *gl = gradient_over(g, n->inputs[0], z);
-  if (!gl) return 0;
-  sl_params p = { 0 };
-  p.n = 2;
-  p.v[0] = 1;
-  p.v[1] = axis_of(n);
-  sl_var *sum = sl_rw_apply(g, "sum", &p, 1, gl);
-  sl_var *zs = sum ? sl_rw_apply(g, "mul", NULL, 2, z, sum) : NULL;
-  return replace(g, &n->outputs[0], zs ? sl_rw_apply(g, "sub", NULL, 2, gl, zs) : NULL);
+  sl_var *r = softmax_grad_cancelling(g, n, n->inputs[0], 4);
+  return r ? replace(g, &n->outputs[0], r) : 0;
 }
 
 /* v * z with the division by z inside v cancelled: through products,

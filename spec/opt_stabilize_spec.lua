@@ -217,6 +217,15 @@ describe('stabilize: softmax forms', function()
     np.assert_close(ft(big, onehot), want * 3, 1e-12, 1e-15)
   end)
 
+  it('splits a softmax gradient that also has a term without the division', function()
+    -- softmax's output feeds the log of the loss and a penalty on itself
+    local p = sl.nn.softmax(x)
+    local cost = sl.nn.categorical_crossentropy(p, y):sum() + 0.5 * (p * p):sum()
+    local f = check('softmax_grad_of_log', { x, y }, sl.grad(cost, x), { xv, yv })
+    local r = f(big, yv)
+    assert.is_false(sl.logical_or(sl.isnan(r), sl.isinf(r)):any():item())
+  end)
+
   it('cancels (g / z) * z for a positive z: the gradient of log(sigmoid(x)) at -1000 is 1', function()
     local v = sl.vector('v')
     local g = sl.grad(sl.log(sl.sigmoid(v)):sum(), v)
