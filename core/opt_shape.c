@@ -599,30 +599,42 @@ static sl_var *shape_i_of(dimctx *c, sl_var *v, int k)
   return b_node(c, "shape_i", &p, 1, &v);
 }
 
-/* Deep mode: a size that a node reading v ties to another var's known size
-** (a dot's inner sizes, the joined axes of concatenate and stack). */
+/* Deep mode: a size that a node reading v ties to another var's size (a
+** dot's inner sizes, the joined axes of concatenate and stack): the known
+** one, or else the size of the oldest leaf among them (a var no rule
+** lifts), so that both sides of the tie name the same var. */
 static sl_var *tied_size(dimctx *c, sl_var *v, int k)
 {
   const sl_client *cl;
+  sl_var *best = v;
+  int best_k = k;
   int m = sl_rw_clients(c->g, v, &cl);
   for (int i = 0; i < m; i++) {
     sl_node *n = cl[i].node;
+    sl_var *tie[16];
+    int tie_k[16], nt = 0;
     if (!n) continue;
     const char *op = n->op->name;
     if (strcmp(op, "dot") == 0) {
-      const sl_type *a = &n->inputs[0]->type, *b = &n->inputs[1]->type;
-      int kb = b->ndim == 1 ? 0 : b->ndim - 2;
-      int64_t s = cl[i].index == 0 && k == a->ndim - 1 ? b->shape[kb]
-                : cl[i].index == 1 && k == kb ? a->shape[a->ndim - 1] : SL_UNKNOWN;
-      if (s != SL_UNKNOWN) return b_const(c, s);
+      sl_var *a = n->inputs[0], *b = n->inputs[1];
+      int kb = b->type.ndim == 1 ? 0 : b->type.ndim - 2;
+      if (cl[i].index == 0 && k == a->type.ndim - 1) { tie[nt] = b; tie_k[nt++] = kb; }
+      if (cl[i].index == 1 && k == kb) { tie[nt] = a; tie_k[nt++] = a->type.ndim - 1; }
     } else if (strcmp(op, "concatenate") == 0 || strcmp(op, "stack") == 0) {
       if (strcmp(op, "concatenate") == 0 && k == n->params.v[0]) continue;   /* the joined axis */
-      for (int j = 0; j < n->nin; j++)
-        if (n->inputs[j]->type.ndim == v->type.ndim && n->inputs[j]->type.shape[k] != SL_UNKNOWN)
-          return b_const(c, n->inputs[j]->type.shape[k]);
+      for (int j = 0; j < n->nin && nt < 16; j++)
+        if (n->inputs[j] != v && n->inputs[j]->type.ndim == v->type.ndim) { tie[nt] = n->inputs[j]; tie_k[nt++] = k; }
+    }
+    for (int j = 0; j < nt; j++) {
+      int64_t s = tie[j]->type.shape[tie_k[j]];
+      if (s != SL_UNKNOWN) return b_const(c, s);
+      if ((!tie[j]->owner || !rule_for(tie[j]->owner)) && tie[j]->id < best->id) {
+        best = tie[j];
+        best_k = tie_k[j];
+      }
     }
   }
-  return NULL;
+  return best != v ? shape_i_of(c, best, best_k) : NULL;
 }
 
 /* Output index of n's node through its rule; NULL when there is none. */

@@ -243,8 +243,11 @@ describe('sum_to_useless', function()
     local g = sl.grad(sl.mean(h * h), { W, b })
     local f = sl.compile({ x, W, b }, g)
     local ref = sl.compile({ x, W, b }, g, { optimizer = 'none' })
-    assert.are.equal(7, sum_tos(ref))
-    assert.are.equal(3, sum_tos(f))
+    -- left: b's (a vector) and the one that sums the gradient back to
+    -- x:dot(W), whose columns b may broadcast; W's goes, as the dot ties
+    -- x's columns to W's rows
+    assert.is_true(sum_tos(ref) > 2)
+    assert.are.equal(2, sum_tos(f))
     for _, s in ipairs({ { { 4, 3 }, { 3, 2 }, { 2 } }, { { 4, 3 }, { 3, 1 }, { 5 } }, { { 2, 3 }, { 3, 4 }, { 1 } } }) do
       local X, Wv, B = t(s[1]), t(s[2]), t(s[3])
       local got, want = { f(X, Wv, B) }, { ref(X, Wv, B) }
