@@ -10,9 +10,10 @@
 ** corner cases: sqrt(-0) is -0 and sqrt(-inf) NaN where pow gives +0 and
 ** +inf, as with the same rewrite in Theano.
 **
-** mean(x) -> sum(x) * (1/n), n the number of elements reduced: a constant
-** when the static sizes are known, else the product of shape_i(x, axis) at
-** run time.
+** mean(x) -> sum(x) / n, n the number of elements reduced: a constant when
+** the static sizes are known, else the product of shape_i(x, axis) at run
+** time. A division rather than a product with 1/n: it touches only the
+** reduced result, and a float64 sum over n is then exactly the mean kernel's.
 **
 ** Products added to an operand, for the BLAS ops of op_blas.c:
 **   alpha*dot(A, B) + beta*C -> gemm(C, alpha, A, B, beta)   A, B matrices
@@ -102,14 +103,12 @@ static int mean_as_sum(sl_fgraph *g, sl_node *n)
     sl_var *s = sl_rw_apply(g, "shape_i", &p, 1, x);
     unknown = unknown ? sl_rw_apply(g, "mul", NULL, 2, unknown, s) : s;
   }
-  sl_var *inv;
-  if (!unknown) inv = sl_rw_constant(g, 1 / known, dt, NULL);   /* 1/0: the mean of nothing is NaN */
-  else {
-    sl_var *count = sl_rw_cast(g, unknown, dt);
-    if (known != 1) count = sl_rw_apply(g, "mul", NULL, 2, count, sl_rw_constant(g, known, dt, NULL));
-    inv = sl_rw_apply(g, "reciprocal", NULL, 1, count);
+  sl_var *count = sl_rw_constant(g, known, dt, NULL);   /* 0/0: the mean of nothing is NaN */
+  if (unknown) {
+    count = known == 1 ? sl_rw_cast(g, unknown, dt)
+                       : sl_rw_apply(g, "mul", NULL, 2, sl_rw_cast(g, unknown, dt), count);
   }
-  return replace(g, out, sl_rw_apply(g, "mul", NULL, 2, sum, inv));
+  return replace(g, out, sl_rw_apply(g, "true_div", NULL, 2, sum, count));
 }
 
 /* -- products added to an operand ----------------------------------------------------- */
@@ -239,8 +238,8 @@ const sl_rewrite sl_rewrites_specialize[] = {
     .doc = "x^-1 -> reciprocal(x), for float results" },
   { .name = "sqr_from_mul_self", .pass = "specialize", .ops = "mul", .fn = sqr_from_mul,
     .doc = "x*x -> sqr(x)" },
-  { .name = "mean_as_sum_times_inverse_count", .pass = "specialize", .ops = "mean", .fn = mean_as_sum,
-    .doc = "mean(x) -> sum(x) * (1/n), n static or from shape_i" },
+  { .name = "mean_as_sum_over_count", .pass = "specialize", .ops = "mean", .fn = mean_as_sum,
+    .doc = "mean(x) -> sum(x) / n, n static or from shape_i" },
   { .name = "gemm_from_dot_add", .pass = "specialize", .ops = "add sub", .fn = gemm_from_dot,
     .doc = "alpha*dot(A, B) + beta*C (matrices) -> gemm(C, alpha, A, B, beta)" },
   { .name = "gemv_from_dot_add", .pass = "specialize", .ops = "add sub", .fn = gemv_from_dot,
