@@ -126,6 +126,11 @@ const sl_op *sl_op_at(int i);
 /* Run one node's reference kernel on concrete tensors (used for eager
 ** evaluation and by the reference backend). out[] receives new tensors. */
 int sl_node_perform(const sl_node *n, sl_tensor **in, sl_tensor **out);
+/* The same for a backend whose in[] are its own values, each held once:
+** when n->destroy is set and the input is safe to write now, the kernel
+** gets that input's tensor in out[0] on entry and writes the result there
+** when it has the result's shape (opt_inplace.c). */
+int sl_node_perform_inplace(const sl_node *n, sl_tensor **in, sl_tensor **out);
 
 /* Each op family lists its ops; ops.c gathers them. */
 extern const sl_op sl_elemwise_ops[];

@@ -196,8 +196,14 @@ static int ew_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
   ew_ctx c = { .op = n->op, .nin = n->nin, .as_float = sl_dtype_kind(ct) == 'f',
                .as_complex = sl_dtype_kind(ct) == 'c' };
   sl_dtype domain = c.as_complex ? SL_COMPLEX128 : c.as_float ? SL_FLOAT64 : SL_INT64;
-  out[0] = sl_tensor_empty(n->outputs[0].type.dtype, nd, shape);
-  if (!out[0]) return -1;
+  /* a destroyed input handed over by the run (sl_node_perform_inplace):
+  ** written in place when it has the result's shape, as each element is
+  ** read before the same element is written */
+  sl_tensor *dest = out[0];
+  out[0] = NULL;
+  if (dest && dest->ndim == nd && memcmp(dest->shape, shape, (size_t)nd * sizeof *shape) == 0) out[0] = dest;
+  else sl_tensor_release(dest);
+  if (!out[0] && !(out[0] = sl_tensor_empty(n->outputs[0].type.dtype, nd, shape))) return -1;
   sl_tensor *views[3] = { NULL, NULL, NULL };
   int rc = 0;
   for (int k = 0; k < n->nin && !rc; k++) {
