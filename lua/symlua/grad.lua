@@ -34,6 +34,24 @@ return function(sl)
     return g
   end
 
+  -- Ops whose rules give each input's gradient in that input's exact shape:
+  -- no broadcasting happened in them, so no sum_to is needed (a sum_to the
+  -- optimizer cannot prove useless blocks other rewrites, such as gemm).
+  local EXACT = {}
+  for _, op in ipairs({ 'conv2d', 'conv2d_grad_input', 'conv2d_grad_filters', 'max_pool2d',
+                        'avg_pool2d', 'avg_pool2d_grad', 'dimshuffle', 'reshape', 'flatten',
+                        'softmax', 'log_softmax', 'fft', 'ifft', 'rfft', 'irfft', 'real', 'imag',
+                        'conj', 'cabs', 'angle', 'complex' }) do EXACT[op] = true end
+  local function exact_shape(node)
+    local op = node:op()
+    if EXACT[op] then return true end
+    if op == 'dot' then   -- a matrix product (its other forms lean on fit)
+      local ins = node:inputs()
+      return #ins[1]:static_shape() == 2 and #ins[2]:static_shape() == 2
+    end
+    return false
+  end
+
   -- The nodes between the wrt vars and the cost, in an order where every node
   -- follows its inputs (iterative: graphs can be deep).
   local function relevant_nodes(roots, depends, stop)
@@ -132,7 +150,11 @@ return function(sl)
         for i, x in ipairs(ins) do
           local g = gins[i]
           if g ~= nil and is_float(x) and depends[x:id()] and not stop[x:id()] then
-            g = fit(g, x)
+            if exact_shape(node) then
+              if g:dtype() ~= x:dtype() then g = g:cast(x:dtype()) end
+            else
+              g = fit(g, x)
+            end
             local prev = gmap[x:id()]
             gmap[x:id()] = prev and prev + g or g
           end
