@@ -22,6 +22,7 @@ PACKAGES=(
   graphviz           # dot, to draw expression graphs
   libtcc-dev         # in-process C compiler for generated kernels
   tcc                # libtcc's runtime library (libtcc1.a) and headers
+  dataset-fashion-mnist  # the data set of the training examples (examples/logreg.lua, mlp, convnet)
 )
 
 missing=()
