@@ -442,6 +442,7 @@ void sl_fgraph_free(sl_fgraph *g)
 {
   if (!g) return;
   sl_fgraph_release_scratch(g);
+  if (g->free_shapes) g->free_shapes(g->shapes);
   for (size_t i = 0; i < g->live.cap; i++)
     if (g->live.keys[i] && g->live.vals[i] > 0) sl_node_release((sl_node *)g->live.keys[i]);
   for (int r = 0; r < g->nout; r++) sl_var_release(g->outputs[r]);

@@ -29,6 +29,8 @@ struct sl_fgraph {
   int trace;
   int nupdates;                /* the last nupdates outputs are new values of */
   sl_var *const *updated;      /* these shared variables (sl_opt_config) */
+  void *shapes;                /* opt_shape.c's sizes worked out so far, and */
+  void (*free_shapes)(void *); /* how to free them with the graph */
 };
 
 sl_fgraph *sl_fgraph_new(int nin, sl_var **inputs, int n, sl_var **vars);

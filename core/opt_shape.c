@@ -32,7 +32,8 @@
 
 #include "fgraph.h"
 
-#define MAX_DEPTH 64      /* deep lifting stops here (the size stays a shape_i) */
+#define MAX_DEPTH 512     /* deep lifting stops here (the size stays a shape_i) */
+#define MAX_BUILT 200000  /* ... and once this many nodes are built */
 #define MAX_LEAVES 64     /* operands of one broadcast */
 
 enum { RS_INFER = -1, RS_DYN = -2 };           /* reshape entries (op_shape.c) */
@@ -42,9 +43,11 @@ enum { B_ABSENT, B_CONST, B_INPUT };           /* subtensor bounds (op_index.c) 
 
 typedef struct { uint64_t h; sl_var *out; } memo_entry;
 
+/* What the builder made, kept for the whole optimization (the graph frees
+** it): sizes are facts about values, which rewrites never change, so they
+** stay true while the graph is rewritten. Every var it names is retained,
+** so no address is reused for another var while it is here. */
 typedef struct {
-  sl_fgraph *g;
-  int deep, depth, err;
   memo_entry *memo;            /* built nodes by op, params and inputs */
   size_t cap, n;
   sl_ptrmap dims;              /* deep mode: (var, axis) -> index in dimv */
@@ -52,28 +55,71 @@ typedef struct {
   int ndims, dims_cap;
   sl_var *consts[32];          /* the constants built, one per value */
   int nconsts;
+  sl_var **held;               /* retained */
+  int nheld, held_cap;
+} shape_memo;
+
+typedef struct {
+  sl_fgraph *g;
+  shape_memo *m;
+  int deep, depth, err;
 } dimctx;
 
-static void ctx_free(dimctx *c)
+static void memo_free(void *p)
 {
-  free(c->memo);
-  free(c->dimv);
-  sl_ptrmap_free(&c->dims);
+  shape_memo *m = p;
+  for (int i = 0; i < m->nheld; i++) sl_var_release(m->held[i]);
+  free(m->held);
+  free(m->memo);
+  free(m->dimv);
+  sl_ptrmap_free(&m->dims);
+  free(m);
+}
+
+/* A context for one rewrite over the graph's memo; 0, or -1 + sl_fail. */
+static int ctx_init(dimctx *c, sl_fgraph *g, int deep)
+{
+  memset(c, 0, sizeof *c);
+  c->g = g;
+  c->deep = deep;
+  if (!g->shapes) {
+    if (!(g->shapes = calloc(1, sizeof(shape_memo)))) return sl_fail("out of memory");
+    g->free_shapes = memo_free;
+  }
+  c->m = g->shapes;
+  return 0;
+}
+
+static int hold(dimctx *c, sl_var *v)
+{
+  shape_memo *m = c->m;
+  if (m->nheld == m->held_cap) {
+    int cap = m->held_cap ? 2 * m->held_cap : 256;
+    sl_var **h = realloc(m->held, (size_t)cap * sizeof *h);
+    if (!h) { c->err = 1; return sl_fail("out of memory"); }
+    m->held = h;
+    m->held_cap = cap;
+  }
+  sl_var_retain(v);
+  m->held[m->nheld++] = v;
+  return 0;
 }
 
 /* Memo of deep results: (var, axis) for sizes, the var itself for a 0-d
 ** var's canonical form (no axis key of a 0-d var exists). */
-static int memo_put(dimctx *c, const void *key, sl_var *d)
+static int memo_put(dimctx *c, sl_var *v, int k, sl_var *d)
 {
-  if (c->ndims == c->dims_cap) {
-    int cap = c->dims_cap ? 2 * c->dims_cap : 64;
-    sl_var **dv = realloc(c->dimv, (size_t)cap * sizeof *dv);
+  shape_memo *m = c->m;
+  if (m->ndims == m->dims_cap) {
+    int cap = m->dims_cap ? 2 * m->dims_cap : 64;
+    sl_var **dv = realloc(m->dimv, (size_t)cap * sizeof *dv);
     if (!dv) { c->err = 1; return sl_fail("out of memory"); }
-    c->dimv = dv;
-    c->dims_cap = cap;
+    m->dimv = dv;
+    m->dims_cap = cap;
   }
-  if (sl_ptrmap_put(&c->dims, key, c->ndims)) { c->err = 1; return -1; }
-  c->dimv[c->ndims++] = d;
+  if (hold(c, v)) return -1;
+  if (sl_ptrmap_put(&m->dims, (const char *)v + k, m->ndims)) { c->err = 1; return -1; }
+  m->dimv[m->ndims++] = d;
   return 0;
 }
 
@@ -108,27 +154,28 @@ static sl_var *b_node(dimctx *c, const char *opname, const sl_params *p, int nin
   for (int i = 0; i < nin; i++) if (!in[i]) return NULL;
   const sl_op *op = sl_rw_op(opname);
   uint64_t h = node_key(op, p, nin, in);
-  if (c->n * 2 >= c->cap) {   /* grow: rehash into a table twice as large */
-    size_t cap = c->cap ? 2 * c->cap : 64;
+  shape_memo *mm = c->m;
+  if (mm->n * 2 >= mm->cap) {   /* grow: rehash into a table twice as large */
+    size_t cap = mm->cap ? 2 * mm->cap : 64;
     memo_entry *m = calloc(cap, sizeof *m);
     if (!m) { c->err = 1; sl_fail("out of memory"); return NULL; }
-    for (size_t j = 0; j < c->cap; j++) {
-      if (!c->memo[j].out) continue;
-      size_t k = c->memo[j].h & (cap - 1);
+    for (size_t j = 0; j < mm->cap; j++) {
+      if (!mm->memo[j].out) continue;
+      size_t k = mm->memo[j].h & (cap - 1);
       while (m[k].out) k = (k + 1) & (cap - 1);
-      m[k] = c->memo[j];
+      m[k] = mm->memo[j];
     }
-    free(c->memo);
-    c->memo = m;
-    c->cap = cap;
+    free(mm->memo);
+    mm->memo = m;
+    mm->cap = cap;
   }
-  size_t j = h & (c->cap - 1);
-  for (; c->memo[j].out; j = (j + 1) & (c->cap - 1))
-    if (c->memo[j].h == h && same_build(c->memo[j].out->owner, op, p, nin, in)) return c->memo[j].out;
+  size_t j = h & (mm->cap - 1);
+  for (; mm->memo[j].out; j = (j + 1) & (mm->cap - 1))
+    if (mm->memo[j].h == h && same_build(mm->memo[j].out->owner, op, p, nin, in)) return mm->memo[j].out;
   sl_var *v = sl_rw_applyv(c->g, opname, p, nin, in);
-  if (!v) { c->err = 1; return NULL; }
-  c->memo[j] = (memo_entry){ h, v };
-  c->n++;
+  if (!v || hold(c, v)) { c->err = 1; return NULL; }
+  mm->memo[j] = (memo_entry){ h, v };
+  mm->n++;
   return v;
 }
 
@@ -152,10 +199,11 @@ static sl_var *b_const(dimctx *c, int64_t x)
 {
   int64_t y;
   if (c->err) return NULL;
-  for (int i = 0; i < c->nconsts; i++) if (b_value_of(c->consts[i], &y) && y == x) return c->consts[i];
+  shape_memo *m = c->m;
+  for (int i = 0; i < m->nconsts; i++) if (b_value_of(m->consts[i], &y) && y == x) return m->consts[i];
   sl_var *v = sl_rw_constant(c->g, (double)x, SL_INT64, NULL);
-  if (!v) c->err = 1;
-  else if (c->nconsts < 32) c->consts[c->nconsts++] = v;
+  if (!v || hold(c, v)) { c->err = 1; return NULL; }
+  if (m->nconsts < 32) m->consts[m->nconsts++] = v;
   return v;
 }
 
@@ -600,14 +648,14 @@ static sl_var *shape_i_of(dimctx *c, sl_var *v, int k)
 }
 
 /* Deep mode: a size that a node reading v ties to another var's size (a
-** dot's inner sizes, the joined axes of concatenate and stack): the known
-** one, or else the size of the oldest leaf among them (a var no rule
-** lifts), so that both sides of the tie name the same var. */
+** dot's inner sizes, the joined axes of concatenate and stack), so that
+** both sides of the tie are one var: a known size first, else the size of
+** a var that a rule lifts, else that of the oldest var among them. */
 static sl_var *tied_size(dimctx *c, sl_var *v, int k)
 {
   const sl_client *cl;
-  sl_var *best = v;
-  int best_k = k;
+  sl_var *oldest = v, *lifted = NULL;
+  int oldest_k = k, lifted_k = 0;
   int m = sl_rw_clients(c->g, v, &cl);
   for (int i = 0; i < m; i++) {
     sl_node *n = cl[i].node;
@@ -628,13 +676,16 @@ static sl_var *tied_size(dimctx *c, sl_var *v, int k)
     for (int j = 0; j < nt; j++) {
       int64_t s = tie[j]->type.shape[tie_k[j]];
       if (s != SL_UNKNOWN) return b_const(c, s);
-      if ((!tie[j]->owner || !rule_for(tie[j]->owner)) && tie[j]->id < best->id) {
-        best = tie[j];
-        best_k = tie_k[j];
+      if (tie[j]->owner && rule_for(tie[j]->owner)) {
+        if (!lifted) { lifted = tie[j]; lifted_k = tie_k[j]; }
+      } else if (tie[j]->id < oldest->id) {
+        oldest = tie[j];
+        oldest_k = tie_k[j];
       }
     }
   }
-  return best != v ? shape_i_of(c, best, best_k) : NULL;
+  if (lifted) return dim_of(c, lifted, lifted_k);
+  return oldest != v ? shape_i_of(c, oldest, oldest_k) : NULL;
 }
 
 /* Output index of n's node through its rule; NULL when there is none. */
@@ -650,20 +701,24 @@ static sl_var *dim_of(dimctx *c, sl_var *v, int k)
 {
   if (c->err) return NULL;
   if (v->type.shape[k] != SL_UNKNOWN) return b_const(c, v->type.shape[k]);
-  if (!c->deep) return shape_i_of(c, v, k);
-  const void *key = (const char *)v + k;   /* k < sizeof *v: (v, k) is one key */
-  int at = sl_ptrmap_get(&c->dims, key);
-  if (at >= 0) return c->dimv[at];
+  sl_var *leaf = shape_i_of(c, v, k);
+  if (!c->deep || !leaf) return leaf;
+  /* k < sizeof *v: v + k is (v, k)'s key */
+  int at = sl_ptrmap_get(&c->m->dims, (const char *)v + k);
+  if (at >= 0) return c->m->dimv[at];
+  /* the leaf stands for the size while it is worked out (a tie may lead back here) */
+  at = c->m->ndims;
+  if (memo_put(c, v, k, leaf)) return NULL;
   sl_var *d = NULL;
-  if (c->depth < MAX_DEPTH) {
+  if (c->depth < MAX_DEPTH && c->m->n < MAX_BUILT) {
     c->depth++;
     d = lift(c, v, k);
+    if (!d && !c->err) d = tied_size(c, v, k);
     c->depth--;
   }
-  if (!d && !c->err) d = tied_size(c, v, k);
-  if (!d && !c->err) d = shape_i_of(c, v, k);
-  if (!d || memo_put(c, key, d)) return NULL;
-  return d;
+  if (c->err) return NULL;
+  if (d) c->m->dimv[at] = d;
+  return c->m->dimv[at];
 }
 
 /* Deep mode: an int64 0-d size expression of the graph (shape_i's and
@@ -672,8 +727,8 @@ static sl_var *dim_of(dimctx *c, sl_var *v, int k)
 static sl_var *canon(dimctx *c, sl_var *v)
 {
   sl_node *o = v->owner;
-  int at = sl_ptrmap_get(&c->dims, v);
-  if (at >= 0) return c->dimv[at];
+  int at = sl_ptrmap_get(&c->m->dims, v);
+  if (at >= 0) return c->m->dimv[at];
   if (!o || v->type.ndim != 0 || c->depth >= MAX_DEPTH) return v;
   sl_var *r = v, *a, *rest;
   c->depth++;
@@ -690,7 +745,7 @@ static sl_var *canon(dimctx *c, sl_var *v)
       }
   }
   c->depth--;
-  if (r && memo_put(c, v, r)) return NULL;
+  if (r && memo_put(c, v, 0, r)) return NULL;
   return r;
 }
 
@@ -698,9 +753,7 @@ static sl_var *canon(dimctx *c, sl_var *v)
 
 static int replace_by(dimctx *c, sl_var *old, sl_var *nv)
 {
-  int rc = c->err ? -1 : nv ? (sl_rw_replace(c->g, old, nv) ? -1 : 1) : 0;
-  ctx_free(c);
-  return rc;
+  return c->err ? -1 : nv ? (sl_rw_replace(c->g, old, nv) ? -1 : 1) : 0;
 }
 
 /* shape_i(v, k) with v's size at k known: the constant */
@@ -709,22 +762,30 @@ static int shape_i_constant(sl_fgraph *g, sl_node *n)
   sl_var *v = n->inputs[0];
   int64_t s = v->type.shape[n->params.v[0]];
   if (s == SL_UNKNOWN) return 0;
-  dimctx c = { .g = g };
+  dimctx c;
+  if (ctx_init(&c, g, 0)) return -1;
   return replace_by(&c, &n->outputs[0], b_const(&c, s));
 }
 
-/* shape_i(op(...), k): the op's size rule over its inputs */
+/* shape_i(op(...), k): the op's size rule over its inputs, and theirs in
+** turn, all the way in one step (one sweep per level would be slow) */
 static int shape_i_lift(sl_fgraph *g, sl_node *n)
 {
-  dimctx c = { .g = g };
+  dimctx c;
+  if (ctx_init(&c, g, 1)) return -1;
   sl_var *v = n->inputs[0];
-  return replace_by(&c, &n->outputs[0], lift(&c, v, (int)n->params.v[0]));
+  if (v->type.shape[n->params.v[0]] != SL_UNKNOWN) return 0;   /* shape_i_constant's */
+  sl_var *d = dim_of(&c, v, (int)n->params.v[0]);
+  sl_node *o = d ? d->owner : NULL;
+  if (o && o->op == n->op && o->inputs[0] == v && o->params.v[0] == n->params.v[0]) d = NULL;
+  return replace_by(&c, &n->outputs[0], d);
 }
 
 /* shape(v): a stack of its sizes, or a constant when all are known */
 static int shape_to_stack(sl_fgraph *g, sl_node *n)
 {
-  dimctx c = { .g = g };
+  dimctx c;
+  if (ctx_init(&c, g, 0)) return -1;
   sl_var *v = n->inputs[0], *d[SL_MAXDIM];
   int nd = v->type.ndim, known = 1;
   for (int k = 0; k < nd; k++) {
@@ -752,11 +813,15 @@ static int sum_to_useless(sl_fgraph *g, sl_node *n)
   sl_var *x = n->inputs[0], *like = n->inputs[1], *out = &n->outputs[0];
   int nd = x->type.ndim;
   if (like->type.ndim != nd || x->type.dtype != out->type.dtype) return 0;
+  int known = 1;   /* like's static shape alone decides: sum_to_noop's case */
+  for (int k = 0; k < nd; k++) known &= like->type.shape[k] != SL_UNKNOWN;
+  if (known) return 0;
   for (int k = 0; k < nd; k++) {   /* x must fit out's static type */
     int64_t a = out->type.shape[k], b = x->type.shape[k];
     if ((a != SL_UNKNOWN && b != SL_UNKNOWN && a != b) || (a == 1 && b != 1)) return 0;
   }
-  dimctx c = { .g = g, .deep = 1 };
+  dimctx c;
+  if (ctx_init(&c, g, 1)) return -1;
   int same = 1;
   for (int k = 0; k < nd && same && !c.err; k++) {
     sl_var *a = dim_of(&c, x, k), *b = dim_of(&c, like, k);
@@ -774,6 +839,6 @@ const sl_rewrite sl_rewrites_shape[] = {
   { .name = "shape_to_stack", .pass = "canonicalize", .ops = "shape", .fn = shape_to_stack,
     .doc = "shape(x) is a stack of the sizes of its axes (a constant when all are known)" },
   { .name = "sum_to_useless", .pass = "canonicalize", .ops = "sum_to", .fn = sum_to_useless,
-    .doc = "sum_to(x, like) is x when x's sizes provably are like's" },
+    .doc = "sum_to(x, like) is x when x's sizes provably are like's (like's static shape not all known)" },
 };
 const int sl_rewrites_shape_n = sizeof sl_rewrites_shape / sizeof *sl_rewrites_shape;
