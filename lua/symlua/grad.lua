@@ -295,6 +295,23 @@ return function(sl)
   rules.outer = function(_, ins, _, g)
     return { sl.dot(g[1], ins[2]), sl.dot(ins[1], g[1]) }
   end
+  -- The products the specialize pass makes (core/op_blas.c); a scale gets a
+  -- gradient only when it is a float: sum(g * what it scales).
+  local function scale_grad(s, g, x) if is_float(s) then return sl.sum(g * x) end end
+  rules.gemm = function(_, ins, _, g)   -- alpha A·B + beta C
+    local c, alpha, a, b, beta, gz = ins[1], ins[2], ins[3], ins[4], ins[5], g[1]
+    return { gz * beta, scale_grad(alpha, gz, sl.dot(a, b)), sl.dot(gz, b:dimshuffle(2, 1)) * alpha,
+             sl.dot(a:dimshuffle(2, 1), gz) * alpha, scale_grad(beta, gz, c) }
+  end
+  rules.gemv = function(_, ins, _, g)   -- alpha A·x + beta y
+    local y, alpha, a, x, beta, gz = ins[1], ins[2], ins[3], ins[4], ins[5], g[1]
+    return { gz * beta, scale_grad(alpha, gz, sl.dot(a, x)), sl.outer(gz, x) * alpha,
+             sl.dot(gz, a) * alpha, scale_grad(beta, gz, y) }
+  end
+  rules.ger = function(_, ins, _, g)    -- A + alpha outer(x, y)
+    local alpha, x, y, gz = ins[2], ins[3], ins[4], g[1]
+    return { gz, scale_grad(alpha, gz, sl.outer(x, y)), sl.dot(gz, y) * alpha, sl.dot(x, gz) * alpha }
+  end
   rules.reshape = function(_, ins, _, g)
     return { sl.reshape(g[1], ins[1]:shape()) }   -- size inputs get nothing
   end
