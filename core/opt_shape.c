@@ -6,17 +6,17 @@
 ** The scheme. shape_i(v, k) is where every size is read (shape(v) becomes
 ** a stack of them). When v's static size at k is known it becomes a
 ** constant. When an op with a size rule made v, the rule rewrites the size
-** over the op's inputs (their shape_i's, its params, its integer inputs),
-** and those are lifted in turn, up to the graph's inputs; an op without a
-** rule keeps shape_i(v), which computes v. Rules live in one table keyed by
-** op name, one small function per op family.
+** over the op's inputs (their sizes, its params, its integer inputs), and
+** those are lifted in turn, up to the graph's inputs, in one rewrite; an
+** op without a rule keeps shape_i(v), which computes v. Rules live in one
+** table keyed by op name, one small function per op family.
 **
 ** Sizes are int64 0-d vars made by a builder that folds constants and
-** identities and hash-conses what it builds (one var per computation
-** within a rewrite). NumPy broadcasting of sizes a, b, c... (each may be 1
-** at run time) is where(eq(a, 1), bcast(b, c...), a) over the distinct
-** operands sorted by id: a size known to be > 1 decides it, a known 1
-** drops out, and equal broadcasts build the same var.
+** identities and hash-conses what it builds (one var per computation).
+** NumPy broadcasting of sizes a, b, c... (each may be 1 at run time) is
+** where(eq(a, 1), bcast(b, c...), a) over the distinct operands sorted by
+** id: a size known to be > 1 decides it, a known 1 drops out, and equal
+** broadcasts build the same var.
 **
 ** The rules assume the graph as written is valid: once an expression is no
 ** longer computed, nothing checks at run time that its operands' sizes
@@ -25,7 +25,8 @@
 ** Proofs. sum_to(g, like) is g itself when every size of g equals like's.
 ** The builder's deep mode lifts both sides as far as they go, so equal
 ** sizes become the same var; a size that a dot, concatenate or stack
-** reading the var ties to a partner's known size counts as that size.
+** reading the var ties to a partner's size counts as that size. Built
+** sizes are kept for the whole optimization, so each is worked out once.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,7 @@ typedef struct {
   size_t cap, n;
   sl_ptrmap dims;              /* deep mode: (var, axis) -> index in dimv */
   sl_var **dimv;
+  char *busy;                  /* per dimv entry: being worked out */
   int ndims, dims_cap;
   sl_var *consts[32];          /* the constants built, one per value */
   int nconsts;
@@ -63,6 +65,7 @@ typedef struct {
   sl_fgraph *g;
   shape_memo *m;
   int deep, depth, err;
+  int cycles;                  /* sizes found while being worked out */
 } dimctx;
 
 static void memo_free(void *p)
@@ -72,6 +75,7 @@ static void memo_free(void *p)
   free(m->held);
   free(m->memo);
   free(m->dimv);
+  free(m->busy);
   sl_ptrmap_free(&m->dims);
   free(m);
 }
@@ -113,10 +117,13 @@ static int memo_put(dimctx *c, sl_var *v, int k, sl_var *d)
   if (m->ndims == m->dims_cap) {
     int cap = m->dims_cap ? 2 * m->dims_cap : 64;
     sl_var **dv = realloc(m->dimv, (size_t)cap * sizeof *dv);
-    if (!dv) { c->err = 1; return sl_fail("out of memory"); }
-    m->dimv = dv;
+    if (dv) m->dimv = dv;
+    char *b = dv ? realloc(m->busy, (size_t)cap) : NULL;
+    if (!b) { c->err = 1; return sl_fail("out of memory"); }
+    m->busy = b;
     m->dims_cap = cap;
   }
+  m->busy[m->ndims] = 0;
   if (hold(c, v)) return -1;
   if (sl_ptrmap_put(&m->dims, (const char *)v + k, m->ndims)) { c->err = 1; return -1; }
   m->dimv[m->ndims++] = d;
@@ -705,19 +712,26 @@ static sl_var *dim_of(dimctx *c, sl_var *v, int k)
   if (!c->deep || !leaf) return leaf;
   /* k < sizeof *v: v + k is (v, k)'s key */
   int at = sl_ptrmap_get(&c->m->dims, (const char *)v + k);
-  if (at >= 0) return c->m->dimv[at];
-  /* the leaf stands for the size while it is worked out (a tie may lead back here) */
+  if (at >= 0) {
+    c->cycles += c->m->busy[at];
+    return c->m->dimv[at];
+  }
+  /* the leaf stands for the size while it is worked out; a size that ties
+  ** lead back to stays the leaf (else lifting it would never end) */
   at = c->m->ndims;
   if (memo_put(c, v, k, leaf)) return NULL;
   sl_var *d = NULL;
+  int cycles = c->cycles;
+  c->m->busy[at] = 1;
   if (c->depth < MAX_DEPTH && c->m->n < MAX_BUILT) {
     c->depth++;
     d = lift(c, v, k);
     if (!d && !c->err) d = tied_size(c, v, k);
     c->depth--;
   }
+  c->m->busy[at] = 0;
   if (c->err) return NULL;
-  if (d) c->m->dimv[at] = d;
+  if (d && c->cycles == cycles) c->m->dimv[at] = d;
   return c->m->dimv[at];
 }
 
