@@ -164,6 +164,7 @@ static int log_sigmoid(sl_fgraph *g, sl_node *n)
 {
   sl_var *x = arg_of(n->inputs[0], "sigmoid");
   if (!x) return 0;
+  x = sl_rw_cast(g, x, n->inputs[0]->type.dtype);   /* negate in float, not uint8 */
   return replace(g, &n->outputs[0], unary(g, "neg", unary(g, "softplus", unary(g, "neg", x))));
 }
 
@@ -186,6 +187,7 @@ static int one_minus_sigmoid(sl_fgraph *g, sl_node *n)
   int nc = sl_rw_clients(g, &n->outputs[0], &c), logs = nc > 0;
   for (int i = 0; i < nc; i++) logs &= c[i].node && strcmp(c[i].node->op->name, "log") == 0;
   if (logs) return 0;
+  x = sl_rw_cast(g, x, n->outputs[0].type.dtype);
   return replace(g, &n->outputs[0], unary(g, "sigmoid", unary(g, "neg", x)));
 }
 

@@ -84,6 +84,10 @@ describe('stabilize: log and exp forms', function()
     local f = check('log_sigmoid_to_softplus', { x }, sl.log(sl.sigmoid(x)), { xv })
     assert.is_nil(ops_of(f).log)
     assert.are.same({ { -1000, 0 } }, f(f64({ { -1000, 1000 } })):totable())
+    -- a uint8 input is negated as a float, not modulo 256
+    local u = sl.tensor_type('uint8', { -1 })('u')
+    check('log_sigmoid_to_softplus', { u }, sl.log(sl.sigmoid(u)), { sl.tensor({ 0, 3, 200 }, 'uint8') }, 1e-6)
+    check('one_minus_sigmoid', { u }, (1 - sl.sigmoid(u)) * 2, { sl.tensor({ 0, 3, 200 }, 'uint8') }, 1e-6)
   end)
 
   it('log(1 - sigmoid(x)) -> -softplus(x), also as log1p(-sigmoid(x))', function()
