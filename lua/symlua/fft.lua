@@ -75,38 +75,70 @@ return function(sl)
     return x
   end
 
+  -- params: the axis, a second axis for the 2-d forms (-1: none), irfft's
+  -- output length along the last of them (core/op_fft.c)
   function sl.fft.fft(x, axis)
     x = to_complex(x)
-    return apply('fft', { v = { axis0('fft', axis, ndim(x)) } }, x)
+    return apply('fft', { v = { axis0('fft', axis, ndim(x)), -1, 0 } }, x)
   end
   function sl.fft.ifft(x, axis)
     x = to_complex(x)
-    return apply('ifft', { v = { axis0('ifft', axis, ndim(x)) } }, x)
+    return apply('ifft', { v = { axis0('ifft', axis, ndim(x)), -1, 0 } }, x)
   end
   function sl.fft.rfft(x, axis)
     x = to_float(x)
-    return apply('rfft', { v = { axis0('rfft', axis, ndim(x)) } }, x)
+    return apply('rfft', { v = { axis0('rfft', axis, ndim(x)), -1, 0 } }, x)
   end
-  -- n defaults to 2 (m - 1) for m frequencies, which needs m known
+
+  -- irfft's output length n defaults to 2 (m - 1) for m frequencies
+  local function out_length(op, X, a, n)
+    if n == nil then
+      local m = sl.is_var(X) and X:static_shape()[a + 1] or X:size(a + 1)
+      if not m or m < 0 then fail('%s: give the output length: the input size along the axis is not known', op) end
+      n = 2 * (m - 1)
+    end
+    if type(n) ~= 'number' or n < 1 or n % 1 ~= 0 then fail('%s: n must be a positive integer, got %s', op, tostring(n)) end
+    return n
+  end
+
   function sl.fft.irfft(X, n, axis)
     X = to_complex(X)
     local a = axis0('irfft', axis, ndim(X))
-    if n == nil then
-      local m = sl.is_var(X) and X:static_shape()[a + 1] or X:size(a + 1)
-      if not m or m < 0 then fail('irfft: give the output length n: the input size along the axis is not known') end
-      n = 2 * (m - 1)
-    end
-    if type(n) ~= 'number' or n < 1 or n % 1 ~= 0 then fail('irfft: n must be a positive integer, got %s', tostring(n)) end
-    return apply('irfft', { v = { a, n } }, X)
+    return apply('irfft', { v = { a, -1, out_length('irfft', X, a, n) } }, X)
   end
 
-  function sl.fft.fft2(x) return sl.fft.fft(sl.fft.fft(x, -1), -2) end
-  function sl.fft.ifft2(x) return sl.fft.ifft(sl.fft.ifft(x, -1), -2) end
-  function sl.fft.rfft2(x) return sl.fft.fft(sl.fft.rfft(x, -1), -2) end
-  -- s: { rows, cols } of the output; cols defaults to 2 (m - 1)
+  -- the 2-d forms: one transform over the last two axes
+  local function last_two(op, x)
+    local nd = ndim(x)
+    if nd < 2 then fail('%s: expected at least 2 dimensions, got %d', op, nd) end
+    return nd - 2, nd - 1
+  end
+  function sl.fft.fft2(x)
+    x = to_complex(x)
+    local a, b = last_two('fft2', x)
+    return apply('fft', { v = { a, b, 0 } }, x)
+  end
+  function sl.fft.ifft2(x)
+    x = to_complex(x)
+    local a, b = last_two('ifft2', x)
+    return apply('ifft', { v = { a, b, 0 } }, x)
+  end
+  function sl.fft.rfft2(x)
+    x = to_float(x)
+    local a, b = last_two('rfft2', x)
+    return apply('rfft', { v = { a, b, 0 } }, x)
+  end
+  -- s: { rows, cols } of the output; rows must be the input's, cols
+  -- defaults to 2 (m - 1)
   function sl.fft.irfft2(X, s)
+    X = to_complex(X)
+    local a, b = last_two('irfft2', X)
     s = s or {}
-    return sl.fft.irfft(sl.fft.ifft(X, -2), s[2], -1)
+    local rows = sl.is_var(X) and X:static_shape()[a + 1] or X:size(a + 1)
+    if s[1] and rows and rows >= 0 and s[1] ~= rows then
+      fail('irfft2: the output has as many rows as the input (%d), not %d', rows, s[1])
+    end
+    return apply('irfft', { v = { a, b, out_length('irfft2', X, b, s[2]) } }, X)
   end
 
   -- -- gradients -----------------------------------------------------------------------------
@@ -131,36 +163,47 @@ return function(sl)
     return sl.where(once, 1, 2):cast(dtype)
   end
 
-  -- fft: dC/dx = conj(F)^T G = n ifft(G); ifft: dC/dx = fft(G) / n
+  -- The transformed axes of a node (0-based), the last being the halved one
+  -- of rfft/irfft, and the product of the sizes of x along them.
+  local function axes_of(node)
+    local v = node:params().v
+    return v[2] >= 0 and { v[1], v[2] } or { v[1] }
+  end
+  local function count(x, axes, dtype)
+    local c = 1
+    for _, a in ipairs(axes) do c = c * size(x, a) end
+    return sl.cast(c, dtype)
+  end
+
+  -- fft: dC/dx = conj(F)^T G = N ifft(G); ifft: dC/dx = fft(G) / N
   rules.fft = function(node, ins, _, g)
-    local a = node:params().v[1]
-    local n = sl.cast(size(ins[1], a), float_dtype(sl.real(ins[1])))
-    return { apply('ifft', node:params(), g[1]) * n }
+    local N = count(ins[1], axes_of(node), float_dtype(sl.real(ins[1])))
+    return { apply('ifft', node:params(), g[1]) * N }
   end
   rules.ifft = function(node, ins, _, g)
-    local a = node:params().v[1]
-    local n = sl.cast(size(ins[1], a), float_dtype(sl.real(ins[1])))
-    return { apply('fft', node:params(), g[1]) / n }
+    local N = count(ins[1], axes_of(node), float_dtype(sl.real(ins[1])))
+    return { apply('fft', node:params(), g[1]) / N }
   end
-  -- rfft: x -> the first m bins of F x; dC/dx = Re(sum_k conj(F_kj) G_k) =
-  -- n irfft(G / w) with w the pair weights (irfft doubles the paired bins)
+  -- rfft: x -> the non-negative half of F x along the last axis; dC/dx =
+  -- Re(sum_k conj(F_kj) G_k) = N irfft(G / w), w the pair weights (irfft
+  -- counts the paired bins twice)
   rules.rfft = function(node, ins, _, g)
-    local a = node:params().v[1]
-    local x = ins[1]
-    local n, m = size(x, a), size(g[1], a)
-    local w = pair_weights(m, n, float_dtype(x))
-    local inv = apply('irfft', { v = { a, -1 } }, g[1] / along(w, a, ndim(x)), x)
-    return { inv * sl.cast(n, x:dtype()) }
+    local x, axes = ins[1], axes_of(node)
+    local a = axes[#axes]
+    local w = pair_weights(size(g[1], a), size(x, a), float_dtype(x))
+    local v = node:params().v
+    local inv = apply('irfft', { v = { v[1], v[2], -1 } }, g[1] / along(w, a, ndim(x)), x)
+    return { inv * count(x, axes, x:dtype()) }
   end
-  -- irfft: y = Re(sum_k w_k X_k e^{2 pi i jk/n}) / n; dC/dX_k = w_k rfft(G)_k / n
-  rules.irfft = function(node, ins, _, g)
-    local a, n = node:params().v[1], node:params().v[2]
-    local X = ins[1]
-    if n < 0 then n = size(ins[2], a) end
-    local m = size(X, a)
-    local w = pair_weights(m, n, float_dtype(g[1]))
-    local G = apply('rfft', { v = { a } }, g[1])
-    return { G * along(w / sl.cast(n, w:dtype()), a, ndim(X)) }
+  -- irfft: y = Re(sum_k w_k X_k e^{2 pi i jk/n}) / N; dC/dX_k = w_k rfft(G)_k / N
+  rules.irfft = function(node, ins, outs, g)
+    local X, axes = ins[1], axes_of(node)
+    local a = axes[#axes]
+    local y = outs[1]
+    local w = pair_weights(size(X, a), size(y, a), float_dtype(g[1]))
+    local v = node:params().v
+    local G = apply('rfft', { v = { v[1], v[2], 0 } }, g[1])
+    return { G * along(w / count(y, axes, w:dtype()), a, ndim(X)) }
   end
 
   rules.real = function(_, ins, _, g) return { sl.complex(g[1], g[1] * 0):cast(ins[1]:dtype()) } end

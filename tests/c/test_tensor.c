@@ -80,8 +80,9 @@ static void test_dtypes(void)
                        strcmp(sl_dtype_name(SL_BOOL), "bool") == 0);
   CHECK("dtype sizes", sl_dtype_size(SL_BOOL) == 1 && sl_dtype_size(SL_INT32) == 4 &&
                        sl_dtype_size(SL_INT64) == 8 && sl_dtype_size(SL_FLOAT64) == 8);
-  CHECK("dtype from name", sl_dtype_from_name("int64", &dt) == 0 && dt == SL_INT64);
-  CHECK("unknown dtype name fails", sl_dtype_from_name("complex64", &dt) == -1 &&
+  CHECK("dtype from name", sl_dtype_from_name("int64", &dt) == 0 && dt == SL_INT64 &&
+                           sl_dtype_from_name("complex64", &dt) == 0 && dt == SL_COMPLEX64);
+  CHECK("unknown dtype name fails", sl_dtype_from_name("float16", &dt) == -1 &&
                                     sl_errmsg()[0] != '\0');
   CHECK("npy descr", strcmp(sl_dtype_descr(SL_FLOAT64), "<f8") == 0);
   CHECK("promotion: int32 + float32 is float64",
