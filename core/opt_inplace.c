@@ -8,13 +8,15 @@
 ** chosen input
 **   - has output 0's dtype and rank, and is not broadcast by the node (no
 **     axis statically 1 where the output's is not);
-**   - is read by this node alone, once: no other node and no graph output
-**     reads it, so nothing can read it after the node has run;
+**   - is read by this node once, by no graph output, and by no other node
+**     unless that node is an ancestor of this one: every run order puts the
+**     other readers first, so nothing reads the input after it is written;
 **   - is computed by a node (not a function input, which the caller still
-**     holds, nor a constant), or is a shared variable whose only reader is
-**     this node and whose update is this node's output and nothing else:
-**     W <- W - lr*g then overwrites W's buffer with the new value, which the
-**     update step at the end of the call finds already in place.
+**     holds, nor a constant), or is a shared variable whose update is this
+**     node's output and nothing else: W <- W - lr*g then overwrites W's
+**     buffer with the new value, which the update step at the end of the
+**     call finds already in place. The forward pass and the gradient read
+**     W as well, but they are ancestors of the update.
 ** Views are left to the run: no op's kernel returns a view of its input
 ** today, and the run-time test below refuses a buffer that any other
 ** tensor shares.
@@ -62,7 +64,43 @@ static int is_update_of(const sl_fgraph *g, const sl_var *out, const sl_var *w)
   return u >= 0 && u < g->nupdates && g->updated[u] == w;
 }
 
-static int can_destroy(const sl_fgraph *g, const sl_node *n, int i)
+/* The nodes an ancestor proof may look at before it gives up (and the
+** input stays intact): the pass stays cheap on very large graphs, where a
+** far reader, such as a weight's use in the forward pass of a deep net,
+** is not proven. */
+#define ANCESTOR_BUDGET 64
+
+/* Every node in others[0..n-1] is an ancestor of node: 1, 0, or -1 on
+** error. pos maps each node to its place in a topological order: a node
+** placed before all of others cannot have any of them above it. */
+static int all_ancestors(const sl_ptrmap *pos, const sl_node *node, sl_node **others, int nothers)
+{
+  sl_ptrmap seen = { 0 };
+  const sl_node *stack[ANCESTOR_BUDGET];
+  int depth = 0, visited = 0, found = 0, rc = 0, lowest = sl_ptrmap_get(pos, node);
+  for (int k = 0; k < nothers; k++) {
+    int p = sl_ptrmap_get(pos, others[k]);
+    if (p < lowest) lowest = p;
+  }
+  stack[depth++] = node;
+  while (depth > 0 && found < nothers) {
+    const sl_node *m = stack[--depth];
+    for (int i = 0; i < m->nin; i++) {
+      const sl_node *up = m->inputs[i]->owner;
+      if (!up || sl_ptrmap_get(pos, up) < lowest || sl_ptrmap_get(&seen, up) >= 0) continue;
+      if (++visited > ANCESTOR_BUDGET) goto done;
+      if (sl_ptrmap_put(&seen, up, 1)) { rc = -1; goto done; }
+      for (int k = 0; k < nothers; k++) found += others[k] == up;
+      stack[depth++] = up;   /* at most one push per visit: the budget bounds the stack */
+    }
+  }
+  rc = found == nothers;
+done:
+  sl_ptrmap_free(&seen);
+  return rc;
+}
+
+static int can_destroy(const sl_fgraph *g, const sl_ptrmap *pos, const sl_node *n, int i)
 {
   const sl_var *v = n->inputs[i], *out = &n->outputs[0];
   const sl_client *c;
@@ -71,23 +109,34 @@ static int can_destroy(const sl_fgraph *g, const sl_node *n, int i)
     int64_t a = v->type.shape[d], b = out->type.shape[d];
     if ((a == 1 && b != 1) || (a != SL_UNKNOWN && b != SL_UNKNOWN && a != b)) return 0;
   }
-  if (sl_rw_clients(g, v, &c) != 1 || c[0].node != n) return 0;
-  if (v->kind == SL_VAR_RESULT) return 1;
-  return v->kind == SL_VAR_SHARED && is_update_of(g, out, v);
+  if (v->kind != SL_VAR_RESULT && !(v->kind == SL_VAR_SHARED && is_update_of(g, out, v))) return 0;
+  int nc = sl_rw_clients(g, v, &c), nothers = 0;
+  sl_node *others[64];
+  for (int k = 0; k < nc; k++) {
+    if (!c[k].node || (c[k].node == n && c[k].index != i)) return 0;   /* an output, or read twice */
+    if (c[k].node == n) continue;
+    if (nothers == 64) return 0;
+    others[nothers++] = c[k].node;
+  }
+  return nothers == 0 ? 1 : all_ancestors(pos, n, others, nothers);
 }
 
 static int mark(sl_fgraph *g, int blas)
 {
   sl_node **order;
+  sl_ptrmap pos = { 0 };
   int norder = sl_fgraph_toposort(g, &order), marked = 0;
   if (norder < 0) return -1;
-  for (int k = 0; k < norder; k++) {
+  for (int k = 0; k < norder && marked >= 0; k++) if (sl_ptrmap_put(&pos, order[k], k)) marked = -1;
+  for (int k = 0; k < norder && marked >= 0; k++) {
     sl_node *n = order[k];
     int first, last;
     if (n->destroy) continue;
     candidates(n, blas, &first, &last);
-    for (int i = first; i < last && !n->destroy; i++) {
-      if (!can_destroy(g, n, i)) continue;
+    for (int i = first; i < last && !n->destroy && marked >= 0; i++) {
+      int ok = can_destroy(g, &pos, n, i);
+      if (ok < 0) marked = -1;
+      if (ok <= 0) continue;
       n->destroy = i + 1;
       marked++;
       if (g->trace) {
@@ -99,6 +148,7 @@ static int mark(sl_fgraph *g, int blas)
   }
   for (int k = 0; k < norder; k++) sl_node_release(order[k]);
   free(order);
+  sl_ptrmap_free(&pos);
   return marked;
 }
 

@@ -54,6 +54,19 @@ describe('inplace: what is marked', function()
     end
   end)
 
+  it('writes into a value whose other readers all run before (ancestors of the node)', function()
+    local x = sl.vector('x')
+    local t = sl.exp(x)
+    local out = t - sl.sum(t)   -- the sum reads t, and the sub needs the sum first
+    local f = sl.compile({ x }, out)
+    assert.are.same({ 1 }, marks(f).sub)
+    for _, mode in ipairs(MODES) do
+      local g = sl.compile({ x }, out, { mode = mode })
+      local xv = sl.tensor({ 0, 1, 2 }, 'float64')
+      np.assert_close(g(xv), np.eval('np.exp(x) - np.exp(x).sum()', { x = xv }), 1e-14, 0, mode)
+    end
+  end)
+
   it('does not write into constants, outputs, or an input broadcast by the node', function()
     local x, r = sl.matrix('x'), sl.row('r')
     local e = sl.exp(r)   -- (1, ?): broadcast against x, so it cannot hold the result
@@ -166,6 +179,32 @@ describe('inplace: running', function()
         f(Xv, Gv, sl.tensor(0.1))
         want = np.eval('W - 0.1 * X.T @ G', { W = want, X = Xv, G = Gv })
         np.assert_close(W:get_value(), want, 1e-12, 1e-12, mode)
+      end
+      if mode == 'reference' then assert.are.equal(at, address(W:get_value(true))) end
+    end
+  end)
+
+  it('a training step whose forward pass reads W still updates W in place', function()
+    local X, y = sl.matrix('X'), sl.vector('y')
+    for _, mode in ipairs(MODES) do
+      sl.manual_seed(11)
+      local W0 = sl.randn(3, 2)
+      local W = sl.shared(W0:clone(), 'W')
+      local loss = sl.sum(sl.sqr(X:dot(W) - y:dimshuffle(1, 'x')))
+      local gW = sl.grad(loss, W)
+      local f = sl.compile({ X, y }, loss, { updates = { [W] = W - 0.01 * gW }, mode = mode })
+      assert.are.same({ 1 }, marks(f).gemm)   -- the forward dot is an ancestor of the update
+      local W2 = sl.shared(W0:clone(), 'W2')
+      local loss2 = sl.sum(sl.sqr(X:dot(W2) - y:dimshuffle(1, 'x')))
+      local plain = sl.compile({ X, y }, loss2, { updates = { [W2] = W2 - 0.01 * sl.grad(loss2, W2) },
+                                                   optimizer = 'none' })
+      collectgarbage()
+      local at = address(W:get_value(true))
+      for _ = 1, 3 do
+        local Xv, yv = sl.randn(5, 3), sl.randn(5)
+        collectgarbage()
+        np.assert_close(f(Xv, yv), plain(Xv, yv), 1e-12, 1e-12, mode)
+        np.assert_close(W:get_value(), W2:get_value(), 1e-12, 1e-12, mode)
       end
       if mode == 'reference' then assert.are.equal(at, address(W:get_value(true))) end
     end
