@@ -15,8 +15,8 @@
 -- triad (a = b + s*c on 10^7 doubles, 24 bytes an element, same threads).
 -- Times are the best of several batches of calls. Then: the cost of one
 -- call of a compiled 10-element function, the cold compile time of the
--- logistic-regression training step with an empty compile cache, and the
--- time to load it again from that cache in a fresh process.
+-- logistic-regression training step in a fresh process with an empty compile
+-- cache, and the time to load it from that cache in another fresh process.
 --
 -- Run: bin/symlua bench/elemwise.lua [sizes]   e.g. 1e3,1e5 (default 1e3,1e5,1e7)
 -- BENCH_THREADS=n: threads for symlua and the C loops (default sl.config.threads,
@@ -87,13 +87,15 @@ local function logistic_compile()
   return t1 - t0, t2 - t1, now() - t2
 end
 
--- A child process measuring a compile against a cache dir that holds the
--- function already: prints "probe <compile s> <first call s> <cache hits>".
+-- A child process compiling the step against the cache dir arg[2]: prints
+-- "probe <sl.compile s> <first call s> <later call s> <cache hits> <entries>".
 if arg and arg[1] == '--compile-probe' then
-  if arg[2] then sl.config.cache_dir = arg[2] end
-  local c, first = logistic_compile()
+  local isolated = pcall(function() sl.config.cache_dir = arg[2] end)
+  local c, first, later = logistic_compile()
   local ok, info = pcall(sl.cache_info)
-  print(string.format('probe %.9f %.9f %s', c, first, ok and tostring(info.hits) or 'n/a'))
+  ok = ok and isolated and type(info) == 'table'
+  print(string.format('probe %.9f %.9f %.9f %s %s', c, first, later,
+    ok and tostring(info.hits) or 'n/a', ok and tostring(info.entries) or 'n/a'))
   return
 end
 
@@ -411,22 +413,21 @@ end
 if not np_version and not np_error then np_error = 'python3 with numpy did not run' end
 
 -- -- compile and cache ------------------------------------------------------------------
+-- Both in fresh processes against one new cache dir: the first compiles from
+-- nothing, the second should find everything in the cache.
 local compile = {}
 do
   local cache_dir = tmpdir .. '/compile-cache'
   os.execute('mkdir -p ' .. shell_quote(cache_dir))
-  local ok = pcall(function() sl.config.cache_dir = cache_dir end)
-  compile.cache_setting = ok
-  local entries_before = ok and select(2, pcall(sl.cache_info))
-  compile.time, compile.first, compile.call = logistic_compile()
-  local okinfo, info = pcall(sl.cache_info)
-  compile.entries = okinfo and info and info.entries or nil
-  compile.entries_before = type(entries_before) == 'table' and entries_before.entries or nil
-  local out = read_command(string.format('%s %s --compile-probe %s 2>&1', shell_quote(self_exe()),
-    shell_quote(arg and arg[0] or 'bench/elemwise.lua'), shell_quote(cache_dir)))
-  local c, first, hits = out:match('probe (%S+) (%S+) (%S+)')
-  compile.hit_time, compile.hit_first, compile.hit_hits = tonumber(c), tonumber(first), tonumber(hits)
-  compile.probe_out = out
+  local function probe()
+    local out = read_command(string.format('%s %s --compile-probe %s 2>&1', shell_quote(self_exe()),
+      shell_quote(arg and arg[0] or 'bench/elemwise.lua'), shell_quote(cache_dir)))
+    local c, first, later, hits, entries = out:match('probe (%S+) (%S+) (%S+) (%S+) (%S+)')
+    return { compile = tonumber(c), first = tonumber(first), later = tonumber(later),
+             hits = tonumber(hits), entries = tonumber(entries), out = out }
+  end
+  compile.cold = probe()
+  compile.hit = probe()
 end
 
 -- -- the report --------------------------------------------------------------------------------
@@ -474,24 +475,32 @@ print(string.format('| NumPy a*2+1 (two ufunc calls) | %s |', us(overhead.np_exp
 print(string.format('| NumPy np.add(a, b) (one ufunc call) | %s |', us(overhead.np_ufunc)))
 
 print()
-print('| logistic-regression training step | ms |')
+print('| logistic-regression training step, each in a fresh process | ms |')
 print('|---|---:|')
 local function ms(t) return t and string.format('%.3f', t * 1e3) or 'n/a' end
-print(string.format('| cold: sl.compile, empty cache dir | %s |', ms(compile.time)))
-print(string.format('| cold: first call | %s |', ms(compile.first)))
-print(string.format('| a later call | %s |', ms(compile.call)))
-print(string.format('| cache hit, fresh process: sl.compile | %s |', ms(compile.hit_time)))
-print(string.format('| cache hit, fresh process: first call | %s |', ms(compile.hit_first)))
-if not compile.cache_setting then
-  print('- n/a: sl.config.cache_dir is not a setting here, so the compile cache could not be isolated')
-elseif not compile.entries or compile.entries == 0 then
-  print('- the compile wrote nothing to the cache dir: the default backend compiles no code'
-    .. ' (reference backend), so "cold" and "cache hit" are the same graph setup')
-else
-  print(string.format('- the cold compile left %d cache entries; the fresh process had %s cache hits',
-    compile.entries, tostring(compile.hit_hits or 'n/a')))
+local cold, hit = compile.cold, compile.hit
+local function total(p) return p.compile and p.first and p.compile + p.first end
+print(string.format('| cold, empty cache dir: sl.compile | %s |', ms(cold.compile)))
+print(string.format('| cold, empty cache dir: first call | %s |', ms(cold.first)))
+print(string.format('| cold, empty cache dir: sl.compile + first call | %s |', ms(total(cold))))
+print(string.format('| cache hit: sl.compile | %s |', ms(hit.compile)))
+print(string.format('| cache hit: first call | %s |', ms(hit.first)))
+print(string.format('| cache hit: sl.compile + first call | %s |', ms(total(hit))))
+print(string.format('| a later call (for scale) | %s |', ms(hit.later)))
+for _, p in ipairs({ cold, hit }) do
+  if not p.compile then print('- a probe process failed: ' .. p.out:gsub('\n', ' ')) end
 end
-if not compile.hit_time then print('- the fresh process failed: ' .. compile.probe_out:gsub('\n', ' ')) end
+if cold.compile and hit.compile then
+  if not cold.entries then
+    print('- n/a: no sl.cache_info or sl.config.cache_dir here, so the compile cache could not be isolated')
+  elseif cold.entries == 0 then
+    print('- the cold compile wrote nothing to the cache dir: the default backend compiles no code,'
+      .. ' so "cold" and "cache hit" are the same graph setup')
+  else
+    print(string.format('- the cold compile left %d cache entries; the second process found %d of its'
+      .. ' compiles in the cache and left %d entries', cold.entries, hit.hits or 0, hit.entries or 0))
+  end
+end
 
 for _, p in ipairs(c_buffers) do ffi.C.free(p) end
 os.execute('rm -rf ' .. shell_quote(tmpdir))
