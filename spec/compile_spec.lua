@@ -294,7 +294,7 @@ describe('compile modes', function()
   it('take reference and reject unknown modes', function()
     local x = sl.vector('x')
     assert.are.same({ 2 }, sl.compile({ x }, x * 2, { mode = 'reference' })(f64({ 1 })):totable())
-    assert.matches("compile: unknown mode 'fast' (available: 'reference')",
+    assert.matches("compile: unknown mode 'fast' (available: 'c', 'reference')",
                    err(sl.compile, { x }, x, { mode = 'fast' }), 1, true)
   end)
 end)

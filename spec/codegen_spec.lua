@@ -1,0 +1,528 @@
+-- The C backend (core/lower.c, core/codegen_c.c, core/vm.c) against the
+-- reference backend as the oracle: every elementwise op and fused reduction
+-- over dtypes, broadcasting, non-contiguous views, 0-d and empty tensors;
+-- which kernel variant a call takes; fusion; run-time errors; and several
+-- hundred random expression graphs.
+local sl = require 'symlua'
+
+local DTYPES = { 'bool', 'uint8', 'int32', 'int64', 'float32', 'float64' }
+
+-- Values of a dtype with a mix of signs, zeros and (for floats) fractions.
+local function values(dtype, ...)
+  local t = sl.randn(...) * 3
+  if dtype == 'bool' then return sl.gt(t, 0) end
+  if dtype == 'uint8' then return sl.abs(t):cast('uint8') end
+  if dtype == 'int32' or dtype == 'int64' then return sl.round(t):cast(dtype) end
+  return t:cast(dtype)
+end
+
+-- The same compiled twice: mode 'c' and mode 'reference'.
+local function both(inputs, outputs, opts)
+  opts = opts or {}
+  local o1, o2 = {}, {}
+  for k, v in pairs(opts) do o1[k] = v; o2[k] = v end
+  o1.mode, o2.mode = 'c', 'reference'
+  return sl.compile(inputs, outputs, o1), sl.compile(inputs, outputs, o2)
+end
+
+local function tolerance(dtype)
+  if dtype == 'float32' then return 2e-5, 1e-6 end
+  if dtype == 'float64' then return 1e-12, 1e-300 end
+  return 0, 0
+end
+
+-- Element-wise comparison: equal shapes and dtypes; within rtol of the
+-- largest magnitude in the result (absorbs cancellation), NaN matching NaN.
+local function assert_close(got, want, what, loose)
+  assert(table.concat(got:shape(), 'x') == table.concat(want:shape(), 'x'),
+    what .. ': shape ' .. table.concat(got:shape(), 'x') .. ' ~= ' .. table.concat(want:shape(), 'x'))
+  assert(got:dtype() == want:dtype(), what .. ': dtype ' .. got:dtype() .. ' ~= ' .. want:dtype())
+  local rtol, atol = tolerance(got:dtype())
+  if loose then rtol = rtol * loose end
+  local x, y = got:cast('float64'):contiguous(), want:cast('float64'):contiguous()
+  local p, q = x:data(), y:data()
+  local scale = 0
+  for i = 0, y:numel() - 1 do
+    local v = math.abs(q[i])
+    if v == v and v ~= math.huge and v > scale then scale = v end
+  end
+  for i = 0, x:numel() - 1 do
+    local u, v = p[i], q[i]
+    local ok = u == v or (u ~= u and v ~= v) or math.abs(u - v) <= atol + rtol * math.max(math.abs(v), scale)
+    assert(ok, string.format('%s: element %d: c %.17g, reference %.17g', what, i + 1, u, v))
+  end
+end
+
+-- Calls both and compares every result; an error must be the same error.
+local function compare(fc, fr, args, what, loose)
+  local rr = { pcall(fr, unpack(args)) }
+  local rc = { pcall(fc, unpack(args)) }
+  if not rr[1] then
+    assert(not rc[1], what .. ': the reference failed (' .. tostring(rr[2]) .. ') but C did not')
+    -- the same message after the caller's position (pcall sites differ)
+    local function body(e) return (tostring(e):gsub('^[^:]*:%d+: ', '')) end
+    assert.are.equal(body(rr[2]), body(rc[2]))
+    return
+  end
+  assert(rc[1], what .. ': ' .. tostring(rc[2]))
+  assert.are.equal(#rr, #rc)
+  for i = 2, #rr do assert_close(rc[i], rr[i], what .. ' output ' .. (i - 1), loose) end
+end
+
+-- A non-contiguous view with the same values as t (2-d: transposed twice
+-- through a copy; any rank: a stepped slice of a larger tensor).
+local function transposed(t)
+  if #t:shape() ~= 2 then return t end
+  return t:transpose(1, 2):contiguous():transpose(1, 2)
+end
+
+local function stepped(t)
+  local sh = t:shape()
+  if #sh == 0 then return t end
+  local big = sh[1] * 2
+  local shape = { big }
+  for i = 2, #sh do shape[i] = sh[i] end
+  local z = sl.zeros(unpack(shape)):cast(t:dtype())
+  local v = z:slice(1, 1, big, 2)
+  if sh[1] > 0 then v:copy(t) end
+  return v
+end
+
+local UNARY = { 'neg', 'abs', 'sign', 'sqr', 'reciprocal', 'exp', 'exp2', 'expm1', 'log', 'log2',
+  'log10', 'log1p', 'sqrt', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh',
+  'sigmoid', 'softplus', 'erf', 'erfc', 'floor', 'ceil', 'round', 'logical_not', 'isnan', 'isinf' }
+local BINARY = { 'add', 'sub', 'mul', 'true_div', 'int_div', 'mod', 'pow', 'maximum', 'minimum',
+  'atan2', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logical_and', 'logical_or', 'logical_xor' }
+
+-- Outputs op(args) for each op that accepts these inputs when the graph is built.
+local function outputs_of(ops, ...)
+  local outs, names = {}, {}
+  for _, op in ipairs(ops) do
+    local ok, v = pcall(sl[op], ...)
+    if ok then outs[#outs + 1] = v; names[#names + 1] = op end
+  end
+  return outs, names
+end
+
+describe('C backend: elementwise ops against the reference backend', function()
+  it('runs every unary op on every dtype, 0-d, empty, contiguous and strided', function()
+    sl.manual_seed(1)
+    for _, dt in ipairs(DTYPES) do
+      local x = sl.tensor_type(dt, { -1, -1 })('x')
+      local outs, names = outputs_of(UNARY, x)
+      outs[#outs + 1] = x:cast('float32'); names[#names + 1] = 'cast float32'
+      outs[#outs + 1] = x:cast('int32'); names[#names + 1] = 'cast int32'
+      outs[#outs + 1] = x:cast('bool'); names[#names + 1] = 'cast bool'
+      local fc, fr = both({ x }, outs)
+      assert.are.equal('c', fc:info().backend)
+      local v = values(dt, 3, 4)
+      for _, arg in ipairs({ v, transposed(v), stepped(v), values(dt, 1, 1), values(dt, 0, 3) }) do
+        compare(fc, fr, { arg }, dt .. ' ' .. table.concat(names, ','))
+      end
+      local s = sl.tensor_type(dt, {})('s')
+      local gc, gr = both({ s }, (outputs_of(UNARY, s)))
+      compare(gc, gr, { values(dt):reshape() }, dt .. ' 0-d')
+    end
+  end)
+
+  it('runs every binary op over dtype pairs with broadcasting and views', function()
+    sl.manual_seed(2)
+    local pairs_ = { { 'float64', 'float64' }, { 'float32', 'float32' }, { 'int32', 'int32' },
+      { 'int64', 'int64' }, { 'uint8', 'uint8' }, { 'bool', 'bool' }, { 'float32', 'float64' },
+      { 'int32', 'float32' }, { 'int64', 'float64' }, { 'bool', 'int32' }, { 'uint8', 'int64' },
+      { 'int32', 'int64' } }
+    for _, pr in ipairs(pairs_) do
+      local a = sl.tensor_type(pr[1], { -1, -1 })('a')
+      local b = sl.tensor_type(pr[2], { -1, -1 })('b')
+      local outs, names = outputs_of(BINARY, a, b)
+      local fc, fr = both({ a, b }, outs)
+      local what = pr[1] .. ' ' .. pr[2] .. ' ' .. table.concat(names, ',')
+      local x, y = values(pr[1], 3, 4), values(pr[2], 3, 4)
+      compare(fc, fr, { x, y }, what .. ' same shape')
+      compare(fc, fr, { x, values(pr[2], 1, 4) }, what .. ' row')
+      compare(fc, fr, { x, values(pr[2], 3, 1) }, what .. ' column')
+      compare(fc, fr, { values(pr[1], 3, 1), values(pr[2], 1, 4) }, what .. ' outer')
+      compare(fc, fr, { transposed(x), stepped(y) }, what .. ' views')
+      compare(fc, fr, { values(pr[1], 0, 4), values(pr[2], 1, 4) }, what .. ' empty')
+      compare(fc, fr, { x, values(pr[2], 2, 4) }, what .. ' mismatch')
+    end
+  end)
+
+  it('runs clip, where and weak Lua numbers', function()
+    sl.manual_seed(3)
+    for _, dt in ipairs({ 'float32', 'float64', 'int32', 'int64', 'uint8' }) do
+      local x = sl.tensor_type(dt, { -1, -1 })('x')
+      local c = sl.bmatrix('c')
+      local outs = { sl.clip(x, 1, 3), sl.where(c, x, x * 2), x * 0.5, x + 1, x - 2.5, 3 - x,
+        x / 2, sl.pow(x, 2), sl.maximum(x, 0) }
+      local fc, fr = both({ x, c }, outs)
+      local v = values(dt, 4, 5)
+      compare(fc, fr, { v, values('bool', 4, 5) }, dt)
+      compare(fc, fr, { transposed(v), values('bool', 1, 5) }, dt .. ' views')
+    end
+  end)
+
+  it('gives the reference message for a shape mismatch at run time, naming node and line', function()
+    local a, b = sl.matrix('a'), sl.matrix('b')
+    local y = sl.exp(a) + b
+    local fc, fr = both({ a, b }, y * 2)
+    local okc, ec, okr, er
+    for _, g in ipairs({ fc, fr }) do
+      local ok, e = pcall(g, sl.zeros(2, 3), sl.zeros(4, 3))
+      if g == fc then okc, ec = ok, e else okr, er = ok, e end
+    end
+    assert.is_false(okc)
+    assert.is_false(okr)
+    assert.are.equal(tostring(er), tostring(ec))
+    assert.is_truthy(tostring(ec):find('add', 1, true))
+    assert.is_truthy(tostring(ec):find('codegen_spec.lua', 1, true))
+  end)
+end)
+
+describe('C backend: reductions', function()
+  it('sums, multiplies, averages and takes extremes over every axis set and dtype', function()
+    sl.manual_seed(4)
+    for _, dt in ipairs(DTYPES) do
+      local x = sl.tensor_type(dt, { -1, -1, -1 })('x')
+      local outs = {}
+      for _, op in ipairs({ 'sum', 'prod', 'mean', 'max', 'min' }) do
+        for _, axes in ipairs({ false, 1, 2, 3, { 1, 3 }, { 2, 3 } }) do
+          outs[#outs + 1] = axes and sl[op](x, axes) or sl[op](x)
+        end
+        outs[#outs + 1] = sl[op](x, 2, true)
+      end
+      local fc, fr = both({ x }, outs)
+      local v = values(dt, 3, 4, 5)
+      compare(fc, fr, { v }, dt .. ' contiguous', 10)
+      compare(fc, fr, { v:permute({ 3, 1, 2 }):contiguous():permute({ 2, 3, 1 }) }, dt .. ' permuted', 10)
+      compare(fc, fr, { stepped(v) }, dt .. ' stepped', 10)
+      compare(fc, fr, { values(dt, 1, 1, 1) }, dt .. ' one element', 10)
+      compare(fc, fr, { values(dt, 2, 0, 3) }, dt .. ' empty', 10)
+    end
+  end)
+
+  it('fuses elementwise producers into reductions: no intermediate is stored', function()
+    sl.manual_seed(5)
+    local x, y = sl.vector('x'), sl.vector('y')
+    local a, b = sl.matrix('a'), sl.matrix('b')
+    local fc, fr = both({ x, y, a, b },
+      { sl.sum(x * y), sl.sum(sl.sqr(a - b)), sl.max(sl.abs(a)), sl.sum(a * b, 2), sl.sum(sl.exp(a), 1) })
+    local info = fc:info()
+    local plan = info.plan
+    assert.is_truthy(plan:find('[mul sum]', 1, true), plan)
+    assert.is_truthy(plan:find('[sub sqr sum]', 1, true), plan)
+    assert.is_truthy(plan:find('[abs max]', 1, true), plan)
+    assert.is_truthy(plan:find('[exp sum]', 1, true), plan)
+    for _, n in ipairs({ 10, 3000 }) do
+      compare(fc, fr, { sl.randn(n), sl.randn(n), sl.randn(7, n), sl.randn(7, n) }, 'fused ' .. n)
+    end
+  end)
+
+  it('sums float32 in float64: a large sum keeps its accuracy', function()
+    local x = sl.fvector('x')
+    local f = sl.compile({ x }, sl.sum(x))
+    local n = 1000000
+    local r = f(sl.ones(n):cast('float32') * 0.1)
+    -- float32 0.1 is 0.100000001490116...; a float32 accumulator would drift by far more
+    assert.is_true(math.abs(r:item() - n * 0.100000001490116) < 1e-2)
+  end)
+
+  it('uses several threads above sl.config.omp_threshold and gets the same answer', function()
+    local old = sl.config.omp_threshold
+    local x = sl.vector('x')
+    local fc, fr = both({ x }, { sl.sum(x * 2), x * 3 + 1, sl.max(x) })
+    local v = sl.randn(100000)
+    sl.config.omp_threshold = 1000
+    compare(fc, fr, { v }, 'parallel')
+    sl.config.omp_threshold = old
+    compare(fc, fr, { v }, 'serial')
+  end)
+end)
+
+describe('C backend: kernel variants', function()
+  local a, b = sl.matrix('a'), sl.matrix('b')
+  local r = sl.vector('r')
+
+  it('takes the flat loop when every operand is contiguous', function()
+    local f = sl.compile({ a, b }, a * b + 1)
+    f(sl.randn(3, 4), sl.randn(3, 4))
+    assert.are.same({ 'contiguous' }, f:info().variants)
+  end)
+
+  it('takes an inner-contiguous loop for a row vector', function()
+    local f = sl.compile({ a, r }, a + r)
+    f(sl.randn(3, 4), sl.randn(4))
+    assert.are.same({ 'inner-contiguous 2-d' }, f:info().variants)
+  end)
+
+  it('takes a strided loop for transposed inputs, and shows it in the profile', function()
+    local g = sl.compile({ a, b }, a * b + 1, { profile = true })
+    g(sl.randn(4, 3):transpose(1, 2), sl.randn(4, 3):transpose(1, 2))
+    assert.are.equal('strided 2-d', g:info().variants[1])
+    g(sl.randn(3, 4), sl.randn(3, 4))
+    assert.are.equal('contiguous', g:info().variants[1])
+    local text = g:profile({ print = false }).text
+    assert.is_truthy(tostring(text):find('[contiguous]', 1, true), tostring(text))
+  end)
+
+  it('hoists a column vector and a scalar out of the loops', function()
+    local c, s = sl.col('c'), sl.scalar('s')
+    local g = sl.compile({ a, c, s }, a * c + s)
+    local x, y, z = sl.randn(3, 4), sl.randn(3, 1), sl.tensor(2.5, 'float64')
+    local want = sl.compile({ a, c, s }, a * c + s, { mode = 'reference' })(x, y, z)
+    assert_close(g(x, y, z), want, 'column')
+    assert.are.equal('inner-contiguous 2-d', g:info().variants[1])
+  end)
+
+  it('collapses axes that are contiguous in every operand and walks many axes generally', function()
+    local t5 = sl.tensor_type('float64', { -1, -1, -1, -1, -1 })
+    local x, y = t5('x'), t5('y')
+    local fc, fr = both({ x, y }, x * y - x)
+    local u, w = sl.randn(2, 3, 2, 3, 2), sl.randn(2, 3, 2, 3, 2)
+    compare(fc, fr, { u, w }, '5-d contiguous')
+    assert.are.equal('contiguous', fc:info().variants[1])
+    local p = { 5, 4, 3, 2, 1 }
+    compare(fc, fr, { u:permute(p):contiguous():permute(p), w }, '5-d permuted')
+    assert.are.equal('strided 5-d', fc:info().variants[1])
+  end)
+
+  it('reduces rows, columns and whole arrays with their own loops', function()
+    local x = sl.matrix('x')
+    local g = sl.compile({ x }, { sl.sum(x), sl.sum(x, 2), sl.sum(x, 1) })
+    g(sl.randn(5, 6))
+    assert.are.same({ 'reduce contiguous', 'reduce rows', 'reduce columns' }, g:info().variants)
+  end)
+end)
+
+describe('C backend: fusion and buffers', function()
+  it('fuses a chain with several outputs into one kernel', function()
+    local x, y = sl.matrix('x'), sl.matrix('y')
+    local t = sl.exp(x) * y
+    local u = t + 1
+    local fc, fr = both({ x, y }, { t, u, u * t })
+    assert.are.equal(1, #fc:info().variants)
+    compare(fc, fr, { sl.randn(3, 4), sl.randn(3, 4) }, 'multi-output')
+    compare(fc, fr, { sl.randn(3, 4), sl.randn(1, 4) }, 'multi-output row')
+  end)
+
+  it('leaves non-elementwise nodes to the reference kernels between kernels', function()
+    local x, w = sl.matrix('x'), sl.matrix('w')
+    local h = sl.tanh(x:dot(w) + 1)
+    local fc, fr = both({ x, w }, { h * 2, sl.sum(h) })
+    compare(fc, fr, { sl.randn(4, 3), sl.randn(3, 5) }, 'dot between kernels')
+  end)
+
+  it('writes a kernel result into a dying input the inplace pass chose', function()
+    local x, w, r = sl.matrix('x'), sl.matrix('w'), sl.vector('r')
+    local h = x:dot(w)
+    local fc, fr = both({ x, w, r }, { (h + r) * 2, sl.exp(x:dot(w) * 0.5) })
+    for _ = 1, 3 do
+      compare(fc, fr, { sl.randn(3, 2), sl.randn(2, 4), sl.randn(4) }, 'inplace')
+      compare(fc, fr, { sl.randn(3, 2), sl.randn(2, 4):transpose(1, 2):contiguous():transpose(1, 2),
+                        sl.randn(1):expand({ 4 }) }, 'inplace views')
+    end
+  end)
+
+  it('runs updates of shared variables as the reference does', function()
+    local x = sl.vector('x')
+    local s1 = sl.shared(sl.zeros(3), 's1')
+    local s2 = sl.shared(sl.zeros(3), 's2')
+    local f = sl.compile({ x }, s1 + x, { updates = { [s1] = s1 + x, [s2] = s1 * 2 } })
+    local v = sl.tensor({ 1, 2, 3 }, 'float64')
+    f(v)
+    local r = f(v)
+    assert.are.same({ 2, 4, 6 }, r:totable())
+    assert.are.same({ 2, 4, 6 }, s1:get_value():totable())
+    assert.are.same({ 2, 4, 6 }, s2:get_value():totable())
+  end)
+
+  it('returns fresh outputs that do not alias inputs', function()
+    local x = sl.vector('x')
+    local f = sl.compile({ x }, { x * 1, x })
+    local v = sl.tensor({ 1, 2 }, 'float64')
+    local a, b = f(v)
+    b:fill(7)
+    assert.are.same({ 1, 2 }, v:totable())
+    assert.are.same({ 1, 2 }, a:totable())
+  end)
+end)
+
+describe('C backend: compiling', function()
+  local files = require 'spec.support.files'
+
+  it('runs the first calls on the reference backend under async_compile, then the C code', function()
+    sl.config.async_compile = true
+    local a, b = sl.vector('a'), sl.vector('b')
+    -- a constant of its own, so that no earlier run has this source cached
+    local k = os.time() % 1000 + 0.25
+    local ok, e = pcall(function()
+      local f = sl.compile({ a, b }, sl.sin(a) * b + k * a)
+      local x = sl.randn(100)
+      local want = sl.compile({ a, b }, sl.sin(a) * b + k * a, { mode = 'reference' })(x, x)
+      for _ = 1, 1000000 do
+        assert_close(f(x, x), want, 'async')
+        if f:info().variants[1] ~= 'not run' then break end
+        os.execute('sleep 0.01')
+      end
+      assert.are.equal('contiguous', f:info().variants[1])
+    end)
+    sl.config.async_compile = false
+    assert(ok, e)
+  end)
+
+  it('falls back to the reference backend with one warning when no compiler runs', function()
+    local out, err = files.run_script('', [[
+      local sl = require 'symlua'
+      sl.config.cc = '/nonexistent/cc'
+      local x = sl.vector('x')
+      local f = sl.compile({ x }, x * 2)
+      local g = sl.compile({ x }, x * 3)
+      print(f:info().backend, g(sl.tensor({ 1, 2 }, 'float64')):totable()[2])
+      sl.config.require_compiler = true
+      print(pcall(sl.compile, { x }, x * 4))
+    ]])
+    assert.is_truthy(out:find('reference\t6', 1, true), out .. err)
+    assert.is_truthy(out:find('false\t', 1, true), out)
+    assert.is_truthy(out:find('require_compiler', 1, true), out)
+    local _, n = err:gsub('warning: no working C compiler', '')
+    assert.are.equal(1, n, err)
+  end)
+
+  it('shows kernel choices at SYMLUA_DEBUG=1 and the generated source at 4', function()
+    local script = [[
+      local sl = require 'symlua'
+      local x, y = sl.vector('x'), sl.vector('y')
+      sl.compile({ x, y }, sl.sum(x * y))(sl.randn(5), sl.randn(5))
+    ]]
+    local _, err1 = files.run_script('SYMLUA_DEBUG=1', script)
+    assert.is_truthy(err1:find('kernel 0 [mul sum]', 1, true), err1)
+    assert.is_truthy(err1:find('reduce contiguous', 1, true), err1)
+    assert.is_falsy(err1:find('sl_k0_v0', 1, true))
+    local _, err4 = files.run_script('SYMLUA_DEBUG=4', script)
+    assert.is_truthy(err4:find('void sl_k0_v3(const sl_kargs *a)', 1, true), err4)
+  end)
+end)
+
+describe('C backend: random expression graphs', function()
+  -- A small deterministic generator, independent of math.random.
+  local state = 12345
+  local function rnd(n)
+    state = (state * 1103515245 + 12345) % 2147483648
+    return math.floor(state / 65536) % n + 1
+  end
+  local function pick(t) return t[rnd(#t)] end
+
+  local SMOOTH = { 'neg', 'abs', 'sqr', 'exp', 'tanh', 'sigmoid', 'sin', 'cos', 'softplus', 'atan' }
+  local SAFE = { sqrt = true, log1p = true }
+  local ARITH = { 'add', 'sub', 'mul', 'maximum', 'minimum' }
+  local INT_OPS = { 'add', 'sub', 'mul', 'int_div', 'mod', 'maximum', 'minimum' }
+  local SHAPES = { { -1, -1 }, { 1, -1 }, { -1, 1 }, { -1 }, {} }
+
+  -- run-time shape of an input of static shape st in a (r, c) problem
+  local function runtime_shape(st, r, c)
+    if #st == 0 then return {} end
+    if #st == 1 then return { c } end
+    return { st[1] == 1 and 1 or r, st[2] == 1 and 1 or c }
+  end
+
+  local function graph(dtype)
+    local float = dtype == 'float32' or dtype == 'float64'
+    local nin = rnd(3)
+    local ins, shapes = {}, {}
+    for i = 1, nin do
+      shapes[i] = i == 1 and { -1, -1 } or pick(SHAPES)
+      ins[i] = sl.tensor_type(dtype, shapes[i])('in' .. i)
+    end
+    local pool = {}
+    for i = 1, nin do pool[i] = ins[i] end
+    -- leaves may go through discontinuous ops; inner nodes only smooth ones
+    if float and rnd(3) == 1 then pool[#pool + 1] = sl.floor(pick(ins)) end
+    if rnd(4) == 1 then pool[#pool + 1] = sl.where(sl.gt(pick(ins), 0), pick(ins), pick(ins)) end
+    local nodes = rnd(6) + 1
+    for _ = 1, nodes do
+      local v
+      local x = pool[#pool - rnd(math.min(#pool, 3)) + 1]
+      if float and rnd(3) == 1 then
+        v = sl[pick(SMOOTH)](x)
+      elseif float and rnd(6) == 1 then
+        v = sl[rnd(2) == 1 and 'sqrt' or 'log1p'](sl.abs(x))
+      elseif rnd(5) == 1 then
+        v = x * (rnd(2) == 1 and 0.5 or 3)          -- a weak Lua number
+      else
+        local op = float and pick(ARITH) or pick(INT_OPS)
+        v = sl[op](x, pick(pool))
+      end
+      pool[#pool + 1] = v
+    end
+    local outs = { pool[#pool] }
+    if rnd(3) == 1 then outs[#outs + 1] = pool[#pool - 1] end
+    if rnd(3) == 1 then
+      local red = pick({ 'sum', 'max', 'min', 'mean' })
+      local last = pool[#pool]
+      local nd = #last:static_shape()
+      if nd == 0 then outs[#outs + 1] = sl[red](last)
+      else outs[#outs + 1] = sl[red](last, rnd(nd)) end
+    end
+    if rnd(4) == 1 then outs[#outs + 1] = sl.sum(pool[#pool] * pool[#pool - 1]) end
+    return ins, shapes, outs
+  end
+
+  -- args for the inputs of one graph in an (r, c) problem; trial 2 uses views
+  local function arguments(ins, shapes, dtype, r, c, trial)
+    local args = {}
+    for i = 1, #ins do
+      local sh = runtime_shape(shapes[i], r, c)
+      local v = #sh == 0 and values(dtype, 1):reshape() or values(dtype, unpack(sh))
+      if trial == 2 then v = rnd(2) == 1 and transposed(v) or stepped(v) end
+      args[i] = v
+    end
+    return args
+  end
+
+  local dts = { 'float64', 'float64', 'float32', 'float32', 'int64', 'int32' }
+
+  -- Compiled by tcc (milliseconds a function), which runs the same generated
+  -- C without vectorization; the default compiler gets the batch below.
+  local has_tcc = os.execute('tcc -v > /dev/null 2>&1') == 0
+  local pending = has_tcc and it or pending
+
+  pending('agrees with the reference on 300 graphs of random ops, shapes, layouts and dtypes', function()
+    sl.manual_seed(6)
+    sl.config.cc, sl.config.cflags = 'tcc', ''
+    local ok, e = pcall(function()
+      for g = 1, 300 do
+        local dtype = pick(dts)
+        local ins, shapes, outs = graph(dtype)
+        local fc, fr = both(ins, outs)
+        local r, c = rnd(5), rnd(6)
+        for trial = 1, 2 do
+          compare(fc, fr, arguments(ins, shapes, dtype, r, c, trial),
+                  string.format('graph %d (%s, trial %d)', g, dtype, trial), 1000)
+        end
+      end
+    end)
+    sl.config.cc, sl.config.cflags = nil, nil
+    assert(ok, e)
+  end)
+
+  it('agrees with the reference on 40 more graphs built by the default compiler', function()
+    sl.manual_seed(7)
+    for batch = 1, 4 do
+      -- ten graphs of one dtype per function: fewer compiler runs
+      local dtype = dts[batch]
+      local ins, shapes, outs, spans = {}, {}, {}, {}
+      for g = 1, 10 do
+        local gi, gs, go = graph(dtype)
+        spans[g] = { #ins + 1, #ins + #gi }
+        for i = 1, #gi do ins[#ins + 1] = gi[i]; shapes[#shapes + 1] = gs[i] end
+        for i = 1, #go do outs[#outs + 1] = go[i] end
+      end
+      local fc, fr = both(ins, outs)
+      local r, c = rnd(5), rnd(6)
+      for trial = 1, 2 do
+        compare(fc, fr, arguments(ins, shapes, dtype, r, c, trial),
+                string.format('batch %d (%s, trial %d)', batch, dtype, trial), 1000)
+      end
+    end
+  end)
+end)
