@@ -467,6 +467,7 @@ int sl_vm_call(sl_function *f, sl_tensor **args, sl_tensor **results)
 {
   sl_program *p = f->program;
   int rc = 0;
+  if (!p->bound) return -1;   /* its compile failed: sl_vm_ready left the message */
   for (int i = 0; i < f->nin; i++) if (sl_function_check_input(f, i, args[i])) return -1;
   for (int s = 0; s < f->nslots; s++) {
     sl_var *v = f->slot_var[s];
