@@ -124,8 +124,17 @@ return function(sl)
     end
     local ins, outs = list(inputs), list(outputs)
     local shared, updates = {}, {}
-    for k, v in pairs(opts.updates or {}) do
+    -- Updates in the order of their variables' ids, not of pairs() (which
+    -- follows addresses), so that a script compiles the same function in
+    -- every run and finds it in the compile cache.
+    local keys = {}
+    for k in pairs(opts.updates or {}) do
       if not sl.is_var(k) then error('compile: updates keys must be shared variables', 2) end
+      keys[#keys + 1] = k
+    end
+    table.sort(keys, function(a, b) return a:id() < b:id() end)
+    for _, k in ipairs(keys) do
+      local v = opts.updates[k]
       shared[#shared + 1] = k
       updates[#updates + 1] = sl.is_var(v) and v or core.constant(sl.tensor(v, k:dtype()))
     end
