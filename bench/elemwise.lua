@@ -128,15 +128,18 @@ local function measure(call, budget)
   return best
 end
 
--- Warm up a symlua function until one call is served entirely from the
--- buffer cache: until the collector has run a few times, outputs of 10^7
+-- Warm up a symlua function until its calls are served from the buffer cache
+-- (six in a row without a fresh buffer): until the collector has run a few
+-- times and the cache holds a whole cycle's worth of outputs, outputs of 10^7
 -- elements come fresh from the system, each page faulted in on first touch.
 local function warm_up(call)
   local info = sl.core.storage_cache_info
-  for _ = 1, 12 do
+  local clean = 0
+  for _ = 1, 30 do
     local misses = info().misses
     call()
-    if info().misses == misses then return end
+    clean = info().misses == misses and clean + 1 or 0
+    if clean >= 6 then return end
   end
 end
 
