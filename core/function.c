@@ -400,7 +400,12 @@ static int optimize(sl_function *f, const sl_opt_config *opt)
   if (!vars) return sl_fail("out of memory");
   memcpy(vars, f->outputs, (size_t)f->nout * sizeof *vars);
   memcpy(vars + f->nout, f->upd_expr, (size_t)f->nupd * sizeof *vars);
-  int rc = sl_optimize(f->nin, f->inputs, n, vars, opt, &f->opt_log);
+  sl_opt_config cfg;
+  if (opt) cfg = *opt;
+  else sl_opt_config_default(&cfg);
+  cfg.nupdates = f->nupd;   /* the inplace pass may write an update into its variable */
+  cfg.updated = f->upd_shared;
+  int rc = sl_optimize(f->nin, f->inputs, n, vars, &cfg, &f->opt_log);
   memcpy(f->outputs, vars, (size_t)f->nout * sizeof *vars);
   memcpy(f->upd_expr, vars + f->nout, (size_t)f->nupd * sizeof *vars);
   free(vars);
@@ -555,7 +560,10 @@ int sl_function_check_input(const sl_function *f, int i, const sl_tensor *t)
 
 int sl_function_call(sl_function *f, sl_tensor **args, sl_tensor **results)
 {
-  if (f->program && !f->nan_guard && sl_vm_ready(f)) return sl_vm_call(f, args, results);
+  if (f->program && !f->nan_guard) {
+    int ready = sl_vm_ready(f);   /* compiles the C code at the first call */
+    if (ready) return ready < 0 ? -1 : sl_vm_call(f, args, results);
+  }
   int nres = f->nout + f->nupd, rc = 0;
   sl_tensor **val = calloc((size_t)f->nslots + 1, sizeof *val);
   int *left = malloc(((size_t)f->nslots + 1) * sizeof *left);
@@ -579,7 +587,10 @@ int sl_function_call(sl_function *f, sl_tensor **args, sl_tensor **results)
     if (n->nin > (int)(sizeof in / sizeof *in)) { rc = sl_fail("%s: too many inputs", n->op->name); goto done; }
     for (int i = 0; i < n->nin; i++) in[i] = val[f->in_slot[k][i]];
     double t_node = prof ? now() : 0;
-    if (sl_node_perform(n, in, out)) { rc = sl_node_fail(n, 0, in); goto done; }
+    /* nodes the inplace pass marked write into a dying input; not under the NaN guard,
+    ** whose report shows the inputs and whose failed calls must change nothing */
+    int failed = f->nan_guard ? sl_node_perform(n, in, out) : sl_node_perform_inplace(n, in, out);
+    if (failed) { rc = sl_node_fail(n, 0, in); goto done; }
     if (prof) { prof->node[k].seconds += now() - t_node; prof->node[k].calls++; }
     if (f->nan_guard && nan_check(n, in, out)) {
       for (int j = 0; j < n->nout; j++) sl_tensor_release(out[j]);

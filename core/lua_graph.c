@@ -409,6 +409,13 @@ static int l_node_params(lua_State *L)
   return 1;
 }
 
+/* 1-based index of the input whose buffer the result is written into, or 0 */
+static int l_node_destroy(lua_State *L)
+{
+  lua_pushinteger(L, check_node(L, 1)->destroy);
+  return 1;
+}
+
 static int l_node_tostring(lua_State *L)
 {
   lua_pushfstring(L, "node %s", check_node(L, 1)->op->name);
@@ -417,7 +424,7 @@ static int l_node_tostring(lua_State *L)
 
 static const luaL_Reg node_methods[] = {
   { "op", l_node_op }, { "inputs", l_node_inputs }, { "outputs", l_node_outputs },
-  { "params", l_node_params },
+  { "params", l_node_params }, { "destroy", l_node_destroy },
   { NULL, NULL }
 };
 
@@ -696,8 +703,7 @@ static int l_function_info(lua_State *L)
   lua_createtable(L, prog ? prog->nkernels : 0, 0);
   for (int i = 0, k = 0; prog && i < prog->nsteps; i++) {
     if (!prog->steps[i].k) continue;
-    int v = prog->steps[i].variant;
-    lua_pushstring(L, v >= 0 ? sl_variant_names[v] : "not run");
+    lua_pushstring(L, prog->steps[i].variant >= 0 ? prog->steps[i].variant_text : "not run");
     lua_rawseti(L, -2, ++k);
   }
   lua_setfield(L, -2, "variants");

@@ -23,7 +23,11 @@ const sl_pass sl_passes[] = {
 /* Rewrite families, in pass order; a family's file lists its rewrites. */
 static const struct { const sl_rewrite *r; const int *n; } families[] = {
   { sl_rewrites_basic, &sl_rewrites_basic_n },
+  { sl_rewrites_shape, &sl_rewrites_shape_n },
+  { sl_rewrites_canonicalize, &sl_rewrites_canonicalize_n },
   { sl_rewrites_stabilize, &sl_rewrites_stabilize_n },
+  { sl_rewrites_specialize, &sl_rewrites_specialize_n },
+  { sl_rewrites_inplace, &sl_rewrites_inplace_n },
 };
 
 #define NFAMILIES ((int)(sizeof families / sizeof *families))
@@ -208,6 +212,8 @@ int sl_optimize(int nin, sl_var **inputs, int n, sl_var **vars, const sl_opt_con
   sl_fgraph *g = sl_fgraph_new(nin, inputs, n, vars);
   if (!g) return -1;
   g->trace = cfg->trace;
+  g->nupdates = cfg->nupdates <= n ? cfg->nupdates : 0;
+  g->updated = cfg->updated;
   run_state st = { g, cfg, calloc((size_t)nrw + 1, sizeof(int)), NULL };
   if (!st.count) { sl_fgraph_free(g); return sl_fail("out of memory"); }
   for (int i = 0; i < nrw; i++)

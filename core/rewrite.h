@@ -44,6 +44,8 @@ typedef struct sl_opt_config {
   const char *include;    /* space-separated rewrites or passes to run as well */
   const char *exclude;    /* ... or not to run */
   int trace;              /* print each rewrite as it fires (SYMLUA_OPT_TRACE=1) */
+  int nupdates;           /* the last nupdates vars optimized are the new values */
+  sl_var *const *updated; /* of these shared variables, in order (for the inplace pass) */
 } sl_opt_config;
 
 /* The passes in the order they run, NULL-terminated; the levels that run them. */
@@ -106,7 +108,15 @@ int sl_rw_is_input(const sl_fgraph *g, const sl_var *v);
 /* The families of rewrites; optimize.c lists them in pass order. */
 extern const sl_rewrite sl_rewrites_basic[];      /* merge, constant folding */
 extern const int sl_rewrites_basic_n;
+extern const sl_rewrite sl_rewrites_canonicalize[];   /* identities, chains, shapes, casts */
+extern const int sl_rewrites_canonicalize_n;
 extern const sl_rewrite sl_rewrites_stabilize[];   /* stable forms */
 extern const int sl_rewrites_stabilize_n;
+extern const sl_rewrite sl_rewrites_shape[];      /* symbolic shapes, useless sum_to */
+extern const int sl_rewrites_shape_n;
+extern const sl_rewrite sl_rewrites_specialize[];  /* sqr, sqrt, mean as sum, gemm, gemv, ger */
+extern const int sl_rewrites_specialize_n;
+extern const sl_rewrite sl_rewrites_inplace[];     /* results written into dying inputs */
+extern const int sl_rewrites_inplace_n;
 
 #endif

@@ -46,6 +46,8 @@ return function(sl)
     local s = head(v) .. ' [id ' .. v:id() .. ']'
     if v:name() then s = s .. " '" .. v:name() .. "'" end
     s = s .. ' ' .. type_text(v)
+    local node = v:owner()
+    if node and node:destroy() > 0 then s = s .. ' (destroys input ' .. node:destroy() .. ')' end
     if v:kind() == 'constant' then
       local val = value_text(v)
       if val then s = s .. ' = ' .. val end
