@@ -103,7 +103,12 @@ local function roundtrip(t, name)
   local u = sl.load(p)
   assert.are.equal(t:dtype(), u:dtype())
   assert.are.equal(shape(t), shape(u))
-  assert_same(t:totable(), u:totable())
+  if t:dtype():match('^complex') then   -- Lua numbers are real: compare the parts
+    assert_same(t:real():totable(), u:real():totable())
+    assert_same(t:imag():totable(), u:imag():totable())
+  else
+    assert_same(t:totable(), u:totable())
+  end
   return u, p
 end
 
@@ -259,8 +264,8 @@ describe('npy errors', function()
   end)
 
   it('unsupported dtypes name themselves and list the supported ones', function()
-    local err = fails_with("unsupported dtype '<c16'",
-      bad('c16.npy', npy_bytes("{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }", ('\0'):rep(16))))
+    local err = fails_with("unsupported dtype '<c32'",
+      bad('c32.npy', npy_bytes("{'descr': '<c32', 'fortran_order': False, 'shape': (1,), }", ('\0'):rep(32))))
     assert.is_truthy(err:find("float64 '<f8'", 1, true), err)
     assert.is_truthy(err:find("bool '|b1'", 1, true), err)
     fails_with("unsupported dtype '<U3'",

@@ -261,7 +261,8 @@ describe('copies', function()
       local one = dt == 'bool' and true or 1
       local zero = 0
       if dt == 'bool' then zero = false end
-      assert.are.same({ one, zero, zero, one }, t[2]:totable())
+      local row = dt:match('^complex') and t[2]:real() or t[2]   -- Lua numbers are real
+      assert.are.same({ one, zero, zero, one }, row:totable())
     end
   end)
 end)
