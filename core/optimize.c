@@ -61,11 +61,15 @@ static double now(void)
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* fast_run, unless SYMLUA_OPTIMIZER names another level (to compare a whole
+** program's results with and without optimization); SYMLUA_OPT_TRACE=1 traces. */
 void sl_opt_config_default(sl_opt_config *cfg)
 {
-  const char *t = getenv("SYMLUA_OPT_TRACE");
+  static const char *const levels[] = { "none", "fast_compile", "fast_run" };
+  const char *t = getenv("SYMLUA_OPT_TRACE"), *level = getenv("SYMLUA_OPTIMIZER");
   memset(cfg, 0, sizeof *cfg);
   cfg->level = SL_OPT_FAST_RUN;
+  for (int k = 0; level && k < 3; k++) if (strcmp(level, levels[k]) == 0) cfg->level = (sl_opt_level)k;
   cfg->trace = t && *t && strcmp(t, "0") != 0;
 }
 

@@ -8,10 +8,12 @@ local function quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
 
--- run(script, args...) -> stdout, stderr, exit code
+-- run(script, args...) -> stdout, stderr, exit code; env_prefix, when set,
+-- goes before the command ("SYMLUA_OPTIMIZER=none")
+local env_prefix = ''
 local function run(script, ...)
   local err = os.tmpname()
-  local words = { 'cd', quote(root), '&&', quote(symlua), quote('examples/' .. script) }
+  local words = { 'cd', quote(root), '&&', env_prefix, quote(symlua), quote('examples/' .. script) }
   for _, a in ipairs({ ... }) do words[#words + 1] = quote(a) end
   local p = assert(io.popen(table.concat(words, ' ') .. ' 2>' .. quote(err) .. '; echo "exit:$?"', 'r'))
   local out = p:read('*a')
@@ -57,5 +59,29 @@ describe('examples', function()
     local out, err, code = run('random_walk.lua')
     assert.are.equal(0, code, out .. err)
     assert.is_true(has(out, 'random walk: all checks passed'), out)
+  end)
+
+  -- The optimizer must not change what a program computes: the examples'
+  -- numbers with the graph as written and optimized agree within rounding.
+  it('print the same numbers without the optimizer', function()
+    local function numbers(text)
+      local t = {}
+      for v in text:gsub('%d+%.?%d*s\n', '\n'):gmatch('%-?%d+%.%d+') do t[#t + 1] = tonumber(v) end
+      return t
+    end
+    for _, script in ipairs({ 'linear_regression.lua', 'logistic_regression.lua', 'fft_filter.lua' }) do
+      local args = script == 'fft_filter.lua' and { '20', os.tmpname() .. '.svg' } or {}
+      local fast = run(script, unpack(args))
+      env_prefix = 'SYMLUA_OPTIMIZER=none'
+      local plain = run(script, unpack(args))
+      env_prefix = ''
+      local a, b = numbers(fast), numbers(plain)
+      assert.are.equal(#a, #b, script .. ': ' .. fast .. plain)
+      assert.is_true(#a >= 3, script)
+      for i = 1, #a do
+        assert.is_true(math.abs(a[i] - b[i]) <= 1e-6 * math.max(1, math.abs(a[i])) + 1e-4,
+                       ('%s: %g vs %g\n%s\n%s'):format(script, a[i], b[i], fast, plain))
+      end
+    end
   end)
 end)
