@@ -14,7 +14,7 @@ typedef struct sl_config {
   int require_compiler;    /* no compiler is an error instead of a fallback */
   int async_compile;       /* first calls run while the optimizing compiler works */
   int64_t omp_threshold;   /* elements below which a kernel runs on one thread */
-  int threads;             /* 0: OMP_NUM_THREADS or the number of cores */
+  int64_t threads;         /* 0: OMP_NUM_THREADS or the number of cores */
   const char *fft_plan;    /* "estimate" or "measure" */
   int64_t buffer_cache;    /* bytes of freed tensor buffers kept for reuse (storage.c) */
 } sl_config;
