@@ -84,10 +84,12 @@ end
 local CONV = { N = 32, C = 64, H = 56, W = 56, K = 64 }
 local CONV_FLOP = 2 * CONV.N * CONV.K * CONV.H * CONV.W * CONV.C * 9
 local function conv_steps()
-  local X, Wt = sl.ftensor4('X'), sl.ftensor4('Wt')
+  -- static shapes: the gradient then needs no forward value for its shapes
+  local X = sl.tensor_type('float32', { CONV.N, CONV.C, CONV.H, CONV.W })('X')
+  local Wt = sl.tensor_type('float32', { CONV.K, CONV.C, 3, 3 })('Wt')
   local y = sl.nn.conv2d(X, Wt, { padding = 1, algo = 'im2col' })
   local fwd = sl.compile({ X, Wt }, y)
-  local G = sl.ftensor4('G')
+  local G = sl.tensor_type('float32', { CONV.N, CONV.K, CONV.H, CONV.W })('G')
   local bwd = sl.compile({ X, Wt, G }, sl.grad((y * G):sum(), { X, Wt }))
   local xs = sl.rand(CONV.N, CONV.C, CONV.H, CONV.W, 'float32')
   local ws = sl.randn(CONV.K, CONV.C, 3, 3, 'float32')

@@ -604,7 +604,42 @@ static sl_var *size_subtensor(dimctx *c, sl_node *n, int k)
   return NULL;
 }
 
+/* Windows (op_conv.c): conv2d(x, w) is (N, K, OH, OW), pooling (N, C, OH, OW),
+** with OH = (H + 2 pad - dil (k - 1) - 1) / stride + 1. */
+static sl_var *size_window(dimctx *c, sl_node *n, int k)
+{
+  const int64_t *v = n->params.v;
+  int conv = n->nin == 2, a = k - 2;
+  sl_var *x = n->inputs[0];
+  if (k == 0) return dim_of(c, x, 0);
+  if (k == 1) return conv ? dim_of(c, n->inputs[1], 0) : dim_of(c, x, 1);
+  sl_var *win = conv ? dim_of(c, n->inputs[1], k) : b_const(c, v[a]);
+  int64_t stride = conv ? v[a] : v[2 + a], pad = conv ? v[2 + a] : v[4 + a], dil = conv ? v[4 + a] : 1;
+  sl_var *span = b_sub(c, b_add(c, dim_of(c, x, k), b_const(c, 2 * pad + dil - 1)), b_mul(c, win, b_const(c, dil)));
+  return b_add(c, b_arith(c, S_DIV, span, b_const(c, stride)), b_const(c, 1));
+}
+
+static sl_var *size_of_last(dimctx *c, sl_node *n, int k) { return dim_of(c, n->inputs[n->nin - 1], k); }
+
+/* FFTs (op_fft.c): rfft halves its last transformed axis, irfft restores
+** the length its params or its second input give. */
+static sl_var *size_fft(dimctx *c, sl_node *n, int k)
+{
+  const int64_t *v = n->params.v;
+  int last = (int)(v[1] >= 0 ? v[1] : v[0]);
+  sl_var *x = n->inputs[0];
+  if (k != last || strcmp(n->op->name, "fft") == 0 || strcmp(n->op->name, "ifft") == 0) return dim_of(c, x, k);
+  if (strcmp(n->op->name, "rfft") == 0)
+    return b_add(c, b_arith(c, S_DIV, dim_of(c, x, k), b_const(c, 2)), b_const(c, 1));
+  return n->nin == 2 ? dim_of(c, n->inputs[1], k) : b_const(c, v[2]);
+}
+
 static const struct { const char *ops; size_rule fn; } size_rules[] = {
+  { "conv2d max_pool2d avg_pool2d", size_window },
+  { "conv2d_grad_input conv2d_grad_filters", size_of_last },
+  { "max_pool2d_grad avg_pool2d_grad softmax log_softmax softmax_grad real imag conj cabs angle complex",
+    size_of_first },
+  { "fft ifft rfft irfft", size_fft },
   { "sum prod mean var std max min argmax argmin all any", size_reduce },
   { "dot", size_dot },
   { "outer", size_outer },

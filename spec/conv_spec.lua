@@ -89,6 +89,18 @@ describe('conv2d', function()
     end, { sl.randn(1, 2, 5, 4), sl.randn(2, 2, 3, 3) })
   end)
 
+  it('gives its shape without computing it', function()
+    local X, W = sl.tensor4('X'), sl.tensor4('W')
+    local y = sl.nn.max_pool2d(sl.nn.conv2d(X, W, { stride = 2, padding = 1, dilation = 2 }), { 2, 3 })
+    local f = sl.compile({ X, W }, y:shape())
+    for _, node in ipairs(f:info().order) do
+      assert.is_true(node:op() ~= 'conv2d' and node:op() ~= 'max_pool2d', node:op())
+    end
+    local xs, ws = sl.randn(2, 3, 17, 12), sl.randn(5, 3, 3, 2)
+    local want = sl.nn.max_pool2d(sl.nn.conv2d(xs, ws, { stride = 2, padding = 1, dilation = 2 }), { 2, 3 }):size()
+    assert.are.same(want, f(xs, ws):totable())
+  end)
+
   it('names shape and parameter errors', function()
     local X = sl.tensor4('X')
     assert.matches('conv2d: input float64 %(2, 4, 9, 8%) has 4 channels but filters float64 %(6, 3, 3, 3%) take 3',
