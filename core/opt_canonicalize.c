@@ -113,6 +113,23 @@ static int all_are(const sl_tensor *t, int test)
   return 1;
 }
 
+/* Same shape and values (NaN equal to NaN), whatever the dtypes. */
+static int same_values(const sl_tensor *x, const sl_tensor *y)
+{
+  if (x->ndim != y->ndim) return 0;
+  for (int d = 0; d < x->ndim; d++) if (x->shape[d] != y->shape[d]) return 0;
+  int64_t n = sl_tensor_numel(x), idx[SL_MAXDIM] = { 0 };
+  for (int64_t k = 0; k < n; k++) {
+    double p = sl_tensor_get(x, idx), q = sl_tensor_get(y, idx);
+    if (!(p == q || (p != p && q != q))) return 0;
+    for (int d = x->ndim - 1; d >= 0; d--) {
+      if (++idx[d] < x->shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return 1;
+}
+
 /* Structural equality of two expressions: the same vars, or nodes with the
 ** same op, params and equal inputs, or constants with equal contents. Used
 ** to tell that a rebuilt chain is the one already there. */
@@ -122,21 +139,7 @@ static int same_expr(const sl_var *a, const sl_var *b, int depth)
   if (depth > 2 * MAXTERMS) return 0;
   /* constants by value: the node above has the same dtype, so a weak 2
   ** there is the same operand as a strong one of that dtype */
-  if (a->kind == SL_VAR_CONSTANT && b->kind == SL_VAR_CONSTANT) {
-    const sl_tensor *x = a->value, *y = b->value;
-    if (x->ndim != y->ndim) return 0;
-    for (int d = 0; d < x->ndim; d++) if (x->shape[d] != y->shape[d]) return 0;
-    int64_t n = sl_tensor_numel(x), idx[SL_MAXDIM] = { 0 };
-    for (int64_t k = 0; k < n; k++) {
-      double p = sl_tensor_get(x, idx), q = sl_tensor_get(y, idx);
-      if (!(p == q || (p != p && q != q))) return 0;
-      for (int d = x->ndim - 1; d >= 0; d--) {
-        if (++idx[d] < x->shape[d]) break;
-        idx[d] = 0;
-      }
-    }
-    return 1;
-  }
+  if (a->kind == SL_VAR_CONSTANT && b->kind == SL_VAR_CONSTANT) return same_values(a->value, b->value);
   const sl_node *m = a->owner, *n = b->owner;
   if (a->type.dtype != b->type.dtype || a->type.ndim != b->type.ndim) return 0;
   if (!m || !n || m->op != n->op || m->nin != n->nin || a->index != b->index) return 0;
@@ -298,6 +301,49 @@ static int fold_constants(const chain *c, sl_tensor **out)
   return 0;
 }
 
+/* A chain node collect() would open (other than the root). */
+static int inner_link(const sl_fgraph *g, const chain *c, const sl_var *v)
+{
+  const sl_node *o = v->owner;
+  if (!o || v->type.dtype != c->dt || sl_rw_nclients(g, v) != 1) return 0;
+  return c->is_add ? is_op(o, "add") || is_op(o, "sub") : is_op(o, "mul");
+}
+
+/* 1 when the tree at out already is the normal form: walking down the left
+** inputs meets the terms, the ops and the constant k where build_chain
+** would put them. Checked before building, as most chains are canonical. */
+static int chain_is_canonical(const sl_fgraph *g, const chain *c, sl_var *out,
+                              const sl_tensor *k, int npos, int flip, int ksub)
+{
+  const sl_var *want[MAXTERMS + 1];
+  const char *ops[MAXTERMS + 1];
+  int m = 0;
+  if (flip || (c->is_add && npos == 0 && !k)) return 0;
+  for (int pass = 0; pass < 2; pass++)   /* added terms, then subtracted ones */
+    for (int i = 0; i < c->n; i++) {
+      if (small_constant(c->t[i].v) || c->t[i].neg != pass) continue;
+      ops[m] = pass ? "sub" : c->is_add ? "add" : "mul";
+      want[m++] = c->t[i].v;
+    }
+  int kfirst = npos == 0;   /* c - a - b */
+  const sl_var *v = out;
+  for (int j = m - 1 + (k && !kfirst); j >= (kfirst ? 0 : 1); j--) {
+    if (v != out && !inner_link(g, c, v)) return 0;
+    const sl_node *o = v->owner;
+    if (!o || o->nin != 2 || v->type.dtype != c->dt) return 0;
+    if (j == m) {   /* the constant, last */
+      const sl_var *kv = o->inputs[1];
+      if (!is_op(o, !c->is_add ? "mul" : ksub ? "sub" : "add") || kv->kind != SL_VAR_CONSTANT ||
+          !same_values(kv->value, k)) return 0;
+    } else if (!is_op(o, ops[j]) || o->inputs[1] != want[j]) {
+      return 0;
+    }
+    v = o->inputs[0];
+  }
+  if (kfirst) return v->kind == SL_VAR_CONSTANT && same_values(v->value, k);
+  return v == want[0];
+}
+
 /* acc op x (x alone when acc is NULL); notes a result narrower than D. */
 static sl_var *join(sl_fgraph *g, chain *c, const char *op, sl_var *acc, sl_var *x)
 {
@@ -369,8 +415,9 @@ static int canonical_chain(sl_fgraph *g, sl_node *n, int is_add)
       if (m && all_are(m, ALL_POSITIVE)) { sl_tensor_release(k); k = m; ksub = 1; }
       else sl_tensor_release(m);
     }
-    if (k && !(kv = sl_rw_constant_tensor(g, k))) { rc = -1; goto done; }
   }
+  if (chain_is_canonical(g, c, out, k, npos, flip, ksub)) goto done;
+  if (k && !(kv = sl_rw_constant_tensor(g, k))) { rc = -1; goto done; }
   sl_var *r = NULL;
   for (int cast = 0; cast < 2 && !r; cast++) {
     c->narrow = 0;
@@ -673,7 +720,7 @@ const sl_rewrite sl_rewrites_canonicalize[] = {
   { .name = "sub_self_to_zeros", .pass = "canonicalize", .ops = "sub", .fn = sub_self,
     .doc = "x - x -> zeros for integer x only; for floats Inf - Inf and NaN - NaN are NaN, so they are kept" },
   { .name = "neg_neg", .pass = "canonicalize", .ops = "neg", .fn = neg_neg,
-    .doc = "--x -> x" },
+    .doc = "a negation of a negation, --x -> x (exact for floats and, modulo 2^n, for integers)" },
   { .name = "neg_constant", .pass = "canonicalize", .ops = "neg", .fn = neg_constant,
     .doc = "-c -> the negated constant, and -(x * c) -> x * (-c)" },
   { .name = "add_chain_canonical", .pass = "canonicalize", .ops = "add sub", .fn = add_chain,
