@@ -6,13 +6,13 @@
 -- turns it into one stable fused op, and x W + b into one gemm (see
 -- sl.debugprint(train) with SYMLUA_DEBUGPRINT=1).
 --
--- Run: bin/symlua examples/logreg.lua [epochs]   (default 10; about 0.84 on the test set)
+-- Run: bin/symlua examples/logreg.lua [epochs]   (default 20; about 0.84 on the test set)
 local sl = require 'symlua'
 local here = (arg and arg[0] or ''):match('^(.*/)') or './'
 local fm = dofile(here .. 'fashion_mnist.lua')
 
-local EPOCHS = tonumber(arg and arg[1]) or 10
-local BATCH, RATE = 100, 0.05
+local EPOCHS = tonumber(arg and arg[1]) or 20
+local BATCH, RATE = 100, 0.01
 sl.manual_seed(1)
 
 local X, Y, Xt, Yt = fm.load()
