@@ -191,7 +191,7 @@ char *sl_profile_text(const sl_profile *p)
   int wop = 2, wlabel = 4;
   for (int k = 0; k < n; k++) {
     const char *v = p->node[k].variant;
-    int a = (int)strlen(p->node[k].op) + (v ? (int)strlen(v) + 3 : 0), b = (int)strlen(p->node[k].label);
+    int a = (int)strlen(p->node[k].op) + (*v ? (int)strlen(v) + 3 : 0), b = (int)strlen(p->node[k].label);
     if (a > wop) wop = a;
     if (b > wlabel) wlabel = b;
   }
@@ -207,7 +207,7 @@ char *sl_profile_text(const sl_profile *p)
     char op[160];
     time_text(t, sizeof t, e->seconds);
     /* the C backend's kernel variant, after the op: "add [contiguous]" */
-    if (e->variant) snprintf(op, sizeof op, "%s [%s]", e->op, e->variant);
+    if (*e->variant) snprintf(op, sizeof op, "%s [%s]", e->op, e->variant);
     else snprintf(op, sizeof op, "%s", e->op);
     fprintf(out, "  %12s %5.1f%% %7lld  %-*s  %-*s  %s\n", t, 100 * e->seconds / total,
             (long long)e->calls, wop, op, wlabel, e->label, e->where ? e->where : "?");

@@ -15,7 +15,8 @@ typedef struct sl_profile_node {
   char *label, *where;                 /* the output var's label; "file:line" or NULL */
   double seconds;
   int64_t calls;
-  const char *variant;                 /* C backend: the kernel variant last taken, or "fused"; static */
+  char variant[48];                    /* C backend: the kernel variant last taken, or "fused"; a
+                                          copy, as profiles printed at exit outlive the code */
 } sl_profile_node;
 
 typedef struct sl_profile {

@@ -488,10 +488,11 @@ int sl_vm_call(sl_function *f, sl_tensor **args, sl_tensor **results)
         sl_profile_node *e = &prof->node[st->last];
         e->seconds += dt;
         e->calls++;
-        e->variant = st->node >= 0 ? NULL : st->variant >= 0 ? st->variant_text : "reference";
+        snprintf(e->variant, sizeof e->variant, "%s",
+                 st->node >= 0 ? "" : st->variant >= 0 ? st->variant_text : "reference");
         for (int j = 0; st->k && j < st->k->nnodes - 1; j++) {
           prof->node[st->k->node[j]].calls++;
-          prof->node[st->k->node[j]].variant = "fused";
+          snprintf(prof->node[st->k->node[j]].variant, sizeof e->variant, "fused");
         }
       }
       if (p->debug >= 2 && st->k) {
