@@ -118,7 +118,7 @@ return function(sl)
   -- (lists of rewrite or pass names; sl.rewrites() lists them)
   function sl.compile(inputs, outputs, opts)
     opts = opts or {}
-    local mode = opts.mode or 'c'
+    local mode = opts.mode or os.getenv('SYMLUA_MODE') or 'c'   -- SYMLUA_MODE: a whole run on one backend
     if mode ~= 'c' and mode ~= 'reference' then
       error("compile: unknown mode '" .. tostring(mode) .. "' (available: 'c', 'reference')", 2)
     end
