@@ -4,11 +4,8 @@ local sl = require 'symlua'
 
 local function f64(t) return sl.tensor(t, 'float64') end
 
-local function err(f, ...)
-  local ok, e = pcall(f, ...)
-  assert(not ok, 'expected an error')
-  return tostring(e)
-end
+local check = require 'spec.support.check'
+local err = check.err
 
 describe('compile outputs', function()
   it('returns one tensor for one output', function()

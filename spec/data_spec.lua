@@ -2,11 +2,8 @@
 local sl = require 'symlua'
 local files = require 'spec.support.files'
 
-local function err(f, ...)
-  local ok, e = pcall(f, ...)
-  assert(not ok, 'expected an error')
-  return tostring(e)
-end
+local check = require 'spec.support.check'
+local err = check.err
 
 -- An IDX file: magic, sizes big-endian, values as given (already encoded).
 local function idx_bytes(code, shape, payload)

@@ -3,11 +3,8 @@
 local sl = require 'symlua'
 local np = require 'spec.support.numpy'
 
-local function err(f, ...)
-  local ok, e = pcall(f, ...)
-  assert(not ok, 'expected an error')
-  return tostring(e)
-end
+local check = require 'spec.support.check'
+local err = check.err
 
 local function close(a, b, tol)
   local d = (a - b)

@@ -7,11 +7,8 @@ local np = require 'spec.support.numpy'
 local function f64(t) return sl.tensor(t, 'float64') end
 local function i64(t) return sl.tensor(t, 'int64') end
 
-local function err(f, ...)
-  local ok, e = pcall(f, ...)
-  assert(not ok, 'expected an error')
-  return tostring(e)
-end
+local check = require 'spec.support.check'
+local err = check.err
 
 local function need_numpy()
   if not np.available() then pending('numpy is not available') return false end

@@ -7,13 +7,8 @@ local sl = require 'symlua'
 local function f64(t) return sl.tensor(t, 'float64') end
 local function i32(t) return sl.tensor(t, 'int32') end
 
-local function count_ops(f, name)
-  local n = 0
-  for _, node in ipairs(f:info().order) do
-    if node:op() == name then n = n + 1 end
-  end
-  return n
-end
+local check = require 'spec.support.check'
+local count_ops = check.count_ops
 
 -- NaN is written as a string, so that NaN equals NaN
 local function nan_safe(t)

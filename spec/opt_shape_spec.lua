@@ -5,13 +5,8 @@
 -- sum_to nodes that sum nothing are removed from gradients.
 local sl = require 'symlua'
 
-local function count_ops(f, name)
-  local n = 0
-  for _, node in ipairs(f:info().order) do
-    if node:op() == name then n = n + 1 end
-  end
-  return n
-end
+local check = require 'spec.support.check'
+local count_ops = check.count_ops
 
 local function t(shape, dtype) return sl.randn(unpack(shape)):cast(dtype or 'float64') end
 

@@ -2,11 +2,8 @@
 -- by hand, its state kept between calls, and errors.
 local sl = require 'symlua'
 
-local function err(f, ...)
-  local ok, e = pcall(f, ...)
-  assert(not ok, 'expected an error')
-  return tostring(e)
-end
+local check = require 'spec.support.check'
+local err = check.err
 
 -- Minimizes (w - 3)^2 summed over w = {1, -2}: the gradient is 2 (w - 3).
 local function run(method, opts, steps)

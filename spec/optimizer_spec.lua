@@ -6,19 +6,8 @@ local files = require 'spec.support.files'
 
 local function f64(t) return sl.tensor(t, 'float64') end
 
-local function err(f, ...)
-  local ok, e = pcall(f, ...)
-  assert(not ok, 'expected an error')
-  return tostring(e)
-end
-
-local function count_ops(f, name)
-  local n = 0
-  for _, node in ipairs(f:info().order) do
-    if node:op() == name then n = n + 1 end
-  end
-  return n
-end
+local check = require 'spec.support.check'
+local err, count_ops = check.err, check.count_ops
 
 describe('optimizer options', function()
   it('lists every rewrite with its pass and a description, passes in order', function()

@@ -1,11 +1,8 @@
 -- sl.init (Glorot, He) and saving / loading sets of shared variables.
 local sl = require 'symlua'
 
-local function err(f, ...)
-  local ok, e = pcall(f, ...)
-  assert(not ok, 'expected an error')
-  return tostring(e)
-end
+local check = require 'spec.support.check'
+local err = check.err
 
 local function stats(t)
   local n = 1

@@ -2,11 +2,8 @@
 -- repeat for a seed, follow their distributions, and dropout built on them.
 local sl = require 'symlua'
 
-local function err(f, ...)
-  local ok, e = pcall(f, ...)
-  assert(not ok, 'expected an error')
-  return tostring(e)
-end
+local check = require 'spec.support.check'
+local err = check.err
 
 describe('sl.random.stream', function()
   it('draws the values sl.rand and sl.randn give for the same key and offset', function()

@@ -7,11 +7,8 @@ local core = sl.core
 
 local MiB = 2 ^ 20
 
-local function err(f, ...)
-  local ok, e = pcall(f, ...)
-  assert(not ok, 'expected an error')
-  return tostring(e)
-end
+local check = require 'spec.support.check'
+local err = check.err
 
 describe('storage cache', function()
   local saved
