@@ -7,18 +7,9 @@
 local sl = require 'symlua'
 local core = require 'symlua.core'
 local ffi = require 'ffi'
-pcall(ffi.cdef, [[
-  typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
-  int clock_gettime(int clk, bench_timespec *ts);
-]])
+local now = dofile(((arg and arg[0] or ''):match('^(.*/)') or './') .. 'support/clock.lua')
 
 local REPEATS = tonumber(arg and arg[1]) or 7
-
-local function now()
-  local ts = ffi.new('bench_timespec')
-  ffi.C.clock_gettime(1, ts)
-  return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
-end
 
 local function median(t)
   table.sort(t)

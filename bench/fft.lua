@@ -6,8 +6,6 @@
 local sl = require 'symlua'
 local ffi = require 'ffi'
 pcall(ffi.cdef, [[
-  typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
-  int clock_gettime(int clk, bench_timespec *ts);
   typedef struct fftw_plan_s *fftw_plan;
   typedef struct fftwf_plan_s *fftwf_plan;
   fftw_plan fftw_plan_dft_r2c_1d(int n, double *in, void *out, unsigned flags);
@@ -20,11 +18,7 @@ pcall(ffi.cdef, [[
 ]])
 local FFTW_ESTIMATE, FFTW_UNALIGNED, FFTW_FORWARD = 2 ^ 6, 2 ^ 1, -1
 
-local function now()
-  local ts = ffi.new('bench_timespec')
-  ffi.C.clock_gettime(1, ts)
-  return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
-end
+local now = dofile(((arg and arg[0] or ''):match('^(.*/)') or './') .. 'support/clock.lua')
 
 local function best(f, reps)
   f()

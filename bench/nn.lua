@@ -6,11 +6,7 @@
 -- Random inputs stand in for the data set, so it need not be installed.
 -- Run: bin/symlua bench/nn.lua [steps]   (default 20 steps per model)
 local sl = require 'symlua'
-local ffi = require 'ffi'
-pcall(ffi.cdef, [[
-  typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
-  int clock_gettime(int clk, bench_timespec *ts);
-]])
+local now = dofile(((arg and arg[0] or ''):match('^(.*/)') or './') .. 'support/clock.lua')
 
 local STEPS = tonumber(arg and arg[1]) or 20
 local PY = '/usr/bin/python3'
@@ -23,12 +19,6 @@ end
 local THREADS = tonumber(os.getenv('BENCH_THREADS')) or nproc()
 sl.config.floatX = 'float32'
 sl.config.threads = THREADS
-
-local function now()
-  local ts = ffi.new('bench_timespec')
-  ffi.C.clock_gettime(1, ts)
-  return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
-end
 
 -- seconds per call: the best of three runs of n calls, after one warm-up call
 local function per_call(f, n)

@@ -4,19 +4,9 @@
 -- with optimizer = 'none' (toposort and slots only), measured in the same run.
 -- Run: bin/symlua bench/optimizer.lua [layers]   (default 700)
 local sl = require 'symlua'
-local ffi = require 'ffi'
-pcall(ffi.cdef, [[
-  typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
-  int clock_gettime(int clk, bench_timespec *ts);
-]])
+local now = dofile(((arg and arg[0] or ''):match('^(.*/)') or './') .. 'support/clock.lua')
 
 local LAYERS = tonumber(arg and arg[1]) or 700
-
-local function now()
-  local ts = ffi.new('bench_timespec')
-  ffi.C.clock_gettime(1, ts)
-  return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
-end
 
 -- The model: h <- tanh(h W_i + b_i), a softplus loss, and every gradient.
 local t0 = now()

@@ -6,20 +6,10 @@
 -- backend, measured in the same run.
 -- Run: bin/symlua bench/specialize.lua [n]   (default 512: W is n x n, X has n/2 rows)
 local sl = require 'symlua'
-local ffi = require 'ffi'
-pcall(ffi.cdef, [[
-  typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
-  int clock_gettime(int clk, bench_timespec *ts);
-]])
+local now = dofile(((arg and arg[0] or ''):match('^(.*/)') or './') .. 'support/clock.lua')
 
 local N = tonumber(arg and arg[1]) or 512
 local REPS = 41
-
-local function now()
-  local ts = ffi.new('bench_timespec')
-  ffi.C.clock_gettime(1, ts)
-  return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
-end
 
 local function median_call(f, args)
   for _ = 1, 3 do f(unpack(args)) end

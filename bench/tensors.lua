@@ -3,20 +3,10 @@
 -- Prints a table of times and the ratio symlua / NumPy (lower is better).
 -- Run: bin/symlua bench/tensors.lua [size]   (default 4,000,000 elements)
 local sl = require 'symlua'
-local ffi = require 'ffi'
-ffi.cdef [[
-  typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
-  int clock_gettime(int clk, bench_timespec *ts);
-]]
+local now = dofile(((arg and arg[0] or ''):match('^(.*/)') or './') .. 'support/clock.lua')
 
 local N = tonumber(arg and arg[1]) or 4000000
 local side = math.floor(math.sqrt(N))
-
-local function now()
-  local ts = ffi.new('bench_timespec')
-  ffi.C.clock_gettime(1, ts)
-  return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
-end
 
 -- best of several runs, in seconds
 local function best(f, reps)
