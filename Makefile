@@ -1,6 +1,7 @@
 # symlua — build, test and install. `make help` lists the targets.
 #
-# Sources are found by wildcard: every core/*.c goes into libsymlua, every
+# Sources are found by wildcard: every .c under core/ (in its layer folders,
+# core/base, core/tensor, ... core/backend/c) goes into libsymlua, every
 # bin/*.c into the interpreter, every tests/c/*.c is a C test program.
 
 # -- settings ------------------------------------------------------------------
@@ -15,7 +16,9 @@ LUAJIT_A      := $(firstword $(wildcard /usr/lib/*/libluajit-5.1.a /usr/lib/libl
 BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
 BLAS_LIBS   := $(or $(shell pkg-config --libs openblas 2>/dev/null),-lopenblas)
 FFTW_LIBS   := $(or $(shell pkg-config --libs fftw3 fftw3f 2>/dev/null),-lfftw3 -lfftw3f)
-CFLAGS_ALL = -std=gnu11 $(OPT) $(WARN) -fPIC -Icore/include -Icore -I$(LUA_INCDIR) $(BLAS_CFLAGS) \
+# Every folder of core/ is on the include path: a header is named by its file.
+CORE_DIRS := $(patsubst %/,%,$(sort $(dir $(wildcard core/*/ core/*/*/))))
+CFLAGS_ALL = -std=gnu11 $(OPT) $(WARN) -fPIC -Icore/include -Icore $(CORE_DIRS:%=-I%) -I$(LUA_INCDIR) $(BLAS_CFLAGS) \
              $(CFLAGS) $(EXTRA_CFLAGS)
 # The core may refer to them through weak symbols (op_blas.c does, so that a
 # build without them still runs); a linker in --as-needed mode would drop a
@@ -76,7 +79,7 @@ SAN_TEST_ENV = ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
 BUILD   ?= build
 SYMLUA  ?= bin/symlua
 
-CORE_SRC := $(wildcard core/*.c)
+CORE_SRC := $(wildcard core/*.c core/*/*.c core/*/*/*.c)
 CORE_OBJ := $(CORE_SRC:core/%.c=$(BUILD)/core/%.o)
 # The kernel headers, pasted at the top of every generated C file
 # (sl_cc_prelude in core/cc.c), become one string constant in the library.

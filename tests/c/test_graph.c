@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../core/function.h"
+#include "../../core/compile/function.h"
 
 static int failures, count;
 #define CHECK(cond, name) do { \

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../core/fgraph.h"
-#include "../../core/function.h"
+#include "../../core/opt/fgraph.h"
+#include "../../core/compile/function.h"
 
 static int failures, count;
 #define CHECK(cond, name) do { \

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/function.h"
+#include "../../core/compile/function.h"
 
 static int failures, count;
 #define CHECK(cond, name) do { \
