@@ -291,8 +291,28 @@ describe('compile modes', function()
   it('take reference and reject unknown modes', function()
     local x = sl.vector('x')
     assert.are.same({ 2 }, sl.compile({ x }, x * 2, { mode = 'reference' })(f64({ 1 })):totable())
-    assert.matches("compile: unknown mode 'fast' (available: 'c', 'reference')",
+    assert.matches("compile: unknown mode 'fast' (available: 'reference', 'c')",
                    err(sl.compile, { x }, x, { mode = 'fast' }), 1, true)
+  end)
+
+  it('are the backends of the registry, and each one gives the same results', function()
+    local names = {}
+    for i, b in ipairs(sl.backends()) do
+      names[i] = b.name
+      assert.are.equal('boolean', type(b.available))
+    end
+    assert.are.same({ 'reference', 'c' }, names)
+    local x, y = sl.matrix('x'), sl.vector('y')
+    local out = sl.sum(sl.exp(x) * y + 1, 2)
+    local xv, yv = f64({ { 0, 1 }, { 2, 3 } }), f64({ 1, -1 })
+    -- by hand: exp(0) - exp(1) + 2, exp(2) - exp(3) + 2
+    local want = { 1 - math.exp(1) + 2, math.exp(2) - math.exp(3) + 2 }
+    for _, name in ipairs(names) do
+      local f = sl.compile({ x, y }, out, { mode = name })
+      assert.are.equal(name, f:info().backend)
+      local got = f(xv, yv):totable()
+      for i = 1, 2 do assert.is_true(math.abs(got[i] - want[i]) < 1e-12, name) end
+    end
   end)
 end)
 

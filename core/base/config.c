@@ -1,5 +1,6 @@
 /*
-** config.c — the table of the core's settings (sl.config in Lua).
+** config.c — the table of the core's settings (sl.config in Lua), and the
+** one place that reads the environment.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -68,4 +69,27 @@ int sl_config_set_string(const sl_config_key *k, const char *value)
   owned[i] = copy;
   *(const char **)k->value = copy ? copy : k->choices ? first_choice[i] : NULL;
   return 0;
+}
+
+static const char *const env_names[SL_ENV_COUNT] = {
+#define SL_ENV_NAME(e, name, doc) name,
+  SL_ENV_VARS(SL_ENV_NAME)
+#undef SL_ENV_NAME
+};
+
+const char *sl_env(sl_env_var v)
+{
+  return v >= 0 && v < SL_ENV_COUNT ? getenv(env_names[v]) : NULL;
+}
+
+int sl_env_on(sl_env_var v)
+{
+  const char *s = sl_env(v);
+  return s && *s && strcmp(s, "0") != 0;
+}
+
+int sl_env_int(sl_env_var v)
+{
+  const char *s = sl_env(v);
+  return s ? atoi(s) : 0;
 }

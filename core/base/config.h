@@ -39,4 +39,31 @@ const sl_config_key *sl_config_find(const char *name);
 /* Set a string setting (copied; NULL restores the default). 0, or -1 + sl_fail. */
 int sl_config_set_string(const sl_config_key *k, const char *value);
 
+/* Every environment variable the core reads, read in config.c alone, when
+** it is needed (so a host that sets one at run time is heard). */
+#define SL_ENV_VARS(_) \
+  _(MODE,           "SYMLUA_MODE",        "the backend compiled functions run on when opts.mode names none") \
+  _(DEBUG,          "SYMLUA_DEBUG",       "1..4: kernel choices, step timings and GB/s, generated source") \
+  _(PROFILE,        "SYMLUA_PROFILE",     "profile every function, print the profiles at exit") \
+  _(NAN_GUARD,      "SYMLUA_NAN_GUARD",   "check every node's float results for NaN/Inf") \
+  _(OPTIMIZER,      "SYMLUA_OPTIMIZER",   "the default optimizing level: none, fast_compile, fast_run") \
+  _(OPT_TRACE,      "SYMLUA_OPT_TRACE",   "trace every rewrite the optimizer applies") \
+  _(KEEP_SOURCE,    "SYMLUA_KEEP_SOURCE", "keep generated sources next to their cached objects") \
+  _(CACHE_DIR,      "SYMLUA_CACHE_DIR",   "where compiled code is cached (before XDG_CACHE_HOME, HOME)") \
+  _(XDG_CACHE_HOME, "XDG_CACHE_HOME",     "the cache goes to its symlua folder") \
+  _(HOME,           "HOME",               "the cache goes to ~/.cache/symlua") \
+  _(TMPDIR,         "TMPDIR",             "where a fallback cache is made") \
+  _(CC,             "CC",                 "the C compiler, unless sl.config.cc names one") \
+  _(LD_PRELOAD,     "LD_PRELOAD",         "shows valgrind, which lacks AVX-512: generated code leaves it out")
+typedef enum {
+#define SL_ENV_ENUM(e, name, doc) SL_ENV_##e,
+  SL_ENV_VARS(SL_ENV_ENUM)
+#undef SL_ENV_ENUM
+  SL_ENV_COUNT
+} sl_env_var;
+
+const char *sl_env(sl_env_var v);   /* its value, or NULL when unset */
+int sl_env_on(sl_env_var v);        /* set, not empty and not "0" */
+int sl_env_int(sl_env_var v);       /* its value as a number, 0 when unset */
+
 #endif

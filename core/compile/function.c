@@ -1,25 +1,18 @@
 /*
 ** function.c — compiled functions: the graph between inputs and outputs in
-** topological order, and the reference backend that runs it.
+** topological order, a slot per var, and the profile that the executor fills.
 **
 ** Compiling collects every node the outputs and updates need, in an order
-** where each node follows its inputs, and gives every var a slot. Calling
-** fills the input slots, runs each node's reference kernel, frees a slot
-** after its last reader has run, and applies updates to shared variables
-** together at the end, so every update sees the old values.
-**
-** Two debugging aids ride on the run loop and cost nothing when off: a
-** profile (time per node, from the monotonic clock) and a NaN guard that
-** checks each float result as soon as its node has run.
+** where each node follows its inputs, and gives every var a slot. A new
+** function runs on the reference backend; sl_function_use_backend (backend.c)
+** moves it to another. Calling is executor.c's.
 */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "function.h"
-#include "lower.h"
+#include "backend.h"
+#include "config.h"
 #include "ptrmap.h"
 
 /* -- growing arrays ------------------------------------------------------------- */
@@ -37,19 +30,6 @@ static int grow(void **arr, int *cap, int need, size_t esz)
 }
 
 /* -- debugging aids: profiles ---------------------------------------------------- */
-
-static int env_on(const char *name)
-{
-  const char *s = getenv(name);
-  return s && *s && strcmp(s, "0") != 0;
-}
-
-static double now(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
@@ -110,7 +90,7 @@ int sl_function_set_profile(sl_function *f, int on)
     e->where = dup_or_null(out->where);
     if (!e->label || (out->where && !e->where)) { profile_free(p); return sl_fail("out of memory"); }
   }
-  if (env_on("SYMLUA_PROFILE")) {
+  if (sl_env_on(SL_ENV_PROFILE)) {
     if (!registered && atexit(print_exit_profiles) == 0) registered = 1;
     if (registered) { p->at_exit = 1; *exit_tail = p; exit_tail = &p->next_at_exit; }
   }
@@ -223,94 +203,6 @@ char *sl_profile_text(const sl_profile *p)
 done:
   free(idx); free(opidx); free(sec); free(opsec); free(opname); free(opnodes);
   return text;
-}
-
-/* -- debugging aids: the NaN/Inf guard ----------------------------------------------- */
-
-typedef struct {
-  sl_castfn cast;
-  size_t esize;
-  int64_t n, nan, posinf, neginf;
-  double min, max;          /* over the finite values */
-} value_stats;
-
-static void stats_run(char **p, const int64_t *stride, int64_t n, void *ctx)
-{
-  value_stats *st = ctx;
-  double buf[256];
-  for (int64_t i = 0; i < n; i += 256) {
-    int64_t m = n - i < 256 ? n - i : 256;
-    st->cast(buf, 1, p[0] + i * stride[0] * (int64_t)st->esize, stride[0], m);
-    for (int64_t j = 0; j < m; j++) {
-      double x = buf[j];
-      if (isnan(x)) st->nan++;
-      else if (isinf(x)) { if (x > 0) st->posinf++; else st->neginf++; }
-      else {
-        if (x < st->min) st->min = x;
-        if (x > st->max) st->max = x;
-      }
-    }
-  }
-  st->n += n;
-}
-
-static void stats_of(const sl_tensor *t, value_stats *st)
-{
-  memset(st, 0, sizeof *st);
-  st->cast = sl_cast_fn(SL_FLOAT64, t->dtype);
-  st->esize = sl_dtype_size(t->dtype);
-  st->min = INFINITY;
-  st->max = -INFINITY;
-  char *base[1] = { sl_tensor_ptr(t) };
-  const int64_t *strides[1] = { t->strides };
-  sl_foreach(1, t->ndim, t->shape, base, strides, &st->esize, stats_run, st);
-}
-
-/* "min -1, max 2, no NaN/Inf" or "min 0, max 1, 2 NaN, 1 -Inf" */
-static void stats_text(char *buf, size_t n, const value_stats *st)
-{
-  size_t k = 0;
-  if (st->n == 0) { snprintf(buf, n, "empty"); return; }
-  if (st->min <= st->max) k = (size_t)snprintf(buf, n, "min %.6g, max %.6g", st->min, st->max);
-  else k = (size_t)snprintf(buf, n, "no finite values");
-  if (k >= n) return;
-  if (!st->nan && !st->posinf && !st->neginf) { snprintf(buf + k, n - k, ", no NaN/Inf"); return; }
-  if (st->nan && k < n) k += (size_t)snprintf(buf + k, n - k, ", %lld NaN", (long long)st->nan);
-  if (st->posinf && k < n) k += (size_t)snprintf(buf + k, n - k, ", %lld +Inf", (long long)st->posinf);
-  if (st->neginf && k < n) snprintf(buf + k, n - k, ", %lld -Inf", (long long)st->neginf);
-}
-
-/* 0 when every float output of node n is finite; else a message naming the
-** node, where it was built, and the ranges of its inputs. */
-static int nan_check(const sl_node *n, sl_tensor **in, sl_tensor **out)
-{
-  for (int k = 0; k < n->nout; k++) {
-    if (sl_dtype_kind(out[k]->dtype) != 'f') continue;
-    value_stats st;
-    stats_of(out[k], &st);
-    if (!st.nan && !st.posinf && !st.neginf) continue;
-    const sl_var *v = &n->outputs[k];
-    char msg[1024], label[128], ty[128], range[160];
-    size_t len;
-    sl_var_label(v, label, sizeof label);
-    stats_text(range, sizeof range, &st);
-    len = (size_t)snprintf(msg, sizeof msg, "nan_guard: %s (%s) built at %s produced %s%s%s: %s",
-                           n->op->name, label, v->where ? v->where : "?",
-                           st.nan ? "NaN" : "", st.nan && (st.posinf || st.neginf) ? " and " : "",
-                           st.posinf || st.neginf ? "Inf" : "", range);
-    for (int i = 0; i < n->nin && len < sizeof msg; i++) {
-      sl_type t;
-      value_stats is;
-      sl_type_of_tensor(in[i], &t);
-      sl_type_text(&t, ty, sizeof ty);
-      stats_of(in[i], &is);
-      stats_text(range, sizeof range, &is);
-      len += (size_t)snprintf(msg + len, sizeof msg - len, "\n  input %d: %s %s: %s", i + 1,
-                              sl_var_label(n->inputs[i], label, sizeof label), ty, range);
-    }
-    return sl_fail("%s", msg);
-  }
-  return 0;
 }
 
 /* -- compiling -------------------------------------------------------------------- */
@@ -484,8 +376,11 @@ sl_function *sl_function_new_opt(int nin, sl_var **inputs, int nout, sl_var **ou
   if (!f->result_slot) goto fail_oom;
   for (int i = 0; i < nout; i++) f->result_slot[i] = sl_ptrmap_get(&b.slot_of, f->outputs[i]);
   for (int i = 0; i < nupd; i++) f->result_slot[nout + i] = sl_ptrmap_get(&b.slot_of, f->upd_expr[i]);
-  f->nan_guard = env_on("SYMLUA_NAN_GUARD");
-  if (env_on("SYMLUA_PROFILE") && sl_function_set_profile(f, 1)) goto fail;
+  f->nan_guard = sl_env_on(SL_ENV_NAN_GUARD);
+  f->debug = sl_env_int(SL_ENV_DEBUG);
+  if (sl_env_on(SL_ENV_PROFILE) && sl_function_set_profile(f, 1)) goto fail;
+  if (!(f->run_val = calloc((size_t)f->nslots + 1, sizeof *f->run_val))) goto fail_oom;
+  if (sl_function_use_backend(f, &sl_backend_reference)) goto fail;
   sl_ptrmap_free(&b.slot_of);
   sl_ptrmap_free(&b.seen_node);
   return f;
@@ -515,154 +410,10 @@ void sl_function_free(sl_function *f)
   free(f->readers); free(f->result_slot);
   sl_function_set_profile(f, 0);
   sl_opt_log_free(&f->opt_log);
-  sl_program_free(f->program);
+  if (f->backend && f->backend_state) f->backend->free(f->backend_state);
+  sl_plan_free(f->plan);
+  free(f->run_val);
   free(f->where);
   free(f);
 }
 
-/* -- calling ---------------------------------------------------------------------- */
-
-/* Adds to the current message which node failed, where the script built it
-** and what it was given: "... (node dot#7 built at fit.lua:12; inputs
-** float64 (2, 3), float64 (4, 2))". */
-int sl_node_fail(const sl_node *n, int k, sl_tensor **in)
-{
-  char msg[1024], label[128], ty[128];
-  const sl_var *v = &n->outputs[k];
-  size_t len = (size_t)snprintf(msg, sizeof msg, "%s (node %s built at %s", sl_errmsg(),
-                                sl_var_label(v, label, sizeof label), v->where ? v->where : "?");
-  for (int i = 0; i < n->nin && len < sizeof msg; i++) {
-    sl_type t;
-    sl_type_of_tensor(in[i], &t);
-    sl_type_text(&t, ty, sizeof ty);
-    len += (size_t)snprintf(msg + len, sizeof msg - len, "%s%s", i ? ", " : "; inputs ", ty);
-  }
-  if (len < sizeof msg) snprintf(msg + len, sizeof msg - len, ")");
-  return sl_fail("%s", msg);
-}
-
-int sl_function_check_input(const sl_function *f, int i, const sl_tensor *t)
-{
-  const sl_var *v = f->inputs[i];
-  if (sl_type_accepts(&v->type, t)) return 0;
-  char want[128], got[128], label[64];
-  sl_type ty;
-  sl_type_of_tensor(t, &ty);
-  sl_type_text(&v->type, want, sizeof want);
-  sl_type_text(&ty, got, sizeof got);
-  sl_var_label(v, label, sizeof label);
-  if (t->dtype != v->type.dtype)
-    return sl_fail("input %d ('%s'): expected %s, got %s (wrong dtype: convert it with "
-                   ":cast('%s'))", i + 1, label, want, got, sl_dtype_name(v->type.dtype));
-  return sl_fail("input %d ('%s'): expected %s, got %s (wrong %s)", i + 1, label, want, got,
-                 t->ndim != v->type.ndim ? "rank" : "shape");
-}
-
-int sl_function_call(sl_function *f, sl_tensor **args, sl_tensor **results)
-{
-  if (f->program && !f->nan_guard) {
-    int ready = sl_vm_ready(f);   /* compiles the C code at the first call */
-    if (ready) return ready < 0 ? -1 : sl_vm_call(f, args, results);
-  }
-  int nres = f->nout + f->nupd, rc = 0;
-  sl_tensor **val = calloc((size_t)f->nslots + 1, sizeof *val);
-  int *left = malloc(((size_t)f->nslots + 1) * sizeof *left);
-  if (!val || !left) { free(val); free(left); return sl_fail("out of memory"); }
-  memcpy(left, f->readers, (size_t)f->nslots * sizeof *left);
-  for (int i = 0; i < f->nin; i++) {
-    if (sl_function_check_input(f, i, args[i])) { rc = -1; goto done; }
-  }
-  for (int s = 0; s < f->nslots; s++) {
-    sl_var *v = f->slot_var[s];
-    sl_tensor *t = NULL;
-    if (v->kind == SL_VAR_CONSTANT || v->kind == SL_VAR_SHARED) t = v->value;
-    for (int i = 0; i < f->nin && !t; i++) if (f->inputs[i] == v) t = args[i];
-    if (t) { val[s] = t; sl_tensor_retain(t); }
-  }
-  sl_profile *prof = f->profile;
-  double t_call = prof ? now() : 0;
-  for (int k = 0; k < f->nnodes; k++) {
-    sl_node *n = f->order[k];
-    sl_tensor *in[SL_MAX_OPERANDS * 4], *out[8];
-    if (n->nin > (int)(sizeof in / sizeof *in)) { rc = sl_fail("%s: too many inputs", n->op->name); goto done; }
-    for (int i = 0; i < n->nin; i++) in[i] = val[f->in_slot[k][i]];
-    double t_node = prof ? now() : 0;
-    /* nodes the inplace pass marked write into a dying input; not under the NaN guard,
-    ** whose report shows the inputs and whose failed calls must change nothing */
-    int failed = f->nan_guard ? sl_node_perform(n, in, out) : sl_node_perform_inplace(n, in, out);
-    if (failed) { rc = sl_node_fail(n, 0, in); goto done; }
-    if (prof) { prof->node[k].seconds += now() - t_node; prof->node[k].calls++; }
-    if (f->nan_guard && nan_check(n, in, out)) {
-      for (int j = 0; j < n->nout; j++) sl_tensor_release(out[j]);
-      rc = -1;
-      goto done;
-    }
-    for (int i = 0; i < n->nout; i++) {
-      int s = f->out_slot[k][i];
-      if (!sl_type_accepts(&n->outputs[i].type, out[i])) {
-        char want[128], got[128];
-        sl_type ty;
-        sl_type_of_tensor(out[i], &ty);
-        sl_type_text(&n->outputs[i].type, want, sizeof want);
-        sl_type_text(&ty, got, sizeof got);
-        sl_fail("%s: produced %s where the graph expects %s", n->op->name, got, want);
-        for (int j = i; j < n->nout; j++) sl_tensor_release(out[j]);
-        rc = sl_node_fail(n, i, in);
-        goto done;
-      }
-      sl_tensor_release(val[s]);
-      val[s] = out[i];
-    }
-    /* free what no later node reads; results are held by an extra count below */
-    for (int i = 0; i < n->nin; i++) {
-      int s = f->in_slot[k][i];
-      if (--left[s] == 0 && !f->slot_var[s]->value) {
-        int is_result = 0;
-        for (int r = 0; r < nres; r++) is_result |= f->result_slot[r] == s;
-        int is_input = 0;
-        for (int j = 0; j < f->nin; j++) is_input |= f->inputs[j] == f->slot_var[s];
-        if (!is_result && !is_input) { sl_tensor_release(val[s]); val[s] = NULL; }
-      }
-    }
-  }
-  /* a result that is an input, constant or shared value is returned as a
-  ** copy, so writing to it cannot change the caller's data or the graph */
-  for (int r = 0; r < f->nout; r++) {
-    sl_tensor *t = val[f->result_slot[r]];
-    int alone = f->outputs[r]->kind == SL_VAR_RESULT;   /* merged outputs are copies too */
-    for (int q = 0; q < r; q++) alone &= f->outputs[q] != f->outputs[r];
-    if (alone) sl_tensor_retain(t);
-    else if (!(t = sl_tensor_clone(t))) { while (r--) sl_tensor_release(results[r]); rc = -1; goto done; }
-    results[r] = t;
-  }
-  /* updates take effect together, after everything has read the old values */
-  sl_tensor **fresh = calloc((size_t)f->nupd + 1, sizeof *fresh);
-  if (!fresh) { for (int r = 0; r < f->nout; r++) sl_tensor_release(results[r]); rc = sl_fail("out of memory"); goto done; }
-  for (int u = 0; u < f->nupd && !rc; u++) {
-    /* the new value must belong to the shared variable alone */
-    sl_var *e = f->upd_expr[u];
-    int alone = e->kind == SL_VAR_RESULT;
-    for (int r = 0; r < f->nout; r++) alone &= f->outputs[r] != e;
-    for (int w = 0; w < u; w++) alone &= f->upd_expr[w] != e;
-    fresh[u] = val[f->result_slot[f->nout + u]];
-    if (alone) sl_tensor_retain(fresh[u]);
-    else if (!(fresh[u] = sl_tensor_clone(fresh[u]))) rc = -1;
-  }
-  if (rc) {
-    for (int r = 0; r < f->nout; r++) sl_tensor_release(results[r]);
-  } else {
-    for (int u = 0; u < f->nupd; u++) {
-      sl_tensor_release(f->upd_shared[u]->value);
-      f->upd_shared[u]->value = fresh[u];
-      fresh[u] = NULL;
-    }
-  }
-  for (int u = 0; u < f->nupd; u++) sl_tensor_release(fresh[u]);
-  free(fresh);
-  if (prof && !rc) { prof->calls++; prof->seconds += now() - t_call; }
-done:
-  for (int s = 0; s < f->nslots; s++) sl_tensor_release(val[s]);
-  free(val);
-  free(left);
-  return rc;
-}

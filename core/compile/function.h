@@ -1,6 +1,7 @@
 /*
-** function.h — compiled functions over the graph IR (see function.c), with
-** their debugging aids: per-node profiles and the NaN/Inf guard.
+** function.h — compiled functions over the graph IR (function.c builds them,
+** executor.c calls them), with their debugging aids: per-node profiles and
+** the NaN/Inf guard.
 */
 #ifndef SL_FUNCTION_H
 #define SL_FUNCTION_H
@@ -44,8 +45,14 @@ typedef struct sl_function {
   char *where;                         /* "file:line" of the compile call, or NULL */
   sl_profile *profile;                 /* NULL unless profiling */
   int nan_guard;                       /* check float node outputs for NaN/Inf */
+  int debug;                           /* SYMLUA_DEBUG when it was made */
   sl_opt_log opt_log;                  /* what the optimizer did */
-  struct sl_program *program;          /* the C backend (lower.h), or NULL: the reference backend */
+  /* how it runs (backend.h): the backend, its state (NULL on the reference
+  ** backend), the plan it was prepared from, and the executor's per-call slots */
+  const struct sl_backend *backend;
+  void *backend_state;
+  struct sl_plan *plan;
+  sl_tensor **run_val;
 } sl_function;
 
 sl_function *sl_function_new(int nin, sl_var **inputs, int nout, sl_var **outputs,
@@ -71,9 +78,12 @@ char *sl_profile_text(const sl_profile *p);
 /* 0 when args[i] fits input i, else -1 with a message naming the input. */
 int sl_function_check_input(const sl_function *f, int i, const sl_tensor *t);
 
-/* Run on args (nin tensors); results gets nout new tensors. Updates are
-** applied to the shared variables before returning. */
+/* Run on args (nin tensors) on f's backend (executor.c); results gets nout
+** new tensors. Updates are applied to the shared variables before returning. */
 int sl_function_call(sl_function *f, sl_tensor **args, sl_tensor **results);
+
+/* Its plan as text: the backend, then a line per step; malloc'd, or NULL. */
+char *sl_function_plan_text(const sl_function *f);
 
 /* Adds to the current message which node failed, where it was built and
 ** what it was given; returns -1. */

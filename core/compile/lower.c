@@ -1,5 +1,5 @@
 /*
-** lower.c — lowering a compiled function into steps for the C backend.
+** lower.c — lowering a compiled function into its fusion plan (lower.h).
 **
 ** f->order (after the optimizer) is walked once. An elementwise node joins
 ** the kernel of its latest elementwise producer when its static shape is
@@ -16,28 +16,6 @@
 
 #include "lower.h"
 #include "ptrmap.h"
-
-const char *const sl_variant_names[SL_V_COUNT] = {
-#define SL_VARIANT_NAME(e, text) text,
-  SL_VARIANTS(SL_VARIANT_NAME)
-#undef SL_VARIANT_NAME
-};
-
-/* The dtype an elementwise node computes in: the rules of op_elemwise.c's
-** compute_dtype (kept private there), restated for the generator. */
-sl_dtype sl_elemwise_compute_dtype(const sl_node *n)
-{
-  sl_dtype dt;
-  switch (n->op->rule) {
-  case SL_TR_FLOAT:
-    dt = sl_promote_inputs(n, 0);
-    if (sl_dtype_kind(dt) == 'f') return dt;
-    return dt == SL_BOOL || dt == SL_UINT8 ? SL_FLOAT32 : sl_float_default;
-  case SL_TR_WHERE: return sl_promote_inputs(n, 1);
-  case SL_TR_CAST: return n->inputs[0]->type.dtype;
-  default: return sl_promote_inputs(n, 0);
-  }
-}
 
 /* complex values stay on the reference kernels */
 static int touches_complex(const sl_node *n)
@@ -76,7 +54,7 @@ static int all_ones(const sl_type *t)
 
 typedef struct {
   sl_function *f;
-  sl_program *p;
+  sl_plan *p;
   sl_ptrmap slot_of;     /* var -> slot */
   int *step_of_slot;     /* the step that produces a slot, -1 for inputs */
   int *kernel_of_node;   /* -1 when the node is not in a kernel */
@@ -85,6 +63,7 @@ typedef struct {
   int **readers;         /* per slot: the node indices that read it (count in f->readers) */
   int *is_result;        /* per slot */
   int *reduce_of;        /* per node: the reduction it is computed inside, or -1 */
+  int fuse;              /* 0: every node a step of its own */
 } lowering;
 
 static int slot(lowering *L, const sl_var *v) { return sl_ptrmap_get(&L->slot_of, v); }
@@ -103,7 +82,7 @@ static int escapes(lowering *L, int s, int k, int except)
 
 static sl_kernel *new_kernel(lowering *L, int ndim)
 {
-  sl_program *p = L->p;
+  sl_plan *p = L->p;
   sl_kernel *k = calloc(1, sizeof *k);
   sl_kernel **ks = realloc(p->kernels, ((size_t)p->nkernels + 1) * sizeof *ks);
   int *c = realloc(L->closed, ((size_t)p->nkernels + 1) * sizeof *c);
@@ -121,14 +100,13 @@ static sl_kernel *new_kernel(lowering *L, int ndim)
 
 static sl_step *new_step(lowering *L)
 {
-  sl_program *p = L->p;
+  sl_plan *p = L->p;
   sl_step *s = realloc(p->steps, ((size_t)p->nsteps + 1) * sizeof *s);
   if (!s) { sl_fail("out of memory"); return NULL; }
   p->steps = s;
   s = &p->steps[p->nsteps++];
   memset(s, 0, sizeof *s);
   s->node = -1;
-  s->variant = -1;
   return s;
 }
 
@@ -252,7 +230,7 @@ static int finish_kernel(lowering *L, sl_kernel *k)
   return 0;
 }
 
-void sl_program_free(sl_program *p)
+void sl_plan_free(sl_plan *p)
 {
   if (!p) return;
   for (int i = 0; i < p->nkernels; i++) {
@@ -263,10 +241,7 @@ void sl_program_free(sl_program *p)
   }
   for (int i = 0; i < p->nsteps; i++) free(p->steps[i].free_slot);
   free(p->kernels); free(p->steps);
-  free(p->source);
-  if (p->job) sl_compile_job_free(p->job);
-  if (p->module) sl_module_release(p->module);
-  free(p->val); free(p->keep); free(p->pool);
+  free(p->keep);
   free(p);
 }
 
@@ -277,7 +252,7 @@ static void mark_reduce_inputs(lowering *L)
 {
   sl_function *f = L->f;
   for (int k = 0; k < f->nnodes; k++) L->reduce_of[k] = -1;
-  for (int r = 0; r < f->nnodes; r++) {
+  for (int r = 0; r < f->nnodes && L->fuse; r++) {
     sl_node *red = f->order[r];
     if (!is_fusable_reduce(red)) continue;
     int s = slot(L, red->inputs[0]);
@@ -315,13 +290,13 @@ static void mark_reduce_inputs(lowering *L)
 static int plan(lowering *L)
 {
   sl_function *f = L->f;
-  sl_program *p = L->p;
+  sl_plan *p = L->p;
   int nsl = f->nslots;
   mark_reduce_inputs(L);
   for (int k = 0; k < f->nnodes; k++) {
     sl_node *n = f->order[k];
     if (L->reduce_of[k] >= 0) continue;   /* computed inside its reduction */
-    if (is_elemwise(n)) {
+    if (L->fuse && is_elemwise(n)) {
       sl_kernel *best = NULL;
       for (int i = 0; i < n->nin; i++) {
         sl_node *o = n->inputs[i]->owner;
@@ -346,7 +321,7 @@ static int plan(lowering *L)
       if (add_node(L, best, k)) return -1;
       continue;
     }
-    if (is_fusable_reduce(n)) {
+    if (L->fuse && is_fusable_reduce(n)) {
       /* the reduction and the nodes only it needs, all of them ready by now */
       sl_step *st = new_step(L);
       sl_kernel *c;
@@ -392,20 +367,19 @@ static int plan(lowering *L)
   return 0;
 }
 
-sl_program *sl_lower(sl_function *f)
+sl_plan *sl_lower(sl_function *f, int fuse)
 {
-  lowering L = { .f = f };
+  lowering L = { .f = f, .fuse = fuse };
   int nsl = f->nslots, rc = -1;
-  sl_program *p = L.p = calloc(1, sizeof *p);
+  sl_plan *p = L.p = calloc(1, sizeof *p);
   if (!p) { sl_fail("out of memory"); return NULL; }
-  p->val = calloc((size_t)nsl + 1, sizeof *p->val);
   p->keep = calloc((size_t)nsl + 1, 1);
   L.step_of_slot = malloc(((size_t)nsl + 1) * sizeof(int));
   L.kernel_of_node = malloc(((size_t)f->nnodes + 1) * sizeof(int));
   L.readers = calloc((size_t)nsl + 1, sizeof *L.readers);
   L.is_result = calloc((size_t)nsl + 1, sizeof(int));
   L.reduce_of = calloc((size_t)f->nnodes + 1, sizeof(int));
-  if (!p->val || !p->keep || !L.step_of_slot || !L.kernel_of_node || !L.readers || !L.is_result || !L.reduce_of) {
+  if (!p->keep || !L.step_of_slot || !L.kernel_of_node || !L.readers || !L.is_result || !L.reduce_of) {
     sl_fail("out of memory");
     goto done;
   }
@@ -434,6 +408,6 @@ done:
   free(L.readers); free(L.is_result); free(L.reduce_of); free(L.step_of_slot); free(L.kernel_of_node);
   free(L.closed); free(L.kernel_step);
   sl_ptrmap_free(&L.slot_of);
-  if (rc) { sl_program_free(p); return NULL; }
+  if (rc) { sl_plan_free(p); return NULL; }
   return p;
 }

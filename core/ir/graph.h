@@ -135,6 +135,8 @@ int sl_node_perform_inplace(const sl_node *n, sl_tensor **in, sl_tensor **out);
 /* Each op family lists its ops; ops.c gathers them. */
 extern const sl_op sl_elemwise_ops[];
 extern const int sl_elemwise_nops;
+/* The dtype elementwise node n computes in (the generators print it too). */
+sl_dtype sl_elemwise_compute_dtype(const sl_node *n);
 extern const sl_op sl_blas_ops[];
 extern const int sl_blas_nops;
 extern const sl_op sl_shape_ops[];

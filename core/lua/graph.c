@@ -7,7 +7,8 @@
 
 #include "lua_symlua.h"
 #include "function.h"
-#include "lower.h"
+#include "backend.h"
+#include "config.h"
 
 #define SL_VAR_MT  "symlua.var"
 #define SL_NODE_MT "symlua.node"
@@ -541,14 +542,24 @@ static int l_compile(lua_State *L)
   char where[512];
   if (sl_lua_where(L, where, sizeof where) && sl_function_set_where(f, where)) sl_lua_fail(L);
   configure_function(L, f, 5);
-  /* opts.mode: 'c' (the default) or 'reference'; graph.lua checks the name */
-  const char *mode = NULL;
+  /* opts.mode: a backend's name (sl.backends() lists them), by default
+  ** SYMLUA_MODE's or 'c' */
+  const char *mode = sl_env(SL_ENV_MODE) && *sl_env(SL_ENV_MODE) ? sl_env(SL_ENV_MODE) : "c";
   if (!lua_isnoneornil(L, 5)) {
     lua_getfield(L, 5, "mode");
-    mode = lua_tostring(L, -1);
+    if (!lua_isnil(L, -1)) mode = lua_tostring(L, -1);
     lua_pop(L, 1);   /* the string stays anchored in opts */
   }
-  if ((!mode || strcmp(mode, "reference") != 0) && sl_function_use_c(f)) sl_lua_fail(L);
+  const sl_backend *b = mode ? sl_backend_find(mode) : NULL;
+  if (!b) {
+    char names[256];
+    size_t n = 0;
+    names[0] = 0;
+    for (int i = 0; sl_backends[i] && n < sizeof names; i++)
+      n += (size_t)snprintf(names + n, sizeof names - n, "%s'%s'", i ? ", " : "", sl_backends[i]->name);
+    sl_lua_error(L, "compile: unknown mode '%s' (available: %s)", mode ? mode : "?", names);
+  }
+  if (sl_function_use_backend(f, b)) sl_lua_fail(L);
   return 1;
 }
 
@@ -692,21 +703,38 @@ static int l_function_info(lua_State *L)
   lua_pushnumber(L, f->opt_log.seconds);
   lua_setfield(L, -2, "optimizer_time");
   /* the backend, its steps as text, and per kernel the variant its last call took */
-  sl_program *prog = f->program;
-  lua_pushstring(L, prog ? "c" : "reference");
+  const sl_plan *prog = f->plan;
+  lua_pushstring(L, f->backend->name);
   lua_setfield(L, -2, "backend");
-  char *plan = sl_program_text(f);
+  char *plan = sl_function_plan_text(f);
   if (!plan) sl_lua_fail(L);
   lua_pushstring(L, plan);
   free(plan);
   lua_setfield(L, -2, "plan");
-  lua_createtable(L, prog ? prog->nkernels : 0, 0);
-  for (int i = 0, k = 0; prog && i < prog->nsteps; i++) {
+  lua_createtable(L, f->backend_state ? prog->nkernels : 0, 0);
+  for (int i = 0, k = 0; f->backend_state && i < prog->nsteps; i++) {
     if (!prog->steps[i].k) continue;
-    lua_pushstring(L, prog->steps[i].variant >= 0 ? prog->steps[i].variant_text : "not run");
+    lua_pushstring(L, prog->steps[i].ran[0] ? prog->steps[i].ran : "not run");
     lua_rawseti(L, -2, ++k);
   }
   lua_setfield(L, -2, "variants");
+  return 1;
+}
+
+/* backends(): { {name = 'reference', available = true}, ... } in registry order */
+static int l_backends(lua_State *L)
+{
+  int n = 0;
+  while (sl_backends[n]) n++;
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, sl_backends[i]->name);
+    lua_setfield(L, -2, "name");
+    lua_pushboolean(L, sl_backends[i]->available());
+    lua_setfield(L, -2, "available");
+    lua_rawseti(L, -2, i + 1);
+  }
   return 1;
 }
 
@@ -766,7 +794,7 @@ static const luaL_Reg graph_functions[] = {
   { "input", l_input }, { "shared", l_shared }, { "constant", l_constant }, { "apply", l_apply },
   { "compile", l_compile }, { "function_info", l_function_info },
   { "function_configure", l_function_configure }, { "function_profile", l_function_profile },
-  { "is_var", l_is_var }, { "ops", l_ops }, { "rewrites", l_rewrites },
+  { "is_var", l_is_var }, { "ops", l_ops }, { "rewrites", l_rewrites }, { "backends", l_backends },
   { NULL, NULL }
 };
 

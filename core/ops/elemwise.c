@@ -81,8 +81,8 @@ static sl_dtype float_of(sl_dtype dt)
   return dt == SL_BOOL || dt == SL_UINT8 ? SL_FLOAT32 : sl_float_default;
 }
 
-/* The dtype the op computes in, and the one it returns. */
-static sl_dtype compute_dtype(const sl_node *n)
+/* The dtype the op computes in (graph.h), and the one it returns. */
+sl_dtype sl_elemwise_compute_dtype(const sl_node *n)
 {
   switch (n->op->rule) {
   case SL_TR_FLOAT: return float_of(sl_promote_inputs(n, 0));
@@ -97,7 +97,7 @@ static sl_dtype result_dtype(const sl_node *n)
   switch (n->op->rule) {
   case SL_TR_COMPARE: case SL_TR_LOGIC: case SL_TR_PREDICATE: return SL_BOOL;
   case SL_TR_CAST: return n->params.dtype;
-  default: return compute_dtype(n);
+  default: return sl_elemwise_compute_dtype(n);
   }
 }
 
@@ -139,7 +139,7 @@ static int ew_infer(sl_node *n, sl_type *out)
   if (n->op->rule == SL_TR_CAST && (unsigned)n->params.dtype >= SL_NDTYPES)
     return sl_fail("cast: invalid dtype");
   out->dtype = result_dtype(n);
-  if (sl_dtype_kind(compute_dtype(n)) == 'c' && !complex_fn(n->op))
+  if (sl_dtype_kind(sl_elemwise_compute_dtype(n)) == 'c' && !complex_fn(n->op))
     return sl_fail("%s does not take complex input: take real(), imag() or abs() first", n->op->name);
   return 0;
 }
@@ -192,7 +192,7 @@ static int ew_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
       return sl_fail("%s: %s", n->op->name, msg);
     }
   }
-  sl_dtype ct = compute_dtype(n);
+  sl_dtype ct = sl_elemwise_compute_dtype(n);
   ew_ctx c = { .op = n->op, .nin = n->nin, .as_float = sl_dtype_kind(ct) == 'f',
                .as_complex = sl_dtype_kind(ct) == 'c' };
   sl_dtype domain = c.as_complex ? SL_COMPLEX128 : c.as_float ? SL_FLOAT64 : SL_INT64;

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
+#include "config.h"
 #include "fgraph.h"
 
 const sl_pass sl_passes[] = {
@@ -54,23 +56,16 @@ static int pass_index(const char *name)
   return -1;
 }
 
-static double now(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* fast_run, unless SYMLUA_OPTIMIZER names another level (to compare a whole
 ** program's results with and without optimization); SYMLUA_OPT_TRACE=1 traces. */
 void sl_opt_config_default(sl_opt_config *cfg)
 {
   static const char *const levels[] = { "none", "fast_compile", "fast_run" };
-  const char *t = getenv("SYMLUA_OPT_TRACE"), *level = getenv("SYMLUA_OPTIMIZER");
+  const char *level = sl_env(SL_ENV_OPTIMIZER);
   memset(cfg, 0, sizeof *cfg);
   cfg->level = SL_OPT_FAST_RUN;
   for (int k = 0; level && k < 3; k++) if (strcmp(level, levels[k]) == 0) cfg->level = (sl_opt_level)k;
-  cfg->trace = t && *t && strcmp(t, "0") != 0;
+  cfg->trace = sl_env_on(SL_ENV_OPT_TRACE);
 }
 
 void sl_opt_log_free(sl_opt_log *log)
@@ -212,7 +207,7 @@ int sl_optimize(int nin, sl_var **inputs, int n, sl_var **vars, const sl_opt_con
   int nrw = sl_rewrite_count(), rc = 0, any = 0;
   for (int i = 0; i < nrw && !any; i++) any = enabled(sl_rewrite_at(i), cfg);
   if (!any) return 0;   /* optimizer = 'none': the graph as it is */
-  double t0 = now();
+  double t0 = sl_clock();
   sl_fgraph *g = sl_fgraph_new(nin, inputs, n, vars);
   if (!g) return -1;
   g->trace = cfg->trace;
@@ -241,7 +236,7 @@ int sl_optimize(int nin, sl_var **inputs, int n, sl_var **vars, const sl_opt_con
       if (!log->rewrite || !log->count) { sl_opt_log_free(log); rc = sl_fail("out of memory"); }
       for (int i = 0; i < nrw && rc == 0; i++)
         if (st.count[i]) { log->rewrite[log->n] = sl_rewrite_at(i); log->count[log->n++] = st.count[i]; }
-      log->seconds = now() - t0;
+      log->seconds = sl_clock() - t0;
     }
   }
   free(st.count);

@@ -112,15 +112,15 @@ return function(sl)
   end
 
   -- sl.compile(inputs, outputs, opts): opts.updates {shared = expr},
-  -- opts.givens {var = expr}, opts.mode ('c', the default, or 'reference'), opts.profile and
+  -- opts.givens {var = expr}, opts.mode (a backend: 'c', the default, or 'reference';
+  -- sl.backends() lists them; SYMLUA_MODE sets the default), opts.profile and
   -- opts.nan_guard (see docs/debugging.md), opts.optimizer ('fast_run',
   -- the default, 'fast_compile' or 'none') with opts.include / opts.exclude
   -- (lists of rewrite or pass names; sl.rewrites() lists them)
   function sl.compile(inputs, outputs, opts)
     opts = opts or {}
-    local mode = opts.mode or os.getenv('SYMLUA_MODE') or 'c'   -- SYMLUA_MODE: a whole run on one backend
-    if mode ~= 'c' and mode ~= 'reference' then
-      error("compile: unknown mode '" .. tostring(mode) .. "' (available: 'c', 'reference')", 2)
+    if opts.mode ~= nil and type(opts.mode) ~= 'string' then
+      error("compile: opts.mode must be a backend's name, not a " .. type(opts.mode), 2)
     end
     local ins, outs = list(inputs), list(outputs)
     local shared, updates = {}, {}
@@ -153,4 +153,7 @@ return function(sl)
   -- sl.rewrites(): every rewrite of the optimizer, in the order the passes
   -- run them: { {name=, pass=, doc=, ops=}, ... }
   sl.rewrites = core.rewrites
+  -- sl.backends(): { {name = 'reference', available = true}, ... }, the backends
+  -- a function can run on (opts.mode), in the core's registry
+  sl.backends = core.backends
 end

@@ -181,9 +181,9 @@ static void wanted_dir(const char *configured, char *out, size_t n)
 {
   const char *e;
   if (configured && *configured) snprintf(out, n, "%s", configured);
-  else if ((e = getenv("SYMLUA_CACHE_DIR")) && *e) snprintf(out, n, "%s", e);
-  else if ((e = getenv("XDG_CACHE_HOME")) && *e == '/') snprintf(out, n, "%s/symlua", e);
-  else if ((e = getenv("HOME")) && *e) snprintf(out, n, "%s/.cache/symlua", e);
+  else if ((e = sl_env(SL_ENV_CACHE_DIR)) && *e) snprintf(out, n, "%s", e);
+  else if ((e = sl_env(SL_ENV_XDG_CACHE_HOME)) && *e == '/') snprintf(out, n, "%s/symlua", e);
+  else if ((e = sl_env(SL_ENV_HOME)) && *e) snprintf(out, n, "%s/.cache/symlua", e);
   else out[0] = '\0';
 }
 
@@ -202,7 +202,7 @@ int sl_cache_dir(const char *configured, char *dir, size_t n)
       if (!realpath(want, resolved)) snprintf(resolved, sizeof resolved, "%s", want);
     } else {
       if (!fallback[0]) {
-        const char *tmp = getenv("TMPDIR");
+        const char *tmp = sl_env(SL_ENV_TMPDIR);
         snprintf(fallback, sizeof fallback, "%s/symlua-cache-XXXXXX", tmp && *tmp ? tmp : "/tmp");
         if (!mkdtemp(fallback)) {
           int e = errno;

@@ -59,13 +59,13 @@ static void settings_free(settings *s)
 ** -march=native may pick: under it, the default flags leave it out. */
 static int under_valgrind(void)
 {
-  const char *p = getenv("LD_PRELOAD");
+  const char *p = sl_env(SL_ENV_LD_PRELOAD);
   return p && strstr(p, "vgpreload") != NULL;
 }
 
 static int settings_get(settings *s)
 {
-  const char *env = getenv("CC");
+  const char *env = sl_env(SL_ENV_CC);
   s->cc = strdup(sl_cfg.cc && *sl_cfg.cc ? sl_cfg.cc : env && *env ? env : "cc");
   s->cflags = strdup(sl_cfg.cflags ? sl_cfg.cflags
                      : under_valgrind() ? DEFAULT_CFLAGS " -mno-avx512f" : DEFAULT_CFLAGS);
@@ -272,8 +272,7 @@ static int write_file(const char *path, const char *text)
 
 static int keep_source(void)
 {
-  const char *e = getenv("SYMLUA_KEEP_SOURCE");
-  return e && *e && strcmp(e, "0") != 0;
+  return sl_env_on(SL_ENV_KEEP_SOURCE);
 }
 
 /* Replace each occurrence of from in text by to, keeping at most max bytes

@@ -1,6 +1,6 @@
 /*
-** codegen_c.c — the C source of a lowered function: every kernel, each in
-** the variants of lower.h, in one translation unit.
+** codegen.c — the C source of a fusion plan: every kernel, each in
+** the variants of kernel_abi.h, in one translation unit.
 **
 ** A kernel's arithmetic is printed once, as a macro sl_k<K>_body whose
 ** arguments are the text that reads each load and the lvalues that take each
@@ -19,7 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lower.h"
+#include "cc.h"
+#include "kernel_abi.h"
 
 #define SL_STR(...) #__VA_ARGS__
 #define SL_XSTR(...) SL_STR(__VA_ARGS__)
@@ -503,7 +504,7 @@ static char *kernel_text(const sl_function *f, const sl_kernel *k)
 ** keeps the compile of a huge graph bounded. */
 #define SL_MAX_KERNELS 64
 
-char *sl_codegen_c(const sl_function *f, const sl_program *p)
+char *sl_codegen_c(const sl_function *f, sl_plan *p)
 {
   char *text = NULL, **canon = calloc((size_t)p->nkernels + 1, sizeof *canon);
   size_t len = 0;

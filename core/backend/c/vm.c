@@ -1,6 +1,7 @@
 /*
-** vm.c — running a function on the C backend: its steps in order over the
-** slots, each kernel through the cheapest variant that fits the arguments.
+** vm.c — the C backend: a fusion plan's kernels generated as C (codegen.c),
+** compiled through cc.c, and each kernel step run through the cheapest
+** variant that fits the arguments. The executor runs everything else.
 **
 ** A kernel step computes each member's shape from its inputs' (NumPy
 ** broadcasting), allocates its stores, maps every operand's strides onto
@@ -9,63 +10,65 @@
 ** pick_*). Anything unusual — a broadcasting error, stores of different
 ** shapes, an empty reduction — runs the kernel's nodes on the reference
 ** path instead, so errors read exactly as the reference backend's.
-**
-** Buffers: a slot is dropped after the last step that reads it; a dead
-** intermediate whose buffer nothing else holds goes to a pool that later
-** intermediates of the same call draw from. Results are always fresh.
+** Intermediates come from the executor's pool of dead buffers (sl_run_alloc).
 */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "backend.h"
+#include "cc.h"
 #include "config.h"
-#include "lower.h"
+#include "kernel_abi.h"
 
-static double now(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+const char *const sl_variant_names[SL_V_COUNT] = {
+#define SL_VARIANT_NAME(e, text) text,
+  SL_VARIANTS(SL_VARIANT_NAME)
+#undef SL_VARIANT_NAME
+};
 
-static int debug_level(void)
-{
-  const char *s = getenv("SYMLUA_DEBUG");
-  return s ? atoi(s) : 0;
-}
+/* The backend's state for one function. */
+typedef struct sl_program {
+  sl_function *f;
+  sl_plan *plan;
+  sl_kfn (*fn)[SL_V_COUNT];   /* per kernel: its variants in the module */
+  int *variant, *rank;    /* per step: the variant last taken and its collapsed rank, -1 before */
+  char *source;
+  sl_module *module;
+  sl_compile_job *job;    /* a background compile; calls run on the reference backend meanwhile */
+  int bound;              /* kernels found in module */
+  int failed;             /* the compile failed: calls stay on the reference backend */
+  int debug;              /* SYMLUA_DEBUG level when prepared */
+} sl_program;
 
 /* -- setting up ------------------------------------------------------------------ */
 
 static int bind(sl_program *p)
 {
-  for (int i = 0; i < p->nkernels; i++) {
-    sl_kernel *k = p->kernels[i];
+  for (int i = 0; i < p->plan->nkernels; i++) {
+    sl_kernel *k = p->plan->kernels[i];
     int lo = k->reduce ? SL_V_RFLAT : SL_V_CONTIG, hi = k->reduce ? SL_V_RGENERAL : SL_V_STRIDED;
     for (int v = lo; v <= hi && k->code >= 0; v++) {
       char name[64];
       snprintf(name, sizeof name, "sl_k%d_v%d", k->code, v);
-      *(void **)&k->fn[v] = sl_module_sym(p->module, name);
-      if (!k->fn[v]) return sl_fail("compile: the generated module lacks %s", name);
+      *(void **)&p->fn[i][v] = sl_module_sym(p->module, name);
+      if (!p->fn[i][v]) return sl_fail("compile: the generated module lacks %s", name);
     }
   }
   p->bound = 1;
   return 0;
 }
 
-char *sl_program_text(const sl_function *f)
+static void describe(const void *state, const sl_function *f, FILE *o)
 {
-  const sl_program *p = f->program;
-  char *text = NULL, label[128];
-  size_t len = 0;
-  FILE *o = open_memstream(&text, &len);
-  if (!o) { sl_fail("out of memory"); return NULL; }
-  if (!p) fprintf(o, "reference backend: %d nodes\n", f->nnodes);
-  else fprintf(o, "C backend: %d steps, %d kernels%s\n", p->nsteps, p->nkernels,
-               p->bound ? "" : p->job ? " (compiling: running on the reference backend)" :
-               p->failed ? " (its compile failed: running on the reference backend)" : "");
-  for (int i = 0; p && i < p->nsteps; i++) {
-    const sl_step *s = &p->steps[i];
+  const sl_program *p = state;
+  const sl_plan *pl = p->plan;
+  char label[128];
+  fprintf(o, "C backend: %d steps, %d kernels%s\n", pl->nsteps, pl->nkernels,
+          p->bound ? "" : p->job ? " (compiling: running on the reference backend)" :
+          p->failed ? " (its compile failed: running on the reference backend)" : "");
+  for (int i = 0; i < pl->nsteps; i++) {
+    const sl_step *s = &pl->steps[i];
     if (s->node >= 0) {
       const sl_node *n = f->order[s->node];
       fprintf(o, "  step %d: %s (%s)\n", i + 1, n->op->name, sl_var_label(&n->outputs[0], label, sizeof label));
@@ -76,16 +79,29 @@ char *sl_program_text(const sl_function *f)
     for (int j = 0; j < k->nnodes; j++) fprintf(o, "%s%s", j ? " " : "", f->order[k->node[j]]->op->name);
     fprintf(o, "] %d load%s, %d store%s%s, variant %s\n", k->nload, k->nload == 1 ? "" : "s",
             k->nstore, k->nstore == 1 ? "" : "s", k->reduce ? " (fused reduction)" : "",
-            s->variant >= 0 ? s->variant_text : "not run yet");
+            p->variant[i] >= 0 ? s->ran : "not run yet");
   }
-  if (fclose(o) != 0) { free(text); sl_fail("out of memory"); return NULL; }
-  return text;
 }
 
-int sl_function_use_c(sl_function *f)
+static void free_state(void *state)
+{
+  sl_program *p = state;
+  if (!p) return;
+  free(p->fn); free(p->variant); free(p->rank);
+  free(p->source);
+  if (p->job) sl_compile_job_free(p->job);
+  if (p->module) sl_module_release(p->module);
+  free(p);
+}
+
+static int available(void) { return sl_cc_available(); }
+
+/* With no compiler f stays on the reference backend (a warning, once),
+** unless sl.config.require_compiler makes that an error. */
+static int prepare(sl_function *f, sl_plan *plan, void **state)
 {
   static int warned;
-  if (f->program) return 0;
+  *state = NULL;
   if (!sl_cc_available()) {
     if (sl_cfg.require_compiler)
       return sl_fail("compile: mode 'c' needs a working C compiler and none runs (set sl.config.cc, "
@@ -97,29 +113,35 @@ int sl_function_use_c(sl_function *f)
     }
     return 0;
   }
-  sl_program *p = sl_lower(f);
-  if (!p) return -1;
-  if (p->nkernels == 0) { sl_program_free(p); return 0; }   /* nothing to generate */
-  p->debug = debug_level();
-  if (!(p->source = sl_codegen_c(f, p))) { sl_program_free(p); return -1; }
+  if (plan->nkernels == 0) return 0;   /* nothing to generate */
+  sl_program *p = calloc(1, sizeof *p);
+  if (!p) return sl_fail("out of memory");
+  p->f = f;
+  p->plan = plan;
+  p->fn = calloc((size_t)plan->nkernels, sizeof *p->fn);
+  p->variant = malloc(((size_t)plan->nsteps + 1) * sizeof *p->variant);
+  p->rank = malloc(((size_t)plan->nsteps + 1) * sizeof *p->rank);
+  if (!p->fn || !p->variant || !p->rank) { free_state(p); return sl_fail("out of memory"); }
+  for (int i = 0; i < plan->nsteps; i++) p->variant[i] = p->rank[i] = -1;
+  p->debug = f->debug;
+  if (!(p->source = sl_codegen_c(f, plan))) { free_state(p); return -1; }
   if (p->debug >= 4) fprintf(stderr, "symlua: generated source for %s:\n%s\n", f->where ? f->where : "?", p->source);
   /* compiled at the first call: a function that is never called costs no compiler run */
-  if (sl_cfg.async_compile && !(p->job = sl_compile_start(p->source))) { sl_program_free(p); return -1; }
-  f->program = p;
+  if (sl_cfg.async_compile && !(p->job = sl_compile_start(p->source))) { free_state(p); return -1; }
   if (p->debug >= 1) {
-    char *t = sl_program_text(f);
-    if (t) { fprintf(stderr, "symlua: function compiled at %s\n%s", f->where ? f->where : "?", t); free(t); }
+    fprintf(stderr, "symlua: function compiled at %s\n", f->where ? f->where : "?");
+    describe(p, f, stderr);
   }
+  *state = p;
   return 0;
 }
 
 /* 1 when calls can run the generated code: compiles it at the first call,
 ** or takes it from a background compile that has finished; 0 while that runs
 ** or after it failed; -1 when the compiler fails (the message names it). */
-int sl_vm_ready(sl_function *f)
+static int ready(void *state)
 {
-  sl_program *p = f->program;
-  if (!p) return 0;
+  sl_program *p = state;
   if (p->bound) return 1;
   if (!p->job && !p->module && !p->failed) {
     if (!(p->module = sl_module_compile(p->source)) || bind(p)) { p->failed = 1; return -1; }
@@ -147,106 +169,26 @@ int sl_vm_ready(sl_function *f)
   return 0;
 }
 
-/* -- buffers -------------------------------------------------------------------------- */
-
-/* Drops a dead intermediate; its buffer is pooled when nothing else holds it. */
-static void recycle(sl_program *p, sl_tensor *t)
-{
-  if (!t) return;
-  sl_storage *s = t->storage;
-  if (t->refcount == 1 && s->refcount == 1 && !s->release) {
-    if (p->npool == p->cap_pool) {
-      int c = p->cap_pool ? 2 * p->cap_pool : 8;
-      sl_storage **np = realloc(p->pool, (size_t)c * sizeof *np);
-      if (np) { p->pool = np; p->cap_pool = c; }
-    }
-    if (p->npool < p->cap_pool) { s->refcount++; p->pool[p->npool++] = s; }
-  }
-  sl_tensor_release(t);
-}
-
-/* A contiguous tensor for an intermediate: a pooled buffer of about the right size when one is free. */
-static sl_tensor *alloc_out(sl_program *p, int keep, sl_dtype dt, int nd, const int64_t *shape)
-{
-  if (!keep) {
-    size_t need = sl_dtype_size(dt);
-    for (int d = 0; d < nd; d++) need *= (size_t)shape[d];
-    for (int i = p->npool - 1; i >= 0 && need > 0; i--) {
-      sl_storage *s = p->pool[i];
-      if (s->nbytes < need || s->nbytes > 2 * need) continue;
-      p->pool[i] = p->pool[--p->npool];
-      sl_tensor *t = sl_tensor_over(s, dt, 0, nd, shape, NULL);
-      sl_storage_release(s);
-      return t;
-    }
-  }
-  return sl_tensor_empty(dt, nd, shape);
-}
-
 /* The input tensor a kernel's store may be written into (the inplace pass
 ** marked the node), or NULL: the rule of graph.h — a run value held only by
 ** the run (and by its shared variable), contiguous, of the result's dtype and
 ** of the loop's shape. Every operand of a kernel is read at an element before
 ** that element is stored, so writing over an input read at the same index is safe. */
-static sl_tensor *inplace_target(const sl_function *f, const sl_kernel *k, int j, int nd,
+static sl_tensor *inplace_target(const sl_run *r, const sl_kernel *k, int j, int nd,
                                  const int64_t *loop)
 {
-  const sl_program *p = f->program;
+  const sl_function *f = r->f;
   const sl_node *n = f->order[k->node[j]];
   if (!n->destroy || k->reduce) return NULL;
   int i = n->destroy - 1, src = k->src[j][i];
   if (src >= 0 || k->load[-src - 1].pasted) return NULL;
   const sl_var *v = n->inputs[i];
-  sl_tensor *t = p->val[k->load[-src - 1].slot];
+  sl_tensor *t = r->val[k->load[-src - 1].slot];
   int held = v->kind == SL_VAR_RESULT ? 1 : v->kind == SL_VAR_SHARED && v->value == t ? 2 : 0;
   if (!held || t->refcount != held || t->storage->refcount != 1 || t->storage->release ||
       t->dtype != n->outputs[0].type.dtype || t->ndim != nd ||
       memcmp(t->shape, loop, (size_t)nd * sizeof *loop) || !sl_tensor_is_contiguous(t)) return NULL;
   return t;
-}
-
-/* -- the reference path for one node ------------------------------------------------------ */
-
-static int run_node(sl_function *f, int at)
-{
-  sl_program *p = f->program;
-  sl_node *n = f->order[at];
-  sl_tensor *in[SL_MAX_OPERANDS * 4], *out[8];
-  if (n->nin > (int)(sizeof in / sizeof *in)) return sl_fail("%s: too many inputs", n->op->name);
-  for (int i = 0; i < n->nin; i++) in[i] = p->val[f->in_slot[at][i]];
-  /* a node the inplace pass marked may write into its dying input */
-  if (sl_node_perform_inplace(n, in, out)) return sl_node_fail(n, 0, in);
-  for (int i = 0; i < n->nout; i++) {
-    if (!sl_type_accepts(&n->outputs[i].type, out[i])) {
-      char want[128], got[128];
-      sl_type ty;
-      sl_type_of_tensor(out[i], &ty);
-      sl_type_text(&n->outputs[i].type, want, sizeof want);
-      sl_type_text(&ty, got, sizeof got);
-      sl_fail("%s: produced %s where the graph expects %s", n->op->name, got, want);
-      for (int j = i; j < n->nout; j++) sl_tensor_release(out[j]);
-      return sl_node_fail(n, i, in);
-    }
-    int s = f->out_slot[at][i];
-    sl_tensor_release(p->val[s]);
-    p->val[s] = out[i];
-  }
-  return 0;
-}
-
-/* A kernel's nodes one by one: values its members do not store are dropped after. */
-static int run_kernel_reference(sl_function *f, const sl_kernel *k)
-{
-  sl_program *p = f->program;
-  int rc = 0;
-  for (int j = 0; j < k->nnodes && !rc; j++) rc = run_node(f, k->node[j]);
-  for (int j = 0; j < k->nnodes; j++) {
-    int stored = 0;
-    for (int s = 0; s < k->nstore; s++) stored |= k->store_node[s] == j;
-    int sl = f->out_slot[k->node[j]][0];
-    if (!stored || rc) { sl_tensor_release(p->val[sl]); p->val[sl] = NULL; }
-  }
-  return rc;
 }
 
 /* -- kernels ------------------------------------------------------------------------------ */
@@ -324,12 +266,14 @@ static void reduced_axes(const sl_node *r, int *mask)
   for (int i = 1; i < r->params.n; i++) mask[r->params.v[i]] = 1;
 }
 
-static int run_kernel(sl_function *f, sl_step *step)
+static int run(void *state, sl_run *r, sl_step *step)
 {
-  sl_program *p = f->program;
+  sl_program *p = state;
+  sl_function *f = r->f;
   sl_kernel *k = step->k;
+  if (!k || k->code < 0) return sl_run_step_nodes(r, step);
+  int at_step = (int)(step - p->plan->steps);
   int nm = k->reduce ? k->nnodes - 1 : k->nnodes;
-  if (k->code < 0) return run_kernel_reference(f, k);
   /* members' shapes, by broadcasting; trouble goes to the reference path */
   for (int j = 0; j < nm; j++) {
     const sl_node *n = f->order[k->node[j]];
@@ -339,9 +283,9 @@ static int run_kernel(sl_function *f, sl_step *step)
       int src = k->src[j][i], ind;
       const int64_t *ish;
       if (src >= 0) { ind = k->rank[src]; ish = k->shape[src]; }
-      else { const sl_tensor *t = p->val[k->load[-src - 1].slot]; ind = t->ndim; ish = t->shape; }
+      else { const sl_tensor *t = r->val[k->load[-src - 1].slot]; ind = t->ndim; ish = t->shape; }
       if (i == 0) { nd = ind; memcpy(sh, ish, (size_t)ind * sizeof *sh); }
-      else if (sl_broadcast_shapes(nd, sh, ind, ish, &nd, sh)) return run_kernel_reference(f, k);
+      else if (sl_broadcast_shapes(nd, sh, ind, ish, &nd, sh)) return sl_run_step_nodes(r, step);
     }
     k->rank[j] = nd;
   }
@@ -350,8 +294,8 @@ static int run_kernel(sl_function *f, sl_step *step)
   if (k->reduce) {
     int src = k->src[k->nnodes - 1][0];
     if (src >= 0) { nd = k->rank[src]; loop = k->shape[src]; }
-    else { const sl_tensor *t = p->val[k->load[-src - 1].slot]; nd = t->ndim; loop = t->shape; }
-    if (nd != f->order[k->node[k->nnodes - 1]]->inputs[0]->type.ndim) return run_kernel_reference(f, k);
+    else { const sl_tensor *t = r->val[k->load[-src - 1].slot]; nd = t->ndim; loop = t->shape; }
+    if (nd != f->order[k->node[k->nnodes - 1]]->inputs[0]->type.ndim) return sl_run_step_nodes(r, step);
   } else {
     int j0 = k->store_node[0];
     nd = k->rank[j0];
@@ -359,12 +303,12 @@ static int run_kernel(sl_function *f, sl_step *step)
     for (int s = 1; s < k->nstore; s++) {
       int j = k->store_node[s];
       if (k->rank[j] != nd || memcmp(k->shape[j], loop, (size_t)nd * sizeof *loop))
-        return run_kernel_reference(f, k);
+        return sl_run_step_nodes(r, step);
     }
   }
   int64_t numel = 1;
   for (int d = 0; d < nd; d++) numel *= loop[d];
-  if (k->reduce && numel == 0) return run_kernel_reference(f, k);
+  if (k->reduce && numel == 0) return sl_run_step_nodes(r, step);
 
   sl_kargs a;
   a.n = numel;
@@ -374,7 +318,7 @@ static int run_kernel(sl_function *f, sl_step *step)
   for (int l = 0; l < k->nload; l++) {
     const sl_kload *ld = &k->load[l];
     if (ld->pasted) continue;
-    const sl_tensor *t = p->val[ld->slot];
+    const sl_tensor *t = r->val[ld->slot];
     a.ptr[ld->op] = sl_tensor_ptr(t);
     frame_strides(t, nd, loop, full[ld->op]);
   }
@@ -389,19 +333,19 @@ static int run_kernel(sl_function *f, sl_step *step)
       int64_t osh[SL_MAXDIM];
       reduced_axes(n, mask);
       for (int d = 0; d < nd; d++) if (!mask[d] || keepdims) osh[ond++] = mask[d] ? 1 : loop[d];
-      t = alloc_out(p, p->keep[sl], n->outputs[0].type.dtype, ond, osh);
+      t = sl_run_alloc(r, sl, n->outputs[0].type.dtype, ond, osh);
       if (!t) return -1;
       for (int d = 0, od = 0; d < nd; d++) {
         full[op][d] = mask[d] ? 0 : t->strides[od];
         if (!mask[d] || keepdims) od++;
       }
     } else {
-      if ((t = inplace_target(f, k, j, nd, loop))) sl_tensor_retain(t);   /* held by both slots */
-      else if (!(t = alloc_out(p, p->keep[sl], n->outputs[0].type.dtype, nd, loop))) return -1;
+      if ((t = inplace_target(r, k, j, nd, loop))) sl_tensor_retain(t);   /* held by both slots */
+      else if (!(t = sl_run_alloc(r, sl, n->outputs[0].type.dtype, nd, loop))) return -1;
       memcpy(full[op], t->strides, (size_t)nd * sizeof(int64_t));
     }
-    sl_tensor_release(p->val[sl]);
-    p->val[sl] = t;
+    sl_tensor_release(r->val[sl]);
+    r->val[sl] = t;
     a.ptr[op] = sl_tensor_ptr(t);
   }
   if (numel == 0) return 0;
@@ -442,123 +386,31 @@ static int run_kernel(sl_function *f, sl_step *step)
     v = pick_elemwise(k, &a);
   }
   int rank = k->reduce ? a.nd + a.nr : a.nd;
-  if (v != step->variant || rank != step->rank) {
-    step->variant = v;
-    step->rank = rank;
+  if (v != p->variant[at_step] || rank != p->rank[at_step]) {
+    p->variant[at_step] = v;
+    p->rank[at_step] = rank;
     if (v == SL_V_INNER || v == SL_V_STRIDED)
-      snprintf(step->variant_text, sizeof step->variant_text, "%s %d-d", sl_variant_names[v], rank);
-    else snprintf(step->variant_text, sizeof step->variant_text, "%s", sl_variant_names[v]);
+      snprintf(step->ran, sizeof step->ran, "%s %d-d", sl_variant_names[v], rank);
+    else snprintf(step->ran, sizeof step->ran, "%s", sl_variant_names[v]);
     if (p->debug >= 1) {
       char label[128];
       const sl_node *last = f->order[k->node[k->nnodes - 1]];
       fprintf(stderr, "symlua: kernel %d (%s, %lld elements): %s\n", k->id,
-              sl_var_label(&last->outputs[0], label, sizeof label), (long long)numel, step->variant_text);
+              sl_var_label(&last->outputs[0], label, sizeof label), (long long)numel, step->ran);
     }
   }
-  k->fn[v](&a);
+  p->fn[k->id][v](&a);
   return 0;
 }
 
-/* -- calling ---------------------------------------------------------------------------------- */
-
-static int finish(sl_function *f, sl_tensor **results);
-
-int sl_vm_call(sl_function *f, sl_tensor **args, sl_tensor **results)
-{
-  sl_program *p = f->program;
-  int rc = 0;
-  if (!p->bound) return -1;   /* its compile failed: sl_vm_ready left the message */
-  for (int i = 0; i < f->nin; i++) if (sl_function_check_input(f, i, args[i])) return -1;
-  for (int s = 0; s < f->nslots; s++) {
-    sl_var *v = f->slot_var[s];
-    sl_tensor *t = s < f->nin ? args[s] : v->kind == SL_VAR_CONSTANT || v->kind == SL_VAR_SHARED ? v->value : NULL;
-    if (t) sl_tensor_retain(t);
-    p->val[s] = t;
-  }
-  sl_profile *prof = f->profile;
-  int timed = prof || p->debug >= 2;
-  double t_call = timed ? now() : 0;
-  for (int i = 0; i < p->nsteps && !rc; i++) {
-    sl_step *st = &p->steps[i];
-    double t0 = timed ? now() : 0;
-    rc = st->node >= 0 ? run_node(f, st->node) : run_kernel(f, st);
-    if (timed && !rc) {
-      double dt = now() - t0;
-      if (prof) {
-        sl_profile_node *e = &prof->node[st->last];
-        e->seconds += dt;
-        e->calls++;
-        snprintf(e->variant, sizeof e->variant, "%s",
-                 st->node >= 0 ? "" : st->variant >= 0 ? st->variant_text : "reference");
-        for (int j = 0; st->k && j < st->k->nnodes - 1; j++) {
-          prof->node[st->k->node[j]].calls++;
-          snprintf(prof->node[st->k->node[j]].variant, sizeof e->variant, "fused");
-        }
-      }
-      if (p->debug >= 2 && st->k) {
-        double bytes = 0;
-        for (int l = 0; l < st->k->nload; l++) {
-          const sl_tensor *t = p->val[st->k->load[l].slot];
-          bytes += (double)sl_tensor_numel(t) * (double)sl_dtype_size(t->dtype);
-        }
-        for (int s = 0; s < st->k->nstore; s++) {
-          const sl_tensor *t = p->val[f->out_slot[st->k->node[st->k->store_node[s]]][0]];
-          bytes += (double)sl_tensor_numel(t) * (double)sl_dtype_size(t->dtype);
-        }
-        fprintf(stderr, "symlua: step %d kernel %d %s: %.3f us, %.2f GB/s\n", i + 1, st->k->id,
-                st->variant >= 0 ? st->variant_text : "reference", dt * 1e6, bytes / dt * 1e-9);
-      }
-    }
-    for (int j = 0; j < st->nfree; j++) {
-      int s = st->free_slot[j];
-      recycle(p, p->val[s]);
-      p->val[s] = NULL;
-    }
-  }
-  if (!rc) rc = finish(f, results);
-  if (prof && !rc) { prof->calls++; prof->seconds += now() - t_call; }
-  for (int s = 0; s < f->nslots; s++) { sl_tensor_release(p->val[s]); p->val[s] = NULL; }
-  for (int i = 0; i < p->npool; i++) sl_storage_release(p->pool[i]);
-  p->npool = 0;
-  return rc;
-}
-
-/* Results and updates, as the reference backend returns and applies them:
-** a result that is an input, constant, shared value or another result is a
-** copy; updates take effect together after every step has run. */
-static int finish(sl_function *f, sl_tensor **results)
-{
-  sl_program *p = f->program;
-  for (int r = 0; r < f->nout; r++) {
-    sl_tensor *t = p->val[f->result_slot[r]];
-    int alone = f->outputs[r]->kind == SL_VAR_RESULT;
-    for (int q = 0; q < r; q++) alone &= f->outputs[q] != f->outputs[r];
-    if (alone) sl_tensor_retain(t);
-    else if (!(t = sl_tensor_clone(t))) { while (r--) sl_tensor_release(results[r]); return -1; }
-    results[r] = t;
-  }
-  if (f->nupd == 0) return 0;
-  sl_tensor *fresh[64], **fr = f->nupd <= 64 ? fresh : calloc((size_t)f->nupd, sizeof *fr);
-  int rc = 0, u = 0;
-  if (!fr) rc = sl_fail("out of memory");
-  for (; u < f->nupd && !rc; u++) {
-    sl_var *e = f->upd_expr[u];
-    int alone = e->kind == SL_VAR_RESULT;
-    for (int r = 0; r < f->nout; r++) alone &= f->outputs[r] != e;
-    for (int w = 0; w < u; w++) alone &= f->upd_expr[w] != e;
-    fr[u] = p->val[f->result_slot[f->nout + u]];
-    if (alone) sl_tensor_retain(fr[u]);
-    else if (!(fr[u] = sl_tensor_clone(fr[u]))) rc = -1;
-  }
-  if (rc) {
-    for (int w = 0; w < u; w++) sl_tensor_release(fr[w]);
-    for (int r = 0; r < f->nout; r++) sl_tensor_release(results[r]);
-  } else {
-    for (int w = 0; w < f->nupd; w++) {
-      sl_tensor_release(f->upd_shared[w]->value);
-      f->upd_shared[w]->value = fr[w];
-    }
-  }
-  if (fr && fr != fresh) free(fr);
-  return rc;
-}
+const sl_backend sl_backend_c = {
+  .name = "c",
+  .fuses = 1,
+  .pools = 1,
+  .available = available,
+  .prepare = prepare,
+  .ready = ready,
+  .run = run,
+  .describe = describe,
+  .free = free_state,
+};
