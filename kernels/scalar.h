@@ -1,7 +1,8 @@
 /*
 ** scalar.h — scalar helpers that elementwise expressions use, for both the
 ** reference kernels and generated code. Each works on double, float and
-** int64_t through _Generic, so one expression serves every dtype; integer
+** int64_t through _Generic (overloads in C++, which CUDA compiles), so one
+** expression serves every dtype; integer
 ** versions define the cases C leaves undefined (x / 0, INT64_MIN / -1) the
 ** way NumPy does (result 0).
 **
@@ -106,6 +107,8 @@ static inline double sl_isinf_d(double a) { return isinf(a); }
 static inline float sl_isnan_f(float a) { return isnan(a); }
 static inline float sl_isinf_f(float a) { return isinf(a); }
 
+#ifndef __cplusplus
+/* C11: the function for a's type; any integer type takes the int64_t one. */
 #define SL_GENERIC(x, d, f, i) _Generic((x), double: d, float: f, default: i)
 #define sl_add(a, b)      SL_GENERIC(a, sl_add_d, sl_add_f, sl_add_i)(a, b)
 #define sl_sub(a, b)      SL_GENERIC(a, sl_sub_d, sl_sub_f, sl_sub_i)(a, b)
@@ -143,6 +146,67 @@ static inline float sl_isinf_f(float a) { return isinf(a); }
 #endif
 #define sl_isnan(a)       SL_GENERIC(a, sl_isnan_d, sl_isnan_f, sl_isnan_i)(a)
 #define sl_isinf(a)       SL_GENERIC(a, sl_isinf_d, sl_isinf_f, sl_isinf_i)(a)
+#else
+/* C++ (CUDA compiles the generated expressions as C++) has no _Generic: the
+** same choice by overloading on the first operand's type, the others
+** converted to it, any other type through the int64_t version. */
+#define SL_OVERLOAD1(name, d, f, i) \
+  template <class A> static inline auto name(A a) -> decltype(i((int64_t)a)) { return i((int64_t)a); } \
+  static inline double name(double a) { return d(a); } \
+  static inline float name(float a) { return f(a); }
+#define SL_OVERLOAD2(name, d, f, i) \
+  template <class A, class B> static inline auto name(A a, B b) -> decltype(i((int64_t)a, (int64_t)b)) \
+  { return i((int64_t)a, (int64_t)b); } \
+  template <class B> static inline double name(double a, B b) { return d(a, (double)b); } \
+  template <class B> static inline float name(float a, B b) { return f(a, (float)b); }
+SL_OVERLOAD2(sl_add, sl_add_d, sl_add_f, sl_add_i)
+SL_OVERLOAD2(sl_sub, sl_sub_d, sl_sub_f, sl_sub_i)
+SL_OVERLOAD2(sl_mul, sl_mul_d, sl_mul_f, sl_mul_i)
+SL_OVERLOAD1(sl_neg, sl_neg_d, sl_neg_f, sl_neg_i)
+SL_OVERLOAD2(sl_floordiv, sl_floordiv_d, sl_floordiv_f, sl_floordiv_i)
+SL_OVERLOAD2(sl_mod, sl_mod_d, sl_mod_f, sl_mod_i)
+SL_OVERLOAD2(sl_pow, pow, powf, sl_pow_i)
+SL_OVERLOAD1(sl_abs, fabs, fabsf, sl_abs_i)
+SL_OVERLOAD1(sl_sign, sl_sign_d, sl_sign_f, sl_sign_i)
+SL_OVERLOAD2(sl_max, sl_max_d, sl_max_f, sl_max_i)
+SL_OVERLOAD2(sl_min, sl_min_d, sl_min_f, sl_min_i)
+#ifdef SL_VECTOR_MATH
+/* defined by kernels/vmath.h, which comes after this header */
+static inline double sl_vexp_d(double x); static inline float sl_vexp_f(float x);
+static inline double sl_vexp2_d(double x); static inline float sl_vexp2_f(float x);
+static inline double sl_vexpm1_d(double x); static inline float sl_vexpm1_f(float x);
+static inline double sl_vlog_d(double x); static inline float sl_vlog_f(float x);
+static inline double sl_vlog2_d(double x); static inline float sl_vlog2_f(float x);
+static inline double sl_vlog10_d(double x); static inline float sl_vlog10_f(float x);
+static inline double sl_vlog1p_d(double x); static inline float sl_vlog1p_f(float x);
+static inline double sl_vtanh_d(double x); static inline float sl_vtanh_f(float x);
+static inline double sl_vsigmoid_d(double x); static inline float sl_vsigmoid_f(float x);
+static inline double sl_vsoftplus_d(double x); static inline float sl_vsoftplus_f(float x);
+SL_OVERLOAD1(sl_exp, sl_vexp_d, sl_vexp_f, sl_vexp_d)
+SL_OVERLOAD1(sl_exp2, sl_vexp2_d, sl_vexp2_f, sl_vexp2_d)
+SL_OVERLOAD1(sl_expm1, sl_vexpm1_d, sl_vexpm1_f, sl_vexpm1_d)
+SL_OVERLOAD1(sl_log, sl_vlog_d, sl_vlog_f, sl_vlog_d)
+SL_OVERLOAD1(sl_log2, sl_vlog2_d, sl_vlog2_f, sl_vlog2_d)
+SL_OVERLOAD1(sl_log10, sl_vlog10_d, sl_vlog10_f, sl_vlog10_d)
+SL_OVERLOAD1(sl_log1p, sl_vlog1p_d, sl_vlog1p_f, sl_vlog1p_d)
+SL_OVERLOAD1(sl_tanh, sl_vtanh_d, sl_vtanh_f, sl_vtanh_d)
+SL_OVERLOAD1(sl_sigmoid, sl_vsigmoid_d, sl_vsigmoid_f, sl_vsigmoid_d)
+SL_OVERLOAD1(sl_softplus, sl_vsoftplus_d, sl_vsoftplus_f, sl_vsoftplus_d)
+#else
+SL_OVERLOAD1(sl_exp, exp, expf, exp)
+SL_OVERLOAD1(sl_exp2, exp2, exp2f, exp2)
+SL_OVERLOAD1(sl_expm1, expm1, expm1f, expm1)
+SL_OVERLOAD1(sl_log, log, logf, log)
+SL_OVERLOAD1(sl_log2, log2, log2f, log2)
+SL_OVERLOAD1(sl_log10, log10, log10f, log10)
+SL_OVERLOAD1(sl_log1p, log1p, log1pf, log1p)
+SL_OVERLOAD1(sl_tanh, tanh, tanhf, tanh)
+SL_OVERLOAD1(sl_sigmoid, sl_sigmoid_d, sl_sigmoid_f, sl_sigmoid_d)
+SL_OVERLOAD1(sl_softplus, sl_softplus_d, sl_softplus_f, sl_softplus_d)
+#endif
+SL_OVERLOAD1(sl_isnan, sl_isnan_d, sl_isnan_f, sl_isnan_i)
+SL_OVERLOAD1(sl_isinf, sl_isinf_d, sl_isinf_f, sl_isinf_i)
+#endif
 #define sl_clip(a, lo, hi) sl_min(sl_max(a, lo), hi)
 
 #endif

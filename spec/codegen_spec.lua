@@ -1,9 +1,17 @@
--- The C backend (core/lower.c, core/codegen_c.c, core/vm.c) against the
+-- The C backend (core/compile/lower.c, core/backend/c/) against the
 -- reference backend as the oracle: every elementwise op and fused reduction
 -- over dtypes, broadcasting, non-contiguous views, 0-d and empty tensors;
 -- which kernel variant a call takes; fusion; run-time errors; and several
 -- hundred random expression graphs.
 local sl = require 'symlua'
+
+-- This file is about the C backend: functions compile there whatever
+-- SYMLUA_MODE says, unless a spec names another mode.
+local function compile(inputs, outputs, opts)
+  local o = { mode = 'c' }
+  for k, v in pairs(opts or {}) do o[k] = v end
+  return sl.compile(inputs, outputs, o)
+end
 
 local DTYPES = { 'bool', 'uint8', 'int32', 'int64', 'float32', 'float64' }
 
@@ -220,7 +228,7 @@ describe('C backend: reductions', function()
 
   it('sums float32 in float64: a large sum keeps its accuracy', function()
     local x = sl.fvector('x')
-    local f = sl.compile({ x }, sl.sum(x))
+    local f = compile({ x }, sl.sum(x))
     local n = 1000000
     local r = f(sl.ones(n):cast('float32') * 0.1)
     -- float32 0.1 is 0.100000001490116...; a float32 accumulator would drift by far more
@@ -244,19 +252,19 @@ describe('C backend: kernel variants', function()
   local r = sl.vector('r')
 
   it('takes the flat loop when every operand is contiguous', function()
-    local f = sl.compile({ a, b }, a * b + 1)
+    local f = compile({ a, b }, a * b + 1)
     f(sl.randn(3, 4), sl.randn(3, 4))
     assert.are.same({ 'contiguous' }, f:info().variants)
   end)
 
   it('takes an inner-contiguous loop for a row vector', function()
-    local f = sl.compile({ a, r }, a + r)
+    local f = compile({ a, r }, a + r)
     f(sl.randn(3, 4), sl.randn(4))
     assert.are.same({ 'inner-contiguous 2-d' }, f:info().variants)
   end)
 
   it('takes a strided loop for transposed inputs, and shows it in the profile', function()
-    local g = sl.compile({ a, b }, a * b + 1, { profile = true })
+    local g = compile({ a, b }, a * b + 1, { profile = true })
     g(sl.randn(4, 3):transpose(1, 2), sl.randn(4, 3):transpose(1, 2))
     assert.are.equal('strided 2-d', g:info().variants[1])
     g(sl.randn(3, 4), sl.randn(3, 4))
@@ -267,9 +275,9 @@ describe('C backend: kernel variants', function()
 
   it('hoists a column vector and a scalar out of the loops', function()
     local c, s = sl.col('c'), sl.scalar('s')
-    local g = sl.compile({ a, c, s }, a * c + s)
+    local g = compile({ a, c, s }, a * c + s)
     local x, y, z = sl.randn(3, 4), sl.randn(3, 1), sl.tensor(2.5, 'float64')
-    local want = sl.compile({ a, c, s }, a * c + s, { mode = 'reference' })(x, y, z)
+    local want = compile({ a, c, s }, a * c + s, { mode = 'reference' })(x, y, z)
     assert_close(g(x, y, z), want, 'column')
     assert.are.equal('inner-contiguous 2-d', g:info().variants[1])
   end)
@@ -288,7 +296,7 @@ describe('C backend: kernel variants', function()
 
   it('reduces rows, columns and whole arrays with their own loops', function()
     local x = sl.matrix('x')
-    local g = sl.compile({ x }, { sl.sum(x), sl.sum(x, 2), sl.sum(x, 1) })
+    local g = compile({ x }, { sl.sum(x), sl.sum(x, 2), sl.sum(x, 1) })
     g(sl.randn(5, 6))
     assert.are.same({ 'reduce contiguous', 'reduce rows', 'reduce columns' }, g:info().variants)
   end)
@@ -327,7 +335,7 @@ describe('C backend: fusion and buffers', function()
     local x = sl.vector('x')
     local s1 = sl.shared(sl.zeros(3), 's1')
     local s2 = sl.shared(sl.zeros(3), 's2')
-    local f = sl.compile({ x }, s1 + x, { updates = { [s1] = s1 + x, [s2] = s1 * 2 } })
+    local f = compile({ x }, s1 + x, { updates = { [s1] = s1 + x, [s2] = s1 * 2 } })
     local v = sl.tensor({ 1, 2, 3 }, 'float64')
     f(v)
     local r = f(v)
@@ -338,7 +346,7 @@ describe('C backend: fusion and buffers', function()
 
   it('returns fresh outputs that do not alias inputs', function()
     local x = sl.vector('x')
-    local f = sl.compile({ x }, { x * 1, x })
+    local f = compile({ x }, { x * 1, x })
     local v = sl.tensor({ 1, 2 }, 'float64')
     local a, b = f(v)
     b:fill(7)
@@ -356,9 +364,9 @@ describe('C backend: compiling', function()
     -- a constant of its own, so that no earlier run has this source cached
     local k = os.time() % 1000 + 0.25
     local ok, e = pcall(function()
-      local f = sl.compile({ a, b }, sl.sin(a) * b + k * a)
+      local f = compile({ a, b }, sl.sin(a) * b + k * a)
       local x = sl.randn(100)
-      local want = sl.compile({ a, b }, sl.sin(a) * b + k * a, { mode = 'reference' })(x, x)
+      local want = compile({ a, b }, sl.sin(a) * b + k * a, { mode = 'reference' })(x, x)
       for _ = 1, 1000000 do
         assert_close(f(x, x), want, 'async')
         if f:info().variants[1] ~= 'not run' then break end
@@ -371,7 +379,7 @@ describe('C backend: compiling', function()
   end)
 
   it('falls back to the reference backend with one warning when no compiler runs', function()
-    local out, err = files.run_script('', [[
+    local out, err = files.run_script('SYMLUA_MODE=c', [[
       local sl = require 'symlua'
       sl.config.cc = '/nonexistent/cc'
       local x = sl.vector('x')
@@ -394,11 +402,11 @@ describe('C backend: compiling', function()
       local x, y = sl.vector('x'), sl.vector('y')
       sl.compile({ x, y }, sl.sum(x * y))(sl.randn(5), sl.randn(5))
     ]]
-    local _, err1 = files.run_script('SYMLUA_DEBUG=1', script)
+    local _, err1 = files.run_script('SYMLUA_MODE=c SYMLUA_DEBUG=1', script)
     assert.is_truthy(err1:find('kernel 0 [mul sum]', 1, true), err1)
     assert.is_truthy(err1:find('reduce contiguous', 1, true), err1)
     assert.is_falsy(err1:find('sl_k0_v0', 1, true))
-    local _, err4 = files.run_script('SYMLUA_DEBUG=4', script)
+    local _, err4 = files.run_script('SYMLUA_MODE=c SYMLUA_DEBUG=4', script)
     assert.is_truthy(err4:find('void sl_k0_v3(const sl_kargs *a)', 1, true), err4)
   end)
 end)

@@ -6,7 +6,7 @@
 ** that kernel's loop shape and every other input is ready before the kernel
 ** runs; otherwise it starts a kernel. A sum, prod, mean, max or min whose
 ** input is a kernel's only result that nothing else reads closes that kernel
-** as a fused reduction (sum(x*y) writes no x*y); over any other input it is
+** as a fused reduction (sum(x*y) writes no x*y; the op's row says which fuse); over any other input it is
 ** a kernel of its own. Every other node is a step running its op's
 ** reference kernel. A kernel's results (stores) are the vars read outside it
 ** or returned; everything else lives in registers.
@@ -31,11 +31,7 @@ static int is_elemwise(const sl_node *n)
 
 static int is_fusable_reduce(const sl_node *n)
 {
-  static const char *const names[] = { "sum", "prod", "mean", "max", "min" };
-  if (n->nin != 1 || n->nout != 1 || touches_complex(n)) return 0;
-  for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-    if (n->op == sl_op_find(names[i])) return 1;
-  return 0;
+  return n->op->fuse != SL_FUSE_NONE && n->nin == 1 && n->nout == 1 && !touches_complex(n);
 }
 
 /* Same static shape: every axis known and equal, or unknown in both. */

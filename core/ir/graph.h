@@ -73,6 +73,9 @@ typedef enum {
   SL_TR_CAST             /* return params.dtype */
 } sl_type_rule;
 
+/* A reduction a fused kernel can end in, and how its accumulator combines. */
+typedef enum { SL_FUSE_NONE, SL_FUSE_SUM, SL_FUSE_PROD, SL_FUSE_MEAN, SL_FUSE_MAX, SL_FUSE_MIN } sl_fused_reduce;
+
 typedef int (*sl_infer_fn)(sl_node *n, sl_type *out);     /* output types; -1 + sl_fail */
 typedef int (*sl_perform_fn)(const sl_node *n, sl_tensor **in, sl_tensor **out);
 
@@ -86,13 +89,16 @@ struct sl_op {
   sl_type_rule rule;
   double (*fn_f)(double, double, double);     /* in double for float dtypes */
   int64_t (*fn_i)(int64_t, int64_t, int64_t); /* in int64 for the rest */
+  double _Complex (*fn_c)(double _Complex, double _Complex);   /* complex128, or NULL: refused */
   const char *cexpr;     /* the same expression for the code generators */
+  /* reductions only: how a backend fuses it into a kernel (SL_FUSE_NONE: it does not) */
+  sl_fused_reduce fuse;
   int flags;             /* SL_OP_* below */
 };
 
 /* Op flags: an impure op (random draws) is never merged or folded; only
-** ops flagged SL_OP_COMPLEX (and the elementwise ops op_elemwise.c lists)
-** take complex inputs. */
+** ops flagged SL_OP_COMPLEX (and the elementwise ops with an fn_c) take
+** complex inputs. */
 enum { SL_OP_IMPURE = 1, SL_OP_COMPLEX = 2 };
 
 /* -- types ------------------------------------------------------------------ */

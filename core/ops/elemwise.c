@@ -13,61 +13,78 @@
 #include "graph.h"
 #include "../kernels/scalar.h"
 
+/* -- complex values --------------------------------------------------------------
+** Arithmetic and equality take complex operands; they compute in complex128.
+** An op takes them when its row names a complex function (abs and friends
+** are in complex.c).
+*/
+typedef double _Complex cplx;
+static cplx c_add(cplx a, cplx b) { return a + b; }
+static cplx c_sub(cplx a, cplx b) { return a - b; }
+static cplx c_mul(cplx a, cplx b) { return a * b; }
+static cplx c_div(cplx a, cplx b) { return a / b; }
+static cplx c_neg(cplx a, cplx b) { (void)b; return -a; }
+static cplx c_eq(cplx a, cplx b) { return a == b; }
+static cplx c_ne(cplx a, cplx b) { return a != b; }
+static cplx c_same(cplx a, cplx b) { (void)b; return a; }
+
+/* One row per op: name, arity, typing rule, the scalar expression (the
+** reference kernels' and the generated code's), the complex function or NULL. */
 #define SL_ELEMWISE_OPS(_) \
-  _(add,        2, SL_TR_PROMOTE,   sl_add(a, b)) \
-  _(sub,        2, SL_TR_PROMOTE,   sl_sub(a, b)) \
-  _(mul,        2, SL_TR_PROMOTE,   sl_mul(a, b)) \
-  _(true_div,   2, SL_TR_FLOAT,     a / b) \
-  _(int_div,    2, SL_TR_PROMOTE,   sl_floordiv(a, b)) \
-  _(mod,        2, SL_TR_PROMOTE,   sl_mod(a, b)) \
-  _(pow,        2, SL_TR_PROMOTE,   sl_pow(a, b)) \
-  _(maximum,    2, SL_TR_PROMOTE,   sl_max(a, b)) \
-  _(minimum,    2, SL_TR_PROMOTE,   sl_min(a, b)) \
-  _(atan2,      2, SL_TR_FLOAT,     atan2(a, b)) \
-  _(neg,        1, SL_TR_PROMOTE,   sl_neg(a)) \
-  _(abs,        1, SL_TR_PROMOTE,   sl_abs(a)) \
-  _(sign,       1, SL_TR_PROMOTE,   sl_sign(a)) \
-  _(sqr,        1, SL_TR_PROMOTE,   sl_mul(a, a)) \
-  _(reciprocal, 1, SL_TR_FLOAT,     1 / a) \
-  _(exp,        1, SL_TR_FLOAT,     sl_exp(a)) \
-  _(exp2,       1, SL_TR_FLOAT,     sl_exp2(a)) \
-  _(expm1,      1, SL_TR_FLOAT,     sl_expm1(a)) \
-  _(log,        1, SL_TR_FLOAT,     sl_log(a)) \
-  _(log2,       1, SL_TR_FLOAT,     sl_log2(a)) \
-  _(log10,      1, SL_TR_FLOAT,     sl_log10(a)) \
-  _(log1p,      1, SL_TR_FLOAT,     sl_log1p(a)) \
-  _(sqrt,       1, SL_TR_FLOAT,     sqrt(a)) \
-  _(sin,        1, SL_TR_FLOAT,     sin(a)) \
-  _(cos,        1, SL_TR_FLOAT,     cos(a)) \
-  _(tan,        1, SL_TR_FLOAT,     tan(a)) \
-  _(asin,       1, SL_TR_FLOAT,     asin(a)) \
-  _(acos,       1, SL_TR_FLOAT,     acos(a)) \
-  _(atan,       1, SL_TR_FLOAT,     atan(a)) \
-  _(sinh,       1, SL_TR_FLOAT,     sinh(a)) \
-  _(cosh,       1, SL_TR_FLOAT,     cosh(a)) \
-  _(tanh,       1, SL_TR_FLOAT,     sl_tanh(a)) \
-  _(sigmoid,    1, SL_TR_FLOAT,     sl_sigmoid(a)) \
-  _(softplus,   1, SL_TR_FLOAT,     sl_softplus(a)) \
-  _(erf,        1, SL_TR_FLOAT,     erf(a)) \
-  _(erfc,       1, SL_TR_FLOAT,     erfc(a)) \
-  _(floor,      1, SL_TR_FLOAT,     floor(a)) \
-  _(ceil,       1, SL_TR_FLOAT,     ceil(a)) \
-  _(round,      1, SL_TR_FLOAT,     nearbyint(a)) \
-  _(clip,       3, SL_TR_PROMOTE,   sl_clip(a, b, c)) \
-  _(where,      3, SL_TR_WHERE,     a != 0 ? b : c) \
-  _(eq,         2, SL_TR_COMPARE,   a == b) \
-  _(ne,         2, SL_TR_COMPARE,   a != b) \
-  _(lt,         2, SL_TR_COMPARE,   a < b) \
-  _(le,         2, SL_TR_COMPARE,   a <= b) \
-  _(gt,         2, SL_TR_COMPARE,   a > b) \
-  _(ge,         2, SL_TR_COMPARE,   a >= b) \
-  _(logical_and, 2, SL_TR_LOGIC,    (a != 0) & (b != 0)) \
-  _(logical_or,  2, SL_TR_LOGIC,    (a != 0) | (b != 0)) \
-  _(logical_xor, 2, SL_TR_LOGIC,    (a != 0) ^ (b != 0)) \
-  _(logical_not, 1, SL_TR_LOGIC,    a == 0) \
-  _(isnan,      1, SL_TR_PREDICATE, sl_isnan(a)) \
-  _(isinf,      1, SL_TR_PREDICATE, sl_isinf(a)) \
-  _(cast,       1, SL_TR_CAST,      a)
+  _(add,        2, SL_TR_PROMOTE,   sl_add(a, b), c_add) \
+  _(sub,        2, SL_TR_PROMOTE,   sl_sub(a, b), c_sub) \
+  _(mul,        2, SL_TR_PROMOTE,   sl_mul(a, b), c_mul) \
+  _(true_div,   2, SL_TR_FLOAT,     a / b, c_div) \
+  _(int_div,    2, SL_TR_PROMOTE,   sl_floordiv(a, b), NULL) \
+  _(mod,        2, SL_TR_PROMOTE,   sl_mod(a, b), NULL) \
+  _(pow,        2, SL_TR_PROMOTE,   sl_pow(a, b), NULL) \
+  _(maximum,    2, SL_TR_PROMOTE,   sl_max(a, b), NULL) \
+  _(minimum,    2, SL_TR_PROMOTE,   sl_min(a, b), NULL) \
+  _(atan2,      2, SL_TR_FLOAT,     atan2(a, b), NULL) \
+  _(neg,        1, SL_TR_PROMOTE,   sl_neg(a), c_neg) \
+  _(abs,        1, SL_TR_PROMOTE,   sl_abs(a), NULL) \
+  _(sign,       1, SL_TR_PROMOTE,   sl_sign(a), NULL) \
+  _(sqr,        1, SL_TR_PROMOTE,   sl_mul(a, a), NULL) \
+  _(reciprocal, 1, SL_TR_FLOAT,     1 / a, NULL) \
+  _(exp,        1, SL_TR_FLOAT,     sl_exp(a), NULL) \
+  _(exp2,       1, SL_TR_FLOAT,     sl_exp2(a), NULL) \
+  _(expm1,      1, SL_TR_FLOAT,     sl_expm1(a), NULL) \
+  _(log,        1, SL_TR_FLOAT,     sl_log(a), NULL) \
+  _(log2,       1, SL_TR_FLOAT,     sl_log2(a), NULL) \
+  _(log10,      1, SL_TR_FLOAT,     sl_log10(a), NULL) \
+  _(log1p,      1, SL_TR_FLOAT,     sl_log1p(a), NULL) \
+  _(sqrt,       1, SL_TR_FLOAT,     sqrt(a), NULL) \
+  _(sin,        1, SL_TR_FLOAT,     sin(a), NULL) \
+  _(cos,        1, SL_TR_FLOAT,     cos(a), NULL) \
+  _(tan,        1, SL_TR_FLOAT,     tan(a), NULL) \
+  _(asin,       1, SL_TR_FLOAT,     asin(a), NULL) \
+  _(acos,       1, SL_TR_FLOAT,     acos(a), NULL) \
+  _(atan,       1, SL_TR_FLOAT,     atan(a), NULL) \
+  _(sinh,       1, SL_TR_FLOAT,     sinh(a), NULL) \
+  _(cosh,       1, SL_TR_FLOAT,     cosh(a), NULL) \
+  _(tanh,       1, SL_TR_FLOAT,     sl_tanh(a), NULL) \
+  _(sigmoid,    1, SL_TR_FLOAT,     sl_sigmoid(a), NULL) \
+  _(softplus,   1, SL_TR_FLOAT,     sl_softplus(a), NULL) \
+  _(erf,        1, SL_TR_FLOAT,     erf(a), NULL) \
+  _(erfc,       1, SL_TR_FLOAT,     erfc(a), NULL) \
+  _(floor,      1, SL_TR_FLOAT,     floor(a), NULL) \
+  _(ceil,       1, SL_TR_FLOAT,     ceil(a), NULL) \
+  _(round,      1, SL_TR_FLOAT,     nearbyint(a), NULL) \
+  _(clip,       3, SL_TR_PROMOTE,   sl_clip(a, b, c), NULL) \
+  _(where,      3, SL_TR_WHERE,     a != 0 ? b : c, NULL) \
+  _(eq,         2, SL_TR_COMPARE,   a == b, c_eq) \
+  _(ne,         2, SL_TR_COMPARE,   a != b, c_ne) \
+  _(lt,         2, SL_TR_COMPARE,   a < b, NULL) \
+  _(le,         2, SL_TR_COMPARE,   a <= b, NULL) \
+  _(gt,         2, SL_TR_COMPARE,   a > b, NULL) \
+  _(ge,         2, SL_TR_COMPARE,   a >= b, NULL) \
+  _(logical_and, 2, SL_TR_LOGIC,    (a != 0) & (b != 0), NULL) \
+  _(logical_or,  2, SL_TR_LOGIC,    (a != 0) | (b != 0), NULL) \
+  _(logical_xor, 2, SL_TR_LOGIC,    (a != 0) ^ (b != 0), NULL) \
+  _(logical_not, 1, SL_TR_LOGIC,    a == 0, NULL) \
+  _(isnan,      1, SL_TR_PREDICATE, sl_isnan(a), NULL) \
+  _(isinf,      1, SL_TR_PREDICATE, sl_isinf(a), NULL) \
+  _(cast,       1, SL_TR_CAST,      a, c_same)
 
 sl_dtype sl_float_default = SL_FLOAT64;
 
@@ -101,31 +118,7 @@ static sl_dtype result_dtype(const sl_node *n)
   }
 }
 
-/* -- complex values --------------------------------------------------------------
-** Arithmetic and equality take complex operands; they compute in complex128.
-** Other elementwise ops refuse them (abs and friends are in op_complex.c).
-*/
-typedef double _Complex cplx;
-static cplx c_add(cplx a, cplx b) { return a + b; }
-static cplx c_sub(cplx a, cplx b) { return a - b; }
-static cplx c_mul(cplx a, cplx b) { return a * b; }
-static cplx c_div(cplx a, cplx b) { return a / b; }
-static cplx c_neg(cplx a, cplx b) { (void)b; return -a; }
-static cplx c_eq(cplx a, cplx b) { return a == b; }
-static cplx c_ne(cplx a, cplx b) { return a != b; }
-static cplx c_same(cplx a, cplx b) { (void)b; return a; }
-
-static const struct { const char *name; cplx (*fn)(cplx, cplx); } complex_ops[] = {
-  { "add", c_add }, { "sub", c_sub }, { "mul", c_mul }, { "true_div", c_div }, { "neg", c_neg },
-  { "eq", c_eq }, { "ne", c_ne }, { "cast", c_same },
-};
-
-static cplx (*complex_fn(const sl_op *op))(cplx, cplx)
-{
-  for (size_t i = 0; i < sizeof complex_ops / sizeof *complex_ops; i++)
-    if (strcmp(complex_ops[i].name, op->name) == 0) return complex_ops[i].fn;
-  return NULL;
-}
+/* -- typing and the reference kernel ------------------------------------------- */
 
 static int ew_infer(sl_node *n, sl_type *out)
 {
@@ -139,7 +132,7 @@ static int ew_infer(sl_node *n, sl_type *out)
   if (n->op->rule == SL_TR_CAST && (unsigned)n->params.dtype >= SL_NDTYPES)
     return sl_fail("cast: invalid dtype");
   out->dtype = result_dtype(n);
-  if (sl_dtype_kind(sl_elemwise_compute_dtype(n)) == 'c' && !complex_fn(n->op))
+  if (sl_dtype_kind(sl_elemwise_compute_dtype(n)) == 'c' && !n->op->fn_c)
     return sl_fail("%s does not take complex input: take real(), imag() or abs() first", n->op->name);
   return 0;
 }
@@ -167,7 +160,7 @@ static void ew_run(char **p, const int64_t *stride, int64_t n, void *vctx)
     for (int k = 1; k <= c->nin; k++)
       c->load[k - 1](&in[k - 1], 1, p[k] + done * stride[k] * (int64_t)c->esize[k], stride[k], m);
     if (c->as_complex) {
-      cplx (*f)(cplx, cplx) = complex_fn(c->op);
+      cplx (*f)(cplx, cplx) = c->op->fn_c;
       for (int64_t j = 0; j < m; j++) out.c[j] = f(in[0].c[j], in[1].c[j]);
     } else if (c->as_float) {
       double (*f)(double, double, double) = c->op->fn_f;
@@ -234,15 +227,15 @@ static int ew_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 
 /* -- the table ---------------------------------------------------------------- */
 
-#define EW_FUNCS(name, arity, rule, expr) \
+#define EW_FUNCS(name, arity, rule, expr, cfn) \
   static double ew_f_##name(double a, double b, double c) \
   { (void)a; (void)b; (void)c; return (double)(expr); } \
   static int64_t ew_i_##name(int64_t a, int64_t b, int64_t c) \
   { (void)a; (void)b; (void)c; return (int64_t)(expr); }
 SL_ELEMWISE_OPS(EW_FUNCS)
 
-#define EW_ROW(nm, arity, typing, expr) \
+#define EW_ROW(nm, arity, typing, expr, cfn) \
   { .name = #nm, .nin = arity, .nout = 1, .infer = ew_infer, .perform = ew_perform, \
-    .rule = typing, .fn_f = ew_f_##nm, .fn_i = ew_i_##nm, .cexpr = #expr },
+    .rule = typing, .fn_f = ew_f_##nm, .fn_i = ew_i_##nm, .fn_c = cfn, .cexpr = #expr },
 const sl_op sl_elemwise_ops[] = { SL_ELEMWISE_OPS(EW_ROW) };
 const int sl_elemwise_nops = sizeof sl_elemwise_ops / sizeof *sl_elemwise_ops;

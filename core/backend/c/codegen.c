@@ -98,34 +98,29 @@ static void print_literal(FILE *o, const sl_tensor *t)
 
 /* -- reductions: accumulator type, combining, result ----------------------------- */
 
-typedef enum { RK_SUM, RK_PROD, RK_MEAN, RK_MAX, RK_MIN } reduce_kind;
+typedef sl_fused_reduce reduce_kind;   /* from the op's row (graph.h) */
 
-static reduce_kind reduce_kind_of(const sl_node *r)
-{
-  const char *n = r->op->name;
-  return !strcmp(n, "sum") ? RK_SUM : !strcmp(n, "prod") ? RK_PROD : !strcmp(n, "mean") ? RK_MEAN :
-         !strcmp(n, "max") ? RK_MAX : RK_MIN;
-}
+static reduce_kind reduce_kind_of(const sl_node *r) { return r->op->fuse; }
 
 static int reduce_float(const sl_node *r)
 {
-  return reduce_kind_of(r) == RK_MEAN || sl_dtype_kind(r->inputs[0]->type.dtype) == 'f';
+  return reduce_kind_of(r) == SL_FUSE_MEAN || sl_dtype_kind(r->inputs[0]->type.dtype) == 'f';
 }
 
 static const char *acc_ctype(const sl_node *r)
 {
   reduce_kind rk = reduce_kind_of(r);
   if (reduce_float(r)) return "double";
-  return rk == RK_SUM || rk == RK_PROD ? "uint64_t" : "int64_t";
+  return rk == SL_FUSE_SUM || rk == SL_FUSE_PROD ? "uint64_t" : "int64_t";
 }
 
 static const char *acc_identity(const sl_node *r)
 {
   int f = reduce_float(r);
   switch (reduce_kind_of(r)) {
-  case RK_PROD: return "1";
-  case RK_MAX: return f ? "-INFINITY" : "INT64_MIN";
-  case RK_MIN: return f ? "INFINITY" : "INT64_MAX";
+  case SL_FUSE_PROD: return "1";
+  case SL_FUSE_MAX: return f ? "-INFINITY" : "INT64_MIN";
+  case SL_FUSE_MIN: return f ? "INFINITY" : "INT64_MAX";
   default: return "0";
   }
 }
@@ -135,8 +130,8 @@ static const char *simd_clause(const sl_node *r, const char *acc)
 {
   static char buf[64];
   reduce_kind rk = reduce_kind_of(r);
-  if (rk == RK_MAX || rk == RK_MIN) return NULL;
-  snprintf(buf, sizeof buf, "reduction(%s:%s)", rk == RK_PROD ? "*" : "+", acc);
+  if (rk == SL_FUSE_MAX || rk == SL_FUSE_MIN) return NULL;
+  snprintf(buf, sizeof buf, "reduction(%s:%s)", rk == SL_FUSE_PROD ? "*" : "+", acc);
   return buf;
 }
 
@@ -462,19 +457,19 @@ static void print_kernel(FILE *o, const sl_function *f, const sl_kernel *k)
     reduce_kind rk = reduce_kind_of(r);
     int fl = reduce_float(r);
     switch (rk) {
-    case RK_PROD: fprintf(o, "#define sl_k%d_comb(A, V) ((A) *= (V))\n", k->code); break;
-    case RK_MAX:
+    case SL_FUSE_PROD: fprintf(o, "#define sl_k%d_comb(A, V) ((A) *= (V))\n", k->code); break;
+    case SL_FUSE_MAX:
       if (fl) fprintf(o, "#define sl_k%d_comb(A, V) ((A) = ((V) > (A) || (V) != (V)) ? (V) : (A))\n", k->code);
       else fprintf(o, "#define sl_k%d_comb(A, V) ((A) = (V) > (A) ? (V) : (A))\n", k->code);
       break;
-    case RK_MIN:
+    case SL_FUSE_MIN:
       if (fl) fprintf(o, "#define sl_k%d_comb(A, V) ((A) = ((V) < (A) || (V) != (V)) ? (V) : (A))\n", k->code);
       else fprintf(o, "#define sl_k%d_comb(A, V) ((A) = (V) < (A) ? (V) : (A))\n", k->code);
       break;
     default: fprintf(o, "#define sl_k%d_comb(A, V) ((A) += (V))\n", k->code);
     }
     fprintf(o, "#define sl_k%d_fin(A) ", k->code);
-    const char *x = rk == RK_MEAN ? "(double)(A) / a->rcount" :
+    const char *x = rk == SL_FUSE_MEAN ? "(double)(A) / a->rcount" :
                     !strcmp(acc_ctype(r), "uint64_t") ? "(int64_t)(A)" : "(A)";
     print_conv(o, r->outputs[0].type.dtype, x);
     fprintf(o, "\n\n");
