@@ -202,6 +202,7 @@ void sl_node_release(sl_node *n)
   if (!n || --n->refcount > 0) return;
   for (int i = 0; i < n->nin; i++) sl_var_release(n->inputs[i]);
   for (int i = 0; i < n->nout; i++) var_free_fields(&n->outputs[i]);
+  sl_subfn_release(n->params.sub);
   free(n->inputs);
   free(n->outputs);
   free(n);
@@ -233,11 +234,13 @@ sl_node *sl_node_apply(const sl_op *op, const sl_params *params, int nin, sl_var
   n->refcount = 1;
   n->op = op;
   if (params) n->params = *params;
+  if (n->params.sub) sl_subfn_retain(n->params.sub);
   n->nin = nin;
   n->nout = op->nout;
   n->inputs = calloc((size_t)(nin ? nin : 1), sizeof *n->inputs);
   n->outputs = calloc((size_t)op->nout, sizeof *n->outputs);
   if (!n->inputs || !n->outputs) {
+    sl_subfn_release(n->params.sub);
     free(n->inputs); free(n->outputs); free(n);
     sl_fail("out of memory");
     return NULL;

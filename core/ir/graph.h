@@ -37,13 +37,23 @@ typedef struct sl_var {
   int weak;              /* a constant from a Lua number: takes its partner's dtype */
 } sl_var;
 
-/* Parameters an op needs besides its inputs (axes, a dtype, a pattern...). */
+/* A function inside an op's parameters (the body of a loop): its own inputs
+** and outputs, reference-counted; the nodes that hold it share it. */
+typedef struct sl_subfn {
+  int refcount;
+  int nin, nout;
+  struct sl_var **inputs, **outputs;   /* retained */
+} sl_subfn;
+
+/* Parameters an op needs besides its inputs (axes, a dtype, a pattern, a
+** sub-function...). Copied by assignment; a node holds a reference to sub. */
 #define SL_MAXPARAMS (2 * SL_MAXDIM + 4)
 typedef struct sl_params {
   int n;
   int64_t v[SL_MAXPARAMS];
   sl_dtype dtype;
   double x;
+  sl_subfn *sub;         /* NULL unless the op runs a function */
 } sl_params;
 
 struct sl_node {
@@ -123,6 +133,15 @@ const char *sl_var_label(const sl_var *v, char *buf, size_t n);   /* name or "<o
 sl_node *sl_node_apply(const sl_op *op, const sl_params *params, int nin, sl_var **inputs);
 void sl_node_retain(sl_node *n);
 void sl_node_release(sl_node *n);
+
+/* -- parameters (params.c) ------------------------------------------------------
+** Equal parameters make equal nodes (the merge rewrite): sub-functions are
+** equal when they are one, or compute the same thing from their inputs. */
+sl_subfn *sl_subfn_new(int nin, struct sl_var **inputs, int nout, struct sl_var **outputs);
+void sl_subfn_retain(sl_subfn *f);
+void sl_subfn_release(sl_subfn *f);
+int  sl_params_equal(const sl_params *a, const sl_params *b);
+uint64_t sl_params_hash(const sl_params *p);
 
 /* -- the op table --------------------------------------------------------------- */
 const sl_op *sl_op_find(const char *name);

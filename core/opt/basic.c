@@ -26,24 +26,17 @@ static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
   return h;
 }
 
-static int same_params(const sl_params *a, const sl_params *b)
-{
-  return a->n == b->n && a->dtype == b->dtype && memcmp(&a->x, &b->x, sizeof a->x) == 0 &&
-         memcmp(a->v, b->v, (size_t)a->n * sizeof *a->v) == 0;
-}
 
 static uint64_t node_hash(const sl_node *n)
 {
   uint64_t h = mix((uint64_t)(uintptr_t)n->op, (uint64_t)n->nin);
   for (int i = 0; i < n->nin; i++) h = mix(h, (uint64_t)(uintptr_t)n->inputs[i]);
-  h = mix(h, (uint64_t)n->params.n);
-  for (int i = 0; i < n->params.n; i++) h = mix(h, (uint64_t)n->params.v[i]);
-  return mix(h, (uint64_t)n->params.dtype);
+  return mix(h, sl_params_hash(&n->params));
 }
 
 static int same_node(const sl_node *a, const sl_node *b)
 {
-  if (a->op != b->op || a->nin != b->nin || !same_params(&a->params, &b->params)) return 0;
+  if (a->op != b->op || a->nin != b->nin || !sl_params_equal(&a->params, &b->params)) return 0;
   for (int i = 0; i < a->nin; i++) if (a->inputs[i] != b->inputs[i]) return 0;
   return 1;
 }

@@ -71,13 +71,6 @@ int sl_rw_nclients(const sl_fgraph *g, const sl_var *v)
   return sl_rw_clients(g, v, &c);
 }
 
-int sl_rw_is_output(const sl_fgraph *g, const sl_var *v)
-{
-  const sl_client *c;
-  int n = sl_rw_clients(g, v, &c);
-  for (int k = 0; k < n; k++) if (!c[k].node) return 1;
-  return 0;
-}
 
 int sl_rw_is_input(const sl_fgraph *g, const sl_var *v)
 {
@@ -144,13 +137,6 @@ static void prune(sl_fgraph *g, sl_node *n)
 }
 
 /* -- replacing -------------------------------------------------------------------- */
-
-int sl_rw_same_type(const sl_var *a, const sl_var *b)
-{
-  if (a->type.dtype != b->type.dtype || a->type.ndim != b->type.ndim) return 0;
-  for (int d = 0; d < a->type.ndim; d++) if (a->type.shape[d] != b->type.shape[d]) return 0;
-  return 1;
-}
 
 /* new may stand for old when dtype and rank agree and no axis that old knows
 ** to be 1 (broadcastable) could be larger in new. */

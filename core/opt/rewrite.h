@@ -97,8 +97,6 @@ sl_node *sl_rw_owner(const sl_var *v, const char *op);           /* v's node whe
 int sl_rw_constant_value(const sl_var *v, double *x);            /* 1: a constant, all equal */
 int sl_rw_is_constant(const sl_var *v, double x);                /* 1: a constant, all == x */
 int sl_rw_nclients(const sl_fgraph *g, const sl_var *v);         /* graph outputs included */
-int sl_rw_is_output(const sl_fgraph *g, const sl_var *v);        /* a graph output */
-int sl_rw_same_type(const sl_var *a, const sl_var *b);           /* dtype and static shape */
 /* The clients of v: node (NULL for a graph output) and input index. */
 typedef struct sl_client { sl_node *node; int index; } sl_client;
 int sl_rw_clients(const sl_fgraph *g, const sl_var *v, const sl_client **out);

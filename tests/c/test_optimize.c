@@ -89,6 +89,40 @@ int main(void)
   sl_var_release(e2);
   sl_var_release(e1);
   sl_var_release(c);
+  /* sub-functions in params: nodes whose bodies compute the same merge, others do not */
+  {
+    sl_var *a = sl_var_input(&vec, "a"), *b = sl_var_input(&vec, "b");
+    sl_var *sa = apply("exp", 1, &a), *sb = apply("exp", 1, &b), *sc = apply("log", 1, &a);
+    sl_subfn *fa = sl_subfn_new(1, &a, 1, &sa), *fb = sl_subfn_new(1, &b, 1, &sb),
+             *fc = sl_subfn_new(1, &a, 1, &sc);
+    sl_var_release(sa); sl_var_release(sb); sl_var_release(sc);   /* the sub-functions hold them */
+    sl_params pa = { 0 }, pb = { 0 }, pc = { 0 };
+    pa.sub = fa; pb.sub = fb; pc.sub = fc;
+    CHECK(sl_params_equal(&pa, &pb) && sl_params_hash(&pa) == sl_params_hash(&pb),
+          "sub-functions that compute the same are equal parameters, with one hash");
+    CHECK(!sl_params_equal(&pa, &pc), "exp and log bodies are different parameters");
+    sl_node *n1 = sl_node_apply(sl_op_find("neg"), &pa, 1, &x);
+    sl_node *n2 = sl_node_apply(sl_op_find("neg"), &pb, 1, &x);
+    sl_node *n3 = sl_node_apply(sl_op_find("neg"), &pc, 1, &x);
+    sl_subfn_release(fa); sl_subfn_release(fb); sl_subfn_release(fc);   /* now held by the nodes */
+    CHECK(n1 && n1->params.sub == fa && fa->refcount == 1, "a node holds its sub-function");
+    sl_var *s12 = apply("add", 2, (sl_var *[]){ &n1->outputs[0], &n2->outputs[0] });
+    sl_var *out = apply("add", 2, (sl_var *[]){ s12, &n3->outputs[0] });
+    sl_node_release(n1); sl_node_release(n2); sl_node_release(n3); sl_var_release(s12);
+    sl_var *ov[1] = { out };
+    sl_var_retain(out);
+    sl_opt_log l2;
+    sl_opt_config cfg;
+    sl_opt_config_default(&cfg);
+    cfg.level = SL_OPT_FAST_COMPILE;
+    CHECK(sl_optimize(1, &x, 1, ov, &cfg, &l2) == 0, "optimizes nodes with sub-functions");
+    CHECK(log_count(&l2, "merge") == 1, "merges the two nodes with equal bodies, not the third");
+    sl_opt_log_free(&l2);
+    sl_var_release(ov[0]);
+    sl_var_release(out);
+    sl_var_release(a); sl_var_release(b);
+  }
+
   sl_var_release(x);
   CHECK(sl_mem_bytes() == base, "frees all tensor memory");
   printf("1..%d\n", count);
