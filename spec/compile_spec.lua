@@ -365,7 +365,7 @@ describe('compile gaps (reported)', function()
     v:fill(0)
     if t[1] == 0 or s:get_value()[1] == 0 then
       pending('an output that is an input or a shared variable is returned as the same tensor, ' ..
-              'so writing to it changes the argument or the shared value (core/function.c)')
+              'so writing to it changes the argument or the shared value (core/compile/function.c)')
       return
     end
     assert.are.same({ 1, 2 }, t:totable())
@@ -379,7 +379,7 @@ describe('compile gaps (reported)', function()
     c:fill(5)
     if f(sl.zeros(2))[1] == 5 then
       pending('a tensor mixed into a graph is held by reference: filling it later changes ' ..
-              'the compiled function (core/lua_graph.c, apply)')
+              'the compiled function (core/lua/graph.c, apply)')
       return
     end
     assert.are.same({ 1, 2 }, f(sl.zeros(2)):totable())

@@ -1,4 +1,4 @@
--- Elementwise ops (core/op_elemwise.c): every op in the table against NumPy
+-- Elementwise ops (core/ops/elemwise.c): every op in the table against NumPy
 -- over several shapes, broadcasting, non-contiguous views and each dtype,
 -- eagerly on tensors, through operators, and compiled; then the typing
 -- rules (weak Lua numbers, promotion), hand-computed values and errors.

@@ -1,4 +1,4 @@
--- The inplace pass (core/opt_inplace.c): which nodes may write their result
+-- The inplace pass (core/opt/inplace.c): which nodes may write their result
 -- into an input, and that running them never changes what the caller or a
 -- later node sees. Every function runs on both backends; the reference
 -- backend honors the marks, so there the update of a shared variable is

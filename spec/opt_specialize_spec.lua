@@ -1,5 +1,5 @@
--- The specialize pass (core/opt_specialize.c) and the BLAS ops it makes
--- (gemm, gemv, ger in core/op_blas.c): every rewrite fires by name on its
+-- The specialize pass (core/opt/specialize.c) and the BLAS ops it makes
+-- (gemm, gemv, ger in core/ops/blas.c): every rewrite fires by name on its
 -- pattern, gives what the unoptimized graph gives, leaves alone what it must
 -- not touch, and stops when excluded; the ops agree with NumPy, transposed
 -- and float32 operands included, and their gradients with finite differences.

@@ -1,4 +1,4 @@
--- The cache of freed tensor buffers (core/storage.c): repeated calls reuse
+-- The cache of freed tensor buffers (core/tensor/storage.c): repeated calls reuse
 -- buffers instead of asking the system for fresh pages, results stay right
 -- and never share a buffer while alive, cached bytes are not counted as live,
 -- and the setting buffer_cache bounds the cache.

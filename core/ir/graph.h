@@ -71,7 +71,7 @@ struct sl_node {
   int destroy;
 };
 
-/* How an elementwise op types its result; see op_elemwise.c. */
+/* How an elementwise op types its result; see ops/elemwise.c. */
 typedef enum {
   SL_TR_NONE,            /* not elementwise */
   SL_TR_PROMOTE,         /* compute and return the promoted input dtype */
@@ -154,7 +154,7 @@ int sl_node_perform(const sl_node *n, sl_tensor **in, sl_tensor **out);
 /* The same for a backend whose in[] are its own values, each held once:
 ** when n->destroy is set and the input is safe to write now, the kernel
 ** gets that input's tensor in out[0] on entry and writes the result there
-** when it has the result's shape (opt_inplace.c). */
+** when it has the result's shape (opt/inplace.c). */
 int sl_node_perform_inplace(const sl_node *n, sl_tensor **in, sl_tensor **out);
 
 /* Each op family lists its ops; ops.c gathers them. */

@@ -1,5 +1,5 @@
 /*
-** lua_cc.c — the Lua side of compiling and caching: sl.cache_info(),
+** cc.c — the Lua side of compiling and caching: sl.cache_info(),
 ** sl.cache_clear(), and small hooks through which specs drive cc.c.
 */
 #include <limits.h>

@@ -1,5 +1,5 @@
 /*
-** lua_graph.c — the graph IR in Lua: vars, nodes, applying ops (eagerly when
+** graph.c — the graph IR in Lua: vars, nodes, applying ops (eagerly when
 ** every input is concrete) and compiled functions.
 */
 #include <stdlib.h>

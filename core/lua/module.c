@@ -1,5 +1,5 @@
 /*
-** lua_module.c — the Lua module symlua.core: constructors, files, random
+** module.c — the Lua module symlua.core: constructors, files, random
 ** numbers, and error locations that point at the user's script.
 */
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /*
-** lua_tensor.c — tensors as Lua userdata: methods, indexing, metamethods.
+** tensor.c — tensors as Lua userdata: methods, indexing, metamethods.
 ** Converts between Lua's 1-based axes and indices and the core's 0-based ones.
 */
 #include <math.h>

@@ -1,5 +1,5 @@
 /*
-** op_blas.c — matrix products: dot and outer, through OpenBLAS for float
+** blas.c — matrix products: dot and outer, through OpenBLAS for float
 ** dtypes and a plain loop for integer and bool dtypes; gemm, gemv and ger,
 ** the products added to an operand that the specialize pass makes.
 **

@@ -1,5 +1,5 @@
 /*
-** op_complex.c — taking complex values apart and putting them together:
+** complex.c — taking complex values apart and putting them together:
 ** real, imag, conj, cabs (the magnitude), angle, and complex(re, im).
 **
 ** real/imag/cabs/angle map complex64 to float32 and complex128 to float64;

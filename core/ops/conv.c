@@ -1,5 +1,5 @@
 /*
-** op_conv.c — 2-d convolution and pooling over NCHW float tensors, with the
+** conv.c — 2-d convolution and pooling over NCHW float tensors, with the
 ** ops their gradients need.
 **
 ** conv2d(x, w): x (N, C, H, W), w (K, C/G, kh, kw) -> (N, K, OH, OW), with

@@ -1,9 +1,9 @@
 /*
-** conv_real.h — convolution and pooling loops for one float type. op_conv.c
+** conv_real.h — convolution and pooling loops for one float type. ops/conv.c
 ** includes it twice, once per type, after defining REAL, the BLAS and FFTW
 ** routines for that type, and the name of every function defined here.
 **
-** Layouts are NCHW, contiguous. Geometry (conv_geo, op_conv.c) gives sizes,
+** Layouts are NCHW, contiguous. Geometry (conv_geo, ops/conv.c) gives sizes,
 ** strides, padding, dilation and groups; a group sees C/G input channels
 ** and K/G output channels.
 */

@@ -1,5 +1,5 @@
 /*
-** op_elemwise.c — scalar elementwise ops: the table, their typing rules and
+** elemwise.c — scalar elementwise ops: the table, their typing rules and
 ** the reference kernel that applies them with NumPy broadcasting.
 **
 ** One row per op: name, arity, typing rule, expression in a, b, c. The

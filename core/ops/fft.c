@@ -1,5 +1,5 @@
 /*
-** op_fft.c — discrete Fourier transforms along one axis, through FFTW3:
+** fft.c — discrete Fourier transforms along one axis, through FFTW3:
 ** fft and ifft (complex to complex), rfft (real to the n/2 + 1 non-negative
 ** frequencies) and irfft (back to n real values). NumPy's conventions: fft
 ** is unnormalized, the inverses divide by n.

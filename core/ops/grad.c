@@ -1,5 +1,5 @@
 /*
-** op_grad.c — ops that gradients need and users rarely write: sum_to, which
+** grad.c — ops that gradients need and users rarely write: sum_to, which
 ** sums a gradient back to the shape of the input that was broadcast.
 */
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
-** op_index.c — indexing and allocation ops: subtensor (basic slicing with
+** index.c — indexing and allocation ops: subtensor (basic slicing with
 ** constant or symbolic bounds), its functional updates set_subtensor and
 ** inc_subtensor, take/gather with 1-based index values and their updates,
 ** arange, alloc, and the shape of a variable (shape, shape_i).

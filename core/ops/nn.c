@@ -1,10 +1,10 @@
 /*
-** op_nn.c — neural-network ops along an axis: softmax, log_softmax,
+** nn.c — neural-network ops along an axis: softmax, log_softmax,
 ** logsumexp, the softmax gradient, and softmax cross-entropy from logits.
 **
 ** Params: softmax, log_softmax, softmax_grad and softmax_crossentropy take
 ** v[0] = the class axis, 0-based. logsumexp is laid out like a reduction
-** (op_reduce.c): v[0] keepdims, v[1..] the reduced axes, sorted and unique.
+** (ops/reduce.c): v[0] keepdims, v[1..] the reduced axes, sorted and unique.
 **
 ** softmax_crossentropy(x, y) is -sum(t * log_softmax(x)) over the axis, for
 ** either integer labels y (x's shape without the axis; values 1..K, as

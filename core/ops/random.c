@@ -1,12 +1,12 @@
 /*
-** op_random.c — random draws as graph nodes: uniform [0, 1) and standard
+** random.c — random draws as graph nodes: uniform [0, 1) and standard
 ** normal values from an explicit Philox state.
 **
 ** A draw reads its state (an int64 vector: key, block offset) as an input
 ** and returns the sample and the advanced state, so the op is a pure
 ** function: a stream keeps the state in a shared variable that each call
 ** updates (lua/symlua/random.lua). The values are those sl.rand / sl.randn
-** give for the same key and offset (core/random.c).
+** give for the same key and offset (core/tensor/philox.c).
 **
 ** Params: v[0..n) the sample's sizes, -1 for one read from the next scalar
 ** input (after the state); dtype the sample's dtype; x 0 uniform, 1 normal.

@@ -1,5 +1,5 @@
 /*
-** op_reduce.c — reductions over axes: sum, prod, mean, var, std, max, min,
+** reduce.c — reductions over axes: sum, prod, mean, var, std, max, min,
 ** argmax, argmin, all, any; their typing rules and the reference kernel.
 **
 ** Params: v[0] is keepdims (0 or 1), v[1..n-1] the reduced axes, 0-based,

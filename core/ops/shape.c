@@ -1,5 +1,5 @@
 /*
-** op_shape.c — ops that move elements without computing on them: reshape,
+** shape.c — ops that move elements without computing on them: reshape,
 ** flatten, dimshuffle, concatenate, stack, narrow, repeat and tile.
 **
 ** Each op infers its static shape from its inputs' static shapes, reporting

@@ -1,5 +1,5 @@
 /*
-** opt_basic.c — the rewrites every optimizing level runs: merging equal
+** basic.c — the rewrites every optimizing level runs: merging equal
 ** computations and equal constants, and folding constant subgraphs.
 */
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
-** opt_canonicalize.c — the canonicalize pass: algebraic identities, add and
+** canonicalize.c — the canonicalize pass: algebraic identities, add and
 ** mul chains in one normal form with their constants collected, shape ops
 ** composed, useless casts, allocs and sum_to removed, broadcasts sunk.
 **

@@ -29,7 +29,7 @@ struct sl_fgraph {
   int trace;
   int nupdates;                /* the last nupdates outputs are new values of */
   sl_var *const *updated;      /* these shared variables (sl_opt_config) */
-  void *shapes;                /* opt_shape.c's sizes worked out so far, and */
+  void *shapes;                /* opt/shape_infer.c's sizes worked out so far, and */
   void (*free_shapes)(void *); /* how to free them with the graph */
 };
 

@@ -1,5 +1,5 @@
 /*
-** opt_inplace.c — the inplace pass: results written into the buffer of an
+** inplace.c — the inplace pass: results written into the buffer of an
 ** input that dies with the node, and the run-time half that decides, per
 ** call, whether that buffer may really be written.
 **

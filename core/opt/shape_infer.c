@@ -1,5 +1,5 @@
 /*
-** opt_shape.c — symbolic shape inference: the size of an axis of any var as
+** shape_infer.c — symbolic shape inference: the size of an axis of any var as
 ** an expression over the function's input sizes, so that shape-only uses
 ** of a value never compute it; and sum_to nodes that provably sum nothing.
 **
@@ -37,8 +37,8 @@
 #define MAX_BUILT 200000  /* ... and once this many nodes are built */
 #define MAX_LEAVES 64     /* operands of one broadcast */
 
-enum { RS_INFER = -1, RS_DYN = -2 };           /* reshape entries (op_shape.c) */
-enum { B_ABSENT, B_CONST, B_INPUT };           /* subtensor bounds (op_index.c) */
+enum { RS_INFER = -1, RS_DYN = -2 };           /* reshape entries (ops/shape.c) */
+enum { B_ABSENT, B_CONST, B_INPUT };           /* subtensor bounds (ops/index.c) */
 
 /* -- the size builder ------------------------------------------------------------------ */
 
@@ -402,7 +402,7 @@ static sl_var *size_reduce(dimctx *c, sl_node *n, int k)
   return NULL;
 }
 
-/* dot: (batch,) rows of a, columns of b (see op_blas.c). */
+/* dot: (batch,) rows of a, columns of b (see ops/blas.c). */
 static sl_var *size_dot(dimctx *c, sl_node *n, int k)
 {
   sl_var *a = n->inputs[0], *b = n->inputs[1];
@@ -538,7 +538,7 @@ static sl_var *size_arange(dimctx *c, sl_node *n, int k)
 }
 
 /* subtensor: params { m, per indexed axis a word and its constants } (see
-** op_index.c); bound inputs follow x. A range's length is worked out as the
+** ops/index.c); bound inputs follow x. A range's length is worked out as the
 ** kernel does (clamped to the axis), with the step a known constant. */
 typedef struct { int select, has[3]; sl_var *val[3]; } index_axis;
 
@@ -604,7 +604,7 @@ static sl_var *size_subtensor(dimctx *c, sl_node *n, int k)
   return NULL;
 }
 
-/* Windows (op_conv.c): conv2d(x, w) is (N, K, OH, OW), pooling (N, C, OH, OW),
+/* Windows (ops/conv.c): conv2d(x, w) is (N, K, OH, OW), pooling (N, C, OH, OW),
 ** with OH = (H + 2 pad - dil (k - 1) - 1) / stride + 1. */
 static sl_var *size_window(dimctx *c, sl_node *n, int k)
 {
@@ -621,7 +621,7 @@ static sl_var *size_window(dimctx *c, sl_node *n, int k)
 
 static sl_var *size_of_last(dimctx *c, sl_node *n, int k) { return dim_of(c, n->inputs[n->nin - 1], k); }
 
-/* FFTs (op_fft.c): rfft halves its last transformed axis, irfft restores
+/* FFTs (ops/fft.c): rfft halves its last transformed axis, irfft restores
 ** the length its params or its second input give. */
 static sl_var *size_fft(dimctx *c, sl_node *n, int k)
 {

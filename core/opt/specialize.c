@@ -1,5 +1,5 @@
 /*
-** opt_specialize.c — the specialize pass: cheaper ops for special cases.
+** specialize.c — the specialize pass: cheaper ops for special cases.
 **
 ** Powers: x^2 -> sqr(x), x^0.5 -> sqrt(x), x^-1 -> reciprocal(x), and
 ** x*x -> sqr(x). The exponent is a constant with every size 1 and no more
@@ -15,7 +15,7 @@
 ** time. A division rather than a product with 1/n: it touches only the
 ** reduced result, and a float64 sum over n is then exactly the mean kernel's.
 **
-** Products added to an operand, for the BLAS ops of op_blas.c:
+** Products added to an operand, for the BLAS ops of ops/blas.c:
 **   alpha*dot(A, B) + beta*C -> gemm(C, alpha, A, B, beta)   A, B matrices
 **   alpha*dot(A, x) + beta*y -> gemv(y, alpha, A, x, beta)   x a vector
 **   alpha*dot(x, B) + beta*y -> gemv(y, alpha, B.T, x, beta)
@@ -87,7 +87,7 @@ static int sqr_from_mul(sl_fgraph *g, sl_node *n)
 
 /* -- mean -------------------------------------------------------------------------------- */
 
-/* Params (op_reduce.c): v[0] keepdims, v[1..] the reduced axes, 0-based. */
+/* Params (ops/reduce.c): v[0] keepdims, v[1..] the reduced axes, 0-based. */
 static int mean_as_sum(sl_fgraph *g, sl_node *n)
 {
   sl_var *x = n->inputs[0], *out = &n->outputs[0];

@@ -1,5 +1,5 @@
 /*
-** opt_stabilize.c — the stabilize pass: numerically stable forms of
+** stabilize.c — the stabilize pass: numerically stable forms of
 ** expressions that overflow, cancel or divide by zero when written naively.
 **
 ** Forward forms: log(1+x) -> log1p(x), exp(x)-1 -> expm1(x), log(1+exp(x))
@@ -81,7 +81,7 @@ static sl_var *square_of(const sl_var *v)
   return arg_of(v, "sqr");
 }
 
-/* The class axis of an op of op_nn.c. */
+/* The class axis of an op of ops/nn.c. */
 static int64_t axis_of(const sl_node *n) { return n->params.v[0]; }
 
 static sl_params axis_params(int64_t a)

@@ -1,5 +1,5 @@
 /*
-** random.c — Philox-4x32-10 (Salmon et al., SC'11) and the draws built on it.
+** philox.c — Philox-4x32-10 (Salmon et al., SC'11) and the draws built on it.
 **
 ** Every draw consumes a run of 128-bit counter blocks starting at the
 ** generator's offset. Value i of a draw reads block offset + i/2, half i%2

@@ -13,7 +13,7 @@
 ** touched, so it costs address space, not memory). Freed buffers are kept
 ** per class, newest first; the oldest are freed when the cached bytes pass
 ** min(sl.config.buffer_cache, max(64 MiB, 3 x live bytes)). The collector
-** lets garbage grow to about the live size before it runs (lua_tensor.c), and
+** lets garbage grow to about the live size before it runs (lua/tensor.c), and
 ** then frees it at once, on top of what the cache holds already (a call's
 ** intermediates): three times the live size keeps all of that for reuse, with
 ** room for the rounding up to a class. Cached bytes are not live:

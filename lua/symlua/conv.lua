@@ -1,5 +1,5 @@
 -- sl.nn.conv2d, pooling and batch normalization (NCHW), and the gradient
--- rules of the convolution and pooling ops (core/op_conv.c).
+-- rules of the convolution and pooling ops (core/ops/conv.c).
 return function(sl)
   local core = sl.core
   local apply = core.apply

@@ -76,7 +76,7 @@ return function(sl)
   end
 
   -- params: the axis, a second axis for the 2-d forms (-1: none), irfft's
-  -- output length along the last of them (core/op_fft.c)
+  -- output length along the last of them (core/ops/fft.c)
   function sl.fft.fft(x, axis)
     x = to_complex(x)
     return apply('fft', { v = { axis0('fft', axis, ndim(x)), -1, 0 } }, x)

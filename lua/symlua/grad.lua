@@ -295,7 +295,7 @@ return function(sl)
   rules.outer = function(_, ins, _, g)
     return { sl.dot(g[1], ins[2]), sl.dot(ins[1], g[1]) }
   end
-  -- The products the specialize pass makes (core/op_blas.c); a scale gets a
+  -- The products the specialize pass makes (core/ops/blas.c); a scale gets a
   -- gradient only when it is a float: sum(g * what it scales).
   local function scale_grad(s, g, x) if is_float(s) then return sl.sum(g * x) end end
   rules.gemm = function(_, ins, _, g)   -- alpha A·B + beta C
@@ -417,7 +417,7 @@ return function(sl)
 
   -- -- indexing --------------------------------------------------------------------------
   -- subtensor's params encode the key and its extra inputs are the bounds
-  -- (core/op_index.c); the update ops take the same params with y second.
+  -- (core/ops/index.c); the update ops take the same params with y second.
   rules.subtensor = function(node, ins, _, g)
     return { apply('inc_subtensor', node:params(), sl.zeros_like(ins[1]), g[1], unpack(ins, 2)) }
   end
@@ -475,7 +475,7 @@ return function(sl)
   end
 
   -- -- reductions --------------------------------------------------------------------------
-  -- Params (core/op_reduce.c): v[1] keepdims, v[2..] the reduced axes
+  -- Params (core/ops/reduce.c): v[1] keepdims, v[2..] the reduced axes
   -- (0-based); x is ddof.
   local function reduced(node)
     local p = node:params()
@@ -545,7 +545,7 @@ return function(sl)
   end
   rules.max, rules.min = reduction(extreme), reduction(extreme)
 
-  -- -- nn ops (core/op_nn.c) ---------------------------------------------------------------
+  -- -- nn ops (core/ops/nn.c) ---------------------------------------------------------------
   -- Params: v[1] the class axis (0-based); logsumexp's are a reduction's.
   local function axis_sum(a, y) return apply('sum', { v = { 1, a } }, y) end
   -- y (rank nd - 1) with a size-1 axis inserted at a (0-based)

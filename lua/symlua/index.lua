@@ -39,7 +39,7 @@ return function(sl)
   end
 
   -- -- subtensor -------------------------------------------------------------------------
-  -- The params layout is explained in core/op_index.c: per indexed axis one
+  -- The params layout is explained in core/ops/index.c: per indexed axis one
   -- word (bit 0 select; two bits each for first, last, step: 0 absent,
   -- 1 constant, 2 input) followed by its constants.
   local MAXPARAMS = 2 * 16 + 4

@@ -25,7 +25,7 @@ function core.fail(fmt, ...)
   error(msg, 0)
 end
 
--- Settings live in the core (core/config.c lists them); floatX is the
+-- Settings live in the core (core/base/config.c lists them); floatX is the
 -- default float dtype, read when things are made. The table stays empty so
 -- every access passes through the core, which rejects unknown names.
 sl.config = setmetatable({}, {

@@ -1,4 +1,4 @@
--- Linear algebra in Lua: dot and outer (core/op_blas.c), on variables and
+-- Linear algebra in Lua: dot and outer (core/ops/blas.c), on variables and
 -- tensors alike.
 --
 -- sl.dot(a, b) / a:dot(b) follows NumPy's dot for 1-d and 2-d operands

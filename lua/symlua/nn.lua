@@ -1,5 +1,5 @@
 -- Neural-network functions: softmax and log_softmax along an axis, logsumexp,
--- activations and losses. Ops of core/op_nn.c where a fused kernel matters
+-- activations and losses. Ops of core/ops/nn.c where a fused kernel matters
 -- (softmax, log_softmax, logsumexp, cross-entropy from logits); the rest are
 -- compositions of elementwise ops and reductions.
 --
@@ -21,7 +21,7 @@
 -- labels (gather) or -sum(y * log(p), axis); when p is sl.nn.softmax(x) the
 -- optimizer's stabilize pass turns it into crossentropy_with_logits(x, y),
 -- whose forward and gradient stay finite however large the logits
--- (core/opt_stabilize.c).
+-- (core/opt/stabilize.c).
 return function(sl)
   local core = sl.core
   local apply = core.apply
