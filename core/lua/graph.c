@@ -721,6 +721,17 @@ static int l_function_info(lua_State *L)
   return 1;
 }
 
+/* dtypes(): { 'bool', 'uint8', ... } in the core's order */
+static int l_dtypes(lua_State *L)
+{
+  lua_createtable(L, SL_NDTYPES, 0);
+  for (int i = 0; i < SL_NDTYPES; i++) {
+    lua_pushstring(L, sl_dtype_name((sl_dtype)i));
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
 /* backends(): { {name = 'reference', available = true}, ... } in registry order */
 static int l_backends(lua_State *L)
 {
@@ -794,7 +805,7 @@ static const luaL_Reg graph_functions[] = {
   { "input", l_input }, { "shared", l_shared }, { "constant", l_constant }, { "apply", l_apply },
   { "compile", l_compile }, { "function_info", l_function_info },
   { "function_configure", l_function_configure }, { "function_profile", l_function_profile },
-  { "is_var", l_is_var }, { "ops", l_ops }, { "rewrites", l_rewrites }, { "backends", l_backends },
+  { "is_var", l_is_var }, { "ops", l_ops }, { "rewrites", l_rewrites }, { "backends", l_backends }, { "dtypes", l_dtypes },
   { NULL, NULL }
 };
 

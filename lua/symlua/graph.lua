@@ -43,13 +43,13 @@ return function(sl)
   end
 
   -- -- elementwise ops -----------------------------------------------------------
-  local unary = { 'neg', 'abs', 'sign', 'sqr', 'reciprocal', 'exp', 'exp2', 'expm1',
-    'log', 'log2', 'log10', 'log1p', 'sqrt', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan',
-    'sinh', 'cosh', 'tanh', 'sigmoid', 'softplus', 'erf', 'erfc', 'floor', 'ceil', 'round',
-    'logical_not', 'isnan', 'isinf' }
-  local binary = { 'add', 'sub', 'mul', 'true_div', 'int_div', 'mod', 'pow', 'maximum',
-    'minimum', 'atan2', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logical_and', 'logical_or',
-    'logical_xor' }
+  -- the core's elementwise ops of one and two inputs, each a function and a
+  -- method by its name (cast, clip and where take more, below)
+  local unary, binary = {}, {}
+  for _, op in ipairs(core.ops()) do
+    if op.elemwise and op.nin == 1 and op.name ~= 'cast' then unary[#unary + 1] = op.name end
+    if op.elemwise and op.nin == 2 then binary[#binary + 1] = op.name end
+  end
 
   local function method(name, f)
     sl[name] = sl[name] or f

@@ -33,9 +33,10 @@ sl.config = setmetatable({}, {
   __newindex = function(_, k, v) core.config_set(k, v) end,
 })
 
-local DTYPES = { bool = true, uint8 = true, int32 = true, int64 = true,
-                 float32 = true, float64 = true, complex64 = true, complex128 = true }
-sl.dtypes = { 'bool', 'uint8', 'int32', 'int64', 'float32', 'float64', 'complex64', 'complex128' }
+-- The dtypes are the core's (sl.dtypes lists them in its order).
+sl.dtypes = core.dtypes()
+local DTYPES = {}
+for _, name in ipairs(sl.dtypes) do DTYPES[name] = true end
 
 local function is_dtype(v) return type(v) == 'string' and DTYPES[v] ~= nil end
 
