@@ -13,7 +13,9 @@ int sl_fail(const char *fmt, ...)
 #endif
   ;
 
-/* Storage: 64-byte aligned, counted in sl_mem_bytes(). */
+/* Storage: 64-byte aligned, counted in sl_mem_bytes(), from the host caching
+** allocator; buffers the host wraps come from the wrapped one (storage.c). */
+extern const sl_allocator sl_host_allocator, sl_wrapped_allocator;
 sl_storage *sl_storage_new(size_t nbytes);
 void sl_storage_release(sl_storage *s);
 

@@ -68,10 +68,24 @@ void sl_storage_cache_info(sl_storage_cache_stats *out);
 void sl_storage_cache_trim(void);
 
 /* -- tensors ---------------------------------------------------------------- */
+/* Where a buffer lives; a device backend adds its kind. Tensors on
+** different devices never meet in one kernel. */
+typedef enum { SL_DEVICE_HOST } sl_device;
+
+/* Who gave a storage its buffer, and takes it back when the last reference goes. */
+struct sl_storage;
+typedef struct sl_allocator {
+  const char *name;                         /* "host cache", "wrapped" */
+  sl_device device;
+  void (*give_back)(struct sl_storage *s);  /* frees or keeps s->data; s itself is freed after */
+} sl_allocator;
+
 typedef struct sl_storage {
   void *data;         /* 64-byte aligned when the core allocated it */
   size_t nbytes;
   int refcount;
+  sl_device device;
+  const sl_allocator *allocator;
   void (*release)(void *data, void *ud);  /* NULL: the core owns data */
   void *release_ud;
 } sl_storage;

@@ -249,6 +249,8 @@ sl_storage *sl_storage_new(size_t nbytes)
   s->data = data;
   s->nbytes = nbytes;
   s->refcount = 1;
+  s->device = SL_DEVICE_HOST;
+  s->allocator = &sl_host_allocator;
   s->release = NULL;
   s->release_ud = NULL;
   return s;
@@ -257,11 +259,17 @@ sl_storage *sl_storage_new(size_t nbytes)
 void sl_storage_release(sl_storage *s)
 {
   if (!s || --s->refcount > 0) return;
-  if (s->release) {
-    s->release(s->data, s->release_ud);
-    free(s);
-    return;
-  }
+  s->allocator->give_back(s);
+  free(s);
+}
+
+/* A buffer the host wrapped (sl_tensor_wrap) goes back through its callback. */
+static void wrapped_give_back(sl_storage *s) { s->release(s->data, s->release_ud); }
+const sl_allocator sl_wrapped_allocator = { "wrapped", SL_DEVICE_HOST, wrapped_give_back };
+
+/* The host caching allocator: the buffer goes to the cache of its size class. */
+static void host_give_back(sl_storage *s)
+{
   size_t cap = class_cap(s->nbytes);
   cached *c = malloc(sizeof *c);
   if (c) {
@@ -287,5 +295,5 @@ void sl_storage_release(sl_storage *s)
     free(s->data);
     free(c);
   }
-  free(s);
 }
+const sl_allocator sl_host_allocator = { "host cache", SL_DEVICE_HOST, host_give_back };

@@ -86,6 +86,8 @@ sl_tensor *sl_tensor_wrap(void *data, sl_dtype dt, int ndim,
   s->data = data;
   s->nbytes = (size_t)n * sl_dtype_size(dt);
   s->refcount = 1;
+  s->device = SL_DEVICE_HOST;
+  s->allocator = &sl_wrapped_allocator;
   s->release = release ? release : keep_buffer;
   s->release_ud = ud;
   sl_tensor *t = sl_tensor_over(s, dt, 0, ndim, shape, strides);

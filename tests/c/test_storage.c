@@ -68,6 +68,9 @@ int main(void)
   /* -- reuse of the same buffer ----------------------------------------------- */
   sl_storage *a = sl_storage_new(1000);
   CHECK("a new buffer is 64-byte aligned", ((uintptr_t)a->data & 63) == 0);
+  CHECK("a new buffer is on the host, from the host caching allocator",
+        a->device == SL_DEVICE_HOST && a->allocator == &sl_host_allocator &&
+        strcmp(a->allocator->name, "host cache") == 0);
   CHECK("a live buffer counts its asked size", sl_mem_bytes() == live0 + 1000);
   CHECK("a new buffer is writable", fill_and_check(a, 0x5a));
   void *first = a->data;

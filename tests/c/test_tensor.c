@@ -358,6 +358,8 @@ static void test_wrap(void)
   CHECK("wrap a caller's buffer, no copy", w && sl_tensor_ptr(w) == (void *)buf &&
                                           VALUES(w, 1, 2, 3, 4, 5, 6));
   CHECK("a wrapped buffer is not counted in sl_mem_bytes", sl_mem_bytes() == before);
+  CHECK("a wrapped buffer is the host's, given back through its callback",
+        w->storage->device == SL_DEVICE_HOST && strcmp(w->storage->allocator->name, "wrapped") == 0);
   sl_tensor *t = sl_tensor_transpose(w, 0, 1);
   sl_tensor *r = sl_tensor_select(t, 0, 2);   /* column 2: 3 6 */
   sl_tensor_set(r, S(1), 60);
