@@ -789,6 +789,8 @@ static int l_ops(lua_State *L)
     lua_setfield(L, -2, "nin");
     lua_pushboolean(L, op->rule != SL_TR_NONE);
     lua_setfield(L, -2, "elemwise");
+    lua_pushboolean(L, (op->flags & SL_OP_EXACT_GRAD) != 0);
+    lua_setfield(L, -2, "exact_grad");
     if (op->cexpr) { lua_pushstring(L, op->cexpr); lua_setfield(L, -2, "cexpr"); }
     lua_rawseti(L, -2, i + 1);
   }

@@ -375,8 +375,8 @@ done:
 /* -- the table ------------------------------------------------------------------------- */
 
 const sl_op sl_nn_ops[] = {
-  { .name = "softmax", .nin = 1, .nout = 1, .infer = axis_infer, .perform = axis_perform },
-  { .name = "log_softmax", .nin = 1, .nout = 1, .infer = axis_infer, .perform = axis_perform },
+  { .name = "softmax", .nin = 1, .nout = 1, .infer = axis_infer, .perform = axis_perform, .flags = SL_OP_EXACT_GRAD },
+  { .name = "log_softmax", .nin = 1, .nout = 1, .infer = axis_infer, .perform = axis_perform, .flags = SL_OP_EXACT_GRAD },
   { .name = "logsumexp", .nin = 1, .nout = 1, .infer = lse_infer, .perform = lse_perform },
   { .name = "softmax_grad", .nin = 2, .nout = 1, .infer = smgrad_infer, .perform = smgrad_perform },
   { .name = "softmax_crossentropy", .nin = 2, .nout = 1, .infer = xent_infer, .perform = xent_perform },

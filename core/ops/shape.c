@@ -576,9 +576,9 @@ static int tile_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 /* -- the table ---------------------------------------------------------------------- */
 
 const sl_op sl_shape_ops[] = {
-  { .name = "reshape",     .nin = -1, .nout = 1, .infer = reshape_infer,    .perform = reshape_perform },
-  { .name = "flatten",     .nin = 1,  .nout = 1, .infer = flatten_infer,    .perform = flatten_perform },
-  { .name = "dimshuffle",  .nin = 1,  .nout = 1, .infer = dimshuffle_infer, .perform = dimshuffle_perform },
+  { .name = "reshape",     .nin = -1, .nout = 1, .infer = reshape_infer,    .perform = reshape_perform, .flags = SL_OP_EXACT_GRAD },
+  { .name = "flatten",     .nin = 1,  .nout = 1, .infer = flatten_infer,    .perform = flatten_perform, .flags = SL_OP_EXACT_GRAD },
+  { .name = "dimshuffle",  .nin = 1,  .nout = 1, .infer = dimshuffle_infer, .perform = dimshuffle_perform, .flags = SL_OP_EXACT_GRAD },
   { .name = "concatenate", .nin = -1, .nout = 1, .infer = concat_infer,     .perform = concat_perform },
   { .name = "stack",       .nin = -1, .nout = 1, .infer = stack_infer,      .perform = stack_perform },
   { .name = "narrow",      .nin = 1,  .nout = 1, .infer = narrow_infer,     .perform = narrow_perform },

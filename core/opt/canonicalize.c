@@ -23,7 +23,7 @@
 
 static sl_var *out0(sl_node *n) { return &n->outputs[0]; }
 
-static int is_op(const sl_node *n, const char *name) { return strcmp(n->op->name, name) == 0; }
+static int is_op(const sl_node *n, const char *name) { return n->op == sl_rw_op(name); }
 
 static int is_elemwise(const sl_node *n) { return n->op->rule != SL_TR_NONE; }
 

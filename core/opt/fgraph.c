@@ -194,7 +194,10 @@ const sl_op *sl_rw_op(const char *name)
   if (i >= 0) return sl_op_at(i);
   for (i = 0; i < sl_op_count(); i++)
     if (strcmp(sl_op_at(i)->name, name) == 0) { sl_ptrmap_put(&cache, name, i); return sl_op_at(i); }
-  return NULL;
+  /* a name the optimizer's own source misspells: a rewrite that silently
+  ** never fires is worse than stopping here (every spec run would show it) */
+  fprintf(stderr, "symlua: internal error: the optimizer names an op '%s' that does not exist\n", name);
+  abort();
 }
 
 static int keep(sl_fgraph *g, void *p, int is_node)
@@ -280,7 +283,7 @@ sl_var *sl_rw_cast(sl_fgraph *g, sl_var *v, sl_dtype dt)
 
 sl_node *sl_rw_owner(const sl_var *v, const char *op)
 {
-  return v && v->owner && strcmp(v->owner->op->name, op) == 0 ? v->owner : NULL;
+  return v && v->owner && v->owner->op == sl_rw_op(op) ? v->owner : NULL;
 }
 
 int sl_rw_constant_value(const sl_var *v, double *x)

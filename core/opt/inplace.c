@@ -48,8 +48,8 @@ static void candidates(const sl_node *n, int blas, int *first, int *last)
 {
   *first = *last = 0;
   if (blas) {
-    const char *op = n->op->name;
-    if (!strcmp(op, "gemm") || !strcmp(op, "gemv") || !strcmp(op, "ger")) *last = 1;
+    const sl_op *op = n->op;
+    if (op == sl_rw_op("gemm") || op == sl_rw_op("gemv") || op == sl_rw_op("ger")) *last = 1;
   } else if (n->op->rule != SL_TR_NONE && n->nout == 1) {
     *last = n->nin;
   }

@@ -296,8 +296,8 @@ static sl_var *b_entry(dimctx *c, sl_var *s, int j)
     int64_t idx = j;
     return b_const(c, (int64_t)sl_tensor_get(s->value, &idx));
   }
-  if (o && strcmp(o->op->name, "shape") == 0) return dim_of(c, o->inputs[0], j);
-  if (o && strcmp(o->op->name, "stack") == 0 && o->params.v[0] == 0 && o->inputs[j]->type.ndim == 0)
+  if (o && o->op == sl_rw_op("shape")) return dim_of(c, o->inputs[0], j);
+  if (o && o->op == sl_rw_op("stack") && o->params.v[0] == 0 && o->inputs[j]->type.ndim == 0)
     return b_scalar(c, o->inputs[j]);
   /* s[j + 1]: one selected index (word 1 | B_CONST << 1, then the index) */
   sl_params p = { .n = 3, .v = { 1, 1 | (B_CONST << 1), j + 1 } };
@@ -628,8 +628,8 @@ static sl_var *size_fft(dimctx *c, sl_node *n, int k)
   const int64_t *v = n->params.v;
   int last = (int)(v[1] >= 0 ? v[1] : v[0]);
   sl_var *x = n->inputs[0];
-  if (k != last || strcmp(n->op->name, "fft") == 0 || strcmp(n->op->name, "ifft") == 0) return dim_of(c, x, k);
-  if (strcmp(n->op->name, "rfft") == 0)
+  if (k != last || n->op == sl_rw_op("fft") || n->op == sl_rw_op("ifft")) return dim_of(c, x, k);
+  if (n->op == sl_rw_op("rfft"))
     return b_add(c, b_arith(c, S_DIV, dim_of(c, x, k), b_const(c, 2)), b_const(c, 1));
   return n->nin == 2 ? dim_of(c, n->inputs[1], k) : b_const(c, v[2]);
 }
@@ -704,14 +704,14 @@ static sl_var *tied_size(dimctx *c, sl_var *v, int k)
     sl_var *tie[16];
     int tie_k[16], nt = 0;
     if (!n) continue;
-    const char *op = n->op->name;
-    if (strcmp(op, "dot") == 0) {
+    const sl_op *op = n->op;
+    if (op == sl_rw_op("dot")) {
       sl_var *a = n->inputs[0], *b = n->inputs[1];
       int kb = b->type.ndim == 1 ? 0 : b->type.ndim - 2;
       if (cl[i].index == 0 && k == a->type.ndim - 1) { tie[nt] = b; tie_k[nt++] = kb; }
       if (cl[i].index == 1 && k == kb) { tie[nt] = a; tie_k[nt++] = a->type.ndim - 1; }
-    } else if (strcmp(op, "concatenate") == 0 || strcmp(op, "stack") == 0) {
-      if (strcmp(op, "concatenate") == 0 && k == n->params.v[0]) continue;   /* the joined axis */
+    } else if (op == sl_rw_op("concatenate") || op == sl_rw_op("stack")) {
+      if (op == sl_rw_op("concatenate") && k == n->params.v[0]) continue;   /* the joined axis */
       for (int j = 0; j < n->nin && nt < 16; j++)
         if (n->inputs[j] != v && n->inputs[j]->type.ndim == v->type.ndim) { tie[nt] = n->inputs[j]; tie_k[nt++] = k; }
     }
@@ -781,14 +781,14 @@ static sl_var *canon(dimctx *c, sl_var *v)
   if (!o || v->type.ndim != 0 || c->depth >= MAX_DEPTH) return v;
   sl_var *r = v, *a, *rest;
   c->depth++;
-  if (strcmp(o->op->name, "shape_i") == 0) r = dim_of(c, o->inputs[0], (int)o->params.v[0]);
+  if (o->op == sl_rw_op("shape_i")) r = dim_of(c, o->inputs[0], (int)o->params.v[0]);
   else if (bcast_parts(v, &a, &rest)) {
     sl_var *in[2] = { canon(c, a), canon(c, rest) };
     r = b_broadcast(c, 2, in);
   } else if (o->nin == 2 && o->inputs[0]->type.ndim == 0 && o->inputs[1]->type.ndim == 0 &&
              o->inputs[0]->type.dtype == SL_INT64 && o->inputs[1]->type.dtype == SL_INT64) {
     for (int op = S_ADD; op <= S_MIN; op++)
-      if (strcmp(o->op->name, size_op_names[op]) == 0) {
+      if (o->op == sl_rw_op(size_op_names[op])) {
         r = b_arith(c, (size_op)op, canon(c, o->inputs[0]), canon(c, o->inputs[1]));
         break;
       }

@@ -70,7 +70,7 @@ static int pow_as(sl_fgraph *g, sl_node *n, double e, const char *op)
   sl_var *x = n->inputs[0], *out = &n->outputs[0];
   sl_dtype dt = out->type.dtype;
   if (!unit_constant(n->inputs[1], e, x)) return 0;
-  if (strcmp(op, "sqr") != 0 && sl_dtype_kind(dt) != 'f') return 0;
+  if (sl_rw_op(op) != sl_rw_op("sqr") && sl_dtype_kind(dt) != 'f') return 0;
   return replace(g, out, sl_rw_apply(g, op, NULL, 1, sl_rw_cast(g, x, dt)));
 }
 
@@ -199,7 +199,7 @@ static int product_add(sl_fgraph *g, sl_node *n, blas_target t)
 {
   sl_var *out = &n->outputs[0];
   sl_dtype dt = out->type.dtype;
-  int is_sub = strcmp(n->op->name, "sub") == 0;
+  int is_sub = n->op == sl_rw_op("sub");
   if (sl_dtype_kind(dt) != 'f') return 0;
   for (int side = 0; side < 2; side++) {
     scale alpha = { is_sub && side == 1 ? -1 : 1, NULL };

@@ -136,7 +136,7 @@ static sl_var *unary(sl_fgraph *g, const char *op, sl_var *x)
 /* log(1 + exp(x)) and log1p(exp(x)) -> softplus(x) */
 static int softplus_from_log(sl_fgraph *g, sl_node *n)
 {
-  sl_var *e = strcmp(n->op->name, "log1p") == 0 ? n->inputs[0] : plus_constant(n->inputs[0], 1);
+  sl_var *e = n->op == sl_rw_op("log1p") ? n->inputs[0] : plus_constant(n->inputs[0], 1);
   sl_var *x = arg_of(e, "exp");
   if (!x) return 0;
   return replace(g, &n->outputs[0], unary(g, "softplus", x));
@@ -171,7 +171,7 @@ static int log_sigmoid(sl_fgraph *g, sl_node *n)
 /* log(1 - sigmoid(x)) and log1p(-sigmoid(x)) -> -softplus(x) */
 static int log_one_minus_sigmoid(sl_fgraph *g, sl_node *n)
 {
-  sl_var *s = strcmp(n->op->name, "log1p") == 0 ? arg_of(n->inputs[0], "neg") : one_minus(n->inputs[0]);
+  sl_var *s = n->op == sl_rw_op("log1p") ? arg_of(n->inputs[0], "neg") : one_minus(n->inputs[0]);
   sl_var *x = arg_of(s, "sigmoid");
   if (!x) return 0;
   return replace(g, &n->outputs[0], unary(g, "neg", unary(g, "softplus", x)));
@@ -185,7 +185,7 @@ static int one_minus_sigmoid(sl_fgraph *g, sl_node *n)
   if (!x) return 0;
   const sl_client *c;
   int nc = sl_rw_clients(g, &n->outputs[0], &c), logs = nc > 0;
-  for (int i = 0; i < nc; i++) logs &= c[i].node && strcmp(c[i].node->op->name, "log") == 0;
+  for (int i = 0; i < nc; i++) logs &= c[i].node && c[i].node->op == sl_rw_op("log");
   if (logs) return 0;
   x = sl_rw_cast(g, x, n->outputs[0].type.dtype);
   return replace(g, &n->outputs[0], unary(g, "sigmoid", unary(g, "neg", x)));
@@ -232,7 +232,7 @@ static sl_var *crossentropy(sl_fgraph *g, sl_node *ls, sl_var *y)
 ** with a size-1 axis at a: the log-probability of each row's label. */
 static sl_node *picked_log_softmax(sl_node *gather)
 {
-  if (!gather || strcmp(gather->op->name, "gather") != 0) return NULL;
+  if (!gather || gather->op != sl_rw_op("gather")) return NULL;
   sl_node *ls = sl_rw_owner(gather->inputs[0], "log_softmax");
   const sl_type *yt = &gather->inputs[1]->type;
   if (!ls || axis_of(ls) != gather->params.v[0] || yt->ndim != ls->outputs[0].type.ndim ||
@@ -256,7 +256,7 @@ static sl_var *labels_of(sl_fgraph *g, sl_var *Y, int64_t a)
 static int read_by_drop(sl_fgraph *g, sl_var *v, int64_t a)
 {
   const sl_client *c;
-  if (sl_rw_clients(g, v, &c) != 1 || !c[0].node || strcmp(c[0].node->op->name, "dimshuffle")) return 0;
+  if (sl_rw_clients(g, v, &c) != 1 || !c[0].node || c[0].node->op != sl_rw_op("dimshuffle")) return 0;
   sl_params drop = axis_pattern(v->type.ndim, a, 0);
   return same_params(&c[0].node->params, &drop);
 }
@@ -265,7 +265,7 @@ static int read_by_drop(sl_fgraph *g, sl_var *v, int64_t a)
 ** -softmax_crossentropy(x, y), the axis kept where the gather kept it. */
 static int crossentropy_from_picked(sl_fgraph *g, sl_node *n)
 {
-  int dropped = strcmp(n->op->name, "dimshuffle") == 0;
+  int dropped = n->op == sl_rw_op("dimshuffle");
   sl_node *gather = dropped ? n->inputs[0]->owner : n;
   sl_node *ls = picked_log_softmax(gather);
   if (!ls) return 0;
@@ -405,7 +405,7 @@ static sl_var *softmax_grad_cancelling(sl_fgraph *g, const sl_node *n, sl_var *v
     return zs ? sl_rw_apply(g, "sub", NULL, 2, gl, zs) : NULL;
   }
   sl_node *t = v->owner;
-  if (depth == 0 || !t || (strcmp(t->op->name, "add") && strcmp(t->op->name, "sub"))) return NULL;
+  if (depth == 0 || !t || (t->op != sl_rw_op("add") && t->op != sl_rw_op("sub"))) return NULL;
   sl_var *c[2];
   for (int i = 0; i < 2; i++) c[i] = softmax_grad_cancelling(g, n, t->inputs[i], depth - 1);
   if (!c[0] && !c[1]) return NULL;
@@ -434,25 +434,25 @@ static sl_var *times_cancelling(sl_fgraph *g, sl_var *v, sl_var *z, int depth)
   if (direct || depth == 0) return direct;
   sl_node *n = v->owner;
   if (!n) return NULL;
-  const char *op = n->op->name;
-  if (strcmp(op, "neg") == 0) {
+  const sl_op *op = n->op;
+  if (op == sl_rw_op("neg")) {
     sl_var *c = times_cancelling(g, n->inputs[0], z, depth - 1);
     return c ? unary(g, "neg", c) : NULL;
   }
-  if (strcmp(op, "mul") == 0) {
+  if (op == sl_rw_op("mul")) {
     for (int i = 0; i < 2; i++) {
       sl_var *c = times_cancelling(g, n->inputs[i], z, depth - 1);
       if (c) return sl_rw_apply(g, "mul", NULL, 2, c, n->inputs[1 - i]);
     }
     return NULL;
   }
-  if (strcmp(op, "add") && strcmp(op, "sub")) return NULL;
+  if (op != sl_rw_op("add") && op != sl_rw_op("sub")) return NULL;
   sl_var *c[2];
   for (int i = 0; i < 2; i++) c[i] = times_cancelling(g, n->inputs[i], z, depth - 1);
   if (!c[0] && !c[1]) return NULL;
   for (int i = 0; i < 2; i++)
     if (!c[i] && !(c[i] = sl_rw_apply(g, "mul", NULL, 2, n->inputs[i], z))) return NULL;
-  return sl_rw_apply(g, op, NULL, 2, c[0], c[1]);
+  return sl_rw_apply(g, op->name, NULL, 2, c[0], c[1]);
 }
 
 /* (g / z) * z -> g for z = sigmoid(x), exp(x) or softmax(x), never 0 in

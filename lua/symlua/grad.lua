@@ -34,14 +34,12 @@ return function(sl)
     return g
   end
 
-  -- Ops whose rules give each input's gradient in that input's exact shape:
-  -- no broadcasting happened in them, so no sum_to is needed (a sum_to the
+  -- Ops whose rules give each input's gradient in that input's exact shape
+  -- (their rows in the core say so: core.ops()[i].exact_grad): no
+  -- broadcasting happened in them, so no sum_to is needed (a sum_to the
   -- optimizer cannot prove useless blocks other rewrites, such as gemm).
   local EXACT = {}
-  for _, op in ipairs({ 'conv2d', 'conv2d_grad_input', 'conv2d_grad_filters', 'max_pool2d',
-                        'avg_pool2d', 'avg_pool2d_grad', 'dimshuffle', 'reshape', 'flatten',
-                        'softmax', 'log_softmax', 'fft', 'ifft', 'rfft', 'irfft', 'real', 'imag',
-                        'conj', 'cabs', 'angle', 'complex' }) do EXACT[op] = true end
+  for _, op in ipairs(sl.core.ops()) do EXACT[op.name] = op.exact_grad or nil end
   local function exact_shape(node)
     local op = node:op()
     if EXACT[op] then return true end
