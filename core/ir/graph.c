@@ -208,17 +208,14 @@ void sl_node_release(sl_node *n)
   free(n);
 }
 
-/* Complex inputs reach only the ops that compute with them: those flagged
-** SL_OP_COMPLEX, the elementwise ops (their infer checks which), and the
-** ops that only move elements. */
+/* Complex inputs reach only the ops whose rows flag SL_OP_COMPLEX (those
+** that compute with them and those that only move elements) and the
+** elementwise ops (their infer checks which). */
 static int refuses_complex(const sl_node *n)
 {
-  static const char *const movers[] = { "reshape", "flatten", "dimshuffle", "concatenate", "stack",
-    "narrow", "repeat", "tile", "subtensor", "take", "gather", "shape", "shape_i", NULL };
   int i = 0;
   while (i < n->nin && sl_dtype_kind(n->inputs[i]->type.dtype) != 'c') i++;
   if (i == n->nin || (n->op->flags & SL_OP_COMPLEX) || n->op->rule != SL_TR_NONE) return 0;
-  for (int k = 0; movers[k]; k++) if (strcmp(movers[k], n->op->name) == 0) return 0;
   return sl_fail("%s does not take complex input (input %d is %s): take real(), imag() or "
                  "abs() first", n->op->name, i + 1, sl_dtype_name(n->inputs[i]->type.dtype));
 }

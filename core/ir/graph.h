@@ -107,7 +107,8 @@ struct sl_op {
 };
 
 /* Op flags: an impure op (random draws) is never merged or folded; only
-** ops flagged SL_OP_COMPLEX (and the elementwise ops with an fn_c) take
+** ops flagged SL_OP_COMPLEX (those computing with complex values and those
+** that only move elements) and the elementwise ops with an fn_c take
 ** complex inputs; an op flagged SL_OP_EXACT_GRAD broadcasts nothing, so its
 ** gradient rules (grad.lua) give each input's gradient in its exact shape. */
 enum { SL_OP_IMPURE = 1, SL_OP_COMPLEX = 2, SL_OP_EXACT_GRAD = 4 };
