@@ -22,6 +22,8 @@ PACKAGES=(
   graphviz           # dot, to draw expression graphs
   libtcc-dev         # in-process C compiler for generated kernels
   tcc                # libtcc's runtime library (libtcc1.a) and headers
+  openmpi-bin        # mpirun, to launch sl.dist jobs and run the distributed specs
+  libopenmpi-dev     # libmpi.so, which sl.dist opens at run time (the build does not link it)
   dataset-fashion-mnist  # the data set of the training examples (examples/logreg.lua, mlp, convnet)
 )
 
