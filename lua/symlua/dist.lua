@@ -90,7 +90,9 @@ return function(sl)
   -- The gradients averaged over the ranks, inside the compiled step: those
   -- of one dtype are joined into buckets of about opts.bucket_bytes (default
   -- 25 MiB), each one allreduce of its concatenation, split back after.
-  -- opts.params: these shared variables take rank 0's values now.
+  -- opts.params: these shared variables (grads[i] is params[i]'s gradient)
+  -- take rank 0's values now, and give the sizes of gradients whose static
+  -- shapes are unknown; without it such a gradient is reduced on its own.
   function dist.data_parallel(grads, opts)
     join()
     opts = opts or {}
@@ -113,7 +115,12 @@ return function(sl)
     end
     for i, g in ipairs(grads) do
       if not sl.is_var(g) then fail('dist.data_parallel: gradient %d is not a variable', i) end
+      -- a shared variable's static shape is unknown (set_value may change
+      -- it); its gradient has the shape of its current value
       local shape = g:static_shape()
+      if not numel(shape) and opts.params and opts.params[i] then
+        shape = opts.params[i]:get_value(true):size()
+      end
       local n = numel(shape)
       if not n then   -- a size known only at run time: an allreduce of its own
         flush()
