@@ -1,6 +1,7 @@
 /*
 ** config.c — the table of the core's settings (sl.config in Lua).
 */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,25 +12,41 @@ sl_config sl_cfg = {
   .omp_threshold = 1 << 15,
   .fft_plan = "estimate",
   .buffer_cache = (int64_t)1 << 30,
+  .mode = "c",
 };
 
 const sl_config_key sl_config_keys[] = {
-  { "floatX", SL_CFG_FLOAT_DTYPE, &sl_float_default, NULL, "default float dtype" },
-  { "cc", SL_CFG_STRING, &sl_cfg.cc, NULL, "C compiler for generated code ($CC or cc)" },
-  { "cflags", SL_CFG_STRING, &sl_cfg.cflags, NULL, "flags for the C compiler" },
-  { "cache_dir", SL_CFG_STRING, &sl_cfg.cache_dir, NULL, "where compiled code is cached" },
+  { "floatX", SL_CFG_FLOAT_DTYPE, &sl_float_default, NULL, "default float dtype", NULL },
+  { "cc", SL_CFG_STRING, &sl_cfg.cc, NULL, "C compiler for generated code ($CC or cc)", NULL },
+  { "cflags", SL_CFG_STRING, &sl_cfg.cflags, NULL, "flags for the C compiler", NULL },
+  { "cache_dir", SL_CFG_STRING, &sl_cfg.cache_dir, NULL, "where compiled code is cached", NULL },
   { "require_compiler", SL_CFG_BOOL, &sl_cfg.require_compiler, NULL,
-    "fail instead of falling back to the reference backend when no compiler works" },
+    "fail instead of falling back to the reference backend when no compiler works", NULL },
   { "async_compile", SL_CFG_BOOL, &sl_cfg.async_compile, NULL,
-    "run first calls while the optimizing compiler works in the background" },
+    "run first calls while the optimizing compiler works in the background", NULL },
   { "omp_threshold", SL_CFG_INT, &sl_cfg.omp_threshold, NULL,
-    "elements below which a kernel runs on one thread" },
-  { "threads", SL_CFG_INT, &sl_cfg.threads, NULL, "threads for kernels (0: OMP_NUM_THREADS or all cores)" },
-  { "fft_plan", SL_CFG_STRING, &sl_cfg.fft_plan, "estimate|measure", "FFTW planning effort" },
+    "elements below which a kernel runs on one thread", NULL },
+  { "threads", SL_CFG_INT, &sl_cfg.threads, NULL, "threads for kernels (0: OMP_NUM_THREADS or all cores)", NULL },
+  { "fft_plan", SL_CFG_STRING, &sl_cfg.fft_plan, "estimate|measure", "FFTW planning effort", NULL },
   { "buffer_cache", SL_CFG_INT, &sl_cfg.buffer_cache, NULL,
-    "bytes of freed tensor buffers kept for reuse (also at most 3 x the live bytes, or 64 MiB)" },
-  { NULL, 0, NULL, NULL, NULL }
+    "bytes of freed tensor buffers kept for reuse (also at most 3 x the live bytes, or 64 MiB)", NULL },
+  { "mode", SL_CFG_STRING, &sl_cfg.mode, "c|reference",
+    "backend of sl.compile when opts.mode is not given", "SYMLUA_MODE" },
+  { NULL, 0, NULL, NULL, NULL, NULL }
 };
+
+int sl_config_from_env(void)
+{
+  for (const sl_config_key *k = sl_config_keys; k->name; k++) {
+    const char *v = k->env ? getenv(k->env) : NULL;
+    if (v && *v && sl_config_set_string(k, v)) {
+      char why[256];
+      snprintf(why, sizeof why, "%s", sl_errmsg());   /* sl_fail rewrites the message */
+      return sl_fail("%s=%s: %s", k->env, v, why);
+    }
+  }
+  return 0;
+}
 
 const sl_config_key *sl_config_find(const char *name)
 {

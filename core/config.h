@@ -17,6 +17,7 @@ typedef struct sl_config {
   int64_t threads;         /* 0: OMP_NUM_THREADS or the number of cores */
   const char *fft_plan;    /* "estimate" or "measure" */
   int64_t buffer_cache;    /* bytes of freed tensor buffers kept for reuse (storage.c) */
+  const char *mode;        /* backend of a compile without opts.mode: "c" or "reference" */
 } sl_config;
 
 extern sl_config sl_cfg;
@@ -30,11 +31,16 @@ typedef struct sl_config_key {
   const char *choices;     /* strings only: allowed values separated by '|', or NULL;
                               the first is the default */
   const char *doc;
+  const char *env;         /* the environment variable that sets it, or NULL */
 } sl_config_key;
 
 /* The settings in a fixed order, NULL-terminated by name. */
 extern const sl_config_key sl_config_keys[];
 const sl_config_key *sl_config_find(const char *name);
+
+/* Apply the environment variables of the settings that have one (at load).
+** 0, or -1 + sl_fail naming the variable. */
+int sl_config_from_env(void);
 
 /* Set a string setting (copied; NULL restores the default). 0, or -1 + sl_fail. */
 int sl_config_set_string(const sl_config_key *k, const char *value);

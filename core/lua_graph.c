@@ -8,6 +8,7 @@
 #include "lua_symlua.h"
 #include "function.h"
 #include "lower.h"
+#include "config.h"
 
 #define SL_VAR_MT  "symlua.var"
 #define SL_NODE_MT "symlua.node"
@@ -541,14 +542,14 @@ static int l_compile(lua_State *L)
   char where[512];
   if (sl_lua_where(L, where, sizeof where) && sl_function_set_where(f, where)) sl_lua_fail(L);
   configure_function(L, f, 5);
-  /* opts.mode: 'c' (the default) or 'reference'; graph.lua checks the name */
-  const char *mode = NULL;
+  /* opts.mode, else sl.config.mode: 'c' or 'reference'; graph.lua checks the name */
+  const char *mode = sl_cfg.mode;
   if (!lua_isnoneornil(L, 5)) {
     lua_getfield(L, 5, "mode");
-    mode = lua_tostring(L, -1);
+    if (lua_isstring(L, -1)) mode = lua_tostring(L, -1);
     lua_pop(L, 1);   /* the string stays anchored in opts */
   }
-  if ((!mode || strcmp(mode, "reference") != 0) && sl_function_use_c(f)) sl_lua_fail(L);
+  if (strcmp(mode, "reference") != 0 && sl_function_use_c(f)) sl_lua_fail(L);
   return 1;
 }
 

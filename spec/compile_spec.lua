@@ -225,6 +225,19 @@ describe('compile givens', function()
     assert.are.same({ 10 }, w:get_value():totable())
   end)
 
+  it('refuse a replacement of another rank or dtype, naming both types and the line', function()
+    local x = sl.vector('x')
+    local e = err(function() local f = sl.compile({}, x:sum(), { givens = { [x] = sl.shared(sl.ones(3, 3)) } }) return f end)
+    assert.matches("compile_spec.lua:%d+: compile: givens: float64 %(%?, %?%) replaces 'x' " ..
+      "float64 %(%?,%) but has another rank", e)
+    e = err(sl.compile, {}, x:sum(), { givens = { [x] = sl.shared(sl.ones(3, 'int32')) } })
+    assert.matches("int32 (?,) replaces 'x' float64 (?,) but has another dtype; a replacement " ..
+      "needs the same dtype and rank (cast it with :cast('float64'))", e, 1, true)
+    -- the same type is still fine, and a Lua value takes the variable's dtype
+    assert.are.equal(3, sl.compile({}, x:sum(), { givens = { [x] = sl.shared(sl.ones(3)) } })():item())
+    assert.are.equal(3, sl.compile({}, x:sum(), { givens = { [x] = { 1, 2 } } })():item())
+  end)
+
   it('reject keys that are not variables', function()
     local x = sl.vector('x')
     assert.matches('compile: givens keys must be variables',
