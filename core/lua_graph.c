@@ -66,11 +66,14 @@ static int l_input(lua_State *L)
   luaL_checktype(L, 2, LUA_TTABLE);
   ty.ndim = (int)lua_objlen(L, 2);
   if (ty.ndim > SL_MAXDIM) sl_lua_error(L, "a variable has at most %d dimensions", SL_MAXDIM);
+  int64_t known = 1;   /* the product of the known sizes */
   for (int i = 0; i < ty.ndim; i++) {
     lua_rawgeti(L, 2, i + 1);
     ty.shape[i] = lua_toboolean(L, -1) ? sl_lua_check_int(L, -1, "a static size") : SL_UNKNOWN;
     if (ty.shape[i] < SL_UNKNOWN) sl_lua_error(L, "a static size must be >= 0 or -1 (unknown)");
     lua_pop(L, 1);
+    if (ty.shape[i] != SL_UNKNOWN && (known = sl_numel_mul(known, ty.shape[i])) < 0)
+      sl_lua_error(L, "a static shape has more than the 2^60 - 1 elements a tensor can hold");
   }
   sl_var *v = sl_var_input(&ty, luaL_optstring(L, 3, NULL));
   if (!v) sl_lua_fail(L);
