@@ -7,6 +7,11 @@ local sl = require 'symlua'
 
 local DTYPES = { 'bool', 'uint8', 'int32', 'int64', 'float32', 'float64' }
 
+-- These specs are about the C backend itself, whatever SYMLUA_MODE says.
+local run_mode
+setup(function() run_mode = sl.config.mode; sl.config.mode = 'c' end)
+teardown(function() sl.config.mode = run_mode end)
+
 -- Values of a dtype with a mix of signs, zeros and (for floats) fractions.
 local function values(dtype, ...)
   local t = sl.randn(...) * 3
@@ -371,7 +376,7 @@ describe('C backend: compiling', function()
   end)
 
   it('falls back to the reference backend with one warning when no compiler runs', function()
-    local out, err = files.run_script('', [[
+    local out, err = files.run_script('SYMLUA_MODE=c', [[
       local sl = require 'symlua'
       sl.config.cc = '/nonexistent/cc'
       local x = sl.vector('x')
@@ -394,11 +399,11 @@ describe('C backend: compiling', function()
       local x, y = sl.vector('x'), sl.vector('y')
       sl.compile({ x, y }, sl.sum(x * y))(sl.randn(5), sl.randn(5))
     ]]
-    local _, err1 = files.run_script('SYMLUA_DEBUG=1', script)
+    local _, err1 = files.run_script('SYMLUA_MODE=c SYMLUA_DEBUG=1', script)
     assert.is_truthy(err1:find('kernel 0 [mul sum]', 1, true), err1)
     assert.is_truthy(err1:find('reduce contiguous', 1, true), err1)
     assert.is_falsy(err1:find('sl_k0_v0', 1, true))
-    local _, err4 = files.run_script('SYMLUA_DEBUG=4', script)
+    local _, err4 = files.run_script('SYMLUA_MODE=c SYMLUA_DEBUG=4', script)
     assert.is_truthy(err4:find('void sl_k0_v3(const sl_kargs *a)', 1, true), err4)
   end)
 end)
