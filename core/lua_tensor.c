@@ -65,10 +65,11 @@ int64_t sl_lua_check_int(lua_State *L, int idx, const char *what)
     sl_lua_error(L, "%s must be an integer, got %s", what, luaL_typename(L, idx));
   double d = lua_tonumber(L, idx);
   if (d != floor(d) || isinf(d)) sl_lua_error(L, "%s must be an integer, got %.14g", what, d);
-  /* every integral double below 2^63 is an exact int64; the caller checks
-  ** its own bounds (a size against memory, an index against its axis) */
-  if (fabs(d) >= 9223372036854775808.0)
-    sl_lua_error(L, "%s must be an integer from -2^63 to 2^63 - 1, got %.0f", what, d);
+  /* every integral double is an exact int64 up to 2^62, with room for the
+  ** sums of bounds and sizes; the caller checks its own limits (a size
+  ** against what a tensor holds, an index against its axis) */
+  if (fabs(d) > 4611686018427387904.0)
+    sl_lua_error(L, "%s must be an integer from -2^62 to 2^62, got %.0f", what, d);
   return (int64_t)d;
 }
 

@@ -97,8 +97,10 @@ describe('large sizes and indices', function()
     fails_with('reshape: shape (8589934592, 8589934592) ' .. TOO_MANY,
                function() return sl.zeros(2, 3):view(2 ^ 33, 2 ^ 33) end)
     fails_with('arange: 4611686018427387904 elements is too many (at most 10^15)', sl.arange, 2 ^ 62)
-    fails_with('a size must be an integer from -2^63 to 2^63 - 1, got 18446744073709551616',
+    fails_with('a size must be an integer from -2^62 to 2^62, got 18446744073709551616',
                sl.zeros, 2 ^ 64)
+    fails_with('randint: the range [-4611686018427387904, 4611686018427387904) is wider than 2^63 - 1',
+               sl.randint, -2 ^ 62, 2 ^ 62, 3)
     fails_with('a size must be an integer, got 1.5', sl.zeros, 1.5)
     fails_with('a size must be an integer, got inf', sl.zeros, math.huge)
   end)
