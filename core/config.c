@@ -1,6 +1,7 @@
 /*
 ** config.c — the table of the core's settings (sl.config in Lua).
 */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,24 +12,26 @@ sl_config sl_cfg = {
   .omp_threshold = 1 << 15,
   .fft_plan = "estimate",
   .buffer_cache = (int64_t)1 << 30,
+  .compile = "tiered",
 };
 
 const sl_config_key sl_config_keys[] = {
-  { "floatX", SL_CFG_FLOAT_DTYPE, &sl_float_default, NULL, "default float dtype" },
-  { "cc", SL_CFG_STRING, &sl_cfg.cc, NULL, "C compiler for generated code ($CC or cc)" },
-  { "cflags", SL_CFG_STRING, &sl_cfg.cflags, NULL, "flags for the C compiler" },
-  { "cache_dir", SL_CFG_STRING, &sl_cfg.cache_dir, NULL, "where compiled code is cached" },
+  { "floatX", SL_CFG_FLOAT_DTYPE, &sl_float_default, NULL, "default float dtype", NULL },
+  { "cc", SL_CFG_STRING, &sl_cfg.cc, NULL, "C compiler for generated code ($CC or cc)", NULL },
+  { "cflags", SL_CFG_STRING, &sl_cfg.cflags, NULL, "flags for the C compiler", NULL },
+  { "cache_dir", SL_CFG_STRING, &sl_cfg.cache_dir, NULL, "where compiled code is cached", NULL },
   { "require_compiler", SL_CFG_BOOL, &sl_cfg.require_compiler, NULL,
-    "fail instead of falling back to the reference backend when no compiler works" },
-  { "async_compile", SL_CFG_BOOL, &sl_cfg.async_compile, NULL,
-    "run first calls while the optimizing compiler works in the background" },
+    "fail instead of falling back to the reference backend when no compiler works", NULL },
+  { "compile", SL_CFG_STRING, &sl_cfg.compile, "tiered|sync|tcc",
+    "how generated C is built: tiered (libtcc now, the optimizing compiler in the background), "
+    "sync (the optimizing compiler at the first call) or tcc (libtcc only)", "SYMLUA_COMPILE" },
   { "omp_threshold", SL_CFG_INT, &sl_cfg.omp_threshold, NULL,
-    "elements below which a kernel runs on one thread" },
-  { "threads", SL_CFG_INT, &sl_cfg.threads, NULL, "threads for kernels (0: OMP_NUM_THREADS or all cores)" },
-  { "fft_plan", SL_CFG_STRING, &sl_cfg.fft_plan, "estimate|measure", "FFTW planning effort" },
+    "elements below which a kernel runs on one thread", NULL },
+  { "threads", SL_CFG_INT, &sl_cfg.threads, NULL, "threads for kernels (0: OMP_NUM_THREADS or all cores)", NULL },
+  { "fft_plan", SL_CFG_STRING, &sl_cfg.fft_plan, "estimate|measure", "FFTW planning effort", NULL },
   { "buffer_cache", SL_CFG_INT, &sl_cfg.buffer_cache, NULL,
-    "bytes of freed tensor buffers kept for reuse (also at most 3 x the live bytes, or 64 MiB)" },
-  { NULL, 0, NULL, NULL, NULL }
+    "bytes of freed tensor buffers kept for reuse (also at most 3 x the live bytes, or 64 MiB)", NULL },
+  { NULL, 0, NULL, NULL, NULL, NULL }
 };
 
 const sl_config_key *sl_config_find(const char *name)
@@ -36,6 +39,18 @@ const sl_config_key *sl_config_find(const char *name)
   for (const sl_config_key *k = sl_config_keys; k->name; k++)
     if (strcmp(k->name, name) == 0) return k;
   return NULL;
+}
+
+static int is_choice(const char *choices, const char *value)
+{
+  size_t n = strlen(value);
+  for (const char *c = choices; *c; ) {
+    const char *bar = strchr(c, '|');
+    size_t len = bar ? (size_t)(bar - c) : strlen(c);
+    if (len == n && strncmp(c, value, n) == 0) return 1;
+    c += len + (bar != NULL);
+  }
+  return 0;
 }
 
 /* Strings set from Lua are copied and kept; the defaults above are static, so
@@ -46,18 +61,8 @@ static const char *first_choice[sizeof sl_config_keys / sizeof *sl_config_keys];
 int sl_config_set_string(const sl_config_key *k, const char *value)
 {
   int i = (int)(k - sl_config_keys);
-  if (value && k->choices) {
-    size_t n = strlen(value);
-    const char *c = k->choices;
-    int ok = 0;
-    while (*c && !ok) {
-      const char *bar = strchr(c, '|');
-      size_t len = bar ? (size_t)(bar - c) : strlen(c);
-      ok = len == n && strncmp(c, value, n) == 0;
-      c += len + (bar != NULL);
-    }
-    if (!ok) return sl_fail("config.%s must be one of %s, not '%s'", k->name, k->choices, value);
-  }
+  if (value && k->choices && !is_choice(k->choices, value))
+    return sl_fail("config.%s must be one of %s, not '%s'", k->name, k->choices, value);
   if (k->choices && !first_choice[i]) {
     first_choice[i] = strndup(k->choices, strcspn(k->choices, "|"));
     if (!first_choice[i]) return sl_fail("out of memory");
@@ -68,4 +73,28 @@ int sl_config_set_string(const sl_config_key *k, const char *value)
   owned[i] = copy;
   *(const char **)k->value = copy ? copy : k->choices ? first_choice[i] : NULL;
   return 0;
+}
+
+const char *sl_config_string(const sl_config_key *k)
+{
+  static char warned[sizeof sl_config_keys / sizeof *sl_config_keys];
+  int i = (int)(k - sl_config_keys);
+  const char *e = k->env ? getenv(k->env) : NULL;
+  if (owned[i] || !e || !*e) return owned[i] ? owned[i] : *(const char **)k->value;
+  if (!k->choices || is_choice(k->choices, e)) return e;
+  if (!warned[i]) {
+    fprintf(stderr, "symlua: warning: %s must be one of %s, not '%s'; using the default\n",
+            k->env, k->choices, e);
+    warned[i] = 1;
+  }
+  return *(const char **)k->value;
+}
+
+sl_compile_mode sl_config_compile(void)
+{
+  static const sl_config_key *k;
+  if (!k) k = sl_config_find("compile");
+  const char *v = sl_config_string(k);
+  return v && strcmp(v, "sync") == 0 ? SL_COMPILE_SYNC
+       : v && strcmp(v, "tcc") == 0 ? SL_COMPILE_TCC : SL_COMPILE_TIERED;
 }

@@ -12,7 +12,7 @@ typedef struct sl_config {
   const char *cflags;      /* its flags; NULL: the defaults of cc.c */
   const char *cache_dir;   /* NULL: $SYMLUA_CACHE_DIR, $XDG_CACHE_HOME/symlua, ~/.cache/symlua */
   int require_compiler;    /* no compiler is an error instead of a fallback */
-  int async_compile;       /* first calls run while the optimizing compiler works */
+  const char *compile;     /* "tiered", "sync" or "tcc": see sl_config_compile */
   int64_t omp_threshold;   /* elements below which a kernel runs on one thread */
   int64_t threads;         /* 0: OMP_NUM_THREADS or the number of cores */
   const char *fft_plan;    /* "estimate" or "measure" */
@@ -30,11 +30,25 @@ typedef struct sl_config_key {
   const char *choices;     /* strings only: allowed values separated by '|', or NULL;
                               the first is the default */
   const char *doc;
+  const char *env;         /* strings only: the environment variable that sets it for a
+                              whole run, or NULL */
 } sl_config_key;
 
 /* The settings in a fixed order, NULL-terminated by name. */
 extern const sl_config_key sl_config_keys[];
 const sl_config_key *sl_config_find(const char *name);
+
+/* A string setting's value: set from Lua, else its environment variable
+** (when that holds one of its choices; otherwise a warning, once), else its
+** default (NULL, or the first choice). */
+const char *sl_config_string(const sl_config_key *k);
+
+/* How generated C is compiled (sl.config.compile, $SYMLUA_COMPILE):
+** tiered: libtcc in memory for the first calls, the optimizing compiler in the
+** background, its code from the first call after it is ready; sync: the
+** optimizing compiler at the first call; tcc: libtcc only. */
+typedef enum { SL_COMPILE_TIERED, SL_COMPILE_SYNC, SL_COMPILE_TCC } sl_compile_mode;
+sl_compile_mode sl_config_compile(void);
 
 /* Set a string setting (copied; NULL restores the default). 0, or -1 + sl_fail. */
 int sl_config_set_string(const sl_config_key *k, const char *value);

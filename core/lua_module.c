@@ -226,7 +226,7 @@ static int l_config_get(lua_State *L)
 {
   const sl_config_key *k = check_config_key(L, 1);
   switch (k->kind) {
-  case SL_CFG_STRING: lua_pushstring(L, *(const char **)k->value); break;
+  case SL_CFG_STRING: lua_pushstring(L, sl_config_string(k)); break;
   case SL_CFG_INT: lua_pushnumber(L, (lua_Number)*(int64_t *)k->value); break;
   case SL_CFG_BOOL: lua_pushboolean(L, *(int *)k->value); break;
   case SL_CFG_FLOAT_DTYPE: lua_pushstring(L, sl_dtype_name(*(sl_dtype *)k->value)); break;
