@@ -639,12 +639,15 @@ static void *worker_main(void *arg)
       idle--;
       continue;
     }
-    j->state = JOB_RUNNING;
     int wanted = j->refs > 1;   /* every owner gone: nothing to build it for */
-    pthread_mutex_unlock(&pool_lock);
-    int rc = wanted ? compile_entry(&j->s, j->source, j->path, sizeof j->path) : -1;
-    pthread_mutex_lock(&pool_lock);
-    if (rc != 0) snprintf(j->err, sizeof j->err, "%s", wanted ? sl_errmsg() : "abandoned");
+    j->state = JOB_RUNNING;
+    int rc = -1;
+    if (wanted) {
+      pthread_mutex_unlock(&pool_lock);
+      rc = compile_entry(&j->s, j->source, j->path, sizeof j->path);
+      pthread_mutex_lock(&pool_lock);
+      if (rc != 0) snprintf(j->err, sizeof j->err, "%s", sl_errmsg());
+    }
     j->state = rc == 0 ? JOB_READY : JOB_FAILED;
     sl_compile_job **at = &unfinished;
     while (*at != j) at = &(*at)->next;
