@@ -32,6 +32,7 @@ struct sl_tiers {
   int64_t calls;          /* calls so far, and the one the optimized code took over at */
   int64_t switch_call;
   double t0, ready_after; /* the first call; seconds from it until the switch */
+  double build_seconds;   /* what the first call spent getting its code */
 };
 
 static const char *const mode_names[] = { "tiered", "sync", "tcc" };
@@ -82,7 +83,7 @@ void sl_tier_text(const sl_program *p, char *out, size_t n)
   else snprintf(out, n, "optimized code%s%s", t->from_cache ? ", from the disk cache" : "", how);
 }
 
-static void tell(const sl_function *f, const char *event)
+static void tell(const sl_function *f, const char *event)   /* SYMLUA_DEBUG >= 1 */
 {
   char text[256];
   sl_tier_text(f->program, text, sizeof text);
@@ -152,8 +153,14 @@ int sl_tier_ready(sl_function *f)
   struct sl_tiers *t = p->tiers;
   if (!t) {
     if (!(t = p->tiers = calloc(1, sizeof *t))) return sl_fail("out of memory");
-    if (first(f, t) != 0) return -1;
-    if (p->debug >= 1) tell(f, "code");
+    int rc = first(f, t);
+    t->build_seconds = now() - t->t0;
+    if (rc != 0) return -1;
+    if (p->debug >= 1) {
+      char event[64];
+      snprintf(event, sizeof event, "code (ready in %.2f ms)", t->build_seconds * 1e3);
+      tell(f, event);
+    }
   } else if (t->job) try_switch(f, t);
   t->calls++;
   if (f->profile) sl_tier_text(p, f->profile->code, sizeof f->profile->code);
