@@ -626,6 +626,27 @@ static void job_unref(sl_compile_job *j)
   if (--j->refs == 0) job_destroy(j);
 }
 
+/* pool_lock held (released while the compiler runs): build a queued job's
+** entry, unless every owner is gone, then drop it from the list. */
+static void run_job(sl_compile_job *j)
+{
+  int wanted = j->refs > 1;
+  int rc = -1;
+  j->state = JOB_RUNNING;
+  if (wanted) {
+    pthread_mutex_unlock(&pool_lock);
+    rc = compile_entry(&j->s, j->source, j->path, sizeof j->path);
+    pthread_mutex_lock(&pool_lock);
+    if (rc != 0) snprintf(j->err, sizeof j->err, "%s", sl_errmsg());
+  }
+  j->state = rc == 0 ? JOB_READY : JOB_FAILED;
+  sl_compile_job **at = &unfinished;
+  while (*at != j) at = &(*at)->next;
+  *at = j->next;
+  pthread_cond_broadcast(&pool_done);
+  job_unref(j);
+}
+
 static void *worker_main(void *arg)
 {
   (void)arg;
@@ -633,27 +654,10 @@ static void *worker_main(void *arg)
   for (;;) {
     sl_compile_job *j = unfinished;
     while (j && j->state != JOB_QUEUED) j = j->next;
-    if (!j) {
-      idle++;
-      pthread_cond_wait(&pool_work, &pool_lock);
-      idle--;
-      continue;
-    }
-    int wanted = j->refs > 1;   /* every owner gone: nothing to build it for */
-    j->state = JOB_RUNNING;
-    int rc = -1;
-    if (wanted) {
-      pthread_mutex_unlock(&pool_lock);
-      rc = compile_entry(&j->s, j->source, j->path, sizeof j->path);
-      pthread_mutex_lock(&pool_lock);
-      if (rc != 0) snprintf(j->err, sizeof j->err, "%s", sl_errmsg());
-    }
-    j->state = rc == 0 ? JOB_READY : JOB_FAILED;
-    sl_compile_job **at = &unfinished;
-    while (*at != j) at = &(*at)->next;
-    *at = j->next;
-    pthread_cond_broadcast(&pool_done);
-    job_unref(j);
+    if (j) { run_job(j); continue; }
+    idle++;
+    pthread_cond_wait(&pool_work, &pool_lock);
+    idle--;
   }
   return NULL;
 }
@@ -705,7 +709,7 @@ sl_compile_job *sl_compile_start(const char *source)
   return j;
 }
 
-/* A compile on the calling thread, or a wait for the job compiling the same. */
+/* A compile on the calling thread, or a wait for the job already compiling the same. */
 static sl_module *join_or_compile(const settings *s, const char *source)
 {
   if (!source) { sl_fail("sl_module_compile: no source"); return NULL; }
@@ -713,7 +717,8 @@ static sl_module *join_or_compile(const settings *s, const char *source)
   sl_compile_job *j = find_unfinished(job_id(s, source));
   if (!j) { pthread_mutex_unlock(&pool_lock); return compile_with(s, source); }
   j->refs++;
-  while (j->state == JOB_QUEUED || j->state == JOB_RUNNING) pthread_cond_wait(&pool_done, &pool_lock);
+  if (j->state == JOB_QUEUED) run_job(j);   /* not started yet: build it here rather than wait */
+  while (j->state == JOB_RUNNING) pthread_cond_wait(&pool_done, &pool_lock);
   pthread_mutex_unlock(&pool_lock);
   sl_module *m = sl_compile_poll(j);
   if (!m) sl_compile_failed(j);   /* its message */
