@@ -68,7 +68,11 @@ local function case(name, mode, dir)
            before = tonumber(before), after = tonumber(after) }
 end
 
-local function ms(t) return t and ('%.1f'):format(t * 1e3) or 'n/a' end
+-- milliseconds, or microseconds below one
+local function ms(t)
+  if not t then return 'n/a' end
+  return t < 1e-3 and ('%.1f us'):format(t * 1e6) or ('%.1f ms'):format(t * 1e3)
+end
 
 print(('# symlua compile latency (%s)'):format(os.date('!%Y-%m-%d %H:%M UTC')))
 print()
@@ -82,12 +86,12 @@ for _, c in ipairs { { 'one_kernel', '(a) one kernel, 1000 doubles' },
   local hit = case(c[1], 'tiered', dir)
   local sync = case(c[1], 'sync', sdir)
   run(("rm -rf '%s' '%s'"):format(dir, sdir))
-  print(('| %s | %s ms (%s) | %s ms | %s ms | %s ms | %s ms (%s) | %s ms | %s ms |'):format(c[2],
+  print(('| %s | %s (%s) | %s | %s | %s | %s (%s) | %s | %s |'):format(c[2],
     ms(cold.first), cold.tier, ms(cold.switched), ms(cold.before), ms(cold.after),
     ms(hit.first), hit.tier, ms(sync.first), ms(sync.after)))
 end
 print()
-print('All times in ms, each column from a fresh process: "first result" is the first call with an')
+print('Each row from fresh processes: "first result" is the first call with an')
 print('empty cache (tcc code when libtcc is linked in), "optimized from" the time from that call')
 print('until the optimizing compiler\'s code took over, the call columns medians of 20 calls.')
 print('Targets: first result of (b) <= 30 ms, of (a) <= 5 ms; a cache hit <= 5 ms.')
