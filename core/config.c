@@ -13,6 +13,7 @@ sl_config sl_cfg = {
   .fft_plan = "estimate",
   .buffer_cache = (int64_t)1 << 30,
   .mode = "c",
+  .compile = "tiered",
 };
 
 const sl_config_key sl_config_keys[] = {
@@ -22,8 +23,9 @@ const sl_config_key sl_config_keys[] = {
   { "cache_dir", SL_CFG_STRING, &sl_cfg.cache_dir, NULL, "where compiled code is cached", NULL },
   { "require_compiler", SL_CFG_BOOL, &sl_cfg.require_compiler, NULL,
     "fail instead of falling back to the reference backend when no compiler works", NULL },
-  { "async_compile", SL_CFG_BOOL, &sl_cfg.async_compile, NULL,
-    "run first calls while the optimizing compiler works in the background", NULL },
+  { "compile", SL_CFG_STRING, &sl_cfg.compile, "tiered|sync|tcc",
+    "how generated C is built: tiered (libtcc now, the optimizing compiler in the background), "
+    "sync (the optimizing compiler at the first call) or tcc (libtcc only)", "SYMLUA_COMPILE" },
   { "omp_threshold", SL_CFG_INT, &sl_cfg.omp_threshold, NULL,
     "elements below which a kernel runs on one thread", NULL },
   { "threads", SL_CFG_INT, &sl_cfg.threads, NULL, "threads for kernels (0: OMP_NUM_THREADS or all cores)", NULL },
@@ -55,6 +57,18 @@ const sl_config_key *sl_config_find(const char *name)
   return NULL;
 }
 
+static int is_choice(const char *choices, const char *value)
+{
+  size_t n = strlen(value);
+  for (const char *c = choices; *c; ) {
+    const char *bar = strchr(c, '|');
+    size_t len = bar ? (size_t)(bar - c) : strlen(c);
+    if (len == n && strncmp(c, value, n) == 0) return 1;
+    c += len + (bar != NULL);
+  }
+  return 0;
+}
+
 /* Strings set from Lua are copied and kept; the defaults above are static, so
 ** a copy is recognized by being listed here. */
 static char *owned[sizeof sl_config_keys / sizeof *sl_config_keys];
@@ -63,18 +77,8 @@ static const char *first_choice[sizeof sl_config_keys / sizeof *sl_config_keys];
 int sl_config_set_string(const sl_config_key *k, const char *value)
 {
   int i = (int)(k - sl_config_keys);
-  if (value && k->choices) {
-    size_t n = strlen(value);
-    const char *c = k->choices;
-    int ok = 0;
-    while (*c && !ok) {
-      const char *bar = strchr(c, '|');
-      size_t len = bar ? (size_t)(bar - c) : strlen(c);
-      ok = len == n && strncmp(c, value, n) == 0;
-      c += len + (bar != NULL);
-    }
-    if (!ok) return sl_fail("config.%s must be one of %s, not '%s'", k->name, k->choices, value);
-  }
+  if (value && k->choices && !is_choice(k->choices, value))
+    return sl_fail("config.%s must be one of %s, not '%s'", k->name, k->choices, value);
   if (k->choices && !first_choice[i]) {
     first_choice[i] = strndup(k->choices, strcspn(k->choices, "|"));
     if (!first_choice[i]) return sl_fail("out of memory");
@@ -85,4 +89,11 @@ int sl_config_set_string(const sl_config_key *k, const char *value)
   owned[i] = copy;
   *(const char **)k->value = copy ? copy : k->choices ? first_choice[i] : NULL;
   return 0;
+}
+
+sl_compile_mode sl_config_compile(void)
+{
+  const char *v = sl_cfg.compile;
+  return v && strcmp(v, "sync") == 0 ? SL_COMPILE_SYNC
+       : v && strcmp(v, "tcc") == 0 ? SL_COMPILE_TCC : SL_COMPILE_TIERED;
 }

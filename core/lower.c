@@ -264,8 +264,7 @@ void sl_program_free(sl_program *p)
   for (int i = 0; i < p->nsteps; i++) free(p->steps[i].free_slot);
   free(p->kernels); free(p->steps);
   free(p->source);
-  if (p->job) sl_compile_job_free(p->job);
-  if (p->module) sl_module_release(p->module);
+  sl_tier_free(p);
   free(p->val); free(p->keep); free(p->pool);
   free(p);
 }

@@ -8,6 +8,7 @@
 
 #include "function.h"
 #include "cc.h"
+#include "tier.h"
 
 /* -- the kernel ABI ----------------------------------------------------------
 ** Every generated kernel variant is `void f(const sl_kargs *a)`. Operands are
@@ -97,10 +98,8 @@ typedef struct sl_program {
   int nkernels;
   sl_kernel **kernels;
   char *source;
-  sl_module *module;
-  sl_compile_job *job;    /* a background compile; steps run on the reference path meanwhile */
-  int bound;              /* kernels found in module */
-  int failed;             /* the compile failed: calls stay on the reference path */
+  int bound;              /* kernels bound to compiled code (tier.c) */
+  struct sl_tiers *tiers; /* the compiled modules and their state, from the first call */
   int debug;              /* SYMLUA_DEBUG level when lowered */
   /* per-call state, kept to spare the call path any allocation */
   sl_tensor **val;        /* per slot */
@@ -116,8 +115,8 @@ char *sl_codegen_c(const sl_function *f, const sl_program *p);   /* malloc'd sou
 sl_dtype sl_elemwise_compute_dtype(const sl_node *n);
 
 /* -- using it (vm.c) -------------------------------------------------------------
-** sl_function_use_c lowers f, generates its source and compiles it (or
-** starts a background compile under sl.config.async_compile). With no
+** sl_function_use_c lowers f and generates its source, compiled at the first
+** call (tier.c, as sl.config.compile says). With no
 ** compiler it leaves f on the reference backend and warns once, unless
 ** sl.config.require_compiler makes that an error. */
 int sl_function_use_c(sl_function *f);

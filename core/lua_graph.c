@@ -740,6 +740,8 @@ static int l_function_info(lua_State *L)
   sl_program *prog = f->program;
   lua_pushstring(L, prog ? "c" : "reference");
   lua_setfield(L, -2, "backend");
+  lua_pushstring(L, prog ? sl_tier_name(sl_tier_of(prog)) : "none");   /* 'tcc', 'cc' or 'none' */
+  lua_setfield(L, -2, "tier");
   char *plan = sl_program_text(f);
   if (!plan) sl_lua_fail(L);
   lua_pushstring(L, plan);

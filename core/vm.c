@@ -37,22 +37,6 @@ static int debug_level(void)
 
 /* -- setting up ------------------------------------------------------------------ */
 
-static int bind(sl_program *p)
-{
-  for (int i = 0; i < p->nkernels; i++) {
-    sl_kernel *k = p->kernels[i];
-    int lo = k->reduce ? SL_V_RFLAT : SL_V_CONTIG, hi = k->reduce ? SL_V_RGENERAL : SL_V_STRIDED;
-    for (int v = lo; v <= hi && k->code >= 0; v++) {
-      char name[64];
-      snprintf(name, sizeof name, "sl_k%d_v%d", k->code, v);
-      *(void **)&k->fn[v] = sl_module_sym(p->module, name);
-      if (!k->fn[v]) return sl_fail("compile: the generated module lacks %s", name);
-    }
-  }
-  p->bound = 1;
-  return 0;
-}
-
 char *sl_program_text(const sl_function *f)
 {
   const sl_program *p = f->program;
@@ -61,9 +45,11 @@ char *sl_program_text(const sl_function *f)
   FILE *o = open_memstream(&text, &len);
   if (!o) { sl_fail("out of memory"); return NULL; }
   if (!p) fprintf(o, "reference backend: %d nodes\n", f->nnodes);
-  else fprintf(o, "C backend: %d steps, %d kernels%s\n", p->nsteps, p->nkernels,
-               p->bound ? "" : p->job ? " (compiling: running on the reference backend)" :
-               p->failed ? " (its compile failed: running on the reference backend)" : "");
+  else {
+    char tier[256];
+    sl_tier_text(p, tier, sizeof tier);
+    fprintf(o, "C backend: %d steps, %d kernels; %s\n", p->nsteps, p->nkernels, tier);
+  }
   for (int i = 0; p && i < p->nsteps; i++) {
     const sl_step *s = &p->steps[i];
     if (s->node >= 0) {
@@ -103,8 +89,7 @@ int sl_function_use_c(sl_function *f)
   p->debug = debug_level();
   if (!(p->source = sl_codegen_c(f, p))) { sl_program_free(p); return -1; }
   if (p->debug >= 4) fprintf(stderr, "symlua: generated source for %s:\n%s\n", f->where ? f->where : "?", p->source);
-  /* compiled at the first call: a function that is never called costs no compiler run */
-  if (sl_cfg.async_compile && !(p->job = sl_compile_start(p->source))) { sl_program_free(p); return -1; }
+  /* compiled at the first call (tier.c): a function that is never called costs no compiler run */
   f->program = p;
   if (p->debug >= 1) {
     char *t = sl_program_text(f);
@@ -113,39 +98,9 @@ int sl_function_use_c(sl_function *f)
   return 0;
 }
 
-/* 1 when calls can run the generated code: compiles it at the first call,
-** or takes it from a background compile that has finished; 0 while that runs
-** or after it failed; -1 when the compiler fails (the message names it). */
-int sl_vm_ready(sl_function *f)
-{
-  sl_program *p = f->program;
-  if (!p) return 0;
-  if (p->bound) return 1;
-  if (!p->job && !p->module && !p->failed) {
-    if (!(p->module = sl_module_compile(p->source)) || bind(p)) { p->failed = 1; return -1; }
-    return 1;
-  }
-  if (!p->job) return 0;
-  sl_module *m = sl_compile_poll(p->job);
-  if (m) {
-    p->module = m;
-    sl_compile_job_free(p->job);
-    p->job = NULL;
-    if (bind(p)) {
-      fprintf(stderr, "symlua: warning: %s; staying on the reference backend\n", sl_errmsg());
-      return 0;
-    }
-    return 1;
-  }
-  if (sl_compile_failed(p->job)) {
-    fprintf(stderr, "symlua: warning: background compile failed: %s; staying on the reference backend\n",
-            sl_errmsg());
-    sl_compile_job_free(p->job);
-    p->job = NULL;
-    p->failed = 1;
-  }
-  return 0;
-}
+/* 1 when calls can run the generated code (tier.c builds it at the first
+** call and switches tiers between calls); 0: the reference path; -1: error. */
+int sl_vm_ready(sl_function *f) { return f->program ? sl_tier_ready(f) : 0; }
 
 /* -- buffers -------------------------------------------------------------------------- */
 

@@ -233,7 +233,8 @@ describe('C backend: reductions', function()
   end)
 
   it('uses several threads above sl.config.omp_threshold and gets the same answer', function()
-    local old = sl.config.omp_threshold
+    local old, old_compile = sl.config.omp_threshold, sl.config.compile
+    sl.config.compile = 'sync'   -- OpenMP: the optimizing compiler's code
     local x = sl.vector('x')
     local fc, fr = both({ x }, { sl.sum(x * 2), x * 3 + 1, sl.max(x) })
     local v = sl.randn(100000)
@@ -241,6 +242,8 @@ describe('C backend: reductions', function()
     compare(fc, fr, { v }, 'parallel')
     sl.config.omp_threshold = old
     compare(fc, fr, { v }, 'serial')
+    sl.config.compile = old_compile
+    assert.are.equal('cc', fc:info().tier)
   end)
 end)
 
@@ -355,8 +358,9 @@ end)
 describe('C backend: compiling', function()
   local files = require 'spec.support.files'
 
-  it('runs the first calls on the reference backend under async_compile, then the C code', function()
-    sl.config.async_compile = true
+  it('runs the first calls on tcc code under compile = tiered, then the optimized code', function()
+    local old = sl.config.compile
+    sl.config.compile = 'tiered'
     local a, b = sl.vector('a'), sl.vector('b')
     -- a constant of its own, so that no earlier run has this source cached
     local k = os.time() % 1000 + 0.25
@@ -364,14 +368,17 @@ describe('C backend: compiling', function()
       local f = sl.compile({ a, b }, sl.sin(a) * b + k * a)
       local x = sl.randn(100)
       local want = sl.compile({ a, b }, sl.sin(a) * b + k * a, { mode = 'reference' })(x, x)
+      local tiers = {}
       for _ = 1, 1000000 do
-        assert_close(f(x, x), want, 'async')
-        if f:info().variants[1] ~= 'not run' then break end
+        assert_close(f(x, x), want, 'tiered')
+        tiers[f:info().tier] = true
+        if f:info().tier == 'cc' then break end
         os.execute('sleep 0.01')
       end
+      assert.are.same(require('symlua.core').has_tcc and { tcc = true, cc = true } or { cc = true }, tiers)
       assert.are.equal('contiguous', f:info().variants[1])
     end)
-    sl.config.async_compile = false
+    sl.config.compile = old
     assert(ok, e)
   end)
 
@@ -510,8 +517,12 @@ describe('C backend: random expression graphs', function()
     assert(ok, e)
   end)
 
+  -- The whole comparison once more with the optimizing compiler's code (the
+  -- spec run's default is tcc code: spec/run.lua).
   it('agrees with the reference on 40 more graphs built by the default compiler', function()
     sl.manual_seed(7)
+    local old = sl.config.compile
+    sl.config.compile = 'sync'
     for batch = 1, 4 do
       -- ten graphs of one dtype per function: fewer compiler runs
       local dtype = dts[batch]
@@ -528,6 +539,8 @@ describe('C backend: random expression graphs', function()
         compare(fc, fr, arguments(ins, shapes, dtype, r, c, trial),
                 string.format('batch %d (%s, trial %d)', batch, dtype, trial), 1000)
       end
+      assert.are.equal('cc', fc:info().tier)
     end
+    sl.config.compile = old
   end)
 end)
