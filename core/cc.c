@@ -562,7 +562,7 @@ const char *sl_cc_prelude(void) { return sl_prelude_text; }
 /* -- background compiles ------------------------------------------------------------
 ** Jobs wait in one queue, in the order they were started, for a few worker
 ** threads (at most max_workers, so at most that many compilers run at once
-** however many functions a session compiles). A start for a source (and
+** however many functions a process compiles). A start for a source (and
 ** settings) that is already queued or compiling joins that job: one module is
 ** never compiled twice at once in one process, and a synchronous compile of
 ** it waits for the job instead. Workers build the cache entry; every owner
