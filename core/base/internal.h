@@ -24,6 +24,8 @@ sl_tensor *sl_tensor_over(sl_storage *s, sl_dtype dt, int64_t offset,
                           int ndim, const int64_t *shape, const int64_t *strides);
 void sl_contiguous_strides(int ndim, const int64_t *shape, int64_t *strides);
 int  sl_check_shape(int ndim, const int64_t *shape, int64_t *numel);
+/* n * size (both >= 0) when within the 2^60 - 1 elements a tensor can hold, else -1 */
+int64_t sl_numel_mul(int64_t n, int64_t size);
 void sl_shape_text(char *buf, size_t n, int ndim, const int64_t *shape);  /* "(2, 3)" */
 
 /* Convert n elements between dtypes; strides in elements. */

@@ -47,6 +47,7 @@ char        sl_dtype_kind(sl_dtype dt);
 const char *sl_dtype_descr(sl_dtype dt);       /* .npy descr, little endian */
 int         sl_dtype_from_name(const char *name, sl_dtype *out);  /* 0 or -1 */
 sl_dtype    sl_dtype_promote(sl_dtype a, sl_dtype b);  /* NumPy's rules */
+int         sl_dtype_can_cast(sl_dtype from, sl_dtype to); /* every value survives: NumPy's "safe" */
 
 /* -- errors ---------------------------------------------------------------- */
 const char *sl_errmsg(void);   /* message of the last failure in this thread */

@@ -282,6 +282,7 @@ static const luaL_Reg core_functions[] = {
 
 int luaopen_symlua_core(lua_State *L)
 {
+  if (sl_config_from_env()) sl_lua_fail(L);
   lua_newtable(L);
   luaL_register(L, NULL, core_functions);
   sl_lua_open_tensor(L);

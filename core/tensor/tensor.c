@@ -10,6 +10,12 @@
 
 /* -- creation -------------------------------------------------------------- */
 
+/* At most 2^60 - 1 elements, so that the bytes of any dtype fit in int64_t. */
+int64_t sl_numel_mul(int64_t n, int64_t size)
+{
+  return size && n > INT64_MAX / 8 / size ? -1 : n * size;
+}
+
 int sl_check_shape(int ndim, const int64_t *shape, int64_t *numel)
 {
   if (ndim < 0 || ndim > SL_MAXDIM)
@@ -18,9 +24,11 @@ int sl_check_shape(int ndim, const int64_t *shape, int64_t *numel)
   for (int i = 0; i < ndim; i++) {
     if (shape[i] < 0)
       return sl_fail("size %lld of dimension %d is negative", (long long)shape[i], i + 1);
-    if (shape[i] && n > INT64_MAX / 8 / shape[i])
-      return sl_fail("shape too large");
-    n *= shape[i];
+    if ((n = sl_numel_mul(n, shape[i])) < 0) {
+      char text[SL_MAXDIM * 22 + 4];
+      sl_shape_text(text, sizeof text, ndim, shape);
+      return sl_fail("shape %s has more than the 2^60 - 1 elements a tensor can hold", text);
+    }
   }
   *numel = n;
   return 0;
@@ -156,8 +164,10 @@ static int infer_shape(const sl_tensor *t, int ndim, const int64_t *in, int64_t 
       unknown = i;
     } else if (in[i] < 0) {
       return sl_fail("reshape: invalid size %lld", (long long)in[i]);
-    } else {
-      known *= in[i];
+    } else if ((known = sl_numel_mul(known, in[i])) < 0) {
+      char text[SL_MAXDIM * 22 + 4];
+      sl_shape_text(text, sizeof text, ndim, in);
+      return sl_fail("reshape: shape %s has more than the 2^60 - 1 elements a tensor can hold", text);
     }
   }
   if (unknown >= 0) {

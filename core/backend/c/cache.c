@@ -224,6 +224,25 @@ int sl_cache_dir(const char *configured, char *dir, size_t n)
   return 0;
 }
 
+int sl_cache_read_dir(const char *configured, char *dir, size_t n)
+{
+  char want[PATH_MAX];
+  struct stat st;
+  wanted_dir(configured, want, sizeof want);
+  if (!want[0] || stat(want, &st) != 0 || !S_ISDIR(st.st_mode)) return 0;
+  if (!realpath(want, dir)) snprintf(dir, n, "%s", want);
+  return 1;
+}
+
+int sl_cache_name(const char *dir, sl_hash128 key, const char *ext, char *out, size_t n)
+{
+  char hex[33];
+  sl_hash128_hex(key, hex);
+  if (snprintf(out, n, "%s/%.2s/%s%s", dir, hex, hex, ext) >= (int)n)
+    return sl_fail("cache path too long: %s", dir);
+  return 0;
+}
+
 int sl_cache_path(const char *dir, sl_hash128 key, const char *ext, char *out, size_t n)
 {
   char hex[33];
