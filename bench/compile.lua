@@ -1,5 +1,5 @@
 -- compile.lua — how soon compiled functions answer (tiered compilation,
--- core/tier.c): for a one-kernel function, the logistic-regression training
+-- core/backend/c/tier.c): for a one-kernel function, the logistic-regression training
 -- step and the MLP training step of examples/mlp.lua, each in a fresh
 -- process with an empty compile cache: the time to the first result, until
 -- the optimized code takes over, the call time on tcc code and on the

@@ -1,4 +1,4 @@
--- Tiered compilation (core/tier.c): libtcc's code for the first calls, the
+-- Tiered compilation (core/backend/c/tier.c): libtcc's code for the first calls, the
 -- optimizing compiler's from the first call after its background compile is
 -- done; sl.config.compile = 'tiered' | 'sync' | 'tcc' and $SYMLUA_COMPILE.
 local sl = require 'symlua'
