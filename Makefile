@@ -21,7 +21,7 @@ CFLAGS_ALL = -std=gnu11 $(OPT) $(WARN) -fPIC -Icore/include -Icore -I$(LUA_INCDI
 # build without them still runs); a linker in --as-needed mode would drop a
 # library that only satisfies weak references, hence --no-as-needed.
 LIBS       = -Wl,--push-state,--no-as-needed $(BLAS_LIBS) $(FFTW_LIBS) -Wl,--pop-state \
-             -lm -ldl -lpthread
+             -lz -lm -ldl -lpthread
 # libtcc (in-memory compiles of generated code) is a static library built
 # without -fPIC: only executables can take it. The core refers to it through
 # weak symbols, which do not pull archive members, hence the -u; text

@@ -14,12 +14,19 @@ int sl_check_shape(int ndim, const int64_t *shape, int64_t *numel)
 {
   if (ndim < 0 || ndim > SL_MAXDIM)
     return sl_fail("a tensor has 0 to %d dimensions, not %d", SL_MAXDIM, ndim);
-  int64_t n = 1;
+  /* Zero sizes are skipped in the product: strides multiply the other sizes
+  ** even when a tensor is empty, so (0, 2^62, 2^62) is as refused as (2^62, 2^62). */
+  int64_t n = 1, span = 1;
   for (int i = 0; i < ndim; i++) {
     if (shape[i] < 0)
       return sl_fail("size %lld of dimension %d is negative", (long long)shape[i], i + 1);
-    if (shape[i] && n > INT64_MAX / 8 / shape[i])
-      return sl_fail("shape too large");
+    if (shape[i] && span > SL_MAX_NUMEL / shape[i]) {
+      char text[SL_MAXDIM * 24 + 8];
+      sl_shape_text(text, sizeof text, ndim, shape);
+      return sl_fail("shape %s is too large: the product of its nonzero sizes must be at most "
+                     "2^60 - 1 = %lld", text, (long long)SL_MAX_NUMEL);
+    }
+    if (shape[i]) span *= shape[i];
     n *= shape[i];
   }
   *numel = n;

@@ -20,6 +20,7 @@ PACKAGES=(
   python3-numpy      # independent oracle for specs, and .npy files written by NumPy
   valgrind           # leak and memory checks of the C tests (make check)
   graphviz           # dot, to draw expression graphs
+  zlib1g-dev         # gzip decoding of IDX data files (sl.data.idx), CRC and length checked
   libtcc-dev         # in-process C compiler for generated kernels
   tcc                # libtcc's runtime library (libtcc1.a) and headers
   dataset-fashion-mnist  # the data set of the training examples (examples/logreg.lua, mlp, convnet)
