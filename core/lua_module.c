@@ -238,7 +238,9 @@ static const sl_config_key *check_config_key(lua_State *L, int idx)
       luaL_addstring(&b, e->name);
     }
     luaL_pushresult(&b);
-    sl_lua_error(L, "config: unknown setting '%s' (settings: %s)", name, lua_tostring(L, -1));
+    char clip[SL_CLIP_CAP];
+    sl_lua_error(L, "config: unknown setting '%s' (settings: %s)", sl_clip(name, clip),
+                 lua_tostring(L, -1));
   }
   return k;
 }
