@@ -32,11 +32,15 @@ static const struct idx_type {
 };
 
 #define EXCESS_COUNTED ((int64_t)1 << 30)
+/* Deflate never inflates a byte to more than 1032 (258-byte matches in
+** 2-bit codes), so a file's size bounds its data before anything is read. */
+#define DEFLATE_MAX_RATIO 1032
 
 /* -- the byte stream: the file's bytes, or what they inflate to ------------------ */
 
 typedef struct {
   FILE *f;
+  int64_t size;              /* of the file: what the data can at most be */
   const char *name;
   int gzip;
   int ended;                 /* gzip: the last member's trailer has been checked */
@@ -156,11 +160,21 @@ static sl_tensor *read_values(source *s)
     src_fail(s, "data.idx: '%s' declares a shape symlua cannot hold: %s", sl_errmsg());
     return NULL;
   }
-  /* the declared count is checked against the data as it arrives, so a
-  ** corrupt header costs at most its tensor, never a read of the whole file */
+  /* a corrupt header must not allocate more than the file can hold */
+  int64_t want = n * ty->width, head_bytes = 4 + 4 * (int64_t)ndim;
+  if (!s->gzip && want > s->size - head_bytes) {
+    sl_fail("data.idx: '%s' is truncated: %lld values of %d bytes expected, %lld bytes found",
+            sl_clip(s->name, clip), (long long)n, ty->width, (long long)(s->size - head_bytes));
+    return NULL;
+  }
+  if (s->gzip && want / DEFLATE_MAX_RATIO > s->size) {
+    sl_fail("data.idx: '%s' is truncated: %lld values of %d bytes expected, more than its %lld "
+            "bytes of gzip can hold", sl_clip(s->name, clip), (long long)n, ty->width,
+            (long long)s->size);
+    return NULL;
+  }
   sl_tensor *t = sl_tensor_empty(ty->dtype, ndim, shape);
   if (!t) return NULL;
-  int64_t want = n * ty->width;
   if ((got = src_read(s, sl_tensor_ptr(t), want)) < want) {
     if (got >= 0)
       sl_fail("data.idx: '%s' is truncated: %lld values of %d bytes expected, %lld bytes found",
@@ -184,11 +198,12 @@ static sl_tensor *read_values(source *s)
   return t;
 }
 
-sl_tensor *sl_idx_read(FILE *f, const char *name)
+sl_tensor *sl_idx_read(FILE *f, int64_t size, const char *name)
 {
   source *s = calloc(1, sizeof *s);
   if (!s) { sl_fail("out of memory"); return NULL; }
   s->f = f;
+  s->size = size;
   s->name = name;
   size_t got = fread(s->in, 1, 2, f);
   s->gzip = got == 2 && s->in[0] == 0x1f && s->in[1] == 0x8b;
@@ -216,7 +231,7 @@ sl_tensor *sl_idx_load(const char *path)
     sl_fail("data.idx: cannot open '%s' (%s)", sl_clip(path, clip), sl_errmsg());
     return NULL;
   }
-  sl_tensor *t = sl_idx_read(f, path);
+  sl_tensor *t = sl_idx_read(f, size, path);
   fclose(f);
   return t;
 }

@@ -34,9 +34,10 @@ const char *sl_clip(const char *s, char out[SL_CLIP_CAP]);
 FILE *sl_open_regular(const char *path, int64_t *size);
 
 /* Readers over an open stream (files, or memory through fmemopen); name is
-** what messages call it. sl_npy_read needs the stream's size. */
+** what messages call it, and size its length in bytes (which bounds what a
+** corrupt header may allocate). */
 sl_tensor *sl_npy_read(FILE *f, int64_t size, const char *name);
-sl_tensor *sl_idx_read(FILE *f, const char *name);
+sl_tensor *sl_idx_read(FILE *f, int64_t size, const char *name);
 
 /* Storage: 64-byte aligned, counted in sl_mem_bytes(). */
 sl_storage *sl_storage_new(size_t nbytes);
