@@ -144,6 +144,13 @@ describe('sl.data.idx', function()
                    .. 'is too large', err(sl.data.idx, path))
     files.write(path, idx_bytes(0x08, { 0, 4294967295, 4294967295, 4294967295 }, ''))
     assert.matches('is too large', err(sl.data.idx, path))
+    -- a header declaring more than the file can hold allocates nothing
+    files.write(path, idx_bytes(0x0E, { 1073741824 }, 'abc'))
+    assert.matches('is truncated: 1073741824 values of 8 bytes expected, 3 bytes found', err(sl.data.idx, path))
+    local gz = gzipped(idx_bytes(0x0E, { 1073741824 }, 'abc'))
+    files.write(path, gz)
+    assert.matches('is truncated: 1073741824 values of 8 bytes expected, more than its '
+                   .. #gz .. ' bytes of gzip can hold', err(sl.data.idx, path))
     files.write(path, idx_bytes(0x08, { 0, 7 }, ''))
     assert.are.same({ 0, 7 }, sl.data.idx(path):shape())
     os.remove(path)
