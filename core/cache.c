@@ -118,10 +118,10 @@ void sl_hash128_hex(sl_hash128 h, char out[33])
 
 void sl_cache_warn(const char *fmt, ...)
 {
-  char msg[1024];
+  char msg[SL_ERRMSG_CAP];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  sl_vformat(msg, sizeof msg, fmt, ap);
   va_end(ap);
   fprintf(stderr, "symlua: warning: %s\n", msg);
   fflush(stderr);
