@@ -220,7 +220,7 @@ FUZZ_SAN   = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-o
 FUZZ_MAKE  = $(MAKE) --no-print-directory BUILD=build-fuzz CC=$(FUZZ_CC) OPT="-O1 -g" \
   EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)"
 
-build-fuzz/fuzz/%: tests/fuzz/fuzz_%.c build-fuzz/libsymlua.a
+build-fuzz/fuzz/%: tests/fuzz/fuzz_%.c tests/fuzz/stream.h build-fuzz/libsymlua.a
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CFLAGS_ALL) -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< build-fuzz/libsymlua.a \
 	  $(LUAJIT_A) $(LIBS)
