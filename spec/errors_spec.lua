@@ -81,6 +81,15 @@ describe('errors', function()
     fails_with('linspace: the count -1 is negative', sl.linspace, 0, 1, -1)
     fails_with('eye: sizes must not be negative', sl.eye, -1)
   end)
+
+  it('keep their reason when they echo a long value: the value is clipped, not the end', function()
+    local name = string.rep('k', 5000)
+    local err = fails_with('(settings: floatX, ', function() return sl.config[name] end)
+    assert.is_truthy(err:find("unknown setting 'kkkk", 1, true), err)
+    assert.is_truthy(err:find("kkkk \226\128\166 kkkk", 1, true), err)   -- the name's ends around an ellipsis
+    assert.is_truthy(#err < 1024, #err)
+    fails_with('cache_dir: the path has a NUL byte at byte 2 of 3', function() sl.config.cache_dir = 'a\0b' end)
+  end)
 end)
 
 -- Every integral Lua number below 2^63 is an exact integer: a size or index

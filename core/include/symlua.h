@@ -161,6 +161,8 @@ sl_tensor *sl_tensor_randint(int64_t low, int64_t high, sl_dtype dt,
 /* -- files: NumPy .npy --------------------------------------------------------- */
 sl_tensor *sl_npy_load(const char *path);
 int        sl_npy_save(const char *path, const sl_tensor *t);
+/* An IDX file (MNIST's format), plain or gzipped; int8 and int16 become int32. */
+sl_tensor *sl_idx_load(const char *path);
 
 /* -- printing --------------------------------------------------------------------
 ** NumPy-style text for t (aligned columns, summarized past 1000 elements,

@@ -13,22 +13,26 @@
 /* At most 2^60 - 1 elements, so that the bytes of any dtype fit in int64_t. */
 int64_t sl_numel_mul(int64_t n, int64_t size)
 {
-  return size && n > INT64_MAX / 8 / size ? -1 : n * size;
+  return size && n > SL_MAX_NUMEL / size ? -1 : n * size;
 }
 
 int sl_check_shape(int ndim, const int64_t *shape, int64_t *numel)
 {
   if (ndim < 0 || ndim > SL_MAXDIM)
     return sl_fail("a tensor has 0 to %d dimensions, not %d", SL_MAXDIM, ndim);
-  int64_t n = 1;
+  /* Zero sizes are skipped in the product: strides multiply the other sizes
+  ** even when a tensor is empty, so (0, 2^62, 2^62) is as refused as (2^62, 2^62). */
+  int64_t n = 1, span = 1;
   for (int i = 0; i < ndim; i++) {
     if (shape[i] < 0)
       return sl_fail("size %lld of dimension %d is negative", (long long)shape[i], i + 1);
-    if ((n = sl_numel_mul(n, shape[i])) < 0) {
-      char text[SL_MAXDIM * 22 + 4];
+    if ((span = sl_numel_mul(span, shape[i] ? shape[i] : 1)) < 0) {
+      char text[SL_MAXDIM * 24 + 8];
       sl_shape_text(text, sizeof text, ndim, shape);
-      return sl_fail("shape %s has more than the 2^60 - 1 elements a tensor can hold", text);
+      return sl_fail("shape %s has more than the 2^60 - 1 elements a tensor can hold "
+                     "(counting its nonzero sizes only)", text);
     }
+    n *= shape[i];
   }
   *numel = n;
   return 0;

@@ -118,10 +118,10 @@ void sl_hash128_hex(sl_hash128 h, char out[33])
 
 void sl_cache_warn(const char *fmt, ...)
 {
-  char msg[1024];
+  char msg[SL_ERRMSG_CAP];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  sl_vformat(msg, sizeof msg, fmt, ap);
   va_end(ap);
   fprintf(stderr, "symlua: warning: %s\n", msg);
   fflush(stderr);
@@ -276,6 +276,7 @@ typedef struct trailer {
   uint64_t lo, hi;     /* their hash */
 } trailer;
 
+/* The whole file; NULL when it cannot be opened or read. */
 static unsigned char *read_all(const char *path, size_t *n)
 {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -293,22 +294,23 @@ static unsigned char *read_all(const char *path, size_t *n)
   return buf;
 }
 
+const char *sl_cache_entry_problem(const unsigned char *buf, size_t n)
+{
+  trailer t;
+  if (n < sizeof t) return "truncated";
+  memcpy(&t, buf + n - sizeof t, sizeof t);
+  if (memcmp(t.magic, MAGIC, 8) != 0 || t.size != n - sizeof t) return "truncated";
+  sl_hash128 h = sl_hash128_bytes(buf, (size_t)t.size);
+  if (h.lo != t.lo || h.hi != t.hi) return "checksum mismatch";
+  return NULL;
+}
+
 int sl_cache_check(const char *path)
 {
   size_t n = 0;
   unsigned char *buf = read_all(path, &n);
   if (!buf) return 0;   /* missing (or unreadable: treated as missing, then replaced) */
-  const char *bad = NULL;
-  trailer t;
-  if (n < sizeof t) bad = "truncated";
-  else {
-    memcpy(&t, buf + n - sizeof t, sizeof t);
-    if (memcmp(t.magic, MAGIC, 8) != 0 || t.size != n - sizeof t) bad = "truncated";
-    else {
-      sl_hash128 h = sl_hash128_bytes(buf, (size_t)t.size);
-      if (h.lo != t.lo || h.hi != t.hi) bad = "checksum mismatch";
-    }
-  }
+  const char *bad = sl_cache_entry_problem(buf, n);
   free(buf);
   if (!bad) return 1;
   n_corrupt++;

@@ -56,6 +56,10 @@ int sl_cache_path(const char *dir, sl_hash128 key, const char *ext, char *out, s
 /* A unique temporary name in the same folder as final (for a later rename). */
 void sl_cache_temp_path(const char *final, const char *ext, char *out, size_t n);
 
+/* NULL when the n bytes of an entry (object and trailer) are intact, else
+** what is wrong: "truncated" or "checksum mismatch". */
+const char *sl_cache_entry_problem(const unsigned char *buf, size_t n);
+
 /* 1 when the entry at path exists and its checksum holds; 0 when missing. A
 ** corrupt or truncated entry is removed with a warning, and 0 returned. */
 int sl_cache_check(const char *path);
