@@ -20,7 +20,8 @@ local function mktemp_dir() return (shell('mktemp -d'):gsub('%s+$', '')) end
 local function child(env, body)
   local script = files.write(os.tmpname(), "local sl = require 'symlua'\n" .. body .. '\n')
   local errpath = os.tmpname()
-  local out = shell(("env %s '%s' '%s' 2>'%s'"):format(env, files.symlua, script, errpath))
+  -- SYMLUA_MODE=c: these are the C backend's tiers, whatever mode the run has
+  local out = shell(("env SYMLUA_MODE=c %s '%s' '%s' 2>'%s'"):format(env, files.symlua, script, errpath))
   local err = files.read(errpath)
   os.remove(script)
   os.remove(errpath)
@@ -58,6 +59,10 @@ end
 
 describe('tiered compilation', function()
   local tcc = core.has_tcc
+  -- these specs are about the C backend's tiers, whatever SYMLUA_MODE says
+  local run_mode
+  setup(function() run_mode = sl.config.mode; sl.config.mode = 'c' end)
+  teardown(function() sl.config.mode = run_mode end)
 
   it('runs tcc code from the first call, then the optimized code, with the same values', function()
     if not tcc then return pending('libtcc is not linked into this binary') end
