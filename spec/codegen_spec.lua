@@ -362,8 +362,9 @@ describe('C backend: compiling', function()
     local old = sl.config.compile
     sl.config.compile = 'tiered'
     local a, b = sl.vector('a'), sl.vector('b')
-    -- a constant of its own, so that no earlier run has this source cached
-    local k = os.time() % 1000 + 0.25
+    -- a constant of its own (the second and the CPU clock), so that no earlier run,
+    -- of this tree or another sharing the cache, has this source cached
+    local k = os.time() % 100000 + math.floor(os.clock() * 1e6) % 1024 / 1024 + 1 / 2048
     local ok, e = pcall(function()
       local f = sl.compile({ a, b }, sl.sin(a) * b + k * a)
       local x = sl.randn(100)
