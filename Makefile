@@ -24,7 +24,7 @@ CFLAGS_ALL = -std=gnu11 $(OPT) $(WARN) -fPIC -Icore/include -Icore $(CORE_DIRS:%
 # build without them still runs); a linker in --as-needed mode would drop a
 # library that only satisfies weak references, hence --no-as-needed.
 LIBS       = -Wl,--push-state,--no-as-needed $(BLAS_LIBS) $(FFTW_LIBS) -Wl,--pop-state \
-             -lm -ldl -lpthread
+             -lz -lm -ldl -lpthread
 # libtcc (in-memory compiles of generated code) is a static library built
 # without -fPIC: only executables can take it. The core refers to it through
 # weak symbols, which do not pull archive members, hence the -u; text
@@ -89,7 +89,7 @@ BIN_OBJ  := $(patsubst bin/%.c,$(BUILD)/bin/%.o,$(wildcard bin/*.c))
 TEST_BIN := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/*.c))
 
 .PHONY: all build module tests deps demo check check-c spec sanitize install install-module \
-        uninstall installcheck rockcheck bench clean help
+        uninstall installcheck rockcheck bench fuzz clean help
 
 # -- build -----------------------------------------------------------------------
 all: $(SYMLUA) $(BUILD)/libsymlua.a $(BUILD)/libsymlua.so $(BUILD)/symlua/core.so
@@ -104,6 +104,8 @@ help:
 	@echo "  make deps          install the missing Debian packages (scripts/deps.sh)"
 	@echo "  make sanitize      ASan+UBSan build in build-san/ and bin/symlua-san; runs the"
 	@echo "                     C tests and the specs with it"
+	@echo "  make fuzz          libFuzzer (clang, ASan+UBSan) on the .npy, IDX and cache-entry"
+	@echo "                     readers, FUZZ_TIME seconds each (default 60); fails on a finding"
 	@echo "  make install       install under PREFIX (default /usr/local); also DESTDIR,"
 	@echo "                     BINDIR, LUADIR, LIBDIR, SOLIBDIR, INCDIR"
 	@echo "  make uninstall     remove what make install put under PREFIX"
@@ -194,9 +196,11 @@ check-c: $(TEST_BIN)
 spec: $(SYMLUA)
 	$(SPEC_ENV) $(SYMLUA) spec/run.lua
 
+# The main job in small: build a network's graph, take its gradient, compile
+# it and train it for 2 epochs on Fashion-MNIST (about half a minute).
 demo: $(DEPS)
 	@$(MAKE) --no-print-directory build
-	$(SYMLUA) examples/random_walk.lua
+	$(SYMLUA) examples/mlp.lua 2
 
 bench: build
 	@for b in bench/*.lua; do echo "== $$b"; $(SYMLUA) $$b || exit 1; done
@@ -207,6 +211,41 @@ sanitize:
 	+@$(SAN_MAKE) bin/symlua-san tests
 	+@$(SAN_MAKE) TEST_RUN="env $(SAN_TEST_ENV)" TEST_LABEL="ASan+UBSan" check-c
 	+@$(SAN_MAKE) SPEC_ENV="$(SAN_SPEC_ENV)" spec
+
+# -- fuzzing -----------------------------------------------------------------------
+# Each tests/fuzz/fuzz_NAME.c drives one reader with libFuzzer, against a core
+# built by clang with coverage, ASan and UBSan in build-fuzz/. Runs start from
+# the seeds in tests/fuzz/NAME/corpus (read only) and keep what they find in
+# build-fuzz/corpus/NAME; a crash, leak, UBSan report or timeout is saved as
+# build-fuzz/NAME-crash-* and fails the target.
+FUZZ_TIME ?= 60
+FUZZ_CC   ?= clang
+FUZZERS   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SAN   = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_MAKE  = $(MAKE) --no-print-directory BUILD=build-fuzz CC=$(FUZZ_CC) OPT="-O1 -g" \
+  EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)"
+
+build-fuzz/fuzz/%: tests/fuzz/fuzz_%.c tests/fuzz/stream.h build-fuzz/libsymlua.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CFLAGS_ALL) -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< build-fuzz/libsymlua.a \
+	  $(LUAJIT_A) $(LIBS)
+
+fuzz:
+	+@$(FUZZ_MAKE) build-fuzz/libsymlua.a
+	+@$(FUZZ_MAKE) $(FUZZERS:%=build-fuzz/fuzz/%)
+	@failed=""; for n in $(FUZZERS); do \
+	  mkdir -p build-fuzz/corpus/$$n; \
+	  echo "# fuzz $$n for $(FUZZ_TIME) s"; \
+	  build-fuzz/fuzz/$$n -max_total_time=$(FUZZ_TIME) -max_len=4096 -timeout=10 \
+	    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=build-fuzz/$$n- \
+	    build-fuzz/corpus/$$n tests/fuzz/$$n/corpus > build-fuzz/$$n.log 2>&1 \
+	    || failed="$$failed $$n"; \
+	  grep -E '^(Done|stat::number_of_executed_units|stat::average_exec_per_sec)' build-fuzz/$$n.log; \
+	done; \
+	if [ -n "$$failed" ]; then \
+	  for n in $$failed; do echo "== $$n: build-fuzz/$$n.log"; tail -40 build-fuzz/$$n.log; done; \
+	  echo "fuzz FAILED:$$failed"; exit 1; fi; \
+	echo "# fuzz: no findings in $(words $(FUZZERS)) harnesses"
 
 # -- install -----------------------------------------------------------------------
 # The Lua files keep their layout under lua/: lua/symlua/x.lua -> LUADIR/symlua/x.lua.
@@ -267,4 +306,4 @@ rockcheck:
 	  print('rockcheck: luajit loads symlua ' .. sl.version .. ' from ' .. where)"
 
 clean:
-	rm -rf build build-san bin/symlua bin/symlua-san
+	rm -rf build build-san build-fuzz bin/symlua bin/symlua-san

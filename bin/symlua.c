@@ -76,7 +76,19 @@ int sl_interp_forward_signal(int sig)
   return 1;
 }
 
-/* Message handler: the error message plus a traceback. */
+/* Frames of a traceback that tell a user nothing: C code known only by its
+** address (the interpreter's own calls) and error() raising the error. */
+static int is_noise(const char *line, size_t len)
+{
+  static const char *const noise[] = { "\t[C]: at 0x", "\t[C]: in function 'error'\n" };
+  for (size_t k = 0; k < sizeof noise / sizeof *noise; k++) {
+    size_t n = strlen(noise[k]);
+    if (len >= n && memcmp(line, noise[k], n) == 0) return 1;
+  }
+  return 0;
+}
+
+/* Message handler: the error message plus a traceback of the script's frames. */
 static int traceback(lua_State *L)
 {
   const char *msg = lua_tostring(L, 1);
@@ -85,6 +97,19 @@ static int traceback(lua_State *L)
     msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
   }
   luaL_traceback(L, L, msg, 1);
+  size_t len;
+  const char *s = lua_tolstring(L, -1, &len), *end = s + len;
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  while (s < end) {
+    const char *nl = memchr(s, '\n', (size_t)(end - s));
+    size_t n = nl ? (size_t)(nl - s) + 1 : (size_t)(end - s);
+    if (!is_noise(s, n)) luaL_addlstring(&b, s, n);
+    s += n;
+  }
+  luaL_pushresult(&b);
+  const char *r = lua_tolstring(L, -1, &len);   /* dropping the last frame leaves a newline */
+  if (len && r[len - 1] == '\n') lua_pushlstring(L, r, len - 1);
   return 1;
 }
 

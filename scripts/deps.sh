@@ -19,7 +19,10 @@ PACKAGES=(
   luarocks           # builds symlua as a rock (make rockcheck)
   python3-numpy      # independent oracle for specs, and .npy files written by NumPy
   valgrind           # leak and memory checks of the C tests (make check)
+  clang              # builds the fuzz harnesses (make fuzz)
+  libclang-rt-14-dev # clang's libFuzzer, ASan and UBSan runtimes (make fuzz)
   graphviz           # dot, to draw expression graphs
+  zlib1g-dev         # gzip decoding of IDX data files (sl.data.idx), CRC and length checked
   libtcc-dev         # in-process C compiler for generated kernels
   tcc                # libtcc's runtime library (libtcc1.a) and headers
   openmpi-bin        # mpirun, to launch sl.dist jobs and run the distributed specs

@@ -5,15 +5,12 @@
 -- hundred random expression graphs.
 local sl = require 'symlua'
 
--- This file is about the C backend: functions compile there whatever
--- SYMLUA_MODE says, unless a spec names another mode.
-local function compile(inputs, outputs, opts)
-  local o = { mode = 'c' }
-  for k, v in pairs(opts or {}) do o[k] = v end
-  return sl.compile(inputs, outputs, o)
-end
-
 local DTYPES = { 'bool', 'uint8', 'int32', 'int64', 'float32', 'float64' }
+
+-- These specs are about the C backend itself, whatever SYMLUA_MODE says.
+local run_mode
+setup(function() run_mode = sl.config.mode; sl.config.mode = 'c' end)
+teardown(function() sl.config.mode = run_mode end)
 
 -- Values of a dtype with a mix of signs, zeros and (for floats) fractions.
 local function values(dtype, ...)
@@ -228,7 +225,7 @@ describe('C backend: reductions', function()
 
   it('sums float32 in float64: a large sum keeps its accuracy', function()
     local x = sl.fvector('x')
-    local f = compile({ x }, sl.sum(x))
+    local f = sl.compile({ x }, sl.sum(x))
     local n = 1000000
     local r = f(sl.ones(n):cast('float32') * 0.1)
     -- float32 0.1 is 0.100000001490116...; a float32 accumulator would drift by far more
@@ -236,7 +233,8 @@ describe('C backend: reductions', function()
   end)
 
   it('uses several threads above sl.config.omp_threshold and gets the same answer', function()
-    local old = sl.config.omp_threshold
+    local old, old_compile = sl.config.omp_threshold, sl.config.compile
+    sl.config.compile = 'sync'   -- OpenMP: the optimizing compiler's code
     local x = sl.vector('x')
     local fc, fr = both({ x }, { sl.sum(x * 2), x * 3 + 1, sl.max(x) })
     local v = sl.randn(100000)
@@ -244,6 +242,8 @@ describe('C backend: reductions', function()
     compare(fc, fr, { v }, 'parallel')
     sl.config.omp_threshold = old
     compare(fc, fr, { v }, 'serial')
+    sl.config.compile = old_compile
+    assert.are.equal('cc', fc:info().tier)
   end)
 end)
 
@@ -252,19 +252,19 @@ describe('C backend: kernel variants', function()
   local r = sl.vector('r')
 
   it('takes the flat loop when every operand is contiguous', function()
-    local f = compile({ a, b }, a * b + 1)
+    local f = sl.compile({ a, b }, a * b + 1)
     f(sl.randn(3, 4), sl.randn(3, 4))
     assert.are.same({ 'contiguous' }, f:info().variants)
   end)
 
   it('takes an inner-contiguous loop for a row vector', function()
-    local f = compile({ a, r }, a + r)
+    local f = sl.compile({ a, r }, a + r)
     f(sl.randn(3, 4), sl.randn(4))
     assert.are.same({ 'inner-contiguous 2-d' }, f:info().variants)
   end)
 
   it('takes a strided loop for transposed inputs, and shows it in the profile', function()
-    local g = compile({ a, b }, a * b + 1, { profile = true })
+    local g = sl.compile({ a, b }, a * b + 1, { profile = true })
     g(sl.randn(4, 3):transpose(1, 2), sl.randn(4, 3):transpose(1, 2))
     assert.are.equal('strided 2-d', g:info().variants[1])
     g(sl.randn(3, 4), sl.randn(3, 4))
@@ -275,9 +275,9 @@ describe('C backend: kernel variants', function()
 
   it('hoists a column vector and a scalar out of the loops', function()
     local c, s = sl.col('c'), sl.scalar('s')
-    local g = compile({ a, c, s }, a * c + s)
+    local g = sl.compile({ a, c, s }, a * c + s)
     local x, y, z = sl.randn(3, 4), sl.randn(3, 1), sl.tensor(2.5, 'float64')
-    local want = compile({ a, c, s }, a * c + s, { mode = 'reference' })(x, y, z)
+    local want = sl.compile({ a, c, s }, a * c + s, { mode = 'reference' })(x, y, z)
     assert_close(g(x, y, z), want, 'column')
     assert.are.equal('inner-contiguous 2-d', g:info().variants[1])
   end)
@@ -296,7 +296,7 @@ describe('C backend: kernel variants', function()
 
   it('reduces rows, columns and whole arrays with their own loops', function()
     local x = sl.matrix('x')
-    local g = compile({ x }, { sl.sum(x), sl.sum(x, 2), sl.sum(x, 1) })
+    local g = sl.compile({ x }, { sl.sum(x), sl.sum(x, 2), sl.sum(x, 1) })
     g(sl.randn(5, 6))
     assert.are.same({ 'reduce contiguous', 'reduce rows', 'reduce columns' }, g:info().variants)
   end)
@@ -335,7 +335,7 @@ describe('C backend: fusion and buffers', function()
     local x = sl.vector('x')
     local s1 = sl.shared(sl.zeros(3), 's1')
     local s2 = sl.shared(sl.zeros(3), 's2')
-    local f = compile({ x }, s1 + x, { updates = { [s1] = s1 + x, [s2] = s1 * 2 } })
+    local f = sl.compile({ x }, s1 + x, { updates = { [s1] = s1 + x, [s2] = s1 * 2 } })
     local v = sl.tensor({ 1, 2, 3 }, 'float64')
     f(v)
     local r = f(v)
@@ -346,7 +346,7 @@ describe('C backend: fusion and buffers', function()
 
   it('returns fresh outputs that do not alias inputs', function()
     local x = sl.vector('x')
-    local f = compile({ x }, { x * 1, x })
+    local f = sl.compile({ x }, { x * 1, x })
     local v = sl.tensor({ 1, 2 }, 'float64')
     local a, b = f(v)
     b:fill(7)
@@ -358,23 +358,28 @@ end)
 describe('C backend: compiling', function()
   local files = require 'spec.support.files'
 
-  it('runs the first calls on the reference backend under async_compile, then the C code', function()
-    sl.config.async_compile = true
+  it('runs the first calls on tcc code under compile = tiered, then the optimized code', function()
+    local old = sl.config.compile
+    sl.config.compile = 'tiered'
     local a, b = sl.vector('a'), sl.vector('b')
-    -- a constant of its own, so that no earlier run has this source cached
-    local k = os.time() % 1000 + 0.25
+    -- a constant of its own (the second and the CPU clock), so that no earlier run,
+    -- of this tree or another sharing the cache, has this source cached
+    local k = os.time() % 100000 + math.floor(os.clock() * 1e6) % 1024 / 1024 + 1 / 2048
     local ok, e = pcall(function()
-      local f = compile({ a, b }, sl.sin(a) * b + k * a)
+      local f = sl.compile({ a, b }, sl.sin(a) * b + k * a)
       local x = sl.randn(100)
-      local want = compile({ a, b }, sl.sin(a) * b + k * a, { mode = 'reference' })(x, x)
+      local want = sl.compile({ a, b }, sl.sin(a) * b + k * a, { mode = 'reference' })(x, x)
+      local tiers = {}
       for _ = 1, 1000000 do
-        assert_close(f(x, x), want, 'async')
-        if f:info().variants[1] ~= 'not run' then break end
+        assert_close(f(x, x), want, 'tiered')
+        tiers[f:info().tier] = true
+        if f:info().tier == 'cc' then break end
         os.execute('sleep 0.01')
       end
+      assert.are.same(require('symlua.core').has_tcc and { tcc = true, cc = true } or { cc = true }, tiers)
       assert.are.equal('contiguous', f:info().variants[1])
     end)
-    sl.config.async_compile = false
+    sl.config.compile = old
     assert(ok, e)
   end)
 
@@ -513,8 +518,12 @@ describe('C backend: random expression graphs', function()
     assert(ok, e)
   end)
 
+  -- The whole comparison once more with the optimizing compiler's code (the
+  -- spec run's default is tcc code: spec/run.lua).
   it('agrees with the reference on 40 more graphs built by the default compiler', function()
     sl.manual_seed(7)
+    local old = sl.config.compile
+    sl.config.compile = 'sync'
     for batch = 1, 4 do
       -- ten graphs of one dtype per function: fewer compiler runs
       local dtype = dts[batch]
@@ -531,6 +540,8 @@ describe('C backend: random expression graphs', function()
         compare(fc, fr, arguments(ins, shapes, dtype, r, c, trial),
                 string.format('batch %d (%s, trial %d)', batch, dtype, trial), 1000)
       end
+      assert.are.equal('cc', fc:info().tier)
     end
+    sl.config.compile = old
   end)
 end)

@@ -61,9 +61,11 @@ describe('compile arguments', function()
 
   it('convert numbers and nested tables to the input dtype', function()
     local i = sl.iscalar('i')
-    local r = sl.compile({ i }, i + 1)(2.7)
+    local r = sl.compile({ i }, i + 1)(2)
     assert.are.equal('int32', r:dtype())
     assert.are.equal(3, r:item())
+    -- a number the dtype cannot hold is refused, not truncated
+    assert.matches('cannot hold exactly', err(sl.compile({ i }, i + 1), 2.7), 1, true)
     local m = sl.imatrix('m')
     r = sl.compile({ m }, m * 2)({ { 1, 2 }, { 3, 4 } })
     assert.are.equal('int32', r:dtype())
@@ -90,8 +92,8 @@ describe('compile arguments', function()
   it('name the input and what was expected when dtype, rank or shape is wrong', function()
     local x = sl.vector('x')
     local f = sl.compile({ x }, x + 1)
-    assert.matches("input 1 ('x'): expected float64 (?,), got float32 (2,) (wrong dtype: convert it with :cast('float64'))",
-                   err(f, sl.zeros(2, 'float32')), 1, true)
+    assert.matches("input 1 ('x'): expected float64 (?,), got complex64 (2,) (wrong dtype: convert it with :cast('float64'))",
+                   err(f, sl.zeros(2, 'complex64')), 1, true)
     assert.matches("input 1 ('x'): expected float64 (?,), got float64 (2, 2) (wrong rank)",
                    err(f, sl.zeros(2, 2)), 1, true)
     local y = sl.tensor_type('float64', { 3, -1 })('y')
@@ -225,6 +227,19 @@ describe('compile givens', function()
     assert.are.same({ 10 }, w:get_value():totable())
   end)
 
+  it('refuse a replacement of another rank or dtype, naming both types and the line', function()
+    local x = sl.vector('x')
+    local e = err(function() local f = sl.compile({}, x:sum(), { givens = { [x] = sl.shared(sl.ones(3, 3)) } }) return f end)
+    assert.matches("compile_spec.lua:%d+: compile: givens: float64 %(%?, %?%) replaces 'x' " ..
+      "float64 %(%?,%) but has another rank", e)
+    e = err(sl.compile, {}, x:sum(), { givens = { [x] = sl.shared(sl.ones(3, 'int32')) } })
+    assert.matches("int32 (?,) replaces 'x' float64 (?,) but has another dtype; a replacement " ..
+      "needs the same dtype and rank (cast it with :cast('float64'))", e, 1, true)
+    -- the same type is still fine, and a Lua value takes the variable's dtype
+    assert.are.equal(3, sl.compile({}, x:sum(), { givens = { [x] = sl.shared(sl.ones(3)) } })():item())
+    assert.are.equal(3, sl.compile({}, x:sum(), { givens = { [x] = { 1, 2 } } })():item())
+  end)
+
   it('reject keys that are not variables', function()
     local x = sl.vector('x')
     assert.matches('compile: givens keys must be variables',
@@ -284,6 +299,64 @@ describe('constants', function()
     local w = (x * 3):owner():inputs()[2]
     assert.are.equal('constant', w:kind())
     assert.are.equal(3, w:get_value():item())
+  end)
+end)
+
+describe('compiled function inputs of another dtype', function()
+  local numpy = require 'spec.support.numpy'
+  local DTYPES = { 'bool', 'uint8', 'int32', 'int64', 'float32', 'float64', 'complex64', 'complex128' }
+
+  it("are cast when NumPy's 'safe' rule allows it, for every pair of dtypes", function()
+    if not numpy.available() then pending('needs numpy in /usr/bin/python3') return end
+    local names = "['" .. table.concat(DTYPES, "', '") .. "']"
+    local safe = numpy.eval('np.array([[np.can_cast(a, b, "safe") for b in ' .. names .. '] for a in ' ..
+                            names .. '])'):totable()
+    for j, to in ipairs(DTYPES) do
+      local x = sl.vector('x', to)
+      local f = sl.compile({ x }, x, { mode = 'reference' })
+      for i, from in ipairs(DTYPES) do
+        local ok, r = pcall(f, sl.tensor({ 0, 1 }, from))
+        assert.are.equal(safe[i][j], ok, from .. ' -> ' .. to .. ': ' .. tostring(r))
+        if ok then
+          assert.are.equal(to, r:dtype())
+          assert.are.same({ true, true }, sl.eq(r, sl.tensor({ 0, 1 }, to)):totable())
+        elseif from ~= to then
+          assert.matches("expected " .. to .. " (?,), got " .. from .. " (2,) (wrong dtype: convert " ..
+                         "it with :cast('" .. to .. "'))", r, 1, true)
+        end
+      end
+    end
+  end)
+
+  it('take an int64 matrix for a float64 one, as Theano does', function()
+    local x = sl.matrix('x')
+    local f = sl.compile({ x }, x * 2)
+    assert.are.same({ { 2, 4 }, { 6, 8 } }, f(sl.tensor({ { 1, 2 }, { 3, 4 } })):totable())
+    local xi = sl.fvector('xi')
+    assert.matches("expected float32 (?,), got int32 (1,) (wrong dtype: convert it with :cast('float32'))",
+                   err(sl.compile({ xi }, xi), sl.tensor({ 1 }, 'int32')), 1, true)
+  end)
+
+  it('take Lua numbers and tables whose values the dtype holds exactly', function()
+    local i, s = sl.ivector('i'), sl.iscalar('s')
+    local fi, fs = sl.compile({ i }, i * 2), sl.compile({ s }, s * 2)
+    assert.are.same({ 2, 4 }, fi({ 1, 2 }):totable())
+    assert.are.equal('int32', fi({ 1, 2 }):dtype())
+    assert.are.equal(14, fs(7):item())
+    assert.are.equal(2, fs(true):item())
+    assert.are.same({}, fi({}):totable())
+    assert.matches("input 1 ('i'): expected int32 (?,), got a Lua table that int32 cannot hold " ..
+                   "exactly (read as float64 (2,))", err(fi, { 1.5, 2 }), 1, true)
+    assert.matches("input 1 ('s'): expected int32 (), got a Lua number that int32 cannot hold " ..
+                   "exactly (read as int64 ())", err(fs, 2 ^ 40), 1, true)
+    local b = sl.bscalar('b')
+    assert.matches("got a Lua number that bool cannot hold exactly",
+                   err(sl.compile({ b }, b), 1), 1, true)
+    -- floats take any Lua number, rounded as a weak constant is
+    local x = sl.fscalar('x')
+    local r = sl.compile({ x }, x * 1)(0.1)
+    assert.are.equal('float32', r:dtype())
+    assert.are.equal(sl.tensor(0.1, 'float32'):item(), r:item())
   end)
 end)
 

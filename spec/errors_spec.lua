@@ -81,4 +81,64 @@ describe('errors', function()
     fails_with('linspace: the count -1 is negative', sl.linspace, 0, 1, -1)
     fails_with('eye: sizes must not be negative', sl.eye, -1)
   end)
+
+  it('keep their reason when they echo a long value: the value is clipped, not the end', function()
+    local name = string.rep('k', 5000)
+    local err = fails_with('(settings: floatX, ', function() return sl.config[name] end)
+    assert.is_truthy(err:find("unknown setting 'kkkk", 1, true), err)
+    assert.is_truthy(err:find("kkkk \226\128\166 kkkk", 1, true), err)   -- the name's ends around an ellipsis
+    assert.is_truthy(#err < 1024, #err)
+    fails_with('cache_dir: the path has a NUL byte at byte 2 of 3', function() sl.config.cache_dir = 'a\0b' end)
+  end)
+end)
+
+-- Every integral Lua number below 2^63 is an exact integer: a size or index
+-- past 2^53 is refused for its real reason (memory, the axis), not for not
+-- being an integer.
+describe('large sizes and indices', function()
+  local TOO_MANY = 'has more than the 2^60 - 1 elements a tensor can hold'
+  it('name the limit on elements for sizes', function()
+    fails_with('shape (4611686018427387904,) ' .. TOO_MANY, sl.zeros, 2 ^ 62)
+    fails_with('shape (4611686018427387904,) ' .. TOO_MANY, sl.ones, 2 ^ 62)
+    fails_with('shape (2147483648, 2147483648, 4) ' .. TOO_MANY, sl.rand, 2 ^ 31, 2 ^ 31, 4)
+    fails_with('shape (2147483648, 2147483648) ' .. TOO_MANY, sl.eye, 2 ^ 31)
+    fails_with('shape (4611686018427387904,) ' .. TOO_MANY, sl.linspace, 0, 1, 2 ^ 62)
+    fails_with('reshape: shape (8589934592, 8589934592) ' .. TOO_MANY,
+               function() return sl.zeros(2, 3):view(2 ^ 33, 2 ^ 33) end)
+    fails_with('arange: 4611686018427387904 elements is too many (at most 10^15)', sl.arange, 2 ^ 62)
+    fails_with('a size must be an integer from -2^62 to 2^62, got 18446744073709551616',
+               sl.zeros, 2 ^ 64)
+    fails_with('randint: the range [-4611686018427387904, 4611686018427387904) is wider than 2^63 - 1',
+               sl.randint, -2 ^ 62, 2 ^ 62, 3)
+    fails_with('a size must be an integer, got 1.5', sl.zeros, 1.5)
+    fails_with('a size must be an integer, got inf', sl.zeros, math.huge)
+  end)
+
+  it('name the axis for indices', function()
+    local t = sl.zeros(3)
+    fails_with('index 1152921504606846976 is out of range for dimension 1 of size 3',
+               function() return t[2 ^ 60] end)
+    fails_with('index -1152921504606846976 is out of range for dimension 1 of size 3',
+               function() t[-2 ^ 60] = 1 end)
+    fails_with('index 1152921504606846976 is out of range for dimension 1 of size 2',
+               function() return sl.zeros(2, 3):select(1, 2 ^ 60) end)
+    fails_with('axis 1099511627776 is out of range for a 2-d tensor',
+               function() return sl.zeros(2, 3):size(2 ^ 40) end)
+    fails_with('narrow: 1152921504606846976 elements from 1 exceed dimension 1 of size 2',
+               function() return sl.zeros(2, 3):narrow(1, 1, 2 ^ 60) end)
+  end)
+
+  it('refuse symbolic shapes too large to exist, where the graph is built', function()
+    local x = sl.vector('x')
+    fails_with('reshape: shape (2147483648, 2147483648, 4) ' .. TOO_MANY,
+               function() return x:reshape({ 2 ^ 31, 2 ^ 31, 4 }) end)
+    fails_with('a static shape ' .. TOO_MANY,
+               function() return sl.tensor_type('float64', { 2 ^ 31, 2 ^ 31, 4 })('a') end)
+    fails_with('tile: 4611686018427387904 repetitions make more than the 2^60 - 1 elements',
+               function() return sl.tile(sl.tensor_type('float64', { 3 })('v'), 2 ^ 62) end)
+    fails_with('repeat: 4611686018427387904 repeats make more than the 2^60 - 1 elements',
+               function() return sl['repeat'](sl.tensor_type('float64', { 3 })('w'), 2 ^ 62, 1) end)
+    fails_with('tile: the result float64 (1099511627776, 1099511627776) ' .. TOO_MANY,
+               function() return sl.tile(sl.tensor_type('float64', { 1, 1 })('w'), { 2 ^ 40, 2 ^ 40 }) end)
+  end)
 end)

@@ -97,6 +97,22 @@ describe('symlua', function()
       assert.are.equal('42\t' .. version() .. '\n', out)
     end)
 
+    it('SYMLUA_MODE picks the backend of every compile; opts.mode still wins', function()
+      local script = "local sl = require 'symlua'; local x = sl.vector('x'); " ..
+        "print(sl.config.mode, sl.compile({ x }, x * 2):info().backend, " ..
+        "sl.compile({ x }, x * 2, { mode = 'c' }):info().backend, " ..
+        "sl.compile({ x }, x * 3, { mode = 'reference' }):info().backend)"
+      local out, err, code = run({ '-e', script }, { env = { SYMLUA_MODE = 'reference' } })
+      assert.are.equal('', err)
+      assert.are.equal(0, code)
+      assert.are.equal('reference\treference\tc\treference\n', out)
+      out = run({ '-e', script }, { env = { SYMLUA_MODE = 'c' } })
+      assert.are.equal('c\tc\tc\treference\n', out)
+      local _, e, status = run({ '-e', "require 'symlua'" }, { env = { SYMLUA_MODE = 'fast' } })
+      assert.are.equal(1, status)
+      assert.matches("SYMLUA_MODE=fast: config.mode must be one of c|reference, not 'fast'", e, 1, true)
+    end)
+
     it('runs LUA_INIT first, as a chunk or @file, unless -E', function()
       local out = run({ '-e', 'print(init_value)' }, { env = { LUA_INIT = 'init_value = 7' } })
       assert.are.equal('7\n', out)

@@ -245,7 +245,39 @@ describe('npy errors', function()
     assert.is_truthy(err:find('missing.npy', 1, true))
     fails_with('not a NumPy .npy file', bad('text.npy', 'hello, world\n'))
     fails_with('not a NumPy .npy file', bad('empty.npy', ''))
-    fails_with('Is a directory', sl.load, dir)
+    fails_with('it is a directory, not a regular file', sl.load, dir)
+  end)
+
+  it('applies one size rule to empty shapes: nonzero sizes multiply to at most 2^60 - 1', function()
+    local function hdr(name, shape)
+      return bad(name, npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': " .. shape .. ", }", ''))
+    end
+    -- 2^62 = 4611686018427387904, 2^30 = 1073741824
+    local rule = 'has more than the 2^60 - 1 elements a tensor can hold (counting its nonzero sizes only)'
+    fails_with('(4611686018427387904, 0) ' .. rule, hdr('e1.npy', '(4611686018427387904, 0)'))
+    fails_with('(0, 4611686018427387904, 4611686018427387904) ' .. rule,
+               hdr('e2.npy', '(0, 4611686018427387904, 4611686018427387904)'))
+    fails_with('elements a tensor can hold', hdr('e3.npy', '(0, 1073741824, 1073741824)'))
+    local t = hdr('e4.npy', '(0, 1073741824, 1073741823)')()
+    assert.are.same({ 0, 1073741824, 1073741823 }, t:shape())
+    assert.are.equal(0, t:numel())
+  end)
+
+  it('refuses a NUL byte in a header string or a path', function()
+    fails_with('a NUL byte inside a string at offset 14',
+      bad('nul.npy', npy_bytes("{'descr': '<f8\0', 'fortran_order': False, 'shape': (1,), }", ('\0'):rep(8))))
+    fails_with('load: the path has a NUL byte at byte 9 of 18', sl.load, 'abcdefgh' .. '\0' .. '123456789')
+    local target = path('nul\0.npy')
+    fails_with('save: the path has a NUL byte', sl.save, target, sl.zeros(1))
+    assert.is_false(exists(path('nul')))
+  end)
+
+  it('keeps the reason of an error about a very long path', function()
+    local err = fails_with('File name too long', sl.load, string.rep('a', 5000))
+    assert.is_truthy(#err < 1024, #err)
+    assert.is_truthy(err:find("cannot load 'aaaa", 1, true), err)
+    assert.is_truthy(err:find('\226\128\166', 1, true), err)   -- the ellipsis of the clipped path
+    fails_with('File name too long', sl.save, string.rep('b', 5000), sl.zeros(1))
   end)
 
   it('truncated header and truncated data', function()
@@ -288,7 +320,7 @@ describe('npy errors', function()
       hdr('big.npy', "{'descr': '|u1', 'fortran_order': False, 'shape': (99999999999999999999,), }"))
     fails_with('needs 512000000000000000 bytes, the file has 64',
       hdr('huge.npy', "{'descr': '<f8', 'fortran_order': False, 'shape': (4000000000, 4000000, 4), }"))
-    fails_with('would need more than 2^63 bytes',
+    fails_with('elements a tensor can hold (counting its nonzero sizes only)',
       hdr('huger.npy', "{'descr': '<f8', 'fortran_order': False, 'shape': (4000000000, 4000000000), }"))
     fails_with("expected an integer in 'shape'",
       hdr('x.npy', "{'descr': '<i4', 'fortran_order': False, 'shape': (2, x), }"))

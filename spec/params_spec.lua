@@ -72,4 +72,13 @@ describe('save_params / load_params', function()
     local c, d = sl.shared(sl.zeros(2), 'w'), sl.shared(sl.zeros(2), 'w')
     assert.matches("two shared variables are named 'w'", err(sl.save_params, dir, { c, d }))
   end)
+
+  it('refuses a directory path with a NUL byte, creating nothing', function()
+    local W = sl.shared(sl.ones(2), 'W')
+    local cut = dir .. '-nul'
+    assert.matches('save_params: the path has a NUL byte at byte ' .. (#cut + 1),
+                   err(sl.save_params, cut .. '\0rest', { W }))
+    assert.is_nil(io.open(cut, 'r'))
+    assert.matches('load_params: the path has a NUL byte', err(sl.load_params, dir .. '\0rest', { W }))
+  end)
 end)

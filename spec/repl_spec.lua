@@ -69,6 +69,18 @@ describe('the REPL', function()
     assert.truthy(term:line('10 * 3'):find('\n30\n', 1, true))
   end)
 
+  it("shows the message and the script's frames, without raw C addresses", function()
+    term:line('function explode() local t = nil; return t.x end')
+    local out = term:line('explode()')
+    assert.truthy(out:find("stdin:1: attempt to index local 't' (a nil value)\nstack traceback:\n" ..
+                           "\tstdin:1: in function 'explode'\n\tstdin:1: in main chunk\n> ", 1, true), out)
+    out = term:line('sl.zeros(2) + sl.zeros(3)')
+    assert.truthy(out:find('add: shapes do not broadcast', 1, true), out)
+    assert.falsy(out:find('[C]: at 0x', 1, true), out)
+    out = term:line("error('boom')")
+    assert.falsy(out:find('[C]', 1, true), out)
+  end)
+
   it('completes table fields, globals and methods with TAB', function()
     -- sl.zer<TAB> becomes sl.zeros, so the rest of the line makes a call
     local out = term:line('sl.zer\t(2, 3):numel()')

@@ -1,5 +1,12 @@
 -- Runs the Busted specs inside bin/symlua (make check); settings come from .busted.
 -- Busted reports failures by raising an error with no message: exit 1 then.
+-- Generated code is compiled by libtcc (milliseconds, not seconds, a function)
+-- unless SYMLUA_COMPILE says otherwise; specs that need the optimizing
+-- compiler's code set sl.config.compile = 'sync' (codegen_spec.lua runs its
+-- whole comparison with both). Set here, so that child processes inherit it.
+local ffi = require 'ffi'
+pcall(ffi.cdef, 'int setenv(const char *name, const char *value, int overwrite);')
+ffi.C.setenv('SYMLUA_COMPILE', 'tcc', 0)
 local ok, err = pcall(require 'busted.runner', { standalone = false })
 if not ok then
   if err ~= nil then io.stderr:write(tostring(err), '\n') end

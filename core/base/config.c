@@ -2,6 +2,7 @@
 ** config.c — the table of the core's settings (sl.config in Lua), and the
 ** one place that reads the environment.
 */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,31 +13,61 @@ sl_config sl_cfg = {
   .omp_threshold = 1 << 15,
   .fft_plan = "estimate",
   .buffer_cache = (int64_t)1 << 30,
+  .mode = "c",
+  .compile = "tiered",
 };
 
 const sl_config_key sl_config_keys[] = {
-  { "floatX", SL_CFG_FLOAT_DTYPE, &sl_float_default, NULL, "default float dtype" },
-  { "cc", SL_CFG_STRING, &sl_cfg.cc, NULL, "C compiler for generated code ($CC or cc)" },
-  { "cflags", SL_CFG_STRING, &sl_cfg.cflags, NULL, "flags for the C compiler" },
-  { "cache_dir", SL_CFG_STRING, &sl_cfg.cache_dir, NULL, "where compiled code is cached" },
+  { "floatX", SL_CFG_FLOAT_DTYPE, &sl_float_default, NULL, "default float dtype", NULL },
+  { "cc", SL_CFG_STRING, &sl_cfg.cc, NULL, "C compiler for generated code ($CC or cc)", NULL },
+  { "cflags", SL_CFG_STRING, &sl_cfg.cflags, NULL, "flags for the C compiler", NULL },
+  { "cache_dir", SL_CFG_STRING, &sl_cfg.cache_dir, NULL, "where compiled code is cached", NULL },
   { "require_compiler", SL_CFG_BOOL, &sl_cfg.require_compiler, NULL,
-    "fail instead of falling back to the reference backend when no compiler works" },
-  { "async_compile", SL_CFG_BOOL, &sl_cfg.async_compile, NULL,
-    "run first calls while the optimizing compiler works in the background" },
+    "fail instead of falling back to the reference backend when no compiler works", NULL },
+  { "compile", SL_CFG_STRING, &sl_cfg.compile, "tiered|sync|tcc",
+    "how generated C is built: tiered (libtcc now, the optimizing compiler in the background), "
+    "sync (the optimizing compiler at the first call) or tcc (libtcc only)", "SYMLUA_COMPILE" },
   { "omp_threshold", SL_CFG_INT, &sl_cfg.omp_threshold, NULL,
-    "elements below which a kernel runs on one thread" },
-  { "threads", SL_CFG_INT, &sl_cfg.threads, NULL, "threads for kernels (0: OMP_NUM_THREADS or all cores)" },
-  { "fft_plan", SL_CFG_STRING, &sl_cfg.fft_plan, "estimate|measure", "FFTW planning effort" },
+    "elements below which a kernel runs on one thread", NULL },
+  { "threads", SL_CFG_INT, &sl_cfg.threads, NULL, "threads for kernels (0: OMP_NUM_THREADS or all cores)", NULL },
+  { "fft_plan", SL_CFG_STRING, &sl_cfg.fft_plan, "estimate|measure", "FFTW planning effort", NULL },
   { "buffer_cache", SL_CFG_INT, &sl_cfg.buffer_cache, NULL,
-    "bytes of freed tensor buffers kept for reuse (also at most 3 x the live bytes, or 64 MiB)" },
-  { NULL, 0, NULL, NULL, NULL }
+    "bytes of freed tensor buffers kept for reuse (also at most 3 x the live bytes, or 64 MiB)", NULL },
+  { "mode", SL_CFG_STRING, &sl_cfg.mode, "c|reference",
+    "backend of sl.compile when opts.mode is not given", "SYMLUA_MODE" },
+  { NULL, 0, NULL, NULL, NULL, NULL }
 };
+
+int sl_config_from_env(void)
+{
+  for (const sl_config_key *k = sl_config_keys; k->name; k++) {
+    const char *v = k->env ? getenv(k->env) : NULL;
+    if (v && *v && sl_config_set_string(k, v)) {
+      char why[256];
+      snprintf(why, sizeof why, "%s", sl_errmsg());   /* sl_fail rewrites the message */
+      return sl_fail("%s=%s: %s", k->env, v, why);
+    }
+  }
+  return 0;
+}
 
 const sl_config_key *sl_config_find(const char *name)
 {
   for (const sl_config_key *k = sl_config_keys; k->name; k++)
     if (strcmp(k->name, name) == 0) return k;
   return NULL;
+}
+
+static int is_choice(const char *choices, const char *value)
+{
+  size_t n = strlen(value);
+  for (const char *c = choices; *c; ) {
+    const char *bar = strchr(c, '|');
+    size_t len = bar ? (size_t)(bar - c) : strlen(c);
+    if (len == n && strncmp(c, value, n) == 0) return 1;
+    c += len + (bar != NULL);
+  }
+  return 0;
 }
 
 /* Strings set from Lua are copied and kept; the defaults above are static, so
@@ -47,18 +78,8 @@ static const char *first_choice[sizeof sl_config_keys / sizeof *sl_config_keys];
 int sl_config_set_string(const sl_config_key *k, const char *value)
 {
   int i = (int)(k - sl_config_keys);
-  if (value && k->choices) {
-    size_t n = strlen(value);
-    const char *c = k->choices;
-    int ok = 0;
-    while (*c && !ok) {
-      const char *bar = strchr(c, '|');
-      size_t len = bar ? (size_t)(bar - c) : strlen(c);
-      ok = len == n && strncmp(c, value, n) == 0;
-      c += len + (bar != NULL);
-    }
-    if (!ok) return sl_fail("config.%s must be one of %s, not '%s'", k->name, k->choices, value);
-  }
+  if (value && k->choices && !is_choice(k->choices, value))
+    return sl_fail("config.%s must be one of %s, not '%s'", k->name, k->choices, value);
   if (k->choices && !first_choice[i]) {
     first_choice[i] = strndup(k->choices, strcspn(k->choices, "|"));
     if (!first_choice[i]) return sl_fail("out of memory");
@@ -92,4 +113,11 @@ int sl_env_int(sl_env_var v)
 {
   const char *s = sl_env(v);
   return s ? atoi(s) : 0;
+}
+
+sl_compile_mode sl_config_compile(void)
+{
+  const char *v = sl_cfg.compile;
+  return v && strcmp(v, "sync") == 0 ? SL_COMPILE_SYNC
+       : v && strcmp(v, "tcc") == 0 ? SL_COMPILE_TCC : SL_COMPILE_TIERED;
 }

@@ -12,11 +12,12 @@ typedef struct sl_config {
   const char *cflags;      /* its flags; NULL: the defaults of cc.c */
   const char *cache_dir;   /* NULL: $SYMLUA_CACHE_DIR, $XDG_CACHE_HOME/symlua, ~/.cache/symlua */
   int require_compiler;    /* no compiler is an error instead of a fallback */
-  int async_compile;       /* first calls run while the optimizing compiler works */
+  const char *compile;     /* "tiered", "sync" or "tcc": see sl_config_compile */
   int64_t omp_threshold;   /* elements below which a kernel runs on one thread */
   int64_t threads;         /* 0: OMP_NUM_THREADS or the number of cores */
   const char *fft_plan;    /* "estimate" or "measure" */
   int64_t buffer_cache;    /* bytes of freed tensor buffers kept for reuse (storage.c) */
+  const char *mode;        /* backend of a compile without opts.mode: "c" or "reference" */
 } sl_config;
 
 extern sl_config sl_cfg;
@@ -30,19 +31,31 @@ typedef struct sl_config_key {
   const char *choices;     /* strings only: allowed values separated by '|', or NULL;
                               the first is the default */
   const char *doc;
+  const char *env;         /* the environment variable that sets it, or NULL */
 } sl_config_key;
 
 /* The settings in a fixed order, NULL-terminated by name. */
 extern const sl_config_key sl_config_keys[];
 const sl_config_key *sl_config_find(const char *name);
 
+/* Apply the environment variables of the settings that have one (at load).
+** 0, or -1 + sl_fail naming the variable. */
+int sl_config_from_env(void);
+
+/* How generated C is compiled (sl.config.compile, $SYMLUA_COMPILE):
+** tiered: libtcc in memory for the first calls, the optimizing compiler in the
+** background, its code from the first call after it is ready; sync: the
+** optimizing compiler at the first call; tcc: libtcc only. */
+typedef enum { SL_COMPILE_TIERED, SL_COMPILE_SYNC, SL_COMPILE_TCC } sl_compile_mode;
+sl_compile_mode sl_config_compile(void);
+
 /* Set a string setting (copied; NULL restores the default). 0, or -1 + sl_fail. */
 int sl_config_set_string(const sl_config_key *k, const char *value);
 
-/* Every environment variable the core reads, read in config.c alone, when
-** it is needed (so a host that sets one at run time is heard). */
+/* Every other environment variable the core reads (the settings' own are
+** in sl_config_keys), read in config.c alone, when it is needed (so a host
+** that sets one at run time is heard). */
 #define SL_ENV_VARS(_) \
-  _(MODE,           "SYMLUA_MODE",        "the backend compiled functions run on when opts.mode names none") \
   _(DEBUG,          "SYMLUA_DEBUG",       "1..4: kernel choices, step timings and GB/s, generated source") \
   _(PROFILE,        "SYMLUA_PROFILE",     "profile every function, print the profiles at exit") \
   _(NAN_GUARD,      "SYMLUA_NAN_GUARD",   "check every node's float results for NaN/Inf") \

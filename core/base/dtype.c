@@ -43,3 +43,10 @@ sl_dtype sl_dtype_promote(sl_dtype a, sl_dtype b)
   if (b == SL_COMPLEX64 && (a == SL_INT32 || a == SL_INT64 || a == SL_FLOAT64)) return SL_COMPLEX128;
   return b;
 }
+
+/* NumPy's "safe" casting: to holds every value of from exactly when the
+** promotion of the two is to (int64 -> float64 counts as safe, as in NumPy). */
+int sl_dtype_can_cast(sl_dtype from, sl_dtype to)
+{
+  return valid(from) && valid(to) && sl_dtype_promote(from, to) == to;
+}

@@ -13,6 +13,32 @@ int sl_fail(const char *fmt, ...)
 #endif
   ;
 
+/* Messages: a text too long for its buffer keeps its start and its end (the
+** reason) around an ellipsis. sl_clip gives s, or its first and last
+** characters in out when s is long (paths, names echoed in a message). */
+#include <stdarg.h>
+#define SL_ERRMSG_CAP 1024
+#define SL_CLIP_CAP 160
+void sl_vformat(char *buf, size_t cap, const char *fmt, va_list ap);
+void sl_format(char *buf, size_t cap, const char *fmt, ...)
+#ifdef __GNUC__
+  __attribute__((format(printf, 3, 4)))
+#endif
+  ;
+const char *sl_clip(const char *s, char out[SL_CLIP_CAP]);
+
+/* Files: path opened for reading when it is a regular file; its size in
+** *size. NULL + sl_fail with the reason alone ("is a directory", "Permission
+** denied"), for the caller to prefix with what it was doing. */
+#include <stdio.h>
+FILE *sl_open_regular(const char *path, int64_t *size);
+
+/* Readers over an open stream (files, or memory through fmemopen); name is
+** what messages call it, and size its length in bytes (which bounds what a
+** corrupt header may allocate). */
+sl_tensor *sl_npy_read(FILE *f, int64_t size, const char *name);
+sl_tensor *sl_idx_read(FILE *f, int64_t size, const char *name);
+
 /* Storage: 64-byte aligned, counted in sl_mem_bytes(), from the host caching
 ** allocator; buffers the host wraps come from the wrapped one (storage.c). */
 extern const sl_allocator sl_host_allocator, sl_wrapped_allocator;
@@ -23,7 +49,12 @@ void sl_storage_release(sl_storage *s);
 sl_tensor *sl_tensor_over(sl_storage *s, sl_dtype dt, int64_t offset,
                           int ndim, const int64_t *shape, const int64_t *strides);
 void sl_contiguous_strides(int ndim, const int64_t *shape, int64_t *strides);
+/* A shape's sizes are >= 0 and the product of its nonzero sizes is at most
+** SL_MAX_NUMEL, so that every byte offset and stride fits in an int64. */
+#define SL_MAX_NUMEL (INT64_MAX / 8)
 int  sl_check_shape(int ndim, const int64_t *shape, int64_t *numel);
+/* n * size (both >= 0) when at most SL_MAX_NUMEL, else -1 */
+int64_t sl_numel_mul(int64_t n, int64_t size);
 void sl_shape_text(char *buf, size_t n, int ndim, const int64_t *shape);  /* "(2, 3)" */
 
 /* Convert n elements between dtypes; strides in elements. */

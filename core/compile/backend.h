@@ -39,6 +39,8 @@ typedef struct sl_backend {
   int (*run)(void *state, sl_run *r, sl_step *step);
   /* Its plan as text, a line per step (state NULL: the plan as the reference backend runs it). */
   void (*describe)(const void *state, const sl_function *f, FILE *out);
+  /* Which compiled code it runs now ("tcc", "cc"), "none"; may be NULL (none). */
+  const char *(*tier)(const void *state);
   void (*free)(void *state);
 } sl_backend;
 

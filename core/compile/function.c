@@ -180,6 +180,7 @@ char *sl_profile_text(const sl_profile *p)
   fprintf(out, "Profile of the function compiled at %s: %lld call%s, %s", p->where ? p->where : "?",
           (long long)p->calls, p->calls == 1 ? "" : "s", t);
   if (p->calls > 1) { time_text(t, sizeof t, p->seconds / (double)p->calls); fprintf(out, ", %s per call", t); }
+  if (*p->code) fprintf(out, "\n  code: %s", p->code);
   fprintf(out, "\n  %12s %6s %7s  %-*s  %-*s  %s\n", "time", "%", "calls", wop, "op", wlabel, "node", "where");
   sort_by_time(idx, n, sec);
   for (int i = 0; i < n; i++) {

@@ -26,6 +26,7 @@ typedef struct sl_profile {
   double seconds;                      /* whole calls, updates included */
   int nnodes;
   sl_profile_node *node;               /* in the function's run order */
+  char code[256];                      /* C backend: which compiled code ran (tier.c) */
   int at_exit;                         /* listed for the report printed at exit */
   int orphan;                          /* its function is gone: the exit report frees it */
   struct sl_profile *next_at_exit;

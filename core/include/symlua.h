@@ -47,6 +47,7 @@ char        sl_dtype_kind(sl_dtype dt);
 const char *sl_dtype_descr(sl_dtype dt);       /* .npy descr, little endian */
 int         sl_dtype_from_name(const char *name, sl_dtype *out);  /* 0 or -1 */
 sl_dtype    sl_dtype_promote(sl_dtype a, sl_dtype b);  /* NumPy's rules */
+int         sl_dtype_can_cast(sl_dtype from, sl_dtype to); /* every value survives: NumPy's "safe" */
 
 /* -- errors ---------------------------------------------------------------- */
 const char *sl_errmsg(void);   /* message of the last failure in this thread */
@@ -160,6 +161,8 @@ sl_tensor *sl_tensor_randint(int64_t low, int64_t high, sl_dtype dt,
 /* -- files: NumPy .npy --------------------------------------------------------- */
 sl_tensor *sl_npy_load(const char *path);
 int        sl_npy_save(const char *path, const sl_tensor *t);
+/* An IDX file (MNIST's format), plain or gzipped; int8 and int16 become int32. */
+sl_tensor *sl_idx_load(const char *path);
 
 /* -- printing --------------------------------------------------------------------
 ** NumPy-style text for t (aligned columns, summarized past 1000 elements,

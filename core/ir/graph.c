@@ -220,6 +220,24 @@ static int refuses_complex(const sl_node *n)
                  "abs() first", n->op->name, i + 1, sl_dtype_name(n->inputs[i]->type.dtype));
 }
 
+/* A result whose known sizes hold more elements than a tensor can is an
+** error where the graph is built, not at the first call. */
+static int too_large(const sl_op *op, const sl_type *types)
+{
+  for (int k = 0; k < op->nout; k++) {
+    int64_t n = 1;
+    for (int i = 0; i < types[k].ndim; i++) {
+      if (types[k].shape[i] != SL_UNKNOWN && (n = sl_numel_mul(n, types[k].shape[i])) < 0) {
+        char text[256];
+        sl_type_text(&types[k], text, sizeof text);
+        return sl_fail("%s: the result %s has more than the 2^60 - 1 elements a tensor can hold",
+                       op->name, text);
+      }
+    }
+  }
+  return 0;
+}
+
 sl_node *sl_node_apply(const sl_op *op, const sl_params *params, int nin, sl_var **inputs)
 {
   if (op->nin >= 0 && nin != op->nin) {
@@ -245,7 +263,11 @@ sl_node *sl_node_apply(const sl_op *op, const sl_params *params, int nin, sl_var
   for (int i = 0; i < nin; i++) { n->inputs[i] = inputs[i]; sl_var_retain(inputs[i]); }
   if (refuses_complex(n)) { n->nout = 0; sl_node_release(n); return NULL; }
   sl_type types[8];
-  if (op->nout > 8 || op->infer(n, types)) { n->nout = 0; sl_node_release(n); return NULL; }
+  if (op->nout > 8 || op->infer(n, types) || too_large(op, types)) {
+    n->nout = 0;
+    sl_node_release(n);
+    return NULL;
+  }
   for (int k = 0; k < op->nout; k++) {
     sl_var *v = &n->outputs[k];
     v->id = next_id++;

@@ -86,6 +86,36 @@ typedef enum {
 /* A reduction a fused kernel can end in, and how its accumulator combines. */
 typedef enum { SL_FUSE_NONE, SL_FUSE_SUM, SL_FUSE_PROD, SL_FUSE_MEAN, SL_FUSE_MAX, SL_FUSE_MIN } sl_fused_reduce;
 
+/* How the sizes of an op's output follow from its inputs' sizes, for uses
+** that need only a shape (core/opt/shape_infer.c has one rule per kind):
+** NONE (unknown until it runs), WINDOW (convolution and pooling), OF_FIRST
+** and OF_LAST (an input's sizes), and one kind per op with a rule of its own. */
+typedef enum {
+  SL_SIZE_NONE,
+  SL_SIZE_WINDOW,
+  SL_SIZE_OF_LAST,
+  SL_SIZE_OF_FIRST,
+  SL_SIZE_FFT,
+  SL_SIZE_REDUCE,
+  SL_SIZE_DOT,
+  SL_SIZE_OUTER,
+  SL_SIZE_DIMSHUFFLE,
+  SL_SIZE_RESHAPE,
+  SL_SIZE_FLATTEN,
+  SL_SIZE_CONCATENATE,
+  SL_SIZE_STACK,
+  SL_SIZE_NARROW,
+  SL_SIZE_REPEAT,
+  SL_SIZE_TILE,
+  SL_SIZE_SUBTENSOR,
+  SL_SIZE_TAKE,
+  SL_SIZE_GATHER,
+  SL_SIZE_ALLOC,
+  SL_SIZE_ARANGE,
+  SL_SIZE_SUM_TO,
+  SL_SIZE_COUNT
+} sl_size_rule;
+
 typedef int (*sl_infer_fn)(sl_node *n, sl_type *out);     /* output types; -1 + sl_fail */
 typedef int (*sl_perform_fn)(const sl_node *n, sl_tensor **in, sl_tensor **out);
 
@@ -103,6 +133,7 @@ struct sl_op {
   const char *cexpr;     /* the same expression for the code generators */
   /* reductions only: how a backend fuses it into a kernel (SL_FUSE_NONE: it does not) */
   sl_fused_reduce fuse;
+  sl_size_rule size;     /* non-elementwise ops: their symbolic size rule */
   int flags;             /* SL_OP_* below */
 };
 

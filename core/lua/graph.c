@@ -66,11 +66,14 @@ static int l_input(lua_State *L)
   luaL_checktype(L, 2, LUA_TTABLE);
   ty.ndim = (int)lua_objlen(L, 2);
   if (ty.ndim > SL_MAXDIM) sl_lua_error(L, "a variable has at most %d dimensions", SL_MAXDIM);
+  int64_t known = 1;   /* the product of the known sizes */
   for (int i = 0; i < ty.ndim; i++) {
     lua_rawgeti(L, 2, i + 1);
     ty.shape[i] = lua_toboolean(L, -1) ? sl_lua_check_int(L, -1, "a static size") : SL_UNKNOWN;
     if (ty.shape[i] < SL_UNKNOWN) sl_lua_error(L, "a static size must be >= 0 or -1 (unknown)");
     lua_pop(L, 1);
+    if (ty.shape[i] != SL_UNKNOWN && (known = sl_numel_mul(known, ty.shape[i])) < 0)
+      sl_lua_error(L, "a static shape has more than the 2^60 - 1 elements a tensor can hold");
   }
   sl_var *v = sl_var_input(&ty, luaL_optstring(L, 3, NULL));
   if (!v) sl_lua_fail(L);
@@ -543,8 +546,8 @@ static int l_compile(lua_State *L)
   if (sl_lua_where(L, where, sizeof where) && sl_function_set_where(f, where)) sl_lua_fail(L);
   configure_function(L, f, 5);
   /* opts.mode: a backend's name (sl.backends() lists them), by default
-  ** SYMLUA_MODE's or 'c' */
-  const char *mode = sl_env(SL_ENV_MODE) && *sl_env(SL_ENV_MODE) ? sl_env(SL_ENV_MODE) : "c";
+  ** sl.config.mode (SYMLUA_MODE) */
+  const char *mode = sl_cfg.mode ? sl_cfg.mode : "c";
   if (!lua_isnoneornil(L, 5)) {
     lua_getfield(L, 5, "mode");
     if (!lua_isnil(L, -1)) mode = lua_tostring(L, -1);
@@ -617,8 +620,64 @@ static int l_function_gc(lua_State *L)
   return 0;
 }
 
-/* f(...): tensors pass as they are; numbers and tables become tensors of the
-** input's dtype. */
+/* Whether every value of t (fresh from a Lua value, so contiguous) comes back
+** unchanged from dtype dt: integral Lua numbers into a narrower integer. */
+static int exact_in(const sl_tensor *t, sl_dtype dt)
+{
+  sl_tensor *there = sl_tensor_cast(t, dt), *back = there ? sl_tensor_cast(there, t->dtype) : NULL;
+  int same = back && memcmp(back->storage->data, t->storage->data,
+                            (size_t)sl_tensor_numel(t) * sl_dtype_size(t->dtype)) == 0;
+  sl_tensor_release(there);
+  sl_tensor_release(back);
+  return same;
+}
+
+/* The tensor that argument idx gives input i, left in the argument slot:
+** - a tensor of the declared dtype, as it is (the common case: one compare);
+** - a tensor whose dtype casts safely to it (NumPy's "safe" rule), cast;
+** - a Lua number, boolean or nested table, read as sl.tensor would and cast
+**   when that is safe or the value is exact in the declared dtype (Lua numbers
+**   are weakly typed: 3 fits an int32, 0.1 a float32, 1.5 no integer);
+** anything else as it is, for sl_function_check_input to name the cast. */
+static sl_tensor *input_arg(lua_State *L, const sl_function *f, int i, int idx)
+{
+  sl_dtype want = f->inputs[i]->type.dtype;
+  sl_tensor *t = sl_lua_to_tensor(L, idx);
+  if (t && t->dtype == want) return t;
+  const char *lua_kind = t ? NULL : lua_istable(L, idx) ? "table" : luaL_typename(L, idx);
+  int lua_value = !t;
+  if (lua_value) {
+    if (lua_type(L, idx) != LUA_TNUMBER && lua_type(L, idx) != LUA_TBOOLEAN && !lua_istable(L, idx))
+      sl_lua_error(L, "argument %d: expected a tensor, number or table, got %s", i + 1,
+                   luaL_typename(L, idx));
+    lua_pushcfunction(L, sl_lua_from_table);
+    lua_pushvalue(L, idx);
+    lua_call(L, 1, 1);
+    lua_replace(L, idx);   /* anchored in the argument slot */
+    t = sl_lua_to_tensor(L, idx);
+    if (t->dtype == want) return t;
+  }
+  int exact = sl_dtype_can_cast(t->dtype, want);
+  char kind = sl_dtype_kind(want);
+  if (!exact && lua_value && t->dtype != SL_BOOL && want != SL_BOOL)
+    exact = kind == 'f' || kind == 'c' || exact_in(t, want);
+  if (!exact && lua_value) {
+    char want_text[128], got_text[128], label[64];
+    sl_type ty;
+    sl_type_of_tensor(t, &ty);
+    sl_type_text(&f->inputs[i]->type, want_text, sizeof want_text);
+    sl_type_text(&ty, got_text, sizeof got_text);
+    sl_lua_error(L, "input %d ('%s'): expected %s, got a Lua %s that %s cannot hold exactly "
+                 "(read as %s)", i + 1, sl_var_label(f->inputs[i], label, sizeof label), want_text,
+                 lua_kind, sl_dtype_name(want), got_text);
+  }
+  if (!exact) return t;
+  sl_lua_push_tensor(L, sl_tensor_cast(t, want));
+  lua_replace(L, idx);
+  return sl_lua_to_tensor(L, idx);
+}
+
+/* f(...): see input_arg for what each argument may be. */
 static int l_function_call(lua_State *L)
 {
   sl_function *f = check_function(L, 1);
@@ -627,22 +686,7 @@ static int l_function_call(lua_State *L)
     sl_lua_error(L, "compiled function takes %d argument%s, got %d", f->nin,
                  f->nin == 1 ? "" : "s", nargs);
   sl_tensor **args = lua_newuserdata(L, ((size_t)f->nin + 1) * sizeof *args);
-  for (int i = 0; i < f->nin; i++) {
-    int idx = i + 2;
-    sl_tensor *t = sl_lua_to_tensor(L, idx);
-    if (!t) {
-      if (lua_type(L, idx) != LUA_TNUMBER && lua_type(L, idx) != LUA_TBOOLEAN && !lua_istable(L, idx))
-        sl_lua_error(L, "argument %d: expected a tensor, number or table, got %s", i + 1,
-                     luaL_typename(L, idx));
-      lua_pushcfunction(L, sl_lua_from_table);
-      lua_pushvalue(L, idx);
-      lua_pushstring(L, sl_dtype_name(f->inputs[i]->type.dtype));
-      lua_call(L, 2, 1);
-      lua_replace(L, idx);   /* anchored in the argument slot */
-      t = sl_lua_to_tensor(L, idx);
-    }
-    args[i] = t;
-  }
+  for (int i = 0; i < f->nin; i++) args[i] = input_arg(L, f, i, i + 2);
   sl_tensor **res = lua_newuserdata(L, ((size_t)f->nout + 1) * sizeof *res);
   if (sl_function_call(f, args, res)) sl_lua_fail(L);
   for (int k = 0; k < f->nout; k++) sl_lua_push_tensor(L, res[k]);
@@ -706,6 +750,8 @@ static int l_function_info(lua_State *L)
   const sl_plan *prog = f->plan;
   lua_pushstring(L, f->backend->name);
   lua_setfield(L, -2, "backend");
+  lua_pushstring(L, f->backend->tier ? f->backend->tier(f->backend_state) : "none");   /* 'tcc', 'cc' or 'none' */
+  lua_setfield(L, -2, "tier");
   char *plan = sl_function_plan_text(f);
   if (!plan) sl_lua_fail(L);
   lua_pushstring(L, plan);

@@ -19,6 +19,10 @@ SL_NORETURN void sl_lua_error(lua_State *L, const char *fmt, ...)
   __attribute__((format(printf, 2, 3)));
 SL_NORETURN void sl_lua_fail(lua_State *L);
 
+/* The string at idx, refused when it has a NUL byte (C would cut it there);
+** what names the function in the message. */
+const char *sl_lua_check_path(lua_State *L, int idx, const char *what);
+
 /* "file:line" of the first caller outside symlua's Lua files; 0 if none. */
 int sl_lua_where(lua_State *L, char *buf, size_t n);
 

@@ -29,30 +29,45 @@ int sl_lua_where(lua_State *L, char *buf, size_t n)
   return 0;
 }
 
-static SL_NORETURN void raise_at_user_line(lua_State *L, const char *msg)
+/* The message on top of the stack, prefixed with the user's line. */
+static SL_NORETURN void raise_at_user_line(lua_State *L)
 {
   char where[512];
-  if (sl_lua_where(L, where, sizeof where)) lua_pushfstring(L, "%s: %s", where, msg);
-  else lua_pushstring(L, msg);
+  if (sl_lua_where(L, where, sizeof where)) {
+    lua_pushfstring(L, "%s: ", where);
+    lua_insert(L, -2);
+    lua_concat(L, 2);
+  }
   lua_error(L);
   abort();   /* lua_error does not return */
 }
 
 void sl_lua_error(lua_State *L, const char *fmt, ...)
 {
-  char msg[1024];
+  char msg[SL_ERRMSG_CAP];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  sl_vformat(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  raise_at_user_line(L, msg);
+  lua_pushstring(L, msg);
+  raise_at_user_line(L);
 }
 
 void sl_lua_fail(lua_State *L)
 {
-  char msg[1024];
-  snprintf(msg, sizeof msg, "%s", sl_errmsg());
-  raise_at_user_line(L, msg);
+  lua_pushstring(L, sl_errmsg());
+  raise_at_user_line(L);
+}
+
+const char *sl_lua_check_path(lua_State *L, int idx, const char *what)
+{
+  size_t n;
+  const char *s = luaL_checklstring(L, idx, &n);
+  const char *nul = memchr(s, '\0', n);
+  if (nul)
+    sl_lua_error(L, "%s: the path has a NUL byte at byte %d of %d, where the system would cut it",
+                 what, (int)(nul - s) + 1, (int)n);
+  return s;
 }
 
 static int l_set_package_dir(lua_State *L)
@@ -154,13 +169,19 @@ static int l_manual_seed(lua_State *L)
 
 static int l_load(lua_State *L)
 {
-  sl_lua_push_tensor(L, sl_npy_load(luaL_checkstring(L, 1)));
+  sl_lua_push_tensor(L, sl_npy_load(sl_lua_check_path(L, 1, "load")));
+  return 1;
+}
+
+static int l_idx_load(lua_State *L)
+{
+  sl_lua_push_tensor(L, sl_idx_load(sl_lua_check_path(L, 1, "data.idx")));
   return 1;
 }
 
 static int l_save(lua_State *L)
 {
-  const char *path = luaL_checkstring(L, 1);
+  const char *path = sl_lua_check_path(L, 1, "save");
   if (sl_npy_save(path, sl_lua_check_tensor(L, 2))) sl_lua_fail(L);
   return 0;
 }
@@ -217,7 +238,9 @@ static const sl_config_key *check_config_key(lua_State *L, int idx)
       luaL_addstring(&b, e->name);
     }
     luaL_pushresult(&b);
-    sl_lua_error(L, "config: unknown setting '%s' (settings: %s)", name, lua_tostring(L, -1));
+    char clip[SL_CLIP_CAP];
+    sl_lua_error(L, "config: unknown setting '%s' (settings: %s)", sl_clip(name, clip),
+                 lua_tostring(L, -1));
   }
   return k;
 }
@@ -242,7 +265,8 @@ static int l_config_set(lua_State *L)
   case SL_CFG_STRING:
     if (!lua_isnil(L, 2) && lua_type(L, 2) != LUA_TSTRING)
       sl_lua_error(L, "config.%s must be a string, not %s", k->name, luaL_typename(L, 2));
-    if (sl_config_set_string(k, lua_tostring(L, 2))) sl_lua_fail(L);
+    if (sl_config_set_string(k, lua_isnil(L, 2) ? NULL : sl_lua_check_path(L, 2, k->name)))
+      sl_lua_fail(L);
     break;
   case SL_CFG_INT: {
     if (lua_type(L, 2) != LUA_TNUMBER)
@@ -273,6 +297,7 @@ static const luaL_Reg core_functions[] = {
   { "rand", l_rand }, { "randn", l_randn }, { "randint", l_randint },
   { "arange", l_arange }, { "linspace", l_linspace }, { "eye", l_eye },
   { "manual_seed", l_manual_seed }, { "load", l_load }, { "save", l_save },
+  { "idx_load", l_idx_load },
   { "is_tensor", l_is_tensor }, { "mem_bytes", l_mem_bytes },
   { "storage_cache_info", l_storage_cache_info }, { "storage_cache_trim", l_storage_cache_trim },
   { "set_package_dir", l_set_package_dir },
@@ -282,6 +307,7 @@ static const luaL_Reg core_functions[] = {
 
 int luaopen_symlua_core(lua_State *L)
 {
+  if (sl_config_from_env()) sl_lua_fail(L);
   lua_newtable(L);
   luaL_register(L, NULL, core_functions);
   sl_lua_open_tensor(L);

@@ -64,8 +64,12 @@ int64_t sl_lua_check_int(lua_State *L, int idx, const char *what)
   if (lua_type(L, idx) != LUA_TNUMBER)
     sl_lua_error(L, "%s must be an integer, got %s", what, luaL_typename(L, idx));
   double d = lua_tonumber(L, idx);
-  if (d != floor(d) || fabs(d) > 9007199254740992.0)
-    sl_lua_error(L, "%s must be an integer, got %g", what, d);
+  if (d != floor(d) || isinf(d)) sl_lua_error(L, "%s must be an integer, got %.14g", what, d);
+  /* every integral double is an exact int64 up to 2^62, with room for the
+  ** sums of bounds and sizes; the caller checks its own limits (a size
+  ** against what a tensor holds, an index against its axis) */
+  if (fabs(d) > 4611686018427387904.0)
+    sl_lua_error(L, "%s must be an integer from -2^62 to 2^62, got %.0f", what, d);
   return (int64_t)d;
 }
 
@@ -75,8 +79,8 @@ int sl_lua_check_axis(lua_State *L, int idx, int ndim)
   int64_t a = sl_lua_check_int(L, idx, "axis");
   int64_t z = a < 0 ? a + ndim : a - 1;
   if (a == 0 || z < 0 || z >= ndim)
-    sl_lua_error(L, "axis %d is out of range for a %d-d tensor (1..%d or -%d..-1)",
-                 (int)a, ndim, ndim, ndim);
+    sl_lua_error(L, "axis %lld is out of range for a %d-d tensor (1..%d or -%d..-1)",
+                 (long long)a, ndim, ndim, ndim);
   return (int)z;
 }
 

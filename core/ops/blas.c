@@ -498,8 +498,8 @@ static int ger_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 /* -- the table ------------------------------------------------------------------- */
 
 const sl_op sl_blas_ops[] = {
-  { .name = "dot",   .nin = 2, .nout = 1, .infer = dot_infer,   .perform = dot_perform },
-  { .name = "outer", .nin = 2, .nout = 1, .infer = outer_infer, .perform = outer_perform },
+  { .name = "dot",   .nin = 2, .nout = 1, .infer = dot_infer,   .perform = dot_perform, .size = SL_SIZE_DOT },
+  { .name = "outer", .nin = 2, .nout = 1, .infer = outer_infer, .perform = outer_perform, .size = SL_SIZE_OUTER },
   { .name = "gemm",  .nin = 5, .nout = 1, .infer = gemm_infer,  .perform = gemm_perform },
   { .name = "gemv",  .nin = 5, .nout = 1, .infer = gemv_infer,  .perform = gemv_perform },
   { .name = "ger",   .nin = 4, .nout = 1, .infer = ger_infer,   .perform = ger_perform },

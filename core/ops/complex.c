@@ -100,10 +100,10 @@ static int complex_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 }
 
 #define PART(nm) { .name = nm, .nin = 1, .nout = 1, .infer = part_infer, .perform = part_perform, \
-                   .flags = SL_OP_COMPLEX | SL_OP_EXACT_GRAD }
+                   .flags = SL_OP_COMPLEX | SL_OP_EXACT_GRAD, .size = SL_SIZE_OF_FIRST }
 const sl_op sl_complex_ops[] = {
   PART("real"), PART("imag"), PART("conj"), PART("cabs"), PART("angle"),
   { .name = "complex", .nin = 2, .nout = 1, .infer = complex_infer, .perform = complex_perform,
-    .flags = SL_OP_EXACT_GRAD },
+    .flags = SL_OP_EXACT_GRAD, .size = SL_SIZE_OF_FIRST },
 };
 const int sl_complex_nops = sizeof sl_complex_ops / sizeof *sl_complex_ops;

@@ -375,12 +375,12 @@ static int max_pool_grad_perform(const sl_node *n, sl_tensor **in, sl_tensor **o
 static int avg_pool_grad_perform(const sl_node *n, sl_tensor **in, sl_tensor **out) { return run(n, in, out, RUN_AVG_GRAD); }
 
 const sl_op sl_conv_ops[] = {
-  { .name = "conv2d", .nin = 2, .nout = 1, .infer = conv_infer, .perform = conv_perform, .flags = SL_OP_EXACT_GRAD },
-  { .name = "conv2d_grad_input", .nin = 3, .nout = 1, .infer = grad_input_infer, .perform = grad_input_perform, .flags = SL_OP_EXACT_GRAD },
-  { .name = "conv2d_grad_filters", .nin = 3, .nout = 1, .infer = grad_filters_infer, .perform = grad_filters_perform, .flags = SL_OP_EXACT_GRAD },
-  { .name = "max_pool2d", .nin = 1, .nout = 1, .infer = pool_infer, .perform = max_pool_perform, .flags = SL_OP_EXACT_GRAD },
-  { .name = "avg_pool2d", .nin = 1, .nout = 1, .infer = pool_infer, .perform = avg_pool_perform, .flags = SL_OP_EXACT_GRAD },
-  { .name = "max_pool2d_grad", .nin = 2, .nout = 1, .infer = pool_grad_infer, .perform = max_pool_grad_perform },
-  { .name = "avg_pool2d_grad", .nin = 2, .nout = 1, .infer = pool_grad_infer, .perform = avg_pool_grad_perform, .flags = SL_OP_EXACT_GRAD },
+  { .name = "conv2d", .nin = 2, .nout = 1, .infer = conv_infer, .perform = conv_perform, .flags = SL_OP_EXACT_GRAD, .size = SL_SIZE_WINDOW },
+  { .name = "conv2d_grad_input", .nin = 3, .nout = 1, .infer = grad_input_infer, .perform = grad_input_perform, .flags = SL_OP_EXACT_GRAD, .size = SL_SIZE_OF_LAST },
+  { .name = "conv2d_grad_filters", .nin = 3, .nout = 1, .infer = grad_filters_infer, .perform = grad_filters_perform, .flags = SL_OP_EXACT_GRAD, .size = SL_SIZE_OF_LAST },
+  { .name = "max_pool2d", .nin = 1, .nout = 1, .infer = pool_infer, .perform = max_pool_perform, .flags = SL_OP_EXACT_GRAD, .size = SL_SIZE_WINDOW },
+  { .name = "avg_pool2d", .nin = 1, .nout = 1, .infer = pool_infer, .perform = avg_pool_perform, .flags = SL_OP_EXACT_GRAD, .size = SL_SIZE_WINDOW },
+  { .name = "max_pool2d_grad", .nin = 2, .nout = 1, .infer = pool_grad_infer, .perform = max_pool_grad_perform, .size = SL_SIZE_OF_FIRST },
+  { .name = "avg_pool2d_grad", .nin = 2, .nout = 1, .infer = pool_grad_infer, .perform = avg_pool_grad_perform, .flags = SL_OP_EXACT_GRAD, .size = SL_SIZE_OF_FIRST },
 };
 const int sl_conv_nops = sizeof sl_conv_ops / sizeof *sl_conv_ops;

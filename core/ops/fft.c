@@ -258,6 +258,6 @@ static int fft_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 }
 
 #define FFT_OP(nm) { .name = nm, .nin = nm[0] == 'i' && nm[1] == 'r' ? -1 : 1, .nout = 1, .infer = fft_infer, .perform = fft_perform, \
-                     .flags = SL_OP_COMPLEX | SL_OP_EXACT_GRAD }
+                     .flags = SL_OP_COMPLEX | SL_OP_EXACT_GRAD, .size = SL_SIZE_FFT }
 const sl_op sl_fft_ops[] = { FFT_OP("fft"), FFT_OP("ifft"), FFT_OP("rfft"), FFT_OP("irfft") };
 const int sl_fft_nops = sizeof sl_fft_ops / sizeof *sl_fft_ops;

@@ -75,6 +75,6 @@ static int sum_to_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 
 const sl_op sl_grad_ops[] = {
   { .name = "sum_to", .nin = 2, .nout = 1, .infer = sum_to_infer, .perform = sum_to_perform,
-    .flags = SL_OP_COMPLEX },
+    .flags = SL_OP_COMPLEX, .size = SL_SIZE_SUM_TO },
 };
 const int sl_grad_nops = sizeof sl_grad_ops / sizeof *sl_grad_ops;

@@ -334,6 +334,7 @@ static int rd_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 /* -- the table ----------------------------------------------------------------------- */
 
 #define RD_OP(nm, rule, nonempty, float_math, f, i, fused) \
-  { .name = #nm, .nin = 1, .nout = 1, .infer = rd_infer, .perform = rd_perform, .fuse = SL_FUSE_##fused },
+  { .name = #nm, .nin = 1, .nout = 1, .infer = rd_infer, .perform = rd_perform, .fuse = SL_FUSE_##fused, \
+    .size = SL_SIZE_REDUCE },
 const sl_op sl_reduce_ops[] = { SL_REDUCE_OPS(RD_OP) };
 const int sl_reduce_nops = sizeof sl_reduce_ops / sizeof *sl_reduce_ops;

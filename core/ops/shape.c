@@ -142,7 +142,10 @@ static int reshape_resolve(const char *from, int64_t numel, int nd,
       entries_text(want, sizeof want, nd, e);
       return sl_fail("reshape: invalid size %lld in shape %s", (long long)e[i], want);
     }
-    prod *= e[i];
+    if ((prod = sl_numel_mul(prod, e[i])) < 0) {
+      entries_text(want, sizeof want, nd, e);
+      return sl_fail("reshape: shape %s has more than the 2^60 - 1 elements a tensor can hold", want);
+    }
   }
   for (int i = 0; i < nd; i++) out[i] = e[i] >= 0 ? e[i] : SL_UNKNOWN;
   if (numel == SL_UNKNOWN) return 0;
@@ -488,7 +491,9 @@ static int repeat_infer(sl_node *n, sl_type *out)
   if (repeat_check(n, x->ndim)) return -1;
   int axis = (int)n->params.v[1];
   *out = *x;
-  if (x->shape[axis] != SL_UNKNOWN) out->shape[axis] = x->shape[axis] * n->params.v[0];
+  if (x->shape[axis] != SL_UNKNOWN && (out->shape[axis] = sl_numel_mul(x->shape[axis], n->params.v[0])) < 0)
+    return sl_fail("repeat: %lld repeats make more than the 2^60 - 1 elements a tensor can hold",
+                   (long long)n->params.v[0]);
   return 0;
 }
 
@@ -537,8 +542,12 @@ static int tile_infer(sl_node *n, sl_type *out)
   const sl_type *x = &n->inputs[0]->type;
   int64_t reps[SL_MAXDIM];
   if (tile_layout(n, x->ndim, x->shape, &out->ndim, out->shape, reps)) return -1;
-  for (int i = 0; i < out->ndim; i++)
-    if (out->shape[i] != SL_UNKNOWN) out->shape[i] *= reps[i];
+  for (int i = 0; i < out->ndim; i++) {
+    if (out->shape[i] == SL_UNKNOWN) continue;
+    if ((out->shape[i] = sl_numel_mul(out->shape[i], reps[i])) < 0)
+      return sl_fail("tile: %lld repetitions make more than the 2^60 - 1 elements a tensor can hold",
+                     (long long)reps[i]);
+  }
   out->dtype = x->dtype;
   return 0;
 }
@@ -576,13 +585,13 @@ static int tile_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 /* -- the table ---------------------------------------------------------------------- */
 
 const sl_op sl_shape_ops[] = {
-  { .name = "reshape",     .nin = -1, .nout = 1, .infer = reshape_infer,    .perform = reshape_perform, .flags = SL_OP_COMPLEX | SL_OP_EXACT_GRAD },
-  { .name = "flatten",     .nin = 1,  .nout = 1, .infer = flatten_infer,    .perform = flatten_perform, .flags = SL_OP_COMPLEX | SL_OP_EXACT_GRAD },
-  { .name = "dimshuffle",  .nin = 1,  .nout = 1, .infer = dimshuffle_infer, .perform = dimshuffle_perform, .flags = SL_OP_COMPLEX | SL_OP_EXACT_GRAD },
-  { .name = "concatenate", .nin = -1, .nout = 1, .infer = concat_infer,     .perform = concat_perform, .flags = SL_OP_COMPLEX },
-  { .name = "stack",       .nin = -1, .nout = 1, .infer = stack_infer,      .perform = stack_perform, .flags = SL_OP_COMPLEX },
-  { .name = "narrow",      .nin = 1,  .nout = 1, .infer = narrow_infer,     .perform = narrow_perform, .flags = SL_OP_COMPLEX },
-  { .name = "repeat",      .nin = 1,  .nout = 1, .infer = repeat_infer,     .perform = repeat_perform, .flags = SL_OP_COMPLEX },
-  { .name = "tile",        .nin = 1,  .nout = 1, .infer = tile_infer,       .perform = tile_perform, .flags = SL_OP_COMPLEX },
+  { .name = "reshape",     .nin = -1, .nout = 1, .infer = reshape_infer,    .perform = reshape_perform, .flags = SL_OP_COMPLEX | SL_OP_EXACT_GRAD, .size = SL_SIZE_RESHAPE },
+  { .name = "flatten",     .nin = 1,  .nout = 1, .infer = flatten_infer,    .perform = flatten_perform, .flags = SL_OP_COMPLEX | SL_OP_EXACT_GRAD, .size = SL_SIZE_FLATTEN },
+  { .name = "dimshuffle",  .nin = 1,  .nout = 1, .infer = dimshuffle_infer, .perform = dimshuffle_perform, .flags = SL_OP_COMPLEX | SL_OP_EXACT_GRAD, .size = SL_SIZE_DIMSHUFFLE },
+  { .name = "concatenate", .nin = -1, .nout = 1, .infer = concat_infer,     .perform = concat_perform, .flags = SL_OP_COMPLEX, .size = SL_SIZE_CONCATENATE },
+  { .name = "stack",       .nin = -1, .nout = 1, .infer = stack_infer,      .perform = stack_perform, .flags = SL_OP_COMPLEX, .size = SL_SIZE_STACK },
+  { .name = "narrow",      .nin = 1,  .nout = 1, .infer = narrow_infer,     .perform = narrow_perform, .flags = SL_OP_COMPLEX, .size = SL_SIZE_NARROW },
+  { .name = "repeat",      .nin = 1,  .nout = 1, .infer = repeat_infer,     .perform = repeat_perform, .flags = SL_OP_COMPLEX, .size = SL_SIZE_REPEAT },
+  { .name = "tile",        .nin = 1,  .nout = 1, .infer = tile_infer,       .perform = tile_perform, .flags = SL_OP_COMPLEX, .size = SL_SIZE_TILE },
 };
 const int sl_shape_nops = sizeof sl_shape_ops / sizeof *sl_shape_ops;

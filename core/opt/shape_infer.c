@@ -634,51 +634,36 @@ static sl_var *size_fft(dimctx *c, sl_node *n, int k)
   return n->nin == 2 ? dim_of(c, n->inputs[1], k) : b_const(c, v[2]);
 }
 
-static const struct { const char *ops; size_rule fn; } size_rules[] = {
-  { "conv2d max_pool2d avg_pool2d", size_window },
-  { "conv2d_grad_input conv2d_grad_filters", size_of_last },
-  { "max_pool2d_grad avg_pool2d_grad softmax log_softmax softmax_grad real imag conj cabs angle complex",
-    size_of_first },
-  { "fft ifft rfft irfft", size_fft },
-  { "sum prod mean var std max min argmax argmin all any", size_reduce },
-  { "dot", size_dot },
-  { "outer", size_outer },
-  { "dimshuffle", size_dimshuffle },
-  { "reshape", size_reshape },
-  { "flatten", size_flatten },
-  { "concatenate", size_concatenate },
-  { "stack", size_stack },
-  { "narrow", size_narrow },
-  { "repeat", size_repeat },
-  { "tile", size_tile },
-  { "subtensor", size_subtensor },
-  { "set_subtensor inc_subtensor set_take inc_take", size_of_first },
-  { "take", size_take },
-  { "gather", size_gather },
-  { "alloc", size_alloc },
-  { "arange", size_arange },
-  { "sum_to", size_sum_to },
+/* The rule of each kind an op's row names (graph.h: sl_size_rule). */
+static const size_rule size_rules[SL_SIZE_COUNT] = {
+  [SL_SIZE_WINDOW] = size_window,
+  [SL_SIZE_OF_LAST] = size_of_last,
+  [SL_SIZE_OF_FIRST] = size_of_first,
+  [SL_SIZE_FFT] = size_fft,
+  [SL_SIZE_REDUCE] = size_reduce,
+  [SL_SIZE_DOT] = size_dot,
+  [SL_SIZE_OUTER] = size_outer,
+  [SL_SIZE_DIMSHUFFLE] = size_dimshuffle,
+  [SL_SIZE_RESHAPE] = size_reshape,
+  [SL_SIZE_FLATTEN] = size_flatten,
+  [SL_SIZE_CONCATENATE] = size_concatenate,
+  [SL_SIZE_STACK] = size_stack,
+  [SL_SIZE_NARROW] = size_narrow,
+  [SL_SIZE_REPEAT] = size_repeat,
+  [SL_SIZE_TILE] = size_tile,
+  [SL_SIZE_SUBTENSOR] = size_subtensor,
+  [SL_SIZE_TAKE] = size_take,
+  [SL_SIZE_GATHER] = size_gather,
+  [SL_SIZE_ALLOC] = size_alloc,
+  [SL_SIZE_ARANGE] = size_arange,
+  [SL_SIZE_SUM_TO] = size_sum_to,
 };
-
-static int names(const char *list, const char *name)
-{
-  size_t len = strlen(name);
-  for (const char *s = list; *s;) {
-    s += strspn(s, " ");
-    size_t k = strcspn(s, " ");
-    if (k == len && strncmp(s, name, k) == 0) return 1;
-    s += k;
-  }
-  return 0;
-}
 
 static size_rule rule_for(const sl_node *n)
 {
   if (n->nout != 1) return NULL;
   if (n->op->rule != SL_TR_NONE) return size_elemwise;
-  for (size_t i = 0; i < sizeof size_rules / sizeof *size_rules; i++)
-    if (names(size_rules[i].ops, n->op->name)) return size_rules[i].fn;
-  return NULL;
+  return size_rules[n->op->size];
 }
 
 /* -- sizes of vars ------------------------------------------------------------------------ */

@@ -34,7 +34,10 @@ sl_tensor *sl_tensor_arange(double start, double stop, double step, sl_dtype dt)
     return NULL;
   }
   double len = ceil((stop - start) / step);
-  if (len > 1e15) { sl_fail("arange: %g elements is too many", len); return NULL; }
+  if (len > 1e15) {   /* beyond 2^53 the steps of a double no longer count exactly */
+    sl_fail("arange: %.0f elements is too many (at most 10^15)", len);
+    return NULL;
+  }
   return ramp(len > 0 ? (int64_t)len : 0, start, step, dt);
 }
 

@@ -132,7 +132,8 @@ int sl_npy_save(const char *path, const sl_tensor *t)
   }
   free(tmp);
   sl_tensor_release(c);
-  if (err) return sl_fail("cannot save '%s': %s", path, strerror(err));
+  char clip[SL_CLIP_CAP];
+  if (err) return sl_fail("cannot save '%s': %s", sl_clip(path, clip), strerror(err));
   return 0;
 }
 
@@ -151,12 +152,12 @@ static int load_fail(const char *path, const char *fmt, ...)
 
 static int load_fail(const char *path, const char *fmt, ...)
 {
-  char why[768];
+  char why[768], clip[SL_CLIP_CAP];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(why, sizeof why, fmt, ap);
+  sl_vformat(why, sizeof why, fmt, ap);
   va_end(ap);
-  return sl_fail("cannot load '%s': %s", path, why);
+  return sl_fail("cannot load '%s': %s", sl_clip(path, clip), why);
 }
 
 /* A syntax error, with where it happened and the text found there. */
@@ -185,14 +186,18 @@ static int accept(parser *ps, char c)
 }
 
 /* A Python string in single or double quotes; no escapes occur in these
-** headers. Longer strings are cut to fit out, which only matters for messages. */
+** headers, and a NUL byte is refused (C would read '<f8\0x' as '<f8').
+** Longer strings are cut to fit out, which only matters for messages. */
 static int parse_string(parser *ps, char *out, size_t cap, const char *what)
 {
   skip_space(ps);
   if (ps->p >= ps->end || (*ps->p != '\'' && *ps->p != '"')) return malformed(ps, what);
   char q = *ps->p++;
   const char *s = ps->p;
-  while (ps->p < ps->end && *ps->p != q) ps->p++;
+  while (ps->p < ps->end && *ps->p != q && *ps->p) ps->p++;
+  if (ps->p < ps->end && !*ps->p)
+    return load_fail(ps->path, "malformed .npy header: a NUL byte inside a string at offset %d",
+                     (int)(ps->p - ps->start));
   if (ps->p >= ps->end) return malformed(ps, "a closing quote");
   size_t n = (size_t)(ps->p - s);
   if (n >= cap) n = cap - 1;
@@ -328,7 +333,7 @@ static uint32_t read_le(const unsigned char *p, int n)
 }
 
 /* Everything after the file is open and its size known; f stays open. */
-static sl_tensor *load_open(const char *path, FILE *f, int64_t fsize)
+sl_tensor *sl_npy_read(FILE *f, int64_t fsize, const char *path)
 {
   unsigned char pre[12];
   size_t got = fread(pre, 1, 8, f);
@@ -377,18 +382,14 @@ static sl_tensor *load_open(const char *path, FILE *f, int64_t fsize)
   int swap = 0;
   if (r || parse_descr(path, h.descr, &dt, &swap)) return NULL;
 
-  /* Check the data is all there before allocating anything for it. */
+  /* Check the shape, then that the data is all there, before allocating. */
   size_t w = sl_dtype_size(dt);
-  int64_t have = fsize - npre - hlen, numel = 1;
+  int64_t have = fsize - npre - hlen, numel;
   char shape_text[SL_MAXDIM * 24 + 8];
   sl_shape_text(shape_text, sizeof shape_text, h.ndim, h.shape);
-  for (int i = 0; i < h.ndim; i++) {
-    if (h.shape[i] && numel > INT64_MAX / (int64_t)w / h.shape[i]) {
-      load_fail(path, "corrupt .npy header: shape %s of %s would need more than 2^63 bytes",
-                shape_text, sl_dtype_name(dt));
-      return NULL;
-    }
-    numel *= h.shape[i];
+  if (sl_check_shape(h.ndim, h.shape, &numel)) {
+    load_fail(path, "corrupt .npy header: %s", sl_errmsg());
+    return NULL;
   }
   int64_t need = numel * (int64_t)w;
   if (need > have) {
@@ -428,15 +429,10 @@ static sl_tensor *load_open(const char *path, FILE *f, int64_t fsize)
 sl_tensor *sl_npy_load(const char *path)
 {
   if (!path) { sl_fail("sl_npy_load: NULL path"); return NULL; }
-  FILE *f = fopen(path, "rb");
-  if (!f) { load_fail(path, "%s", strerror(errno)); return NULL; }
-  struct stat st;
-  sl_tensor *t = NULL;
-  /* the size check needs a real size: regular files only */
-  if (fstat(fileno(f), &st)) load_fail(path, "%s", strerror(errno));
-  else if (S_ISDIR(st.st_mode)) load_fail(path, "%s", strerror(EISDIR));
-  else if (!S_ISREG(st.st_mode)) load_fail(path, "not a regular file");
-  else t = load_open(path, f, (int64_t)st.st_size);
+  int64_t size;
+  FILE *f = sl_open_regular(path, &size);   /* the size check needs a real size */
+  if (!f) { load_fail(path, "%s", sl_errmsg()); return NULL; }
+  sl_tensor *t = sl_npy_read(f, size, path);
   fclose(f);
   return t;
 }

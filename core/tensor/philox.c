@@ -130,6 +130,10 @@ sl_tensor *sl_tensor_randint(int64_t low, int64_t high, sl_dtype dt,
     sl_fail("randint: high (%lld) must be greater than low (%lld)", (long long)high, (long long)low);
     return NULL;
   }
+  if (low < 0 && high > INT64_MAX + low) {
+    sl_fail("randint: the range [%lld, %lld) is wider than 2^63 - 1", (long long)low, (long long)high);
+    return NULL;
+  }
   if (dt == SL_BOOL || dt == SL_FLOAT32 || dt == SL_FLOAT64) {
     sl_fail("randint: dtype must be an integer type, not %s", sl_dtype_name(dt));
     return NULL;

@@ -10,16 +10,28 @@
 
 /* -- creation -------------------------------------------------------------- */
 
+/* At most 2^60 - 1 elements, so that the bytes of any dtype fit in int64_t. */
+int64_t sl_numel_mul(int64_t n, int64_t size)
+{
+  return size && n > SL_MAX_NUMEL / size ? -1 : n * size;
+}
+
 int sl_check_shape(int ndim, const int64_t *shape, int64_t *numel)
 {
   if (ndim < 0 || ndim > SL_MAXDIM)
     return sl_fail("a tensor has 0 to %d dimensions, not %d", SL_MAXDIM, ndim);
-  int64_t n = 1;
+  /* Zero sizes are skipped in the product: strides multiply the other sizes
+  ** even when a tensor is empty, so (0, 2^62, 2^62) is as refused as (2^62, 2^62). */
+  int64_t n = 1, span = 1;
   for (int i = 0; i < ndim; i++) {
     if (shape[i] < 0)
       return sl_fail("size %lld of dimension %d is negative", (long long)shape[i], i + 1);
-    if (shape[i] && n > INT64_MAX / 8 / shape[i])
-      return sl_fail("shape too large");
+    if ((span = sl_numel_mul(span, shape[i] ? shape[i] : 1)) < 0) {
+      char text[SL_MAXDIM * 24 + 8];
+      sl_shape_text(text, sizeof text, ndim, shape);
+      return sl_fail("shape %s has more than the 2^60 - 1 elements a tensor can hold "
+                     "(counting its nonzero sizes only)", text);
+    }
     n *= shape[i];
   }
   *numel = n;
@@ -156,8 +168,10 @@ static int infer_shape(const sl_tensor *t, int ndim, const int64_t *in, int64_t 
       unknown = i;
     } else if (in[i] < 0) {
       return sl_fail("reshape: invalid size %lld", (long long)in[i]);
-    } else {
-      known *= in[i];
+    } else if ((known = sl_numel_mul(known, in[i])) < 0) {
+      char text[SL_MAXDIM * 22 + 4];
+      sl_shape_text(text, sizeof text, ndim, in);
+      return sl_fail("reshape: shape %s has more than the 2^60 - 1 elements a tensor can hold", text);
     }
   }
   if (unknown >= 0) {

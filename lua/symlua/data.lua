@@ -7,79 +7,11 @@ return function(sl)
   sl.data = sl.data or {}
 
   -- -- IDX files ------------------------------------------------------------------------------
-  -- Magic: two zero bytes, a type code, the number of dimensions; then each
-  -- size as a big-endian int32, then the values, big-endian.
-  local idx_types = {
-    [0x08] = { 'uint8', 1 }, [0x09] = { 'int8', 1 }, [0x0B] = { 'int16', 2 },
-    [0x0C] = { 'int32', 4 }, [0x0D] = { 'float32', 4 }, [0x0E] = { 'float64', 8 },
-  }
-  -- what each IDX type becomes (symlua has no int8 or int16)
-  local as_dtype = { uint8 = 'uint8', int8 = 'int32', int16 = 'int32', int32 = 'int32',
-                     float32 = 'float32', float64 = 'float64' }
-
-  local function read_all(path)
-    local f, err = io.open(path, 'rb')
-    if not f then core.fail('data.idx: cannot open %s (%s)', path, err or '?') end
-    local head = f:read(2) or ''
-    f:close()
-    if head ~= '\31\139' then   -- not gzip
-      f = io.open(path, 'rb')
-      local s = f:read('*a')
-      f:close()
-      return s
-    end
-    local p = io.popen("gzip -dc '" .. path:gsub("'", "'\\''") .. "' 2>/dev/null", 'r')
-    local s = p and p:read('*a') or ''
-    if p then p:close() end
-    return s
-  end
-
-  local function be32(s, at)
-    local a, b, c, d = s:byte(at, at + 3)
-    return ((a * 256 + b) * 256 + c) * 256 + d
-  end
-
-  -- sl.data.idx(path): the tensor in an IDX file, gzipped or not.
+  -- sl.data.idx(path): the tensor in an IDX file, gzipped or not (read in C,
+  -- core/idx.c: gzip through zlib, CRC and length checked).
   function sl.data.idx(path)
     if type(path) ~= 'string' then core.fail('data.idx: expected a file path, got %s', type(path)) end
-    local s = read_all(path)
-    if #s < 4 or s:byte(1) ~= 0 or s:byte(2) ~= 0 then
-      core.fail('data.idx: %s is not an IDX file (%s)', path,
-                #s == 0 and 'empty, or not readable as gzip' or 'bad magic number')
-    end
-    local ty = idx_types[s:byte(3)]
-    if not ty then core.fail('data.idx: %s has an unknown value type 0x%02x', path, s:byte(3)) end
-    local ndim = s:byte(4)
-    local shape, n = {}, 1
-    if #s < 4 + 4 * ndim then core.fail('data.idx: %s is truncated in its header', path) end
-    for d = 1, ndim do
-      shape[d] = be32(s, 1 + 4 * d)
-      n = n * shape[d]
-    end
-    local offset, size = 4 + 4 * ndim, ty[2]
-    if #s < offset + n * size then
-      core.fail('data.idx: %s is truncated: %d values of %d bytes expected, %d bytes found',
-                path, n, size, #s - offset)
-    end
-    local dtype = as_dtype[ty[1]]
-    local t = sl.zeros(shape, dtype)
-    local src = ffi.cast('const uint8_t *', s) + offset
-    if ty[1] == 'uint8' then
-      ffi.copy(t:data(), src, n)
-    elseif ty[1] == 'int8' then
-      local dst, p = t:data(), ffi.cast('const int8_t *', src)
-      for i = 0, n - 1 do dst[i] = p[i] end
-    else   -- big-endian words into native values
-      local raw = ffi.new('uint8_t[?]', size)
-      local view = ffi.cast(ty[1] == 'int16' and 'int16_t *' or ty[1] == 'int32' and 'int32_t *'
-                            or ty[1] == 'float32' and 'float *' or 'double *', raw)
-      local dst = t:data()
-      for i = 0, n - 1 do
-        for k = 0, size - 1 do raw[k] = src[i * size + size - 1 - k] end
-        dst[i] = view[0]
-      end
-    end
-    return t
+    return core.idx_load(path)
   end
 
   -- -- minibatches --------------------------------------------------------------------------------

@@ -194,9 +194,13 @@ return function(sl)
 
   rules.add = function(_, _, _, g) return { g[1], g[1] } end
   rules.sub = function(_, _, _, g) return { g[1], -g[1] } end
-  rules.mul = function(_, ins, _, g) return { g[1] * ins[2], g[1] * ins[1] } end
+  -- with gradients dC/da + i dC/db, a complex factor enters as its conjugate
+  local COMPLEX = { complex64 = true, complex128 = true }
+  local function conj(v) return COMPLEX[v:dtype()] and apply('conj', nil, v) or v end
+  rules.mul = function(_, ins, _, g) return { g[1] * conj(ins[2]), g[1] * conj(ins[1]) } end
   rules.true_div = function(_, ins, outs, g)
-    return { g[1] / ins[2], -g[1] * outs[1] / ins[2] }
+    local y = conj(ins[2])
+    return { g[1] / y, -g[1] * conj(outs[1]) / y }
   end
   rules.int_div = function(_, ins) return { sl.zeros_like(ins[1]), sl.zeros_like(ins[2]) } end
   rules.mod = function(_, ins, _, g)   -- x - floor(x / y) * y

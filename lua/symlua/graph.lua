@@ -83,12 +83,29 @@ return function(sl)
     return { x }
   end
 
+  -- 'float64 (?, 3)', as the core prints a type
+  local function type_text(v)
+    local sizes = {}
+    for i, n in ipairs(v:static_shape()) do sizes[i] = n < 0 and '?' or tostring(n) end
+    return ('%s (%s%s)'):format(v:dtype(), table.concat(sizes, ', '), #sizes == 1 and ',' or '')
+  end
+
   -- Rebuild the graph of each var with `givens` substituted (var -> expression).
+  -- A replacement keeps the dtype and rank of what it replaces (as in Theano):
+  -- the graph's types, and the kernels specialized on them, were built for those.
   local function substitute(vars, givens)
     local memo = {}   -- keyed by var id: each userdata is a fresh box for a var
     for k, v in pairs(givens) do
       if not sl.is_var(k) then error('compile: givens keys must be variables', 3) end
-      memo[k:id()] = sl.is_var(v) and v or core.constant(sl.tensor(v, k:dtype()))
+      v = sl.is_var(v) and v or core.constant(sl.tensor(v, k:dtype()))
+      if v:dtype() ~= k:dtype() or v:dim() ~= k:dim() then
+        local dtype_differs = v:dtype() ~= k:dtype()
+        core.fail("compile: givens: %s replaces %s %s but has another %s; a replacement needs the "
+          .. 'same dtype and rank%s', type_text(v), k:name() and "'" .. k:name() .. "'" or 'a variable',
+          type_text(k), dtype_differs and 'dtype' or 'rank',
+          dtype_differs and (" (cast it with :cast('%s'))"):format(k:dtype()) or '')
+      end
+      memo[k:id()] = v
     end
     local function rebuild(v)
       local done = memo[v:id()]

@@ -266,7 +266,9 @@ return function(sl)
         v = sl.tensor(v, dtype)
       end
       local sizes, inputs = shape_list('alloc', sizes_of(x))
-      return apply('alloc', { v = sizes }, v, unpack(inputs))
+      local r = apply('alloc', { v = sizes }, v, unpack(inputs))
+      -- a 0-d x gives alloc no symbolic size, and it folds to a tensor
+      return sl.is_var(r) and r or core.constant(r)
     end
   end
   sl.zeros_like = like(sl.zeros_like, 0)

@@ -71,12 +71,19 @@ return function(sl)
     end
   end
 
+  -- A NUL byte would cut the path where the system reads it (mkdir, open).
+  local function check_dir(what, dir)
+    if type(dir) ~= 'string' then core.fail('%s: expected a directory path', what) end
+    local nul = dir:find('\0', 1, true)
+    if nul then core.fail('%s: the path has a NUL byte at byte %d of %d', what, nul, #dir) end
+  end
+
   -- sl.save_params(dir, params): one NAME.npy per shared variable in dir
   -- (created if needed). Each file is written under a temporary name and
   -- renamed, so an interrupted save never leaves a half-written file.
   function sl.save_params(dir, params)
     check_params('save_params', params)
-    if type(dir) ~= 'string' then core.fail('save_params: expected a directory path') end
+    check_dir('save_params', dir)
     ffi.C.mkdir(dir, tonumber('755', 8))
     for _, p in ipairs(params) do
       local path = dir .. '/' .. p:name() .. '.npy'
@@ -93,6 +100,7 @@ return function(sl)
   -- All files are read and checked before any variable changes.
   function sl.load_params(dir, params)
     check_params('load_params', params)
+    check_dir('load_params', dir)
     local values = {}
     for i, p in ipairs(params) do
       local path = dir .. '/' .. p:name() .. '.npy'

@@ -118,10 +118,10 @@ void sl_hash128_hex(sl_hash128 h, char out[33])
 
 void sl_cache_warn(const char *fmt, ...)
 {
-  char msg[1024];
+  char msg[SL_ERRMSG_CAP];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  sl_vformat(msg, sizeof msg, fmt, ap);
   va_end(ap);
   fprintf(stderr, "symlua: warning: %s\n", msg);
   fflush(stderr);
@@ -224,6 +224,25 @@ int sl_cache_dir(const char *configured, char *dir, size_t n)
   return 0;
 }
 
+int sl_cache_read_dir(const char *configured, char *dir, size_t n)
+{
+  char want[PATH_MAX];
+  struct stat st;
+  wanted_dir(configured, want, sizeof want);
+  if (!want[0] || stat(want, &st) != 0 || !S_ISDIR(st.st_mode)) return 0;
+  if (!realpath(want, dir)) snprintf(dir, n, "%s", want);
+  return 1;
+}
+
+int sl_cache_name(const char *dir, sl_hash128 key, const char *ext, char *out, size_t n)
+{
+  char hex[33];
+  sl_hash128_hex(key, hex);
+  if (snprintf(out, n, "%s/%.2s/%s%s", dir, hex, hex, ext) >= (int)n)
+    return sl_fail("cache path too long: %s", dir);
+  return 0;
+}
+
 int sl_cache_path(const char *dir, sl_hash128 key, const char *ext, char *out, size_t n)
 {
   char hex[33];
@@ -257,6 +276,7 @@ typedef struct trailer {
   uint64_t lo, hi;     /* their hash */
 } trailer;
 
+/* The whole file; NULL when it cannot be opened or read. */
 static unsigned char *read_all(const char *path, size_t *n)
 {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -274,22 +294,23 @@ static unsigned char *read_all(const char *path, size_t *n)
   return buf;
 }
 
+const char *sl_cache_entry_problem(const unsigned char *buf, size_t n)
+{
+  trailer t;
+  if (n < sizeof t) return "truncated";
+  memcpy(&t, buf + n - sizeof t, sizeof t);
+  if (memcmp(t.magic, MAGIC, 8) != 0 || t.size != n - sizeof t) return "truncated";
+  sl_hash128 h = sl_hash128_bytes(buf, (size_t)t.size);
+  if (h.lo != t.lo || h.hi != t.hi) return "checksum mismatch";
+  return NULL;
+}
+
 int sl_cache_check(const char *path)
 {
   size_t n = 0;
   unsigned char *buf = read_all(path, &n);
   if (!buf) return 0;   /* missing (or unreadable: treated as missing, then replaced) */
-  const char *bad = NULL;
-  trailer t;
-  if (n < sizeof t) bad = "truncated";
-  else {
-    memcpy(&t, buf + n - sizeof t, sizeof t);
-    if (memcmp(t.magic, MAGIC, 8) != 0 || t.size != n - sizeof t) bad = "truncated";
-    else {
-      sl_hash128 h = sl_hash128_bytes(buf, (size_t)t.size);
-      if (h.lo != t.lo || h.hi != t.hi) bad = "checksum mismatch";
-    }
-  }
+  const char *bad = sl_cache_entry_problem(buf, n);
   free(buf);
   if (!bad) return 1;
   n_corrupt++;

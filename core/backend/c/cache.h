@@ -42,12 +42,23 @@ void sl_hash128_hex(sl_hash128 h, char out[33]);
 ** (read by the caller: compiles in other threads pass a copy). 0, or -1 + sl_fail. */
 int sl_cache_dir(const char *configured, char *dir, size_t n);
 
+/* The directory the settings name, when it exists, whether or not it can be
+** written to (a read-only cache is still read): 1 and its path in dir, or 0. */
+int sl_cache_read_dir(const char *configured, char *dir, size_t n);
+
+/* The path of an entry's file in dir, creating nothing. 0, or -1 + sl_fail. */
+int sl_cache_name(const char *dir, sl_hash128 key, const char *ext, char *out, size_t n);
+
 /* Paths of an entry's files in dir: ext is ".so" (the entry), ".c" (its kept
 ** source). The entry's subfolder is created. 0, or -1 + sl_fail. */
 int sl_cache_path(const char *dir, sl_hash128 key, const char *ext, char *out, size_t n);
 
 /* A unique temporary name in the same folder as final (for a later rename). */
 void sl_cache_temp_path(const char *final, const char *ext, char *out, size_t n);
+
+/* NULL when the n bytes of an entry (object and trailer) are intact, else
+** what is wrong: "truncated" or "checksum mismatch". */
+const char *sl_cache_entry_problem(const unsigned char *buf, size_t n);
 
 /* 1 when the entry at path exists and its checksum holds; 0 when missing. A
 ** corrupt or truncated entry is removed with a warning, and 0 returned. */

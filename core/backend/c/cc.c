@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <libtcc.h>
 #include <pthread.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -31,9 +32,11 @@ extern char **environ;
 /* Flags when sl.config.cflags is unset. -fno-math-errno lets sqrt and
 ** friends inline and vectorize; -fno-trapping-math lets conditionals be
 ** if-converted into vector selects (nothing here relies on FP traps); both
-** keep IEEE results, unlike -ffast-math. -fopenmp enables `omp parallel` and
-** `omp simd` and links libgomp into the module. */
-#define DEFAULT_CFLAGS "-O3 -march=native -fno-math-errno -fno-trapping-math -fopenmp -pipe"
+** keep IEEE results, unlike -ffast-math. -ffp-contract=off keeps a*b+c two
+** roundings, as libtcc computes it, so both tiers give equal elementwise
+** results. -fopenmp enables `omp parallel` and `omp simd` and links libgomp
+** into the module. */
+#define DEFAULT_CFLAGS "-O3 -march=native -fno-math-errno -fno-trapping-math -ffp-contract=off -fopenmp -pipe"
 /* Always passed: a module is a position-independent shared object. */
 #define REQUIRED_FLAGS "-fPIC -shared"
 
@@ -88,6 +91,33 @@ static int split_words(char *s, char **argv, int max, int n)
   return n;
 }
 
+/* Compilers running now, each the leader of its own process group: stopped
+** at exit, when no one is left to install what they build. */
+static pthread_mutex_t children_lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t children[64];
+static atomic_int exiting;
+
+static void stop_children(void)
+{
+  exiting = 1;
+  pthread_mutex_lock(&children_lock);
+  for (size_t i = 0; i < sizeof children / sizeof *children; i++)
+    if (children[i] > 0) kill(-children[i], SIGTERM);
+  pthread_mutex_unlock(&children_lock);
+}
+
+static void register_stop(void) { atexit(stop_children); }
+
+static void note_child(pid_t old, pid_t pid)
+{
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, register_stop);
+  pthread_mutex_lock(&children_lock);
+  for (size_t i = 0; i < sizeof children / sizeof *children; i++)
+    if (children[i] == old) { children[i] = pid; break; }
+  pthread_mutex_unlock(&children_lock);
+}
+
 /* Run argv with stdin from /dev/null and stdout + stderr collected in *out
 ** (malloc'd, NUL-terminated). Returns the exit status, or -1 with errno when
 ** the program could not be started (a missing binary prints nothing). */
@@ -101,9 +131,15 @@ static int run_capture(char *const argv[], char **out)
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
   posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+  posix_spawnattr_t at;
+  posix_spawnattr_init(&at);
+  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&at, 0);
   pid_t pid;
-  int err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+  int err = posix_spawnp(&pid, argv[0], &fa, &at, argv, environ);
   posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&at);
+  if (!err) note_child(0, pid);
   close(fds[1]);
   if (err) { close(fds[0]); errno = err; return -1; }
   size_t n = 0, cap = 4096;
@@ -125,7 +161,8 @@ static int run_capture(char *const argv[], char **out)
   *out = buf;
   int status;
   while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) return -1;
+    if (errno != EINTR) { note_child(pid, 0); return -1; }
+  note_child(pid, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
@@ -315,6 +352,7 @@ static int run_compiler(const settings *s, const char *tmp_c, const char *tmp_so
   if (rc == 0) { free(out); return 0; }
   int e = errno;
   unlink(tmp_so);
+  if (exiting) { unlink(tmp_c); return sl_fail("C compile stopped: the process is exiting"); }
   rename(tmp_c, kept_c);
   char msg[720];
   if (rc < 0) snprintf(msg, sizeof msg, "cannot run %s: %s", argv[0], strerror(e));
@@ -348,47 +386,91 @@ static sl_module *load(const char *path, char *err, size_t n)
   return m;
 }
 
-static sl_module *compile_with(const settings *s, const char *source)
+/* The entry of source under settings s: its path where it is installed (a
+** cache directory that cannot be written is still read: its entries are
+** used, new ones go to the directory sl_cache_dir picks), and the key.
+** 1: found and verified; 0: not there (path is where to build it); -1 + sl_fail. */
+static int find_entry(const settings *s, const char *source, sl_hash128 *key, char *path, size_t n)
 {
-  if (!source) { sl_fail("sl_module_compile: no source"); return NULL; }
+  if (!source) return sl_fail("sl_module_compile: no source");
   const compiler *c = compiler_info(s->cc);
-  if (!c) { sl_fail("out of memory"); return NULL; }
-  if (!c->ok) { sl_fail("C compiler '%s' is not available: %s", s->cc, c->why); return NULL; }
-  sl_hash128 key = cache_key(source, c, s->cflags);
-  char dir[PATH_MAX], so[PATH_MAX + 64], kept_c[PATH_MAX + 64], tmp_c[PATH_MAX + 128],
-       tmp_so[PATH_MAX + 128], err[512] = "";
+  if (!c) return sl_fail("out of memory");
+  if (!c->ok) return sl_fail("C compiler '%s' is not available: %s", s->cc, c->why);
+  *key = cache_key(source, c, s->cflags);
+  char rdir[PATH_MAX], dir[PATH_MAX];
+  if (sl_cache_read_dir(s->cache_dir, rdir, sizeof rdir) &&
+      sl_cache_name(rdir, *key, ".so", path, n) == 0 && sl_cache_check(path)) return 1;
   if (sl_cache_dir(s->cache_dir, dir, sizeof dir) != 0 ||
-      sl_cache_path(dir, key, ".so", so, sizeof so) != 0 ||
-      sl_cache_path(dir, key, ".c", kept_c, sizeof kept_c) != 0) return NULL;
+      sl_cache_path(dir, *key, ".so", path, n) != 0) return -1;
+  return sl_cache_check(path);
+}
 
-  if (sl_cache_check(so)) {
-    sl_module *m = load(so, err, sizeof err);
-    if (m) { sl_cache_count(1); return m; }
-    /* A verified entry that does not load (removed meanwhile, or a library
-    ** it needs is gone): build it again below. */
-  }
-  sl_cache_count(0);
+/* Build source into the cache entry at so (its key: key). 0, or -1 + sl_fail. */
+static int build_entry(const settings *s, const char *source, sl_hash128 key, const char *so)
+{
+  char dir[PATH_MAX], kept_c[PATH_MAX + 64], tmp_c[PATH_MAX + 128], tmp_so[PATH_MAX + 128];
+  if (sl_cache_dir(s->cache_dir, dir, sizeof dir) != 0 ||
+      sl_cache_path(dir, key, ".c", kept_c, sizeof kept_c) != 0) return -1;
   sl_cache_temp_path(so, ".c", tmp_c, sizeof tmp_c);
   sl_cache_temp_path(so, ".so", tmp_so, sizeof tmp_so);
-  if (write_file(tmp_c, source) != 0) {
-    sl_fail("cannot write %s: %s", tmp_c, strerror(errno));
-    return NULL;
-  }
-  if (run_compiler(s, tmp_c, tmp_so, kept_c) != 0) return NULL;
+  if (write_file(tmp_c, source) != 0) return sl_fail("cannot write %s: %s", tmp_c, strerror(errno));
+  if (run_compiler(s, tmp_c, tmp_so, kept_c) != 0) return -1;
   if (keep_source()) rename(tmp_c, kept_c);
   else unlink(tmp_c);
-  if (sl_cache_install(tmp_so, so) != 0) return NULL;
+  if (sl_cache_install(tmp_so, so) != 0) return -1;
   sl_cache_sweep(so);
+  return 0;
+}
+
+/* The entry of source, built when missing; its path in so. 0, or -1 + sl_fail. */
+static int compile_entry(const settings *s, const char *source, char *so, size_t n)
+{
+  sl_hash128 key;
+  int found = find_entry(s, source, &key, so, n);
+  if (found < 0) return -1;
+  sl_cache_count(found);
+  return found ? 0 : build_entry(s, source, key, so);
+}
+
+static sl_module *load_entry(const char *so)
+{
+  char err[512] = "";
   sl_module *m = load(so, err, sizeof err);
   if (!m) sl_fail("cannot load compiled module %s: %s", so, err);
   return m;
 }
 
+static sl_module *compile_with(const settings *s, const char *source)
+{
+  char so[PATH_MAX + 64];
+  if (compile_entry(s, source, so, sizeof so) != 0) return NULL;
+  sl_module *m = load_entry(so);
+  /* A verified entry that does not load (removed meanwhile, or a library it
+  ** needs is gone): build it again. */
+  if (!m && sl_cache_check(so) == 0 && compile_entry(s, source, so, sizeof so) == 0) m = load_entry(so);
+  return m;
+}
+
+int sl_module_lookup(const char *source, sl_module **m)
+{
+  settings s;
+  char so[PATH_MAX + 64];
+  sl_hash128 key;
+  *m = NULL;
+  if (settings_get(&s) != 0) return -1;
+  int found = find_entry(&s, source, &key, so, sizeof so);
+  settings_free(&s);
+  if (found == 1 && (*m = load_entry(so))) { sl_cache_count(1); return 1; }
+  return found < 0 ? -1 : 0;
+}
+
+static sl_module *join_or_compile(const settings *s, const char *source);
+
 sl_module *sl_module_compile(const char *source)
 {
   settings s;
   if (settings_get(&s) != 0) return NULL;
-  sl_module *m = compile_with(&s, source);
+  sl_module *m = join_or_compile(&s, source);
   settings_free(&s);
   return m;
 }
@@ -476,42 +558,127 @@ extern const char sl_prelude_text[];
 
 const char *sl_cc_prelude(void) { return sl_prelude_text; }
 
-/* -- background compiles ------------------------------------------------------------ */
+/* -- background compiles ------------------------------------------------------------
+** Jobs wait in one queue, in the order they were started, for a few worker
+** threads (at most max_workers, so at most that many compilers run at once
+** however many functions a process compiles). A start for a source (and
+** settings) that is already queued or compiling joins that job: one module is
+** never compiled twice at once in one process, and a synchronous compile of
+** it waits for the job instead. Workers build the cache entry; every owner
+** loads it from there. At exit the compilers still running are stopped (their
+** temporaries are removed; nothing half-written is ever installed).
+*/
 
-enum { JOB_RUNNING, JOB_READY, JOB_FAILED, JOB_TAKEN };
+enum { JOB_QUEUED, JOB_RUNNING, JOB_READY, JOB_FAILED };
 
 struct sl_compile_job {
-  pthread_mutex_t lock;
-  pthread_t thread;
+  sl_compile_job *next;   /* in the list of unfinished jobs, oldest first */
+  int refs;               /* owners, plus one while unfinished (held by the list) */
   int state;
-  int abandoned;     /* freed by its owner while running: the thread cleans up */
+  sl_hash128 id;          /* of the source and the settings */
   settings s;
   char *source;
-  sl_module *m;
-  char err[1024];    /* the thread's sl_errmsg, handed to the polling thread */
+  char path[PATH_MAX + 64];   /* the entry, once READY */
+  char err[1024];             /* the compiler's message, once FAILED */
 };
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_work = PTHREAD_COND_INITIALIZER;   /* a job was queued */
+static pthread_cond_t pool_done = PTHREAD_COND_INITIALIZER;   /* a job finished */
+static sl_compile_job *unfinished;
+static int workers, idle;
+
+static int max_workers(void)
+{
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n >= 4 ? (int)(n / 2 < 8 ? n / 2 : 8) : 1;
+}
+
+static sl_hash128 job_id(const settings *s, const char *source)
+{
+  sl_hasher h;
+  sl_hasher_init(&h, 0);
+  sl_hasher_string(&h, s->cc);
+  sl_hasher_string(&h, s->cflags);
+  sl_hasher_string(&h, s->cache_dir);
+  sl_hasher_string(&h, source);
+  return sl_hasher_final(&h);
+}
+
+static sl_compile_job *find_unfinished(sl_hash128 id)
+{
+  for (sl_compile_job *j = unfinished; j; j = j->next)
+    if (j->id.lo == id.lo && j->id.hi == id.hi) return j;
+  return NULL;
+}
 
 static void job_destroy(sl_compile_job *j)
 {
-  sl_module_release(j->m);
   settings_free(&j->s);
   free(j->source);
-  pthread_mutex_destroy(&j->lock);
   free(j);
 }
 
-static void *job_main(void *arg)
+/* pool_lock held */
+static void job_unref(sl_compile_job *j)
 {
-  sl_compile_job *j = arg;
-  sl_module *m = compile_with(&j->s, j->source);
-  pthread_mutex_lock(&j->lock);
-  j->m = m;
-  if (!m) snprintf(j->err, sizeof j->err, "%s", sl_errmsg());
-  j->state = m ? JOB_READY : JOB_FAILED;
-  int abandoned = j->abandoned;
-  pthread_mutex_unlock(&j->lock);
-  if (abandoned) job_destroy(j);
+  if (--j->refs == 0) job_destroy(j);
+}
+
+/* pool_lock held (released while the compiler runs): build a queued job's
+** entry, unless every owner is gone, then drop it from the list. */
+static void run_job(sl_compile_job *j)
+{
+  int wanted = j->refs > 1;
+  int rc = -1;
+  j->state = JOB_RUNNING;
+  if (wanted) {
+    pthread_mutex_unlock(&pool_lock);
+    rc = compile_entry(&j->s, j->source, j->path, sizeof j->path);
+    pthread_mutex_lock(&pool_lock);
+    if (rc != 0) snprintf(j->err, sizeof j->err, "%s", sl_errmsg());
+  }
+  j->state = rc == 0 ? JOB_READY : JOB_FAILED;
+  sl_compile_job **at = &unfinished;
+  while (*at != j) at = &(*at)->next;
+  *at = j->next;
+  pthread_cond_broadcast(&pool_done);
+  job_unref(j);
+}
+
+static void *worker_main(void *arg)
+{
+  (void)arg;
+  pthread_mutex_lock(&pool_lock);
+  for (;;) {
+    sl_compile_job *j = unfinished;
+    while (j && j->state != JOB_QUEUED) j = j->next;
+    if (j) { run_job(j); continue; }
+    idle++;
+    pthread_cond_wait(&pool_work, &pool_lock);
+    idle--;
+  }
   return NULL;
+}
+
+/* pool_lock held: queue j, and start a worker when none is free. */
+static int enqueue(sl_compile_job *j)
+{
+  if (idle == 0 && workers < max_workers()) {
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int err = pthread_create(&t, &attr, worker_main, NULL);
+    pthread_attr_destroy(&attr);
+    if (err && workers == 0) return sl_fail("cannot start a compile thread: %s", strerror(err));
+    if (!err) workers++;
+  }
+  sl_compile_job **at = &unfinished;
+  while (*at) at = &(*at)->next;
+  *at = j;
+  pthread_cond_signal(&pool_work);
+  return 0;
 }
 
 sl_compile_job *sl_compile_start(const char *source)
@@ -520,52 +687,76 @@ sl_compile_job *sl_compile_start(const char *source)
   sl_compile_job *j = calloc(1, sizeof *j);
   if (!j) { sl_fail("out of memory"); return NULL; }
   if (settings_get(&j->s) != 0) { free(j); return NULL; }
-  pthread_mutex_init(&j->lock, NULL);
-  j->source = strdup(source);
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  int err = j->source ? pthread_create(&j->thread, &attr, job_main, j) : ENOMEM;
-  pthread_attr_destroy(&attr);
-  if (err) {
+  j->id = job_id(&j->s, source);
+  pthread_mutex_lock(&pool_lock);
+  sl_compile_job *same = find_unfinished(j->id);
+  if (same) {
+    same->refs++;
+    pthread_mutex_unlock(&pool_lock);
     job_destroy(j);
-    sl_fail("cannot start a compile thread: %s", strerror(err));
+    return same;
+  }
+  j->refs = 2;
+  j->state = JOB_QUEUED;
+  if (!(j->source = strdup(source)) || enqueue(j) != 0) {
+    if (!j->source) sl_fail("out of memory");
+    pthread_mutex_unlock(&pool_lock);
+    job_destroy(j);
     return NULL;
   }
+  pthread_mutex_unlock(&pool_lock);
   return j;
+}
+
+/* A compile on the calling thread, or a wait for the job already compiling the same. */
+static sl_module *join_or_compile(const settings *s, const char *source)
+{
+  if (!source) { sl_fail("sl_module_compile: no source"); return NULL; }
+  pthread_mutex_lock(&pool_lock);
+  sl_compile_job *j = find_unfinished(job_id(s, source));
+  if (!j) { pthread_mutex_unlock(&pool_lock); return compile_with(s, source); }
+  j->refs++;
+  if (j->state == JOB_QUEUED) run_job(j);   /* not started yet: build it here rather than wait */
+  while (j->state == JOB_RUNNING) pthread_cond_wait(&pool_done, &pool_lock);
+  pthread_mutex_unlock(&pool_lock);
+  sl_module *m = sl_compile_poll(j);
+  if (!m) sl_compile_failed(j);   /* its message */
+  sl_compile_job_free(j);
+  return m;
 }
 
 sl_module *sl_compile_poll(sl_compile_job *j)
 {
   if (!j) return NULL;
-  sl_module *m = NULL;
-  pthread_mutex_lock(&j->lock);
-  if (j->state == JOB_READY) {
-    m = j->m;
-    j->m = NULL;
-    j->state = JOB_TAKEN;
-  } else if (j->state == JOB_FAILED) sl_fail("%s", j->err);
-  pthread_mutex_unlock(&j->lock);
+  pthread_mutex_lock(&pool_lock);
+  int state = j->state;
+  pthread_mutex_unlock(&pool_lock);
+  if (state == JOB_FAILED) sl_fail("%s", j->err);
+  if (state != JOB_READY) return NULL;
+  sl_module *m = load_entry(j->path);   /* path is final once READY */
+  if (!m) {
+    pthread_mutex_lock(&pool_lock);
+    snprintf(j->err, sizeof j->err, "%s", sl_errmsg());
+    j->state = JOB_FAILED;
+    pthread_mutex_unlock(&pool_lock);
+  }
   return m;
 }
 
 int sl_compile_failed(const sl_compile_job *j)
 {
   if (!j) return 0;
-  sl_compile_job *mj = (sl_compile_job *)j;
-  pthread_mutex_lock(&mj->lock);
-  int failed = mj->state == JOB_FAILED;
-  if (failed) sl_fail("%s", mj->err);   /* also when it failed after the last poll */
-  pthread_mutex_unlock(&mj->lock);
+  pthread_mutex_lock(&pool_lock);
+  int failed = j->state == JOB_FAILED;
+  pthread_mutex_unlock(&pool_lock);
+  if (failed) sl_fail("%s", j->err);
   return failed;
 }
 
 void sl_compile_job_free(sl_compile_job *j)
 {
   if (!j) return;
-  pthread_mutex_lock(&j->lock);
-  int running = j->state == JOB_RUNNING;
-  j->abandoned = 1;
-  pthread_mutex_unlock(&j->lock);
-  if (!running) job_destroy(j);
+  pthread_mutex_lock(&pool_lock);
+  job_unref(j);
+  pthread_mutex_unlock(&pool_lock);
 }

@@ -16,6 +16,10 @@ typedef struct sl_module sl_module;
 ** the path of the kept source) on failure. */
 sl_module *sl_module_compile(const char *source);
 
+/* The compiled module of source when the disk cache has it: 1 and *m; 0
+** when it is not there (nothing is compiled); -1 + sl_fail (no compiler). */
+int sl_module_lookup(const char *source, sl_module **m);
+
 /* The same with libtcc, in memory: fast to build, slower code. */
 sl_module *sl_module_compile_tcc(const char *source);
 /* 1 when libtcc is linked in (bin/symlua; not the shared libraries, since
@@ -32,13 +36,17 @@ int sl_cc_available(void);
 ** (kernels/scalar.h, kernels/vmath.h), embedded when symlua is built. */
 const char *sl_cc_prelude(void);
 
-/* A compile in a background thread (with the settings of the moment it
-** starts). poll never blocks: it returns the module once it is ready, and
-** hands it over (the caller releases it; later polls return NULL); before
-** that, or on failure, NULL (on failure failed() is 1, and both poll and
-** failed() leave the compiler's message in sl_errmsg). The job is freed by
-** sl_compile_job_free at any time, also while running (the thread then
-** cleans up). */
+/* A compile in the background (with the settings of the moment it starts),
+** queued for a few worker threads: at most that many compilers run at once.
+** A start of a source that is already queued or compiling joins that job
+** (and sl_module_compile waits for it), so one module never compiles twice
+** at once. poll never blocks: once the job is done it loads the module (each
+** poll a new reference: take one, then free the job); before that, or on
+** failure, NULL (on failure failed() is 1, and both poll and failed() leave
+** the compiler's message, naming the kept source, in sl_errmsg). A job is
+** freed by sl_compile_job_free at any time, also while it runs; one whose
+** owners are all gone before it starts is not compiled. Compilers still
+** running at exit are stopped: entries are installed whole or not at all. */
 typedef struct sl_compile_job sl_compile_job;
 sl_compile_job *sl_compile_start(const char *source);
 sl_module *sl_compile_poll(sl_compile_job *j);

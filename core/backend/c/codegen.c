@@ -469,8 +469,9 @@ static void print_kernel(FILE *o, const sl_function *f, const sl_kernel *k)
     default: fprintf(o, "#define sl_k%d_comb(A, V) ((A) += (V))\n", k->code);
     }
     fprintf(o, "#define sl_k%d_fin(A) ", k->code);
-    const char *x = rk == SL_FUSE_MEAN ? "(double)(A) / a->rcount" :
-                    !strcmp(acc_ctype(r), "uint64_t") ? "(int64_t)(A)" : "(A)";
+    /* print_conv casts to the result's dtype: an integer sum's uint64_t
+    ** accumulator wraps into int64_t there, as the reference's does */
+    const char *x = rk == SL_FUSE_MEAN ? "(double)(A) / a->rcount" : "(A)";
     print_conv(o, r->outputs[0].type.dtype, x);
     fprintf(o, "\n\n");
     for (int v = SL_V_RFLAT; v <= SL_V_RGENERAL; v++) print_reduce_variant(o, f, k, v);

@@ -20,6 +20,7 @@
 #include "cc.h"
 #include "config.h"
 #include "kernel_abi.h"
+#include "program.h"
 
 const char *const sl_variant_names[SL_V_COUNT] = {
 #define SL_VARIANT_NAME(e, text) text,
@@ -27,46 +28,17 @@ const char *const sl_variant_names[SL_V_COUNT] = {
 #undef SL_VARIANT_NAME
 };
 
-/* The backend's state for one function. */
-typedef struct sl_program {
-  sl_function *f;
-  sl_plan *plan;
-  sl_kfn (*fn)[SL_V_COUNT];   /* per kernel: its variants in the module */
-  int *variant, *rank;    /* per step: the variant last taken and its collapsed rank, -1 before */
-  char *source;
-  sl_module *module;
-  sl_compile_job *job;    /* a background compile; calls run on the reference backend meanwhile */
-  int bound;              /* kernels found in module */
-  int failed;             /* the compile failed: calls stay on the reference backend */
-  int debug;              /* SYMLUA_DEBUG level when prepared */
-} sl_program;
 
 /* -- setting up ------------------------------------------------------------------ */
-
-static int bind(sl_program *p)
-{
-  for (int i = 0; i < p->plan->nkernels; i++) {
-    sl_kernel *k = p->plan->kernels[i];
-    int lo = k->reduce ? SL_V_RFLAT : SL_V_CONTIG, hi = k->reduce ? SL_V_RGENERAL : SL_V_STRIDED;
-    for (int v = lo; v <= hi && k->code >= 0; v++) {
-      char name[64];
-      snprintf(name, sizeof name, "sl_k%d_v%d", k->code, v);
-      *(void **)&p->fn[i][v] = sl_module_sym(p->module, name);
-      if (!p->fn[i][v]) return sl_fail("compile: the generated module lacks %s", name);
-    }
-  }
-  p->bound = 1;
-  return 0;
-}
 
 static void describe(const void *state, const sl_function *f, FILE *o)
 {
   const sl_program *p = state;
   const sl_plan *pl = p->plan;
   char label[128];
-  fprintf(o, "C backend: %d steps, %d kernels%s\n", pl->nsteps, pl->nkernels,
-          p->bound ? "" : p->job ? " (compiling: running on the reference backend)" :
-          p->failed ? " (its compile failed: running on the reference backend)" : "");
+  char tier[256];
+  sl_tier_text(p, tier, sizeof tier);
+  fprintf(o, "C backend: %d steps, %d kernels; %s\n", pl->nsteps, pl->nkernels, tier);
   for (int i = 0; i < pl->nsteps; i++) {
     const sl_step *s = &pl->steps[i];
     if (s->node >= 0) {
@@ -89,12 +61,13 @@ static void free_state(void *state)
   if (!p) return;
   free(p->fn); free(p->variant); free(p->rank);
   free(p->source);
-  if (p->job) sl_compile_job_free(p->job);
-  if (p->module) sl_module_release(p->module);
+  sl_tier_free(p);
   free(p);
 }
 
 static int available(void) { return sl_cc_available(); }
+
+static const char *tier(const void *state) { return sl_tier_name(sl_tier_of(state)); }
 
 /* With no compiler f stays on the reference backend (a warning, once),
 ** unless sl.config.require_compiler makes that an error. */
@@ -126,8 +99,7 @@ static int prepare(sl_function *f, sl_plan *plan, void **state)
   p->debug = f->debug;
   if (!(p->source = sl_codegen_c(f, plan))) { free_state(p); return -1; }
   if (p->debug >= 4) fprintf(stderr, "symlua: generated source for %s:\n%s\n", f->where ? f->where : "?", p->source);
-  /* compiled at the first call: a function that is never called costs no compiler run */
-  if (sl_cfg.async_compile && !(p->job = sl_compile_start(p->source))) { free_state(p); return -1; }
+  /* compiled at the first call (tier.c): a function that is never called costs no compiler run */
   if (p->debug >= 1) {
     fprintf(stderr, "symlua: function compiled at %s\n", f->where ? f->where : "?");
     describe(p, f, stderr);
@@ -136,38 +108,9 @@ static int prepare(sl_function *f, sl_plan *plan, void **state)
   return 0;
 }
 
-/* 1 when calls can run the generated code: compiles it at the first call,
-** or takes it from a background compile that has finished; 0 while that runs
-** or after it failed; -1 when the compiler fails (the message names it). */
-static int ready(void *state)
-{
-  sl_program *p = state;
-  if (p->bound) return 1;
-  if (!p->job && !p->module && !p->failed) {
-    if (!(p->module = sl_module_compile(p->source)) || bind(p)) { p->failed = 1; return -1; }
-    return 1;
-  }
-  if (!p->job) return 0;
-  sl_module *m = sl_compile_poll(p->job);
-  if (m) {
-    p->module = m;
-    sl_compile_job_free(p->job);
-    p->job = NULL;
-    if (bind(p)) {
-      fprintf(stderr, "symlua: warning: %s; staying on the reference backend\n", sl_errmsg());
-      return 0;
-    }
-    return 1;
-  }
-  if (sl_compile_failed(p->job)) {
-    fprintf(stderr, "symlua: warning: background compile failed: %s; staying on the reference backend\n",
-            sl_errmsg());
-    sl_compile_job_free(p->job);
-    p->job = NULL;
-    p->failed = 1;
-  }
-  return 0;
-}
+/* 1 when calls can run the generated code (tier.c builds it at the first
+** call and switches tiers between calls); 0: the reference backend; -1: error. */
+static int ready(void *state) { return sl_tier_ready(state); }
 
 /* The input tensor a kernel's store may be written into (the inplace pass
 ** marked the node), or NULL: the rule of graph.h — a run value held only by
@@ -412,5 +355,6 @@ const sl_backend sl_backend_c = {
   .ready = ready,
   .run = run,
   .describe = describe,
+  .tier = tier,
   .free = free_state,
 };
