@@ -108,9 +108,9 @@ local mpirun = which('mpirun')
 
 -- mpirun -np n symlua script: its output (stdout and stderr) and exit code;
 -- bounded by `timeout` so a hang fails the spec instead of stopping it
-local function launch(n, script)
+local function launch(n, script, env)
   local cmd = table.concat({
-    'cd', quote(files.root), '&&',
+    'cd', quote(files.root), '&&', env or '',
     'OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader',
     -- Open MPI itself leaks at exit; symlua's own leaks are the single-process specs' to find
     'ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0',
@@ -134,13 +134,15 @@ describe('sl.dist across ranks (mpirun)', function()
     return
   end
 
-  for _, n in ipairs({ 2, 3 }) do
-    it(n .. ' ranks: every collective on every dtype matches the hand-computed values', function()
+  for _, n in ipairs({ 1, 2, 3 }) do
+    it(n .. ' rank' .. (n > 1 and 's' or '') .. ': every collective on every dtype matches the hand-computed values', function()
       local out, code = launch(n, 'collectives.lua')
       assert.are.equal(0, code, out)
       assert.are.equal(n, count(out, 'rank %d of ' .. n .. ': 65 checks passed'), out)
     end)
+  end
 
+  for _, n in ipairs({ 2, 3 }) do
     it(n .. ' ranks: a data-parallel step equals one process\'s step on the joined batch', function()
       local out, code = launch(n, 'train.lua')
       assert.are.equal(0, code, out)
@@ -148,12 +150,44 @@ describe('sl.dist across ranks (mpirun)', function()
     end)
   end
 
+  it('a checkpoint written by rank 0 and loaded by all continues with the same numbers', function()
+    local p = assert(io.popen('mktemp -d'))
+    local dir = p:read('*l')
+    p:close()
+    local out, code = launch(2, 'checkpoint.lua', 'PHASE=first DIR=' .. quote(dir))
+    assert.are.equal(0, code, out)
+    assert.are.equal(2, count(out, 'rank %d of 2: saved'), out)
+    -- rank 0 wrote the parameters and Adam's state (t, m and v of each)
+    local names = {}
+    for name in io.popen('ls ' .. quote(dir .. '/epoch1')):lines() do names[#names + 1] = name end
+    assert.are.equal(13, #names, table.concat(names, ' '))
+    out, code = launch(2, 'checkpoint.lua', 'PHASE=resume DIR=' .. quote(dir))
+    os.execute('rm -rf ' .. quote(dir))
+    assert.are.equal(0, code, out)
+    assert.are.equal(2, count(out, 'rank %d of 2: resumed exactly'), out)
+  end)
+
   it('a rank that raises ends the job, named, while the others wait for it', function()
     local out, code = launch(3, 'fail.lua')
     assert.are_not.equal(0, code, out)
     assert.are_not.equal(124, code, 'the job hung:\n' .. out)
     assert.matches('fail.lua:5: rank 2 gives up', out)
-    assert.matches('symlua: rank 2 of 3 failed; ending the job', out)
+    assert.matches('symlua: rank 2 of 3 failed %(exit status 1%); ending the job', out)
+    assert.is_nil(out:find('finished the allreduce', 1, true), out)
+  end)
+
+  it('a rank that exits with a failing status ends the job, named', function()
+    local out, code = launch(3, 'die.lua', 'DIE=exit')
+    assert.are.equal(3, code, out)
+    assert.matches('symlua: rank 2 of 3 failed %(exit status 3%); ending the job', out)
+    assert.is_nil(out:find('finished the allreduce', 1, true), out)
+  end)
+
+  it('a rank that is killed ends the job, named', function()
+    local out, code = launch(2, 'die.lua', 'DIE=kill')
+    assert.are_not.equal(0, code, out)
+    assert.are_not.equal(124, code, 'the job hung:\n' .. out)
+    assert.matches('process rank 1 with PID %d+ on node %S+ exited on signal 9', out)
     assert.is_nil(out:find('finished the allreduce', 1, true), out)
   end)
 

@@ -136,7 +136,7 @@ void sl_dist_abort(int code)
   int done = 1;
   if (!active() || mpi.Finalized(&done) != 0 || done) return;
   fflush(stdout);
-  fprintf(stderr, "symlua: rank %d of %d failed; ending the job\n", rank_, size_);
+  fprintf(stderr, "symlua: rank %d of %d failed (exit status %d); ending the job\n", rank_, size_, code);
   fflush(stderr);
   mpi.Abort(mpi.world, code);
 }

@@ -41,8 +41,8 @@ sl_tensor *sl_dist_allgather(const sl_tensor *t);
 ** dtype, ndim, sizes. */
 int  sl_dist_gather_types(const sl_tensor *t, int64_t *out);
 
-/* End the whole job now (after an error on this rank); returns when this
-** process is the only rank. */
+/* End the whole job now (after an error on this rank, or an exit with a
+** failing status), naming this rank; returns when it is the only rank. */
 void sl_dist_abort(int code);
 int  sl_dist_finalize(void);
 

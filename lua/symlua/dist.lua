@@ -9,8 +9,10 @@
 --                                       a tensor is reduced in place and returned,
 --                                       a variable gives the graph op allreduce
 --   sl.dist.broadcast(t, root)          rank root's values (default 0), in place
---   sl.dist.allgather(t)                every rank's t joined along axis 1
+--   sl.dist.allgather(t)                every rank's t joined along axis 1 (rank order)
 --   sl.dist.broadcast_params(params)    rank 0's values of shared variables
+--   sl.dist.save_params(dir, params)    a checkpoint written by rank 0 only
+--   sl.dist.load_params(dir, params)    read by rank 0, its values on every rank
 --   sl.dist.data_parallel(grads, opts)  the gradients averaged over the ranks
 return function(sl)
   local core = sl.core
@@ -19,9 +21,24 @@ return function(sl)
   local dist = {}
   sl.dist = dist
 
+  -- In a job, os.exit with a failing status ends every rank, as an error
+  -- does (bin/symlua): exiting would otherwise wait in MPI_Finalize for
+  -- ranks that wait in a collective for this one.
+  local function exit_ends_job()
+    local exit = os.exit
+    os.exit = function(code, close)   -- luacheck: ignore 122
+      if code ~= nil and code ~= true and code ~= 0 then cd.abort(type(code) == 'number' and code or 1) end
+      return exit(code, close)
+    end
+  end
+
   local joined = false
   function dist.init()
-    if not joined then cd.init() joined = true end
+    if not joined then
+      cd.init()
+      joined = true
+      if cd.size() > 1 then exit_ends_job() end
+    end
     return dist
   end
   local function join() if not joined then dist.init() end end
@@ -76,6 +93,25 @@ return function(sl)
       cd.broadcast(value, 0)
       p:set_value(value)
     end
+  end
+
+  -- Checkpoints: rank 0 writes (sl.save_params) and every rank waits until
+  -- it has; rank 0 reads (sl.load_params) and its values go to every rank,
+  -- so the directory need only be on rank 0's machine. Both are collective:
+  -- every rank calls them.
+  function dist.save_params(dir, params)
+    join()
+    local n = #params
+    if cd.rank() == 0 then n = sl.save_params(dir, params) end
+    cd.barrier()
+    return n
+  end
+
+  function dist.load_params(dir, params)
+    join()
+    if cd.rank() == 0 then sl.load_params(dir, params) end
+    dist.broadcast_params(params)
+    return #params
   end
 
   local function numel(shape)
