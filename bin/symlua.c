@@ -19,6 +19,7 @@
 #include <lualib.h>
 
 #include "symlua.h"
+#include "dist.h"
 #include "interp.h"
 
 int luaopen_symlua_core(lua_State *L);
@@ -460,6 +461,8 @@ int main(int argc, char **argv)
     return EXIT_FAILURE;
   }
   int status = sl_interp_report(L, lua_cpcall(L, pmain, &s));
+  /* one rank's error ends the whole job: the others would wait for it forever */
+  if (status || s.status) sl_dist_abort(1);
   lua_close(L);  /* runs every __gc, so C-side memory is released too */
   return (status || s.status) ? EXIT_FAILURE : EXIT_SUCCESS;
 }

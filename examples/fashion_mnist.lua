@@ -56,27 +56,38 @@ end
 
 -- Trains for opts.epochs over shuffled minibatches: train(x, y) returns the
 -- batch's mean loss and its number of right answers. Prints one line per
--- epoch and returns the test accuracy.
+-- epoch and returns the test accuracy. opts.dist: this is one of sl.dist's
+-- ranks, taking its share of each batch of opts.batch rows; the epoch's
+-- totals are summed over the ranks and rank 0 prints them.
 function M.train(train, predict, X, Y, Xt, Yt, opts)
   local n = X:size(1)
-  print(('%d training and %d test images, minibatches of %d, %d epochs')
-        :format(n, Xt:size(1), opts.batch, opts.epochs))
-  print(('%5s  %9s  %9s  %9s  %11s  %9s'):format('epoch', 'loss', 'train acc', 'test acc',
-                                                 'examples/s', 'elapsed'))
+  local rank, size = 0, 1
+  if opts.dist then rank, size = sl.dist.rank(), sl.dist.size() end
+  if opts.batch % size ~= 0 then error(('%d ranks do not divide batches of %d'):format(size, opts.batch)) end
+  local say = rank == 0 and print or function() end
+  say(('%d training and %d test images, minibatches of %d (%d per rank, %d rank%s), %d epochs')
+      :format(n, Xt:size(1), opts.batch, opts.batch / size, size, size == 1 and '' or 's', opts.epochs))
+  say(('%5s  %9s  %9s  %9s  %11s  %9s'):format('epoch', 'loss', 'train acc', 'test acc',
+                                               'examples/s', 'elapsed'))
   local start, test_acc = M.now(), 0
   for epoch = 1, opts.epochs do
     local t0, loss, right, seen = M.now(), 0, 0, 0
-    for _, x, y in sl.data.batches({ X, Y }, opts.batch, { shuffle = true, seed = opts.seed, epoch = epoch }) do
+    local order = { shuffle = true, seed = opts.seed, epoch = epoch, rank = rank, size = size }
+    for _, x, y in sl.data.batches({ X, Y }, opts.batch / size, order) do
       local l, r = train(x, y)
       local m = x:size(1)
       loss, right, seen = loss + l:item() * m, right + r:item(), seen + m
     end
+    if opts.dist then
+      local totals = sl.dist.allreduce(sl.tensor({ loss, right, seen }, 'float64'), 'sum'):totable()
+      loss, right, seen = totals[1], totals[2], totals[3]
+    end
     local rate = seen / math.max(M.now() - t0, 1e-9)
     test_acc = M.accuracy(predict, Xt, Yt)
-    print(('%5d  %9.4f  %9.4f  %9.4f  %11.0f  %8.1fs'):format(epoch, loss / seen, right / seen,
-                                                             test_acc, rate, M.now() - start))
+    say(('%5d  %9.4f  %9.4f  %9.4f  %11.0f  %8.1fs'):format(epoch, loss / seen, right / seen,
+                                                           test_acc, rate, M.now() - start))
   end
-  print(('\ntest accuracy after %d epochs: %.4f'):format(opts.epochs, test_acc))
+  say(('\ntest accuracy after %d epochs: %.4f'):format(opts.epochs, test_acc))
   return test_acc
 end
 

@@ -25,6 +25,8 @@ PACKAGES=(
   zlib1g-dev         # gzip decoding of IDX data files (sl.data.idx), CRC and length checked
   libtcc-dev         # in-process C compiler for generated kernels
   tcc                # libtcc's runtime library (libtcc1.a) and headers
+  openmpi-bin        # mpirun, to launch sl.dist jobs and run the distributed specs
+  libopenmpi-dev     # libmpi.so, which sl.dist opens at run time (the build does not link it)
   dataset-fashion-mnist  # the data set of the training examples (examples/logreg.lua, mlp, convnet)
 )
 

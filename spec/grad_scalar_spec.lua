@@ -35,6 +35,8 @@ local cases = {
   min = { function(x) return (x * x):min() end, { X } },
   var = { function(x) return (x * x):var() + x * x end, { X } },
   logsumexp = { function(x) return sl.logsumexp(x * x) end, { X } },
+  -- one process: the identity, whose gradient is the allreduce of g
+  allreduce = { function(x, y) return sl.dist.allreduce(x * y, 'mean') end, { X, Y } },
   complex = { function(x, y) return sl.abs(sl.complex(x * y, x)) end, { X, Y } },
   real = { function(x, y) return sl.real(sl.complex(x, y) * sl.complex(y, x)) end, { X, Y } },
   imag = { function(x, y) return sl.imag(sl.complex(x, y) / sl.complex(y, x * x)) end, { X, Y } },

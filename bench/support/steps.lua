@@ -36,8 +36,11 @@ function M.logistic()
 end
 
 -- The MLP training step of examples/mlp.lua (784-256-128-100-10, ReLU, Adam,
--- float32) on one random batch of 128.
-function M.mlp()
+-- float32) on one random batch of opts.batch rows (default 128); opts.dist:
+-- data-parallel over sl.dist's ranks (gradients averaged in the step).
+function M.mlp(opts)
+  opts = opts or {}
+  local batch = opts.batch or 128
   local SIZES = { 784, 256, 128, 100, 10 }
   local old = sl.config.floatX
   sl.config.floatX = 'float32'
@@ -54,9 +57,9 @@ function M.mlp()
   end
   local loss = sl.nn.categorical_crossentropy(sl.nn.softmax(h), y):mean()
   local right = sl.eq(h:argmax(2), y):cast('int64'):sum()
-  local train = sl.compile({ x, y }, { loss, right }, { updates = sl.optim.adam(params, loss, { lr = 1e-3 }) })
-  local xs = sl.rand(128, 784):cast('float32')
-  local ys = (sl.rand(128) * 10):floor():cast('int64') + 1
+  local train = sl.compile({ x, y }, { loss, right }, { updates = sl.optim.adam(params, loss, { lr = 1e-3, dist = opts.dist }) })
+  local xs = sl.rand(batch, 784):cast('float32')
+  local ys = (sl.rand(batch) * 10):floor():cast('int64') + 1
   sl.config.floatX = old
   return train, { xs, ys }
 end

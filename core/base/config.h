@@ -67,6 +67,7 @@ int sl_config_set_string(const sl_config_key *k, const char *value);
   _(HOME,           "HOME",               "the cache goes to ~/.cache/symlua") \
   _(TMPDIR,         "TMPDIR",             "where a fallback cache is made") \
   _(CC,             "CC",                 "the C compiler, unless sl.config.cc names one") \
+  _(OMPI_SIZE,      "OMPI_COMM_WORLD_SIZE", "set by Open MPI's mpirun: the number of ranks; sl.dist opens MPI only then") \
   _(LD_PRELOAD,     "LD_PRELOAD",         "shows valgrind, which lacks AVX-512: generated code leaves it out")
 typedef enum {
 #define SL_ENV_ENUM(e, name, doc) SL_ENV_##e,

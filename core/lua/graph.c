@@ -778,6 +778,13 @@ static int l_dtypes(lua_State *L)
   return 1;
 }
 
+/* dtype_size(name): bytes per element */
+static int l_dtype_size(lua_State *L)
+{
+  lua_pushinteger(L, (lua_Integer)sl_dtype_size(sl_lua_check_dtype(L, 1)));
+  return 1;
+}
+
 /* backends(): { {name = 'reference', available = true}, ... } in registry order */
 static int l_backends(lua_State *L)
 {
@@ -854,6 +861,7 @@ static const luaL_Reg graph_functions[] = {
   { "compile", l_compile }, { "function_info", l_function_info },
   { "function_configure", l_function_configure }, { "function_profile", l_function_profile },
   { "is_var", l_is_var }, { "ops", l_ops }, { "rewrites", l_rewrites }, { "backends", l_backends }, { "dtypes", l_dtypes },
+  { "dtype_size", l_dtype_size },
   { NULL, NULL }
 };
 

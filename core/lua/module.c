@@ -316,6 +316,7 @@ int luaopen_symlua_core(lua_State *L)
   lua_setfield(L, -2, "tensor_mt");
   sl_lua_open_graph(L);
   sl_lua_open_cc(L);
+  sl_lua_open_dist(L);
   lua_pushliteral(L, SYMLUA_VERSION);
   lua_setfield(L, -2, "version");
   return 1;

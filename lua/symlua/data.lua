@@ -44,6 +44,11 @@ return function(sl)
   -- opts.shuffle (default false) with opts.seed and opts.epoch (default 0)
   -- give the order; opts.drop_last drops a last, smaller batch. Each step
   -- yields the batch number and one tensor per input tensor.
+  -- opts.rank and opts.size (0-based rank, as sl.dist gives them) shard every
+  -- epoch: batch b of the whole job has batch_size * size rows, and rank r
+  -- takes its r-th part (parts differ by at most a row in a last, smaller
+  -- batch), so the ranks' batches together are one process's batches of
+  -- batch_size * size rows.
   function sl.data.batches(tensors, batch_size, opts)
     opts = opts or {}
     if sl.is_tensor(tensors) then tensors = { tensors } end
@@ -60,13 +65,24 @@ return function(sl)
         core.fail("data.batches: tensor %d has %d rows but tensor 1 has %d", i, t:size(1), n)
       end
     end
+    local size, rank = opts.size or 1, opts.rank or 0
+    if type(size) ~= 'number' or size < 1 or size % 1 ~= 0 then
+      core.fail('data.batches: size must be a positive integer (the number of ranks), got %s', tostring(size))
+    end
+    if type(rank) ~= 'number' or rank < 0 or rank >= size or rank % 1 ~= 0 then
+      core.fail('data.batches: rank must be an integer in 0..%d, got %s', size - 1, tostring(rank))
+    end
     local order = opts.shuffle and permutation(n, (opts.seed or 0) * 1000003 + (opts.epoch or 0)) or nil
-    local count = opts.drop_last and math.floor(n / batch_size) or math.ceil(n / batch_size)
+    local whole = batch_size * size
+    local count = opts.drop_last and math.floor(n / whole) or math.ceil(n / whole)
     local b = 0
     return function()
       if b >= count then return nil end
       b = b + 1
-      local first, last = (b - 1) * batch_size + 1, math.min(b * batch_size, n)
+      local start = (b - 1) * whole
+      local rows = math.min(whole, n - start)
+      local first = start + math.floor(rank * rows / size) + 1
+      local last = start + math.floor((rank + 1) * rows / size)
       local out = {}
       for i, t in ipairs(tensors) do
         if order then out[i] = t:take(order[{ { first, last } }], 1)

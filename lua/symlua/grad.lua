@@ -384,6 +384,16 @@ return function(sl)
     return { sl.inc_subtensor(sl.zeros_like(x), key_at(v[1], { v[2] + 1, v[2] + v[3] }), g[1]) }
   end
 
+  -- allreduce (sl.dist): the gradient of the job's total cost, the sum of the
+  -- ranks' costs: a sum's is the sum of the ranks' g, a mean's their mean.
+  rules.allreduce = function(node, _, _, g)
+    local code = params_of(node)[1]
+    if code ~= core.dist.op_code('sum') and code ~= core.dist.op_code('mean') then
+      core.fail('grad: allreduce has a gradient for sum and mean only')
+    end
+    return { apply('allreduce', node:params(), g[1]) }
+  end
+
   -- repeat: g as (..., n, repeats, ...) summed over the repeats.
   rules['repeat'] = function(node, ins, _, g)
     local v, x = params_of(node), ins[1]

@@ -7,8 +7,10 @@ return function(sl)
   local core = sl.core
   sl.optim = sl.optim or {}
 
-  -- params and grads checked; a loss in place of grads is differentiated
-  local function prepare(name, params, grads)
+  -- params and grads checked; a loss in place of grads is differentiated.
+  -- opts.dist: data-parallel over sl.dist's ranks: the parameters take rank
+  -- 0's values now and the gradients are averaged over the ranks each step.
+  local function prepare(name, params, grads, opts)
     if type(params) ~= 'table' or #params == 0 then
       core.fail('optim.%s: expected a list of shared variables to train', name)
     end
@@ -21,6 +23,9 @@ return function(sl)
     if type(grads) ~= 'table' or #grads ~= #params then
       core.fail('optim.%s: expected %d gradients (or the loss), got %s', name, #params,
                 type(grads) == 'table' and tostring(#grads) or type(grads))
+    end
+    if opts.dist then
+      grads = sl.dist.data_parallel(grads, { params = params, bucket_bytes = opts.bucket_bytes })
     end
     return grads
   end
@@ -50,7 +55,7 @@ return function(sl)
   -- sgd: p <- p - lr * g
   function sl.optim.sgd(params, grads, opts)
     opts = opts or {}
-    grads = prepare('sgd', params, grads)
+    grads = prepare('sgd', params, grads, opts)
     local lr = option('sgd', opts, 'lr', 0.01)
     local updates = {}
     for i, p in ipairs(params) do updates[p] = step(p, -lr * grads[i]) end
@@ -61,7 +66,7 @@ return function(sl)
   -- looks ahead: p <- p + mu v_new - lr g.
   function sl.optim.momentum(params, grads, opts)
     opts = opts or {}
-    grads = prepare('momentum', params, grads)
+    grads = prepare('momentum', params, grads, opts)
     local lr = option('momentum', opts, 'lr', 0.01)
     local mu = option('momentum', opts, 'momentum', 0.9)
     local updates = {}
@@ -84,7 +89,7 @@ return function(sl)
   -- rmsprop: a <- rho a + (1 - rho) g^2; p <- p - lr g / (sqrt(a) + eps)
   function sl.optim.rmsprop(params, grads, opts)
     opts = opts or {}
-    grads = prepare('rmsprop', params, grads)
+    grads = prepare('rmsprop', params, grads, opts)
     local lr = option('rmsprop', opts, 'lr', 0.001)
     local rho = option('rmsprop', opts, 'rho', 0.9)
     local eps = option('rmsprop', opts, 'eps', 1e-8)
@@ -103,7 +108,7 @@ return function(sl)
   -- the step count t: p <- p - lr sqrt(1 - b2^t) / (1 - b1^t) m / (sqrt(v) + eps)
   function sl.optim.adam(params, grads, opts)
     opts = opts or {}
-    grads = prepare('adam', params, grads)
+    grads = prepare('adam', params, grads, opts)
     local lr = option('adam', opts, 'lr', 0.001)
     local b1 = option('adam', opts, 'beta1', 0.9)
     local b2 = option('adam', opts, 'beta2', 0.999)

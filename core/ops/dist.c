@@ -1,0 +1,32 @@
+/*
+** dist.c — the collective op of data-parallel training: allreduce, each
+** rank's value replaced by the reduction over all ranks (core/dist).
+**
+** Params: v[0] the reduction (sl_dist_op). Impure, so never merged or
+** folded: every rank must run the same collectives in the same order.
+** Shapes are not compared across ranks here (that costs a message per
+** call); sl.dist.data_parallel compares the parameters' once.
+*/
+#include "dist.h"
+#include "graph.h"
+
+static int allreduce_infer(sl_node *n, sl_type *out)
+{
+  const sl_params *p = &n->params;
+  if (p->n < 1 || p->v[0] < 0 || p->v[0] >= SL_DIST_NOPS) return sl_fail("allreduce: no reduction given");
+  out[0] = n->inputs[0]->type;
+  return sl_dist_check_op(out[0].dtype, (sl_dist_op)p->v[0]);
+}
+
+static int allreduce_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
+{
+  out[0] = sl_tensor_clone(in[0]);
+  if (!out[0]) return -1;
+  return sl_dist_allreduce(out[0], (sl_dist_op)n->params.v[0], 0);
+}
+
+const sl_op sl_dist_ops[] = {
+  { .name = "allreduce", .nin = 1, .nout = 1, .infer = allreduce_infer, .perform = allreduce_perform,
+    .flags = SL_OP_IMPURE | SL_OP_COMPLEX | SL_OP_EXACT_GRAD },
+};
+const int sl_dist_nops = sizeof sl_dist_ops / sizeof *sl_dist_ops;
