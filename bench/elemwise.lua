@@ -153,7 +153,8 @@ end
 -- -- the suite ----------------------------------------------------------------------
 -- kind: 'flat' (nin vectors of n), 'matrix' (one rows x cols matrix),
 -- 'row' (a matrix and a vector of cols), 'transposed' (a matrix and a cols x rows
--- matrix). np: the NumPy expression in a, b, c, d. c: the C kernel's base name.
+-- matrix), 'bcast4' (a p x q x r x s array and a q x 1 x s one). np: the NumPy
+-- expression in a, b, c, d, e. c: the C kernel's base name.
 -- reads/writes: elements of the operands and of the output, for the bandwidth.
 local cases = {
   { name = 'a*b+c', kind = 'flat', nin = 3, np = 'a*b+c', c = 'fma',
@@ -176,7 +177,26 @@ local cases = {
     f = function(m, v) return m + v end },
   { name = 'a + transposed b', kind = 'transposed', np = 'a+b.T', c = 'addt',
     f = function(a, b) return a + b:dimshuffle(2, 1) end },
+  { name = '4-d a + b (b: 1 x q x 1 x s)', kind = 'bcast4', np = 'a+b', c = 'bcast4',
+    f = function(a, b) return a + b end },
+  { name = '(a*b+c) + d*exp(e), two chains', kind = 'flat', nin = 5, np = '(a*b+c)+d*np.exp(e)',
+    c = 'chains5', f = function(a, b, c, d, e) return (a * b + c) + d * sl.exp(e) end },
 }
+
+-- n = p * q with q the largest divisor of n not above sqrt(n).
+local function split(n)
+  local q = math.floor(math.sqrt(n))
+  while n % q ~= 0 do q = q - 1 end
+  return n / q, q
+end
+
+-- The 4-d broadcast's shapes: a (p, q, r, s), b (q, 1, s), from the matrix shape.
+local function bcast4_shape(n)
+  local rows, cols = matrix_shape(n)
+  local p, q = split(rows)
+  local r, s = split(cols)
+  return p, q, r, s
+end
 
 -- Operand shapes, and element counts read and written, for case c at size n.
 local function layout(c, n)
@@ -189,6 +209,9 @@ local function layout(c, n)
     return { { rows, cols } }, n, c.c == 'colsum' and cols or rows, rows, cols
   elseif c.kind == 'row' then
     return { { rows, cols }, { cols } }, n + cols, n, rows, cols
+  elseif c.kind == 'bcast4' then
+    local p, q, r, s = bcast4_shape(n)
+    return { { p, q, r, s }, { q, 1, s } }, n + q * s, n, rows, cols
   else
     return { { rows, cols }, { cols, rows } }, 2 * n, n, rows, cols
   end
@@ -218,6 +241,7 @@ local omp_threshold = sl.config.omp_threshold or 32768
 -- -- the C baseline: build and load --------------------------------------------------------
 pcall(ffi.cdef, [[
   long bench_threshold;
+  long bench_dims[4];
   int bench_vector_math(void);
   void bench_set_threads(int n);
   void bench_triad(long n, double *a, const double *b, const double *c, double s);
@@ -229,7 +253,7 @@ pcall(ffi.cdef, [[
 for _, c in ipairs(cases) do
   for _, suffix in ipairs({ '_f32', '_f64' }) do
     pcall(ffi.cdef, string.format('void %s%s(long rows, long cols, const void *a, const void *b, '
-      .. 'const void *c, const void *d, void *out);', c.c, suffix))
+      .. 'const void *c, const void *d, const void *e, void *out);', c.c, suffix))
   end
 end
 
@@ -307,6 +331,7 @@ end
 local results = {}   -- results[key] = { sl =, c =, np = }
 local function key(ci, n, dt) return ci .. ':' .. n .. ':' .. dt end
 
+local RANK_KIND = { 'vector', 'matrix', 'tensor3', 'tensor4' }
 local backend = 'default'
 local compiled = {}
 for ci, c in ipairs(cases) do
@@ -321,7 +346,7 @@ for ci, c in ipairs(cases) do
       if not compiled[fkey] then
         local vars = {}
         for i, s in ipairs(shapes) do
-          vars[i] = #s == 1 and sl.vector('v' .. i, dt) or sl.matrix('m' .. i, dt)
+          vars[i] = sl[RANK_KIND[#s]]('x' .. i, dt)
         end
         compiled[fkey] = { pcall(sl.compile, vars, c.f(unpack(vars))) }
       end
@@ -346,8 +371,12 @@ for ci, c in ipairs(cases) do
         end
         local out = c_buffer(writes * es)
         local fn = clib[c.c .. (dt == 'float32' and '_f32' or '_f64')]
-        local a, b, cc, d = cptr[1], cptr[2], cptr[3], cptr[4]
-        r.c = measure(function() fn(rows, cols, a, b, cc, d, out) end)
+        local a, b, cc, d, e = cptr[1], cptr[2], cptr[3], cptr[4], cptr[5]
+        if c.kind == 'bcast4' then
+          local p, q, rr, s = bcast4_shape(n)
+          clib.bench_dims[0], clib.bench_dims[1], clib.bench_dims[2], clib.bench_dims[3] = p, q, rr, s
+        end
+        r.c = measure(function() fn(rows, cols, a, b, cc, d, e, out) end)
         for _ = 1, #cptr + 1 do ffi.C.free(table.remove(c_buffers)) end
       end
       results[key(ci, n, dt)] = r
@@ -362,6 +391,35 @@ do
   local f = sl.compile({ x }, x * 2 + 1)
   local v = sl.randn(10, 'float64')
   overhead.sl = measure(function() return f(v) end)
+end
+
+-- -- minor page faults per call ------------------------------------------------------
+-- a*b+c on 10^7 float64 returns a fresh 80 MB result each call: a call whose
+-- result pages are new to the process faults each one in (20000 4 KiB pages).
+pcall(ffi.cdef, [[
+  typedef struct { long utime[2], stime[2]; long maxrss, ixrss, idrss, isrss, minflt, majflt;
+                   long rest[8]; } bench_ew_rusage;
+  int getrusage(int who, bench_ew_rusage *u);
+]])
+local function minflt()
+  local u = ffi.new('bench_ew_rusage')
+  ffi.C.getrusage(0, u)   -- RUSAGE_SELF
+  return tonumber(u.minflt)
+end
+local FAULT_N, FAULT_CALLS = 1e7, 20
+local faults = {}
+do
+  local a, b, c = sl.vector('a', 'float64'), sl.vector('b', 'float64'), sl.vector('c', 'float64')
+  local f = sl.compile({ a, b, c }, a * b + c)
+  local va, vb, vc = sl.randn(FAULT_N, 'float64'), sl.randn(FAULT_N, 'float64'), sl.randn(FAULT_N, 'float64')
+  local m0 = minflt()
+  for _ = 1, 3 do f(va, vb, vc) end
+  faults.first = (minflt() - m0) / 3
+  warm_up(function() return f(va, vb, vc) end)
+  m0 = minflt()
+  for _ = 1, FAULT_CALLS do f(va, vb, vc) end
+  faults.steady = (minflt() - m0) / FAULT_CALLS
+  collectgarbage()
 end
 
 -- -- NumPy, in one subprocess ---------------------------------------------------------
@@ -393,15 +451,22 @@ def measure(f, budget=0.1):
 rng = np.random.default_rng(0)
 for key, code, shapes, dt in [%s]:
     arrs = [rng.standard_normal(s).astype(dt) for s in shapes]
-    env = dict(zip('abcd', arrs)); env['np'] = np
+    env = dict(zip('abcde', arrs)); env['np'] = np
     fn = eval('lambda: ' + code, env)
     print('time', key, measure(fn), flush=True)
     del arrs, env, fn
 a = np.ones(10); b = np.ones(10)
 print('time ufunc', measure(lambda: np.add(a, b)))
 print('time expr10', measure(lambda: a*2+1))
+import resource
+def minflt(): return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+a, b, c = (rng.standard_normal(%d) for _ in range(3))
+for _ in range(3): r = a*b+c
+m0 = minflt()
+for _ in range(%d): r = a*b+c
+print('faults', (minflt() - m0) / %d)
 print('version', np.__version__)
-PY]], table.concat(jobs, ', '))
+PY]], table.concat(jobs, ', '), FAULT_N, FAULT_CALLS, FAULT_CALLS)
 local np_version, np_error = nil, nil
 for line in read_command(python):gmatch('[^\n]+') do
   local k, t = line:match('^time (%S+) (%S+)$')
@@ -409,6 +474,7 @@ for line in read_command(python):gmatch('[^\n]+') do
   elseif k == 'expr10' then overhead.np_expr = tonumber(t)
   elseif k then
     if results[k] then results[k].np = tonumber(t) end
+  elseif line:match('^faults ') then faults.np = tonumber(line:match('^faults (%S+)'))
   elseif line:match('^version ') then np_version = line:match('^version (%S+)')
   elseif line:match('^error ') then np_error = line:match('^error (.*)')
   end
@@ -476,6 +542,15 @@ print('|---|---:|')
 print(string.format('| symlua compiled x*2+1 | %s |', us(overhead.sl)))
 print(string.format('| NumPy a*2+1 (two ufunc calls) | %s |', us(overhead.np_expr)))
 print(string.format('| NumPy np.add(a, b) (one ufunc call) | %s |', us(overhead.np_ufunc)))
+
+print()
+local function nf(x) return x and string.format('%.1f', x) or 'n/a' end
+print(string.format('| minor page faults per call, a*b+c on 10^%d float64 (fresh %d MB result) | faults |',
+  math.floor(math.log10(FAULT_N) + 0.5), 8 * FAULT_N / 1e6))
+print('|---|---:|')
+print(string.format('| symlua, first 3 calls | %s |', nf(faults.first)))
+print(string.format('| symlua, steady state (%d calls after warm-up) | %s |', FAULT_CALLS, nf(faults.steady)))
+print(string.format('| NumPy, steady state (%d calls) | %s |', FAULT_CALLS, nf(faults.np)))
 
 print()
 print('| logistic-regression training step, each in a fresh process | ms |')

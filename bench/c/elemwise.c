@@ -7,7 +7,7 @@
 ** (branch-free, so `omp simd` loops vectorize); without it, from libm.
 **
 ** Every kernel has one signature, so the bench drives them from a table:
-**   kernel(rows, cols, a, b, c, d, out)
+**   kernel(rows, cols, a, b, c, d, e, out)
 ** Elementwise kernels treat their operands as rows * cols contiguous
 ** elements. Loops run on OpenMP threads above bench_threshold elements, as
 ** symlua's kernels do above sl.config.omp_threshold. Sums accumulate in
@@ -51,13 +51,13 @@ int bench_vector_math(void)
 void bench_set_threads(int n) { omp_set_num_threads(n); }
 int bench_max_threads(void) { return omp_get_max_threads(); }
 
-/* One elementwise loop: out[i] = EXPR, written in A[i], B[i], C[i], D[i]. */
+/* One elementwise loop: out[i] = EXPR, written in A[i], B[i], C[i], D[i], E[i]. */
 #define ELEMWISE(name, T, EXPR)                                                    \
   void name(long rows, long cols, const T *restrict A, const T *restrict B,        \
-            const T *restrict C, const T *restrict D, T *restrict out)            \
+            const T *restrict C, const T *restrict D, const T *restrict E, T *restrict out)            \
   {                                                                                \
     long n = rows * cols;                                                          \
-    (void)A; (void)B; (void)C; (void)D;                                            \
+    (void)A; (void)B; (void)C; (void)D; (void)E;                                            \
     _Pragma("omp parallel for simd schedule(static) if (parallel: n >= bench_threshold)")    \
     for (long i = 0; i < n; i++) out[i] = EXPR;                                    \
   }
@@ -72,15 +72,17 @@ ELEMWISE(tanh_mix_f64, double, TANH_D(A[i]) * B[i] + 0.5 * A[i] * A[i])
 ELEMWISE(tanh_mix_f32, float, TANH_F(A[i]) * B[i] + 0.5f * A[i] * A[i])
 ELEMWISE(softplus_f64, double, SOFTPLUS_D(A[i]))
 ELEMWISE(softplus_f32, float, SOFTPLUS_F(A[i]))
+ELEMWISE(chains5_f64, double, (A[i] * B[i] + C[i]) + D[i] * EXP_D(E[i]))
+ELEMWISE(chains5_f32, float, (A[i] * B[i] + C[i]) + D[i] * EXP_F(E[i]))
 
 /* sum(a * b) into out[0] */
 #define DOT(name, T)                                                               \
   void name(long rows, long cols, const T *restrict A, const T *restrict B,        \
-            const T *C, const T *D, T *out)                                        \
+            const T *C, const T *D, const T *E, T *out)                                        \
   {                                                                                \
     long n = rows * cols;                                                          \
     double acc = 0;                                                                \
-    (void)C; (void)D;                                                              \
+    (void)C; (void)D; (void)E;                                                              \
     _Pragma("omp parallel for simd reduction(+:acc) schedule(static) if (parallel: n >= bench_threshold)") \
     for (long i = 0; i < n; i++) acc += (double)A[i] * (double)B[i];              \
     out[0] = (T)acc;                                                               \
@@ -93,10 +95,10 @@ DOT(dot_f32, float)
 #define COLSUM_BLOCK 512
 #define COLSUM(name, T)                                                            \
   void name(long rows, long cols, const T *restrict A, const T *B, const T *C,     \
-            const T *D, T *restrict out)                                           \
+            const T *D, const T *E, T *restrict out)                                           \
   {                                                                                \
     long nblocks = (cols + COLSUM_BLOCK - 1) / COLSUM_BLOCK;                       \
-    (void)B; (void)C; (void)D;                                                     \
+    (void)B; (void)C; (void)D; (void)E;                                                     \
     _Pragma("omp parallel for schedule(static) if (parallel: rows * cols >= bench_threshold)") \
     for (long blk = 0; blk < nblocks; blk++) {                                     \
       double acc[COLSUM_BLOCK];                                                    \
@@ -117,9 +119,9 @@ COLSUM(colsum_f32, float)
 /* Sum over axis 2 (along each row): out[i] = sum_j a[i][j]. */
 #define ROWSUM(name, T)                                                            \
   void name(long rows, long cols, const T *restrict A, const T *B, const T *C,     \
-            const T *D, T *restrict out)                                           \
+            const T *D, const T *E, T *restrict out)                                           \
   {                                                                                \
-    (void)B; (void)C; (void)D;                                                     \
+    (void)B; (void)C; (void)D; (void)E;                                                     \
     _Pragma("omp parallel for schedule(static) if (parallel: rows * cols >= bench_threshold)") \
     for (long i = 0; i < rows; i++) {                                              \
       double acc = 0;                                                              \
@@ -135,9 +137,9 @@ ROWSUM(rowsum_f32, float)
 /* out[i][j] = a[i][j] + b[j]: a matrix plus a row vector. */
 #define ADDROW(name, T)                                                            \
   void name(long rows, long cols, const T *restrict A, const T *restrict B,        \
-            const T *C, const T *D, T *restrict out)                               \
+            const T *C, const T *D, const T *E, T *restrict out)                               \
   {                                                                                \
-    (void)C; (void)D;                                                              \
+    (void)C; (void)D; (void)E;                                                              \
     _Pragma("omp parallel for schedule(static) if (parallel: rows * cols >= bench_threshold)") \
     for (long i = 0; i < rows; i++) {                                              \
       _Pragma("omp simd")                                                          \
@@ -152,9 +154,9 @@ ADDROW(addrow_f32, float)
 #define TILE 64
 #define ADDT(name, T)                                                              \
   void name(long rows, long cols, const T *restrict A, const T *restrict B,        \
-            const T *C, const T *D, T *restrict out)                               \
+            const T *C, const T *D, const T *E, T *restrict out)                               \
   {                                                                                \
-    (void)C; (void)D;                                                              \
+    (void)C; (void)D; (void)E;                                                              \
     _Pragma("omp parallel for schedule(static) if (parallel: rows * cols >= bench_threshold)") \
     for (long i0 = 0; i0 < rows; i0 += TILE) {                                     \
       long i1 = i0 + TILE < rows ? i0 + TILE : rows;                               \
@@ -168,6 +170,27 @@ ADDROW(addrow_f32, float)
   }
 ADDT(addt_f64, double)
 ADDT(addt_f32, float)
+
+/* out[i][j][k][l] = a[i][j][k][l] + b[j][0][l], dims (p, q, r, s) in bench_dims. */
+long bench_dims[4];
+#define BCAST4(name, T)                                                            \
+  void name(long rows, long cols, const T *restrict A, const T *restrict B,        \
+            const T *C, const T *D, const T *E, T *restrict out)                   \
+  {                                                                                \
+    const long p = bench_dims[0], q = bench_dims[1], r = bench_dims[2], s = bench_dims[3]; \
+    (void)rows; (void)cols; (void)C; (void)D; (void)E;                             \
+    _Pragma("omp parallel for collapse(2) schedule(static) if (parallel: p * q * r * s >= bench_threshold)") \
+    for (long i = 0; i < p; i++)                                                   \
+      for (long j = 0; j < q; j++)                                                 \
+        for (long k = 0; k < r; k++) {                                             \
+          const T *a = A + ((i * q + j) * r + k) * s, *b = B + j * s;              \
+          T *o = out + ((i * q + j) * r + k) * s;                                  \
+          _Pragma("omp simd")                                                      \
+          for (long l = 0; l < s; l++) o[l] = a[l] + b[l];                         \
+        }                                                                          \
+  }
+BCAST4(bcast4_f64, double)
+BCAST4(bcast4_f32, float)
 
 /* STREAM triad, a = b + s * c, on the same threads. */
 void bench_triad(long n, double *restrict a, const double *restrict b,
