@@ -12,7 +12,7 @@ PACKAGES=(
   pkg-config         # finds LuaJIT's compile flags
   luajit             # stock LuaJIT, to load the symlua.core module and run luarocks checks
   libluajit-5.1-dev  # LuaJIT headers and the static libluajit-5.1.a linked into bin/symlua
-  libopenblas-dev    # BLAS for matrix products
+  libopenblas-openmp-dev  # BLAS for matrix products, on the OpenMP threads the generated kernels use
   libfftw3-dev       # FFTs on the CPU
   libedit-dev        # line editing in the REPL (BSD licensed, not GNU readline)
   lua-busted         # the spec runner (make check)
