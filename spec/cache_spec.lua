@@ -5,16 +5,7 @@ local sl = require 'symlua'
 local core = require 'symlua.core'
 local files = require 'spec.support.files'
 
-local function plain_find(s, pattern) return s:find(pattern, 1, true) ~= nil end
-
-local function shell(cmd)
-  local p = assert(io.popen(cmd, 'r'))
-  local out = p:read('*a')
-  p:close()
-  return out
-end
-
-local function mktemp_dir() return (shell('mktemp -d'):gsub('%s+$', '')) end
+local plain_find, shell, mktemp_dir = files.plain_find, files.shell, files.mktemp_dir
 
 -- A module whose f(x) is 2 * (x mod 3) + tag, through the prelude's helpers.
 local function source(tag)

@@ -32,6 +32,20 @@ function M.write(path, text)
   return path
 end
 
+-- Whether s contains pattern as plain text.
+function M.plain_find(s, pattern) return s:find(pattern, 1, true) ~= nil end
+
+-- A shell command's standard output.
+function M.shell(cmd)
+  local p = assert(io.popen(cmd, 'r'))
+  local out = p:read('*a')
+  p:close()
+  return out
+end
+
+-- A fresh temporary directory.
+function M.mktemp_dir() return (M.shell('mktemp -d'):gsub('%s+$', '')) end
+
 -- Runs a Lua script (text) in a fresh symlua with env settings ("A=1 B=2");
 -- returns its stdout and stderr.
 function M.run_script(env, script)
