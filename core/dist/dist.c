@@ -66,7 +66,7 @@ static int rank_, size_ = 1, initialized;
 
 static const char *const op_names[] = {
 #define SL_DIST_OP_NAME(e, name) name,
-  SL_DIST_OPS(SL_DIST_OP_NAME)
+  SL_DIST_REDUCTIONS(SL_DIST_OP_NAME)
 #undef SL_DIST_OP_NAME
 };
 

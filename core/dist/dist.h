@@ -9,10 +9,10 @@
 #include "internal.h"
 
 /* The reductions of allreduce, in the order of their names. */
-#define SL_DIST_OPS(_) _(SUM, "sum") _(MEAN, "mean") _(MAX, "max") _(MIN, "min") _(PROD, "prod")
+#define SL_DIST_REDUCTIONS(_) _(SUM, "sum") _(MEAN, "mean") _(MAX, "max") _(MIN, "min") _(PROD, "prod")
 typedef enum {
 #define SL_DIST_OP_ENUM(e, name) SL_DIST_##e,
-  SL_DIST_OPS(SL_DIST_OP_ENUM)
+  SL_DIST_REDUCTIONS(SL_DIST_OP_ENUM)
 #undef SL_DIST_OP_ENUM
   SL_DIST_NOPS
 } sl_dist_op;

@@ -190,32 +190,7 @@ int sl_node_perform(const sl_node *n, sl_tensor **in, sl_tensor **out);
 ** when it has the result's shape (opt/inplace.c). */
 int sl_node_perform_inplace(const sl_node *n, sl_tensor **in, sl_tensor **out);
 
-/* Each op family lists its ops; ops.c gathers them. */
-extern const sl_op sl_elemwise_ops[];
-extern const int sl_elemwise_nops;
 /* The dtype elementwise node n computes in (the generators print it too). */
 sl_dtype sl_elemwise_compute_dtype(const sl_node *n);
-extern const sl_op sl_blas_ops[];
-extern const int sl_blas_nops;
-extern const sl_op sl_shape_ops[];
-extern const int sl_shape_nops;
-extern const sl_op sl_index_ops[];
-extern const int sl_index_nops;
-extern const sl_op sl_grad_ops[];
-extern const int sl_grad_nops;
-extern const sl_op sl_reduce_ops[];
-extern const int sl_reduce_nops;
-extern const sl_op sl_nn_ops[];
-extern const int sl_nn_nops;
-extern const sl_op sl_random_ops[];
-extern const int sl_random_nops;
-extern const sl_op sl_conv_ops[];
-extern const int sl_conv_nops;
-extern const sl_op sl_complex_ops[];
-extern const int sl_complex_nops;
-extern const sl_op sl_fft_ops[];
-extern const int sl_fft_nops;
-extern const sl_op sl_dist_ops[];
-extern const int sl_dist_nops;
 
 #endif

@@ -22,7 +22,7 @@
 
 #include <cblas.h>
 
-#include "graph.h"
+#include "rows.h"
 
 /* "(3, ?)": a static or concrete shape, unknown sizes as '?' */
 static void shape_text(char *buf, size_t n, int nd, const int64_t *shape)
@@ -497,11 +497,8 @@ static int ger_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 
 /* -- the table ------------------------------------------------------------------- */
 
-const sl_op sl_blas_ops[] = {
-  { .name = "dot",   .nin = 2, .nout = 1, .infer = dot_infer,   .perform = dot_perform, .size = SL_SIZE_DOT },
-  { .name = "outer", .nin = 2, .nout = 1, .infer = outer_infer, .perform = outer_perform, .size = SL_SIZE_OUTER },
-  { .name = "gemm",  .nin = 5, .nout = 1, .infer = gemm_infer,  .perform = gemm_perform },
-  { .name = "gemv",  .nin = 5, .nout = 1, .infer = gemv_infer,  .perform = gemv_perform },
-  { .name = "ger",   .nin = 4, .nout = 1, .infer = ger_infer,   .perform = ger_perform },
-};
-const int sl_blas_nops = sizeof sl_blas_ops / sizeof *sl_blas_ops;
+const sl_op sl_op_dot = { .name = "dot",   .nin = 2, .nout = 1, .infer = dot_infer,   .perform = dot_perform, .size = SL_SIZE_DOT };
+const sl_op sl_op_outer = { .name = "outer", .nin = 2, .nout = 1, .infer = outer_infer, .perform = outer_perform, .size = SL_SIZE_OUTER };
+const sl_op sl_op_gemm = { .name = "gemm",  .nin = 5, .nout = 1, .infer = gemm_infer,  .perform = gemm_perform };
+const sl_op sl_op_gemv = { .name = "gemv",  .nin = 5, .nout = 1, .infer = gemv_infer,  .perform = gemv_perform };
+const sl_op sl_op_ger = { .name = "ger",   .nin = 4, .nout = 1, .infer = ger_infer,   .perform = ger_perform };

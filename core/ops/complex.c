@@ -11,7 +11,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "graph.h"
+#include "rows.h"
 
 enum { PART_REAL, PART_IMAG, PART_CONJ, PART_ABS, PART_ANGLE };
 
@@ -20,8 +20,8 @@ static sl_dtype complex_of(sl_dtype dt) { return dt == SL_FLOAT32 ? SL_COMPLEX64
 
 static int part_kind(const sl_op *op)
 {
-  static const char *const names[] = { "real", "imag", "conj", "cabs", "angle" };
-  for (int k = 0; k < 5; k++) if (strcmp(op->name, names[k]) == 0) return k;
+  static const sl_op *const parts[] = { &sl_op_real, &sl_op_imag, &sl_op_conj, &sl_op_cabs, &sl_op_angle };
+  for (int k = 0; k < 5; k++) if (op == parts[k]) return k;
   return -1;
 }
 
@@ -101,9 +101,10 @@ static int complex_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 
 #define PART(nm) { .name = nm, .nin = 1, .nout = 1, .infer = part_infer, .perform = part_perform, \
                    .flags = SL_OP_COMPLEX | SL_OP_EXACT_GRAD, .size = SL_SIZE_OF_FIRST }
-const sl_op sl_complex_ops[] = {
-  PART("real"), PART("imag"), PART("conj"), PART("cabs"), PART("angle"),
-  { .name = "complex", .nin = 2, .nout = 1, .infer = complex_infer, .perform = complex_perform,
-    .flags = SL_OP_EXACT_GRAD, .size = SL_SIZE_OF_FIRST },
-};
-const int sl_complex_nops = sizeof sl_complex_ops / sizeof *sl_complex_ops;
+const sl_op sl_op_real = PART("real");
+const sl_op sl_op_imag = PART("imag");
+const sl_op sl_op_conj = PART("conj");
+const sl_op sl_op_cabs = PART("cabs");
+const sl_op sl_op_angle = PART("angle");
+const sl_op sl_op_complex = { .name = "complex", .nin = 2, .nout = 1, .infer = complex_infer, .perform = complex_perform,
+    .flags = SL_OP_EXACT_GRAD, .size = SL_SIZE_OF_FIRST };

@@ -19,7 +19,7 @@
 #include <cblas.h>
 #include <fftw3.h>
 
-#include "graph.h"
+#include "rows.h"
 
 typedef struct {
   int64_t N, C, H, W, K, kh, kw, OH, OW, sh, sw, ph, pw, dh, dw, G;
@@ -374,13 +374,10 @@ static int avg_pool_perform(const sl_node *n, sl_tensor **in, sl_tensor **out) {
 static int max_pool_grad_perform(const sl_node *n, sl_tensor **in, sl_tensor **out) { return run(n, in, out, RUN_MAX_GRAD); }
 static int avg_pool_grad_perform(const sl_node *n, sl_tensor **in, sl_tensor **out) { return run(n, in, out, RUN_AVG_GRAD); }
 
-const sl_op sl_conv_ops[] = {
-  { .name = "conv2d", .nin = 2, .nout = 1, .infer = conv_infer, .perform = conv_perform, .flags = SL_OP_EXACT_GRAD, .size = SL_SIZE_WINDOW },
-  { .name = "conv2d_grad_input", .nin = 3, .nout = 1, .infer = grad_input_infer, .perform = grad_input_perform, .flags = SL_OP_EXACT_GRAD, .size = SL_SIZE_OF_LAST },
-  { .name = "conv2d_grad_filters", .nin = 3, .nout = 1, .infer = grad_filters_infer, .perform = grad_filters_perform, .flags = SL_OP_EXACT_GRAD, .size = SL_SIZE_OF_LAST },
-  { .name = "max_pool2d", .nin = 1, .nout = 1, .infer = pool_infer, .perform = max_pool_perform, .flags = SL_OP_EXACT_GRAD, .size = SL_SIZE_WINDOW },
-  { .name = "avg_pool2d", .nin = 1, .nout = 1, .infer = pool_infer, .perform = avg_pool_perform, .flags = SL_OP_EXACT_GRAD, .size = SL_SIZE_WINDOW },
-  { .name = "max_pool2d_grad", .nin = 2, .nout = 1, .infer = pool_grad_infer, .perform = max_pool_grad_perform, .size = SL_SIZE_OF_FIRST },
-  { .name = "avg_pool2d_grad", .nin = 2, .nout = 1, .infer = pool_grad_infer, .perform = avg_pool_grad_perform, .flags = SL_OP_EXACT_GRAD, .size = SL_SIZE_OF_FIRST },
-};
-const int sl_conv_nops = sizeof sl_conv_ops / sizeof *sl_conv_ops;
+const sl_op sl_op_conv2d = { .name = "conv2d", .nin = 2, .nout = 1, .infer = conv_infer, .perform = conv_perform, .flags = SL_OP_EXACT_GRAD, .size = SL_SIZE_WINDOW };
+const sl_op sl_op_conv2d_grad_input = { .name = "conv2d_grad_input", .nin = 3, .nout = 1, .infer = grad_input_infer, .perform = grad_input_perform, .flags = SL_OP_EXACT_GRAD, .size = SL_SIZE_OF_LAST };
+const sl_op sl_op_conv2d_grad_filters = { .name = "conv2d_grad_filters", .nin = 3, .nout = 1, .infer = grad_filters_infer, .perform = grad_filters_perform, .flags = SL_OP_EXACT_GRAD, .size = SL_SIZE_OF_LAST };
+const sl_op sl_op_max_pool2d = { .name = "max_pool2d", .nin = 1, .nout = 1, .infer = pool_infer, .perform = max_pool_perform, .flags = SL_OP_EXACT_GRAD, .size = SL_SIZE_WINDOW };
+const sl_op sl_op_avg_pool2d = { .name = "avg_pool2d", .nin = 1, .nout = 1, .infer = pool_infer, .perform = avg_pool_perform, .flags = SL_OP_EXACT_GRAD, .size = SL_SIZE_WINDOW };
+const sl_op sl_op_max_pool2d_grad = { .name = "max_pool2d_grad", .nin = 2, .nout = 1, .infer = pool_grad_infer, .perform = max_pool_grad_perform, .size = SL_SIZE_OF_FIRST };
+const sl_op sl_op_avg_pool2d_grad = { .name = "avg_pool2d_grad", .nin = 2, .nout = 1, .infer = pool_grad_infer, .perform = avg_pool_grad_perform, .flags = SL_OP_EXACT_GRAD, .size = SL_SIZE_OF_FIRST };

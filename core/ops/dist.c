@@ -8,7 +8,7 @@
 ** call); sl.dist.data_parallel compares the parameters' once.
 */
 #include "dist.h"
-#include "graph.h"
+#include "rows.h"
 
 static int allreduce_infer(sl_node *n, sl_type *out)
 {
@@ -25,8 +25,5 @@ static int allreduce_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
   return sl_dist_allreduce(out[0], (sl_dist_op)n->params.v[0], 0);
 }
 
-const sl_op sl_dist_ops[] = {
-  { .name = "allreduce", .nin = 1, .nout = 1, .infer = allreduce_infer, .perform = allreduce_perform,
-    .flags = SL_OP_IMPURE | SL_OP_COMPLEX | SL_OP_EXACT_GRAD },
-};
-const int sl_dist_nops = sizeof sl_dist_ops / sizeof *sl_dist_ops;
+const sl_op sl_op_allreduce = { .name = "allreduce", .nin = 1, .nout = 1, .infer = allreduce_infer, .perform = allreduce_perform,
+    .flags = SL_OP_IMPURE | SL_OP_COMPLEX | SL_OP_EXACT_GRAD };

@@ -26,14 +26,14 @@
 
 #include "cache.h"
 #include "config.h"
-#include "graph.h"
+#include "rows.h"
 
 enum { FFT_C2C_FWD, FFT_C2C_INV, FFT_R2C, FFT_C2R };
 
 static int transform_of(const sl_op *op)
 {
-  static const char *const names[] = { "fft", "ifft", "rfft", "irfft" };
-  for (int k = 0; k < 4; k++) if (strcmp(op->name, names[k]) == 0) return k;
+  static const sl_op *const kinds[] = { &sl_op_fft, &sl_op_ifft, &sl_op_rfft, &sl_op_irfft };
+  for (int k = 0; k < 4; k++) if (op == kinds[k]) return k;
   return -1;
 }
 
@@ -257,7 +257,9 @@ static int fft_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
   return 0;
 }
 
-#define FFT_OP(nm) { .name = nm, .nin = nm[0] == 'i' && nm[1] == 'r' ? -1 : 1, .nout = 1, .infer = fft_infer, .perform = fft_perform, \
-                     .flags = SL_OP_COMPLEX | SL_OP_EXACT_GRAD, .size = SL_SIZE_FFT }
-const sl_op sl_fft_ops[] = { FFT_OP("fft"), FFT_OP("ifft"), FFT_OP("rfft"), FFT_OP("irfft") };
-const int sl_fft_nops = sizeof sl_fft_ops / sizeof *sl_fft_ops;
+#define FFT_OP(nm, nargs) const sl_op sl_op_##nm = { .name = #nm, .nin = nargs, .nout = 1, .infer = fft_infer, \
+  .perform = fft_perform, .flags = SL_OP_COMPLEX | SL_OP_EXACT_GRAD, .size = SL_SIZE_FFT };
+FFT_OP(fft, 1)
+FFT_OP(ifft, 1)
+FFT_OP(rfft, 1)
+FFT_OP(irfft, -1)   /* the output length may come as a second input */

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "graph.h"
+#include "rows.h"
 
 /* sum_to(g, like): g summed over the axes where like was broadcast (leading
 ** axes it lacks, and axes where its size is 1), giving like's shape at run
@@ -73,8 +73,5 @@ static int sum_to_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
   return rc;
 }
 
-const sl_op sl_grad_ops[] = {
-  { .name = "sum_to", .nin = 2, .nout = 1, .infer = sum_to_infer, .perform = sum_to_perform,
-    .flags = SL_OP_COMPLEX, .size = SL_SIZE_SUM_TO },
-};
-const int sl_grad_nops = sizeof sl_grad_ops / sizeof *sl_grad_ops;
+const sl_op sl_op_sum_to = { .name = "sum_to", .nin = 2, .nout = 1, .infer = sum_to_infer, .perform = sum_to_perform,
+    .flags = SL_OP_COMPLEX, .size = SL_SIZE_SUM_TO };

@@ -23,7 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "graph.h"
+#include "rows.h"
 
 /* -- row kernels ------------------------------------------------------------------- */
 
@@ -374,11 +374,8 @@ done:
 
 /* -- the table ------------------------------------------------------------------------- */
 
-const sl_op sl_nn_ops[] = {
-  { .name = "softmax", .nin = 1, .nout = 1, .infer = axis_infer, .perform = axis_perform, .flags = SL_OP_EXACT_GRAD, .size = SL_SIZE_OF_FIRST },
-  { .name = "log_softmax", .nin = 1, .nout = 1, .infer = axis_infer, .perform = axis_perform, .flags = SL_OP_EXACT_GRAD, .size = SL_SIZE_OF_FIRST },
-  { .name = "logsumexp", .nin = 1, .nout = 1, .infer = lse_infer, .perform = lse_perform },
-  { .name = "softmax_grad", .nin = 2, .nout = 1, .infer = smgrad_infer, .perform = smgrad_perform, .size = SL_SIZE_OF_FIRST },
-  { .name = "softmax_crossentropy", .nin = 2, .nout = 1, .infer = xent_infer, .perform = xent_perform },
-};
-const int sl_nn_nops = sizeof sl_nn_ops / sizeof *sl_nn_ops;
+const sl_op sl_op_softmax = { .name = "softmax", .nin = 1, .nout = 1, .infer = axis_infer, .perform = axis_perform, .flags = SL_OP_EXACT_GRAD, .size = SL_SIZE_OF_FIRST };
+const sl_op sl_op_log_softmax = { .name = "log_softmax", .nin = 1, .nout = 1, .infer = axis_infer, .perform = axis_perform, .flags = SL_OP_EXACT_GRAD, .size = SL_SIZE_OF_FIRST };
+const sl_op sl_op_logsumexp = { .name = "logsumexp", .nin = 1, .nout = 1, .infer = lse_infer, .perform = lse_perform };
+const sl_op sl_op_softmax_grad = { .name = "softmax_grad", .nin = 2, .nout = 1, .infer = smgrad_infer, .perform = smgrad_perform, .size = SL_SIZE_OF_FIRST };
+const sl_op sl_op_softmax_crossentropy = { .name = "softmax_crossentropy", .nin = 2, .nout = 1, .infer = xent_infer, .perform = xent_perform };

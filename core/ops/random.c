@@ -11,7 +11,7 @@
 ** Params: v[0..n) the sample's sizes, -1 for one read from the next scalar
 ** input (after the state); dtype the sample's dtype; x 0 uniform, 1 normal.
 */
-#include "graph.h"
+#include "rows.h"
 
 static int check_state(const sl_var *s)
 {
@@ -73,7 +73,4 @@ static int random_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
   return 0;
 }
 
-const sl_op sl_random_ops[] = {
-  { .name = "random", .nin = -1, .nout = 2, .infer = random_infer, .perform = random_perform },
-};
-const int sl_random_nops = sizeof sl_random_ops / sizeof *sl_random_ops;
+const sl_op sl_op_random = { .name = "random", .nin = -1, .nout = 2, .infer = random_infer, .perform = random_perform };

@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "graph.h"
+#include "rows.h"
 
 /* How an op types its result from its input dtype. */
 typedef enum {
@@ -185,27 +185,21 @@ static int64_t any_i(const int64_t *x, int64_t n)
   return 0;
 }
 
-/* One row per op: name, typing rule, whether an empty row is an error,
-** whether it computes in double for every input dtype, row kernels, and how
-** a fused kernel may end in it (graph.h: SL_FUSE_*). */
-#define SL_REDUCE_OPS(_) \
-  _(sum,    RD_ACCUM, 0, 0, sum_f,    sum_i, SUM) \
-  _(prod,   RD_ACCUM, 0, 0, prod_f,   prod_i, PROD) \
-  _(mean,   RD_FLOAT, 0, 1, mean_f,   NULL, MEAN) \
-  _(var,    RD_FLOAT, 0, 1, var_f,    NULL, NONE) \
-  _(std,    RD_FLOAT, 0, 1, std_f,    NULL, NONE) \
-  _(max,    RD_SAME,  1, 0, max_f,    max_i, MAX) \
-  _(min,    RD_SAME,  1, 0, min_f,    min_i, MIN) \
-  _(argmax, RD_INDEX, 1, 0, argmax_f, argmax_i, NONE) \
-  _(argmin, RD_INDEX, 1, 0, argmin_f, argmin_i, NONE) \
-  _(all,    RD_BOOL,  0, 0, all_f,    all_i, NONE) \
-  _(any,    RD_BOOL,  0, 0, any_f,    any_i, NONE)
+#include "reduce_rows.h"
 
 #define RD_INFO(nm, rule, nonempty, float_math, f, i, fused) { rule, nonempty, float_math, f, i },
 static const rd_info infos[] = { SL_REDUCE_OPS(RD_INFO) };
 
-/* an op's row in infos is its position in sl_reduce_ops */
-static const rd_info *info_of(const sl_op *op) { return &infos[op - sl_reduce_ops]; }
+#define RD_ADDRESS(nm, ...) &sl_op_##nm,
+static const sl_op *const rows[] = { SL_REDUCE_OPS(RD_ADDRESS) };
+
+/* an op's entry in infos is its position in rows */
+static const rd_info *info_of(const sl_op *op)
+{
+  int k = 0;
+  while (rows[k] != op) k++;
+  return &infos[k];
+}
 
 /* -- typing ----------------------------------------------------------------------- */
 
@@ -334,7 +328,6 @@ static int rd_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 /* -- the table ----------------------------------------------------------------------- */
 
 #define RD_OP(nm, rule, nonempty, float_math, f, i, fused) \
-  { .name = #nm, .nin = 1, .nout = 1, .infer = rd_infer, .perform = rd_perform, .fuse = SL_FUSE_##fused, \
-    .size = SL_SIZE_REDUCE },
-const sl_op sl_reduce_ops[] = { SL_REDUCE_OPS(RD_OP) };
-const int sl_reduce_nops = sizeof sl_reduce_ops / sizeof *sl_reduce_ops;
+  const sl_op sl_op_##nm = { .name = #nm, .nin = 1, .nout = 1, .infer = rd_infer, .perform = rd_perform, .fuse = SL_FUSE_##fused, \
+    .size = SL_SIZE_REDUCE };
+SL_REDUCE_OPS(RD_OP)
