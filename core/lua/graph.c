@@ -802,6 +802,19 @@ static int l_backends(lua_State *L)
   return 1;
 }
 
+/* The ops a rewrite looks at, as one space-separated string. */
+static void push_rooted_at(lua_State *L, const sl_rewrite *r)
+{
+  if (!r->ops) { lua_pushstring(L, r->global ? "(whole graph)" : "(any op)"); return; }
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (const sl_op *const *op = r->ops; *op; op++) {
+    if (op != r->ops) luaL_addchar(&b, ' ');
+    luaL_addstring(&b, (*op)->name);
+  }
+  luaL_pushresult(&b);
+}
+
 /* rewrites(): { {name, pass, doc, ops}, ... } in the order they run */
 static int l_rewrites(lua_State *L)
 {
@@ -816,7 +829,7 @@ static int l_rewrites(lua_State *L)
     lua_setfield(L, -2, "pass");
     lua_pushstring(L, r->doc);
     lua_setfield(L, -2, "doc");
-    lua_pushstring(L, r->ops ? r->ops : r->global ? "(whole graph)" : "(any op)");
+    push_rooted_at(L, r);
     lua_setfield(L, -2, "ops");
     lua_rawseti(L, -2, i + 1);
   }

@@ -96,7 +96,7 @@ static int dot_infer(sl_node *n, sl_type *out)
 {
   const sl_type *a = &n->inputs[0]->type, *b = &n->inputs[1]->type;
   out->dtype = sl_dtype_promote(a->dtype, b->dtype);
-  return dot_shape("dot", a->ndim, a->shape, b->ndim, b->shape, &out->ndim, out->shape);
+  return dot_shape(sl_op_dot.name, a->ndim, a->shape, b->ndim, b->shape, &out->ndim, out->shape);
 }
 
 static int outer_infer(sl_node *n, sl_type *out)
@@ -307,7 +307,7 @@ static int dot_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 {
   int nd;
   int64_t shape[SL_MAXDIM];
-  if (dot_shape("dot", in[0]->ndim, in[0]->shape, in[1]->ndim, in[1]->shape, &nd, shape)) return -1;
+  if (dot_shape(sl_op_dot.name, in[0]->ndim, in[0]->shape, in[1]->ndim, in[1]->shape, &nd, shape)) return -1;
   return run_product(n, as3(in[0], 1), as3(in[1], 0), nd, shape, out);
 }
 
@@ -467,7 +467,7 @@ static int gemm_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 {
   int nd;
   int64_t shape[SL_MAXDIM];
-  if (dot_shape("gemm", 2, in[2]->shape, 2, in[3]->shape, &nd, shape)) {
+  if (dot_shape(sl_op_gemm.name, 2, in[2]->shape, 2, in[3]->shape, &nd, shape)) {
     sl_tensor_release(out[0]);
     out[0] = NULL;
     return -1;
@@ -480,7 +480,7 @@ static int gemv_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 {
   int nd;
   int64_t shape[SL_MAXDIM];
-  if (dot_shape("gemv", 2, in[2]->shape, 1, in[3]->shape, &nd, shape)) {
+  if (dot_shape(sl_op_gemv.name, 2, in[2]->shape, 1, in[3]->shape, &nd, shape)) {
     sl_tensor_release(out[0]);
     out[0] = NULL;
     return -1;

@@ -245,7 +245,7 @@ static int conv_params_ok(const sl_node *n)
 static int conv_infer(sl_node *n, sl_type *out)
 {
   conv_geo g;
-  if (conv_params_ok(n) || geometry("conv2d", &n->params, &n->inputs[0]->type, &n->inputs[1]->type, &g))
+  if (conv_params_ok(n) || geometry(n->op->name, &n->params, &n->inputs[0]->type, &n->inputs[1]->type, &g))
     return -1;
   set_type(out, n->inputs[0]->type.dtype, g.N, g.K, g.OH, g.OW);
   return 0;
@@ -255,7 +255,7 @@ static int grad_input_infer(sl_node *n, sl_type *out)   /* (dy, w, x) */
 {
   conv_geo g;
   if (conv_params_ok(n) ||
-      geometry("conv2d_grad_input", &n->params, &n->inputs[2]->type, &n->inputs[1]->type, &g)) return -1;
+      geometry(n->op->name, &n->params, &n->inputs[2]->type, &n->inputs[1]->type, &g)) return -1;
   *out = n->inputs[2]->type;
   return 0;
 }
@@ -264,7 +264,7 @@ static int grad_filters_infer(sl_node *n, sl_type *out)   /* (x, dy, w) */
 {
   conv_geo g;
   if (conv_params_ok(n) ||
-      geometry("conv2d_grad_filters", &n->params, &n->inputs[0]->type, &n->inputs[2]->type, &g)) return -1;
+      geometry(n->op->name, &n->params, &n->inputs[0]->type, &n->inputs[2]->type, &g)) return -1;
   *out = n->inputs[2]->type;
   return 0;
 }

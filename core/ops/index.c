@@ -41,7 +41,7 @@ static int known_value(const sl_node *n, int i, int64_t *out)
     return 1;
   }
   const sl_node *o = v->owner;
-  if (o && strcmp(o->op->name, "shape_i") == 0) {
+  if (o && o->op == &sl_op_shape_i) {
     *out = o->inputs[0]->type.shape[o->params.v[0]];
     return *out != SL_UNKNOWN;
   }
@@ -297,7 +297,7 @@ static int check_fits(const sl_node *n, const sl_type *y, const sl_type *r)
                  n->op->name, a, b);
 }
 
-static int is_inc(const sl_node *n) { return strncmp(n->op->name, "inc_", 4) == 0; }
+static int is_inc(const sl_node *n) { return n->op == &sl_op_inc_subtensor || n->op == &sl_op_inc_take; }
 
 /* -- set_subtensor, inc_subtensor: (x, y, bounds...) -------------------------------------- */
 
@@ -633,7 +633,7 @@ static int alloc_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
   }
   out[0] = sl_tensor_empty(in[0]->dtype, n->params.n, shape);
   if (!out[0]) return -1;
-  return write_region("alloc", 0, out[0], in[0]);
+  return write_region(n->op->name, 0, out[0], in[0]);
 }
 
 /* -- shape, shape_i --------------------------------------------------------------------------- */

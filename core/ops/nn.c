@@ -226,7 +226,7 @@ static int axis_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
   row_block b;
   if (rows_of(in[0], marked, &b)) return -1;
   double *p = sl_tensor_ptr(b.rows);
-  int log_form = strcmp(n->op->name, "log_softmax") == 0;
+  int log_form = n->op == &sl_op_log_softmax;
   for (int64_t o = 0; o < b.outer; o++) {
     if (log_form) row_log_softmax(p + o * b.inner, b.inner);
     else row_softmax(p + o * b.inner, b.inner);

@@ -23,7 +23,7 @@
 
 static sl_var *out0(sl_node *n) { return &n->outputs[0]; }
 
-static int is_op(const sl_node *n, const char *name) { return n->op == sl_rw_op(name); }
+static int is_op(const sl_node *n, const sl_op *op) { return n->op == op; }
 
 static int is_elemwise(const sl_node *n) { return n->op->rule != SL_TR_NONE; }
 
@@ -76,20 +76,20 @@ static int small_constant(const sl_var *v)
 }
 
 /* Runs op on constant tensors (reference kernel): a new tensor or NULL. */
-static sl_tensor *eval_op(const char *op, const sl_params *p, int nin, sl_tensor **ts)
+static sl_tensor *eval_op(const sl_op *op, const sl_params *p, int nin, sl_tensor **ts)
 {
   sl_var *vars[2] = { NULL, NULL };
   sl_tensor *out[1] = { NULL };
   int ok = 1;
   for (int i = 0; i < nin; i++) ok &= (vars[i] = sl_var_constant(ts[i], 0)) != NULL;
-  sl_node *n = ok ? sl_node_apply(sl_rw_op(op), p, nin, vars) : NULL;
+  sl_node *n = ok ? sl_node_apply(op, p, nin, vars) : NULL;
   if (n && sl_node_perform(n, ts, out)) out[0] = NULL;
   sl_node_release(n);
   for (int i = 0; i < nin; i++) sl_var_release(vars[i]);
   return out[0];
 }
 
-static sl_tensor *eval2(const char *op, sl_tensor *a, sl_tensor *b)
+static sl_tensor *eval2(const sl_op *op, sl_tensor *a, sl_tensor *b)
 {
   sl_tensor *ts[2] = { a, b };
   return eval_op(op, NULL, 2, ts);
@@ -157,7 +157,7 @@ static int add_zero(sl_fgraph *g, sl_node *n)
 {
   for (int k = 0; k < 2; k++) {
     sl_var *c = n->inputs[k], *x = n->inputs[1 - k];
-    if (k == 0 && is_op(n, "sub")) continue;
+    if (k == 0 && is_op(n, &sl_op_sub)) continue;
     if (sl_rw_is_constant(c, 0) && broadcasts_into(&c->type, &x->type))
       return replace_cast(g, out0(n), x);
   }
@@ -169,7 +169,7 @@ static int mul_one(sl_fgraph *g, sl_node *n)
 {
   for (int k = 0; k < 2; k++) {
     sl_var *c = n->inputs[k], *x = n->inputs[1 - k];
-    if (k == 0 && is_op(n, "true_div")) continue;
+    if (k == 0 && is_op(n, &sl_op_true_div)) continue;
     if (sl_rw_is_constant(c, 1) && broadcasts_into(&c->type, &x->type))
       return replace_cast(g, out0(n), x);
   }
@@ -188,9 +188,9 @@ static sl_var *zeros_shaped_like(sl_fgraph *g, sl_var *x, double v, sl_dtype dt)
     p.v[d] = x->type.shape[d];
     if (p.v[d] != SL_UNKNOWN) continue;
     sl_params axis = { .n = 1, .v = { d } };
-    in[nin++] = sl_rw_apply(g, "shape_i", &axis, 1, x);
+    in[nin++] = sl_rw_apply(g, &sl_op_shape_i, &axis, 1, x);
   }
-  return sl_rw_applyv(g, "alloc", &p, nin, in);
+  return sl_rw_applyv(g, &sl_op_alloc, &p, nin, in);
 }
 
 /* x - x -> zeros, integers only: for floats Inf - Inf and NaN - NaN are NaN,
@@ -207,7 +207,7 @@ static int sub_self(sl_fgraph *g, sl_node *n)
 /* --x -> x */
 static int neg_neg(sl_fgraph *g, sl_node *n)
 {
-  sl_node *inner = sl_rw_owner(n->inputs[0], "neg");
+  sl_node *inner = sl_rw_owner(n->inputs[0], &sl_op_neg);
   if (!inner || sl_dtype_kind(out0(n)->type.dtype) == 'b') return 0;
   return replace_cast(g, out0(n), inner->inputs[0]);
 }
@@ -216,7 +216,7 @@ static int neg_neg(sl_fgraph *g, sl_node *n)
 static sl_tensor *negated(const sl_var *c, sl_dtype dt)
 {
   sl_tensor *t = sl_tensor_cast(c->value, dt);
-  sl_tensor *r = t ? eval_op("neg", NULL, 1, &t) : NULL;
+  sl_tensor *r = t ? eval_op(&sl_op_neg, NULL, 1, &t) : NULL;
   sl_tensor_release(t);
   return r;
 }
@@ -233,7 +233,7 @@ static int neg_constant(sl_fgraph *g, sl_node *n)
     sl_tensor_release(t);
     return c ? replace(g, out, c) : -1;
   }
-  sl_node *m = sl_rw_owner(in, "mul");
+  sl_node *m = sl_rw_owner(in, &sl_op_mul);
   if (!m || in->type.dtype != dt || sl_rw_nclients(g, in) != 1) return 0;
   for (int k = 0; k < 2; k++) {
     if (!small_constant(m->inputs[k])) continue;
@@ -241,7 +241,7 @@ static int neg_constant(sl_fgraph *g, sl_node *n)
     sl_var *c = sl_rw_constant_tensor(g, t);
     sl_tensor_release(t);
     if (!c) return -1;
-    return replace(g, out, sl_rw_apply(g, "mul", NULL, 2, m->inputs[1 - k], c));
+    return replace(g, out, sl_rw_apply(g, &sl_op_mul, NULL, 2, m->inputs[1 - k], c));
   }
   return 0;
 }
@@ -265,18 +265,18 @@ typedef struct {
 static void collect(const sl_fgraph *g, chain *c, sl_var *v, int neg, int root)
 {
   const sl_node *o = v->owner;
-  if (o && v->type.dtype == c->dt && (root || sl_rw_nclients(g, v) == 1 || is_op(o, "neg"))) {
-    if (c->is_add ? is_op(o, "add") : is_op(o, "mul")) {
+  if (o && v->type.dtype == c->dt && (root || sl_rw_nclients(g, v) == 1 || is_op(o, &sl_op_neg))) {
+    if (c->is_add ? is_op(o, &sl_op_add) : is_op(o, &sl_op_mul)) {
       collect(g, c, o->inputs[0], neg, 0);
       collect(g, c, o->inputs[1], neg, 0);
       return;
     }
-    if (c->is_add && is_op(o, "sub")) {
+    if (c->is_add && is_op(o, &sl_op_sub)) {
       collect(g, c, o->inputs[0], neg, 0);
       collect(g, c, o->inputs[1], !neg, 0);
       return;
     }
-    if (c->is_add && is_op(o, "neg")) { collect(g, c, o->inputs[0], !neg, 0); return; }
+    if (c->is_add && is_op(o, &sl_op_neg)) { collect(g, c, o->inputs[0], !neg, 0); return; }
   }
   if (c->n == MAXTERMS) { c->overflow = 1; return; }
   c->t[c->n++] = (term){ v, neg };
@@ -291,8 +291,8 @@ static int fold_constants(const chain *c, sl_tensor **out)
     if (!small_constant(c->t[i].v)) continue;
     sl_tensor *t = sl_tensor_cast(c->t[i].v->value, c->dt), *r;
     if (!t) { sl_tensor_release(acc); return -1; }
-    if (!acc) r = c->t[i].neg ? eval_op("neg", NULL, 1, &t) : (sl_tensor_retain(t), t);
-    else r = eval2(!c->is_add ? "mul" : c->t[i].neg ? "sub" : "add", acc, t);
+    if (!acc) r = c->t[i].neg ? eval_op(&sl_op_neg, NULL, 1, &t) : (sl_tensor_retain(t), t);
+    else r = eval2(!c->is_add ? &sl_op_mul : c->t[i].neg ? &sl_op_sub : &sl_op_add, acc, t);
     sl_tensor_release(t);
     sl_tensor_release(acc);
     if (!(acc = r)) return -1;
@@ -306,7 +306,7 @@ static int inner_link(const sl_fgraph *g, const chain *c, const sl_var *v)
 {
   const sl_node *o = v->owner;
   if (!o || v->type.dtype != c->dt || sl_rw_nclients(g, v) != 1) return 0;
-  return c->is_add ? is_op(o, "add") || is_op(o, "sub") : is_op(o, "mul");
+  return c->is_add ? is_op(o, &sl_op_add) || is_op(o, &sl_op_sub) : is_op(o, &sl_op_mul);
 }
 
 /* 1 when the tree at out already is the normal form: walking down the left
@@ -316,13 +316,13 @@ static int chain_is_canonical(const sl_fgraph *g, const chain *c, sl_var *out,
                               const sl_tensor *k, int npos, int flip, int ksub)
 {
   const sl_var *want[MAXTERMS + 1];
-  const char *ops[MAXTERMS + 1];
+  const sl_op *ops[MAXTERMS + 1];
   int m = 0;
   if (flip || (c->is_add && npos == 0 && !k)) return 0;
   for (int pass = 0; pass < 2; pass++)   /* added terms, then subtracted ones */
     for (int i = 0; i < c->n; i++) {
       if (small_constant(c->t[i].v) || c->t[i].neg != pass) continue;
-      ops[m] = pass ? "sub" : c->is_add ? "add" : "mul";
+      ops[m] = pass ? &sl_op_sub : c->is_add ? &sl_op_add : &sl_op_mul;
       want[m++] = c->t[i].v;
     }
   int kfirst = npos == 0;   /* c - a - b */
@@ -333,7 +333,7 @@ static int chain_is_canonical(const sl_fgraph *g, const chain *c, sl_var *out,
     if (!o || o->nin != 2 || v->type.dtype != c->dt) return 0;
     if (j == m) {   /* the constant, last */
       const sl_var *kv = o->inputs[1];
-      if (!is_op(o, !c->is_add ? "mul" : ksub ? "sub" : "add") || kv->kind != SL_VAR_CONSTANT ||
+      if (!is_op(o, !c->is_add ? &sl_op_mul : ksub ? &sl_op_sub : &sl_op_add) || kv->kind != SL_VAR_CONSTANT ||
           !same_values(kv->value, k)) return 0;
     } else if (!is_op(o, ops[j]) || o->inputs[1] != want[j]) {
       return 0;
@@ -345,7 +345,7 @@ static int chain_is_canonical(const sl_fgraph *g, const chain *c, sl_var *out,
 }
 
 /* acc op x (x alone when acc is NULL); notes a result narrower than D. */
-static sl_var *join(sl_fgraph *g, chain *c, const char *op, sl_var *acc, sl_var *x)
+static sl_var *join(sl_fgraph *g, chain *c, const sl_op *op, sl_var *acc, sl_var *x)
 {
   sl_var *r = acc && x ? sl_rw_apply(g, op, NULL, 2, acc, x) : acc ? NULL : x;
   if (r && acc && r->type.dtype != c->dt) c->narrow = 1;
@@ -360,20 +360,20 @@ static sl_var *build_chain(sl_fgraph *g, chain *c, sl_var *kv, int npos, int fli
   for (int i = 0; i < c->n; i++) {
     if (small_constant(c->t[i].v)) continue;
     sl_var *v = cast ? sl_rw_cast(g, c->t[i].v, c->dt) : c->t[i].v;
-    if (!c->t[i].neg) pos = join(g, c, c->is_add ? "add" : "mul", pos, v);
-    else negs = join(g, c, "add", negs, v);
+    if (!c->t[i].neg) pos = join(g, c, c->is_add ? &sl_op_add : &sl_op_mul, pos, v);
+    else negs = join(g, c, &sl_op_add, negs, v);
     if (!v || (!c->t[i].neg && !pos) || (c->t[i].neg && !negs)) return NULL;
   }
   if (!c->is_add) {
-    r = pos && kv ? join(g, c, "mul", pos, kv) : pos ? pos : kv;
-    return flip && r ? sl_rw_apply(g, "neg", NULL, 1, r) : r;
+    r = pos && kv ? join(g, c, &sl_op_mul, pos, kv) : pos ? pos : kv;
+    return flip && r ? sl_rw_apply(g, &sl_op_neg, NULL, 1, r) : r;
   }
-  if (npos == 0 && !kv) return sl_rw_apply(g, "neg", NULL, 1, negs);
+  if (npos == 0 && !kv) return sl_rw_apply(g, &sl_op_neg, NULL, 1, negs);
   r = npos ? pos : kv;
   for (int i = 0; i < c->n && r; i++)
     if (c->t[i].neg && !small_constant(c->t[i].v))
-      r = join(g, c, "sub", r, cast ? sl_rw_cast(g, c->t[i].v, c->dt) : c->t[i].v);
-  if (r && npos && kv) r = join(g, c, ksub ? "sub" : "add", r, kv);
+      r = join(g, c, &sl_op_sub, r, cast ? sl_rw_cast(g, c->t[i].v, c->dt) : c->t[i].v);
+  if (r && npos && kv) r = join(g, c, ksub ? &sl_op_sub : &sl_op_add, r, kv);
   return r;
 }
 
@@ -411,7 +411,7 @@ static int canonical_chain(sl_fgraph *g, sl_node *n, int is_add)
     if (drop && all_are(k, is_add ? ALL_ZERO : ALL_ONE)) { sl_tensor_release(k); k = NULL; }
     else if (drop && !is_add && all_are(k, ALL_MINUS_ONE)) { sl_tensor_release(k); k = NULL; flip = 1; }
     else if (is_add && npos > 0 && all_are(k, ALL_NEGATIVE)) {
-      sl_tensor *m = eval_op("neg", NULL, 1, &k);   /* -INT64_MIN stays negative */
+      sl_tensor *m = eval_op(&sl_op_neg, NULL, 1, &k);   /* -INT64_MIN stays negative */
       if (m && all_are(m, ALL_POSITIVE)) { sl_tensor_release(k); k = m; ksub = 1; }
       else sl_tensor_release(m);
     }
@@ -449,14 +449,14 @@ static int identity_pattern(const sl_params *p, int ndim)
 /* dimshuffle(dimshuffle(x, p), q) -> dimshuffle(x, p o q), or x */
 static int dimshuffle_dimshuffle(sl_fgraph *g, sl_node *n)
 {
-  sl_node *inner = sl_rw_owner(n->inputs[0], "dimshuffle");
+  sl_node *inner = sl_rw_owner(n->inputs[0], &sl_op_dimshuffle);
   if (!inner) return 0;
   sl_var *x = inner->inputs[0];
   sl_params p = { .n = n->params.n };
   for (int i = 0; i < p.n; i++)
     p.v[i] = n->params.v[i] < 0 ? -1 : inner->params.v[n->params.v[i]];
   if (identity_pattern(&p, x->type.ndim)) return replace(g, out0(n), x);
-  return replace(g, out0(n), sl_rw_apply(g, "dimshuffle", &p, 1, x));
+  return replace(g, out0(n), sl_rw_apply(g, &sl_op_dimshuffle, &p, 1, x));
 }
 
 /* dimshuffle(x, (1, 2, ..., n)) -> x */
@@ -470,22 +470,22 @@ static int dimshuffle_identity(sl_fgraph *g, sl_node *n)
 ** count and the C order matter, and both are x's. */
 static int reshape_reshape(sl_fgraph *g, sl_node *n)
 {
-  sl_node *inner = sl_rw_owner(n->inputs[0], "reshape");
-  if (!inner) inner = sl_rw_owner(n->inputs[0], "flatten");
+  sl_node *inner = sl_rw_owner(n->inputs[0], &sl_op_reshape);
+  if (!inner) inner = sl_rw_owner(n->inputs[0], &sl_op_flatten);
   if (!inner || n->nin > SL_MAXDIM + 1) return 0;
   sl_var *in[SL_MAXDIM + 1];
   in[0] = inner->inputs[0];
   for (int i = 1; i < n->nin; i++) in[i] = n->inputs[i];
-  sl_var *r = sl_rw_applyv(g, "reshape", &n->params, n->nin, in);
+  sl_var *r = sl_rw_applyv(g, &sl_op_reshape, &n->params, n->nin, in);
   return r ? replace(g, out0(n), r) : 0;
 }
 
 /* flatten(flatten(x, a), b) -> flatten(x, b): b <= a, so the axes kept are x's */
 static int flatten_flatten(sl_fgraph *g, sl_node *n)
 {
-  sl_node *inner = sl_rw_owner(n->inputs[0], "flatten");
+  sl_node *inner = sl_rw_owner(n->inputs[0], &sl_op_flatten);
   if (!inner) return 0;
-  return replace(g, out0(n), sl_rw_apply(g, "flatten", &n->params, 1, inner->inputs[0]));
+  return replace(g, out0(n), sl_rw_apply(g, &sl_op_flatten, &n->params, 1, inner->inputs[0]));
 }
 
 /* reshape or flatten to the shape x already has -> x */
@@ -493,7 +493,7 @@ static int reshape_same_shape(sl_fgraph *g, sl_node *n)
 {
   const sl_type *x = &n->inputs[0]->type, *y = &out0(n)->type;
   int same = x->ndim == y->ndim;
-  if (is_op(n, "flatten")) same = same && n->params.v[0] == x->ndim;
+  if (is_op(n, &sl_op_flatten)) same = same && n->params.v[0] == x->ndim;
   else
     for (int d = 0; d < x->ndim && same; d++)
       same = x->shape[d] != SL_UNKNOWN && x->shape[d] == y->shape[d];
@@ -530,7 +530,7 @@ static int exact_widening(sl_dtype from, sl_dtype to)
 /* cast(cast(x, a), b) -> cast(x, b) when x -> a keeps every value */
 static int cast_of_exact_cast(sl_fgraph *g, sl_node *n)
 {
-  sl_node *inner = sl_rw_owner(n->inputs[0], "cast");
+  sl_node *inner = sl_rw_owner(n->inputs[0], &sl_op_cast);
   if (!inner) return 0;
   sl_var *x = inner->inputs[0];
   if (!exact_widening(x->type.dtype, n->inputs[0]->type.dtype)) return 0;
@@ -577,7 +577,7 @@ static int axis_covered(const sl_node *n, int skip, const sl_node *a, int d)
   int od = d + out0((sl_node *)n)->type.ndim - at->ndim;
   if (at->shape[d] == 1) return 1;
   sl_var *size = alloc_size_input(a, d);
-  sl_node *si = size ? sl_rw_owner(size, "shape_i") : NULL;
+  sl_node *si = size ? sl_rw_owner(size, &sl_op_shape_i) : NULL;
   for (int j = 0; j < n->nin; j++) {
     if (j == skip) continue;
     const sl_var *w = n->inputs[j];
@@ -594,7 +594,7 @@ static int alloc_sink(sl_fgraph *g, sl_node *n)
 {
   if (!is_elemwise(n) || n->nin > 3) return 0;
   for (int k = 0; k < n->nin; k++) {
-    sl_node *a = sl_rw_owner(n->inputs[k], "alloc");
+    sl_node *a = sl_rw_owner(n->inputs[k], &sl_op_alloc);
     if (!a || a->inputs[0]->weak) continue;
     int ok = 1;
     for (int d = 0; d < a->params.n && ok; d++) ok = axis_covered(n, k, a, d);
@@ -602,7 +602,7 @@ static int alloc_sink(sl_fgraph *g, sl_node *n)
     sl_var *in[3];
     for (int i = 0; i < n->nin; i++) in[i] = n->inputs[i];
     in[k] = a->inputs[0];
-    sl_var *r = sl_rw_applyv(g, n->op->name, &n->params, n->nin, in);
+    sl_var *r = sl_rw_applyv(g, n->op, &n->params, n->nin, in);
     if (r && can_replace(out0(n), r)) return sl_rw_replace(g, out0(n), r) ? -1 : 1;
   }
   return 0;
@@ -624,7 +624,7 @@ static int alloc_hoist(sl_fgraph *g, sl_node *n)
   sl_node *first = NULL;
   sl_var *in[3];
   for (int i = 0; i < n->nin; i++) {
-    sl_node *a = sl_rw_owner(n->inputs[i], "alloc");
+    sl_node *a = sl_rw_owner(n->inputs[i], &sl_op_alloc);
     if (a && !a->inputs[0]->weak && (!first || same_alloc_shape(first, a))) {
       if (!first) first = a;
       in[i] = a->inputs[0];
@@ -640,12 +640,12 @@ static int alloc_hoist(sl_fgraph *g, sl_node *n)
     if (t->ndim > at->ndim) return 0;
     for (int d = 0; d < t->ndim; d++) if (t->shape[d] != 1) return 0;
   }
-  sl_var *v = sl_rw_applyv(g, n->op->name, &n->params, n->nin, in);
+  sl_var *v = sl_rw_applyv(g, n->op, &n->params, n->nin, in);
   if (!v || v->type.ndim > at->ndim) return 0;
   sl_var *ain[SL_MAXDIM + 1];
   ain[0] = v;
   for (int i = 1; i < first->nin; i++) ain[i] = first->inputs[i];
-  sl_var *r = sl_rw_applyv(g, "alloc", &first->params, first->nin, ain);
+  sl_var *r = sl_rw_applyv(g, &sl_op_alloc, &first->params, first->nin, ain);
   return r ? replace(g, out0(n), r) : 0;
 }
 
@@ -658,7 +658,7 @@ static int alloc_same_shape(sl_fgraph *g, sl_node *n)
     int64_t a = v->type.shape[d], b = out->type.shape[d];
     if (a != SL_UNKNOWN && a == b) continue;
     sl_var *size = alloc_size_input(n, d);
-    sl_node *si = size ? sl_rw_owner(size, "shape_i") : NULL;
+    sl_node *si = size ? sl_rw_owner(size, &sl_op_shape_i) : NULL;
     if (!si || si->inputs[0] != v || si->params.v[0] != d) return 0;
   }
   return replace(g, out, v);
@@ -672,7 +672,7 @@ static sl_var *drop_axes(sl_fgraph *g, sl_var *x, const int *drop)
   sl_params p = { .n = 0 };
   for (int d = 0; d < x->type.ndim; d++) if (!drop[d]) p.v[p.n++] = d;
   if (p.n == x->type.ndim) return x;
-  return sl_rw_apply(g, "dimshuffle", &p, 1, x);
+  return sl_rw_apply(g, &sl_op_dimshuffle, &p, 1, x);
 }
 
 /* sum_to(x, like) -> x when the static types show that nothing is summed:
@@ -713,43 +713,43 @@ static int reduce_trivial(sl_fgraph *g, sl_node *n)
 /* -- the table ----------------------------------------------------------------------- */
 
 const sl_rewrite sl_rewrites_canonicalize[] = {
-  { .name = "add_zero", .pass = "canonicalize", .ops = "add sub", .fn = add_zero,
+  { .name = "add_zero", .pass = "canonicalize", .ops = SL_OPS(&sl_op_add, &sl_op_sub), .fn = add_zero,
     .doc = "x + 0, 0 + x, x - 0 -> x when the zero broadcasts into x (the sign of a zero result may differ)" },
-  { .name = "mul_one", .pass = "canonicalize", .ops = "mul true_div", .fn = mul_one,
+  { .name = "mul_one", .pass = "canonicalize", .ops = SL_OPS(&sl_op_mul, &sl_op_true_div), .fn = mul_one,
     .doc = "x * 1, 1 * x, x / 1 -> x (cast when the result dtype differs) when the one broadcasts into x" },
-  { .name = "sub_self_to_zeros", .pass = "canonicalize", .ops = "sub", .fn = sub_self,
+  { .name = "sub_self_to_zeros", .pass = "canonicalize", .ops = SL_OPS(&sl_op_sub), .fn = sub_self,
     .doc = "x - x -> zeros for integer x only; for floats Inf - Inf and NaN - NaN are NaN, so they are kept" },
-  { .name = "neg_neg", .pass = "canonicalize", .ops = "neg", .fn = neg_neg,
+  { .name = "neg_neg", .pass = "canonicalize", .ops = SL_OPS(&sl_op_neg), .fn = neg_neg,
     .doc = "a negation of a negation, --x -> x (exact for floats and, modulo 2^n, for integers)" },
-  { .name = "neg_constant", .pass = "canonicalize", .ops = "neg", .fn = neg_constant,
+  { .name = "neg_constant", .pass = "canonicalize", .ops = SL_OPS(&sl_op_neg), .fn = neg_constant,
     .doc = "-c -> the negated constant, and -(x * c) -> x * (-c)" },
-  { .name = "add_chain_canonical", .pass = "canonicalize", .ops = "add sub", .fn = add_chain,
+  { .name = "add_chain_canonical", .pass = "canonicalize", .ops = SL_OPS(&sl_op_add, &sl_op_sub), .fn = add_chain,
     .doc = "add/sub/neg chains flattened: terms in order, subtracted ones last, constants folded into one at the end" },
-  { .name = "mul_chain_canonical", .pass = "canonicalize", .ops = "mul", .fn = mul_chain,
+  { .name = "mul_chain_canonical", .pass = "canonicalize", .ops = SL_OPS(&sl_op_mul), .fn = mul_chain,
     .doc = "mul chains flattened: factors in order, constants folded into one at the end; * 1 dropped, * -1 a neg" },
-  { .name = "dimshuffle_dimshuffle", .pass = "canonicalize", .ops = "dimshuffle", .fn = dimshuffle_dimshuffle,
+  { .name = "dimshuffle_dimshuffle", .pass = "canonicalize", .ops = SL_OPS(&sl_op_dimshuffle), .fn = dimshuffle_dimshuffle,
     .doc = "a dimshuffle (or transpose) of a dimshuffle -> one dimshuffle, or nothing when they cancel" },
-  { .name = "dimshuffle_identity", .pass = "canonicalize", .ops = "dimshuffle", .fn = dimshuffle_identity,
+  { .name = "dimshuffle_identity", .pass = "canonicalize", .ops = SL_OPS(&sl_op_dimshuffle), .fn = dimshuffle_identity,
     .doc = "a dimshuffle that keeps every axis in place -> its input" },
-  { .name = "reshape_reshape", .pass = "canonicalize", .ops = "reshape", .fn = reshape_reshape,
+  { .name = "reshape_reshape", .pass = "canonicalize", .ops = SL_OPS(&sl_op_reshape), .fn = reshape_reshape,
     .doc = "reshape of a reshape or of a flatten -> one reshape of the first input" },
-  { .name = "flatten_flatten", .pass = "canonicalize", .ops = "flatten", .fn = flatten_flatten,
+  { .name = "flatten_flatten", .pass = "canonicalize", .ops = SL_OPS(&sl_op_flatten), .fn = flatten_flatten,
     .doc = "flatten of a flatten -> one flatten" },
-  { .name = "reshape_same_shape", .pass = "canonicalize", .ops = "reshape flatten", .fn = reshape_same_shape,
+  { .name = "reshape_same_shape", .pass = "canonicalize", .ops = SL_OPS(&sl_op_reshape, &sl_op_flatten), .fn = reshape_same_shape,
     .doc = "a reshape or flatten to the static shape its input already has -> its input" },
-  { .name = "cast_same_dtype", .pass = "canonicalize", .ops = "cast", .fn = cast_same_dtype,
+  { .name = "cast_same_dtype", .pass = "canonicalize", .ops = SL_OPS(&sl_op_cast), .fn = cast_same_dtype,
     .doc = "a cast to the dtype its input already has -> its input" },
-  { .name = "cast_of_exact_cast", .pass = "canonicalize", .ops = "cast", .fn = cast_of_exact_cast,
+  { .name = "cast_of_exact_cast", .pass = "canonicalize", .ops = SL_OPS(&sl_op_cast), .fn = cast_of_exact_cast,
     .doc = "cast(cast(x, a), b) -> cast(x, b) when every value of x is exact in a (bool -> int32, float32 -> float64...)" },
-  { .name = "alloc_same_shape", .pass = "canonicalize", .ops = "alloc", .fn = alloc_same_shape,
+  { .name = "alloc_same_shape", .pass = "canonicalize", .ops = SL_OPS(&sl_op_alloc), .fn = alloc_same_shape,
     .doc = "an alloc of a value that already has the alloc's shape -> the value" },
   { .name = "alloc_sink_into_elemwise", .pass = "canonicalize", .fn = alloc_sink,
     .doc = "an elementwise op reads alloc(v, s) as v when its other inputs already give s (broadcasting does the rest)" },
   { .name = "alloc_hoist_over_elemwise", .pass = "canonicalize", .fn = alloc_hoist,
     .doc = "f(alloc(v, s), c) -> alloc(f(v, c), s) when c has only size-1 axes: f runs on the small value" },
-  { .name = "sum_to_noop", .pass = "canonicalize", .ops = "sum_to", .fn = sum_to_noop,
+  { .name = "sum_to_noop", .pass = "canonicalize", .ops = SL_OPS(&sl_op_sum_to), .fn = sum_to_noop,
     .doc = "a sum_to whose input has the target's static shape (or extra leading size-1 axes) -> the input" },
-  { .name = "reduce_trivial_axes", .pass = "canonicalize", .ops = "sum prod mean max min all any", .fn = reduce_trivial,
+  { .name = "reduce_trivial_axes", .pass = "canonicalize", .ops = SL_OPS(&sl_op_sum, &sl_op_prod, &sl_op_mean, &sl_op_max, &sl_op_min, &sl_op_all, &sl_op_any), .fn = reduce_trivial,
     .doc = "sum/prod/mean/max/min/all/any over no axes or only static size-1 axes -> the input, reshaped and cast" },
 };
 const int sl_rewrites_canonicalize_n = sizeof sl_rewrites_canonicalize / sizeof *sl_rewrites_canonicalize;

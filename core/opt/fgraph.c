@@ -187,19 +187,6 @@ int sl_rw_replace(sl_fgraph *g, sl_var *old, sl_var *nv)
 
 /* -- building ---------------------------------------------------------------------- */
 
-const sl_op *sl_rw_op(const char *name)
-{
-  static sl_ptrmap cache;   /* name pointer -> op index: rewrites pass literals */
-  int i = sl_ptrmap_get(&cache, name);
-  if (i >= 0) return sl_op_at(i);
-  for (i = 0; i < sl_op_count(); i++)
-    if (strcmp(sl_op_at(i)->name, name) == 0) { sl_ptrmap_put(&cache, name, i); return sl_op_at(i); }
-  /* a name the optimizer's own source misspells: a rewrite that silently
-  ** never fires is worse than stopping here (every spec run would show it) */
-  fprintf(stderr, "symlua: internal error: the optimizer names an op '%s' that does not exist\n", name);
-  abort();
-}
-
 static int keep(sl_fgraph *g, void *p, int is_node)
 {
   if (g->nscratch == g->scratch_cap) {
@@ -222,10 +209,8 @@ void sl_fgraph_release_scratch(sl_fgraph *g)
   g->nscratch = 0;
 }
 
-sl_node *sl_rw_apply_node(sl_fgraph *g, const char *opname, const sl_params *p, int nin, sl_var **in)
+sl_node *sl_rw_apply_node(sl_fgraph *g, const sl_op *op, const sl_params *p, int nin, sl_var **in)
 {
-  const sl_op *op = sl_rw_op(opname);
-  if (!op) { sl_fail("optimizer: no op named '%s'", opname); return NULL; }
   for (int i = 0; i < nin; i++) if (!in[i]) return NULL;   /* a failed inner build */
   sl_node *n = sl_node_apply(op, p, nin, in);
   if (!n) return NULL;
@@ -236,13 +221,13 @@ sl_node *sl_rw_apply_node(sl_fgraph *g, const char *opname, const sl_params *p, 
   return n;
 }
 
-sl_var *sl_rw_applyv(sl_fgraph *g, const char *op, const sl_params *p, int nin, sl_var **in)
+sl_var *sl_rw_applyv(sl_fgraph *g, const sl_op *op, const sl_params *p, int nin, sl_var **in)
 {
   sl_node *n = sl_rw_apply_node(g, op, p, nin, in);
   return n ? &n->outputs[0] : NULL;
 }
 
-sl_var *sl_rw_apply(sl_fgraph *g, const char *op, const sl_params *p, int nin, ...)
+sl_var *sl_rw_apply(sl_fgraph *g, const sl_op *op, const sl_params *p, int nin, ...)
 {
   sl_var *in[16];
   va_list ap;
@@ -276,14 +261,14 @@ sl_var *sl_rw_cast(sl_fgraph *g, sl_var *v, sl_dtype dt)
 {
   if (!v || v->type.dtype == dt) return v;
   sl_params p = { .dtype = dt };
-  return sl_rw_apply(g, "cast", &p, 1, v);
+  return sl_rw_apply(g, &sl_op_cast, &p, 1, v);
 }
 
 /* -- matching ---------------------------------------------------------------------- */
 
-sl_node *sl_rw_owner(const sl_var *v, const char *op)
+sl_node *sl_rw_owner(const sl_var *v, const sl_op *op)
 {
-  return v && v->owner && v->owner->op == sl_rw_op(op) ? v->owner : NULL;
+  return v && v->owner && v->owner->op == op ? v->owner : NULL;
 }
 
 int sl_rw_constant_value(const sl_var *v, double *x)

@@ -49,7 +49,7 @@ static void candidates(const sl_node *n, int blas, int *first, int *last)
   *first = *last = 0;
   if (blas) {
     const sl_op *op = n->op;
-    if (op == sl_rw_op("gemm") || op == sl_rw_op("gemv") || op == sl_rw_op("ger")) *last = 1;
+    if (op == &sl_op_gemm || op == &sl_op_gemv || op == &sl_op_ger) *last = 1;
   } else if (n->op->rule != SL_TR_NONE && n->nout == 1) {
     *last = n->nin;
   }

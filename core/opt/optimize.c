@@ -127,43 +127,10 @@ typedef struct {
   const sl_rewrite *merge;    /* NULL when merging is off */
 } run_state;
 
-/* The ops each rewrite is rooted at, resolved once from its row's names:
-** rewrites match nodes by op identity, and a name that is no op is an
-** error (it would only stop the rewrite from ever firing). */
-#define MAX_ROOT_OPS 16
-static const sl_op *root_ops[256][MAX_ROOT_OPS + 1];   /* NULL-terminated; [0] == NULL: any op */
-static int roots_resolved;
-
-static int resolve_roots(void)
+static int matches(const sl_rewrite *r, const sl_node *n)
 {
-  if (roots_resolved) return 0;
-  if (sl_rewrite_count() > 256) return sl_fail("optimizer: more than 256 rewrites");
-  for (int i = 0; i < sl_rewrite_count(); i++) {
-    const sl_rewrite *r = sl_rewrite_at(i);
-    int n = 0;
-    for (const char *s = r->ops; s && *s;) {
-      s += strspn(s, " ");
-      size_t k = strcspn(s, " ");
-      if (k == 0) break;
-      char name[64];
-      snprintf(name, sizeof name, "%.*s", (int)k, s);
-      const sl_op *op = sl_op_find(name);
-      if (!op) return sl_fail("optimizer: rewrite '%s' is rooted at '%s', which is no op", r->name, name);
-      if (n == MAX_ROOT_OPS) return sl_fail("optimizer: rewrite '%s' names too many ops", r->name);
-      root_ops[i][n++] = op;
-      s += k;
-    }
-    root_ops[i][n] = NULL;
-  }
-  roots_resolved = 1;
-  return 0;
-}
-
-static int matches(int ri, const sl_node *n)
-{
-  const sl_op *const *ops = root_ops[ri];
-  if (!ops[0]) return 1;
-  for (; *ops; ops++) if (*ops == n->op) return 1;
+  if (!r->ops) return 1;
+  for (const sl_op *const *op = r->ops; *op; op++) if (*op == n->op) return 1;
   return 0;
 }
 
@@ -205,7 +172,7 @@ static int run_pass(run_state *st, int pass)
       sl_node *n = order[k];
       for (int i = 0; i < nrw && sl_fgraph_alive(g, n); i++) {
         const sl_rewrite *r = sl_rewrite_at(i);
-        if (!r->fn || strcmp(r->pass, name) || !matches(i, n) || !enabled(r, st->cfg)) continue;
+        if (!r->fn || strcmp(r->pass, name) || !matches(r, n) || !enabled(r, st->cfg)) continue;
         g->rewrite = r;
         g->site = n;
         int before = g->changed;
@@ -230,7 +197,7 @@ int sl_optimize(int nin, sl_var **inputs, int n, sl_var **vars, const sl_opt_con
   sl_opt_config defaults;
   if (!cfg) { sl_opt_config_default(&defaults); cfg = &defaults; }
   if (log) memset(log, 0, sizeof *log);
-  if (check_names(cfg->include, "include") || check_names(cfg->exclude, "exclude") || resolve_roots())
+  if (check_names(cfg->include, "include") || check_names(cfg->exclude, "exclude"))
     return -1;
   int nrw = sl_rewrite_count(), rc = 0, any = 0;
   for (int i = 0; i < nrw && !any; i++) any = enabled(sl_rewrite_at(i), cfg);

@@ -22,7 +22,7 @@
 #ifndef SL_REWRITE_H
 #define SL_REWRITE_H
 
-#include "graph.h"
+#include "rows.h"
 
 typedef struct sl_fgraph sl_fgraph;
 typedef int (*sl_rewrite_fn)(sl_fgraph *g, sl_node *n);
@@ -30,7 +30,7 @@ typedef int (*sl_rewrite_fn)(sl_fgraph *g, sl_node *n);
 typedef struct sl_rewrite {
   const char *name;
   const char *pass;       /* one of the names in sl_passes */
-  const char *ops;        /* space-separated op names it looks at; NULL: all */
+  const sl_op *const *ops;   /* the ops it looks at, NULL-terminated (SL_OPS); NULL: all */
   sl_rewrite_fn fn;       /* local: offered one node at a time */
   int (*global)(sl_fgraph *g);   /* or global: once per sweep; >0 when it changed something */
   const char *doc;        /* one line */
@@ -38,6 +38,9 @@ typedef struct sl_rewrite {
 
 /* Optimizer levels, and which passes each runs. */
 typedef enum { SL_OPT_NONE, SL_OPT_FAST_COMPILE, SL_OPT_FAST_RUN } sl_opt_level;
+
+/* The ops a rewrite is rooted at: .ops = SL_OPS(&sl_op_neg, &sl_op_sub). */
+#define SL_OPS(...) ((const sl_op *const[]){ __VA_ARGS__, NULL })
 
 typedef struct sl_opt_config {
   sl_opt_level level;
@@ -82,9 +85,9 @@ int sl_rw_replace(sl_fgraph *g, sl_var *old, sl_var *new_var);
 /* Apply an op to vars of g: output 0 (or NULL + sl_fail). Nodes and constants
 ** built during a rewrite belong to g; a rewrite never releases them. The new
 ** var takes the "where" of the node being rewritten. */
-sl_var *sl_rw_apply(sl_fgraph *g, const char *op, const sl_params *p, int nin, ...);
-sl_var *sl_rw_applyv(sl_fgraph *g, const char *op, const sl_params *p, int nin, sl_var **in);
-sl_node *sl_rw_apply_node(sl_fgraph *g, const char *op, const sl_params *p, int nin, sl_var **in);
+sl_var *sl_rw_apply(sl_fgraph *g, const sl_op *op, const sl_params *p, int nin, ...);
+sl_var *sl_rw_applyv(sl_fgraph *g, const sl_op *op, const sl_params *p, int nin, sl_var **in);
+sl_node *sl_rw_apply_node(sl_fgraph *g, const sl_op *op, const sl_params *p, int nin, sl_var **in);
 /* A constant (0-d, or of type ty's rank with every size 1 when ty is given). */
 sl_var *sl_rw_constant(sl_fgraph *g, double x, sl_dtype dt, const sl_type *ty);
 sl_var *sl_rw_constant_tensor(sl_fgraph *g, sl_tensor *t);   /* retains t */
@@ -92,8 +95,7 @@ sl_var *sl_rw_constant_tensor(sl_fgraph *g, sl_tensor *t);   /* retains t */
 sl_var *sl_rw_cast(sl_fgraph *g, sl_var *v, sl_dtype dt);
 
 /* Matching. */
-const sl_op *sl_rw_op(const char *name);                         /* cached sl_op_find */
-sl_node *sl_rw_owner(const sl_var *v, const char *op);           /* v's node when op made it */
+sl_node *sl_rw_owner(const sl_var *v, const sl_op *op);          /* v's node when op made it */
 int sl_rw_constant_value(const sl_var *v, double *x);            /* 1: a constant, all equal */
 int sl_rw_is_constant(const sl_var *v, double x);                /* 1: a constant, all == x */
 int sl_rw_nclients(const sl_fgraph *g, const sl_var *v);         /* graph outputs included */

@@ -156,10 +156,9 @@ static int same_build(const sl_node *n, const sl_op *op, const sl_params *p, int
 }
 
 /* op(in...) as a var: the one built before when there is one. */
-static sl_var *b_node(dimctx *c, const char *opname, const sl_params *p, int nin, sl_var **in)
+static sl_var *b_node(dimctx *c, const sl_op *op, const sl_params *p, int nin, sl_var **in)
 {
   for (int i = 0; i < nin; i++) if (!in[i]) return NULL;
-  const sl_op *op = sl_rw_op(opname);
   uint64_t h = node_key(op, p, nin, in);
   shape_memo *mm = c->m;
   if (mm->n * 2 >= mm->cap) {   /* grow: rehash into a table twice as large */
@@ -179,7 +178,7 @@ static sl_var *b_node(dimctx *c, const char *opname, const sl_params *p, int nin
   size_t j = h & (mm->cap - 1);
   for (; mm->memo[j].out; j = (j + 1) & (mm->cap - 1))
     if (mm->memo[j].h == h && same_build(mm->memo[j].out->owner, op, p, nin, in)) return mm->memo[j].out;
-  sl_var *v = sl_rw_applyv(c->g, opname, p, nin, in);
+  sl_var *v = sl_rw_applyv(c->g, op, p, nin, in);
   if (!v || hold(c, v)) { c->err = 1; return NULL; }
   mm->memo[j] = (memo_entry){ h, v };
   mm->n++;
@@ -216,7 +215,7 @@ static sl_var *b_const(dimctx *c, int64_t x)
 
 /* Binary integer arithmetic on sizes, folded when both are constants. */
 typedef enum { S_ADD, S_SUB, S_MUL, S_DIV, S_MAX, S_MIN } size_op;
-static const char *const size_op_names[] = { "add", "sub", "mul", "int_div", "maximum", "minimum" };
+static const sl_op *const size_ops[] = { &sl_op_add, &sl_op_sub, &sl_op_mul, &sl_op_int_div, &sl_op_maximum, &sl_op_minimum };
 
 static int64_t floordiv(int64_t a, int64_t b)
 {
@@ -249,7 +248,7 @@ static sl_var *b_arith(dimctx *c, size_op op, sl_var *a, sl_var *b)
   /* commutative ops take their operands in id order, so a+b and b+a are one var */
   if (op != S_SUB && op != S_DIV && a->id > b->id) { sl_var *t = a; a = b; b = t; }
   sl_var *in[2] = { a, b };
-  return b_node(c, size_op_names[op], NULL, 2, in);
+  return b_node(c, size_ops[op], NULL, 2, in);
 }
 
 static sl_var *b_add(dimctx *c, sl_var *a, sl_var *b) { return b_arith(c, S_ADD, a, b); }
@@ -264,15 +263,15 @@ static sl_var *b_if_negative(dimctx *c, sl_var *v, sl_var *if_neg, sl_var *if_no
   if (b_value_of(v, &x)) return x < 0 ? if_neg : if_not;
   if (if_neg == if_not) return if_neg;
   sl_var *lt[2] = { v, b_const(c, 0) };
-  sl_var *in[3] = { b_node(c, "lt", NULL, 2, lt), if_neg, if_not };
-  return b_node(c, "where", NULL, 3, in);
+  sl_var *in[3] = { b_node(c, &sl_op_lt, NULL, 2, lt), if_neg, if_not };
+  return b_node(c, &sl_op_where, NULL, 3, in);
 }
 
 static sl_var *b_cast(dimctx *c, sl_var *v, sl_dtype dt)
 {
   if (!v || v->type.dtype == dt) return v;
   sl_params p = { .dtype = dt };
-  return b_node(c, "cast", &p, 1, &v);
+  return b_node(c, &sl_op_cast, &p, 1, &v);
 }
 
 static sl_var *dim_of(dimctx *c, sl_var *v, int k);
@@ -296,18 +295,18 @@ static sl_var *b_entry(dimctx *c, sl_var *s, int j)
     int64_t idx = j;
     return b_const(c, (int64_t)sl_tensor_get(s->value, &idx));
   }
-  if (o && o->op == sl_rw_op("shape")) return dim_of(c, o->inputs[0], j);
-  if (o && o->op == sl_rw_op("stack") && o->params.v[0] == 0 && o->inputs[j]->type.ndim == 0)
+  if (o && o->op == &sl_op_shape) return dim_of(c, o->inputs[0], j);
+  if (o && o->op == &sl_op_stack && o->params.v[0] == 0 && o->inputs[j]->type.ndim == 0)
     return b_scalar(c, o->inputs[j]);
   /* s[j + 1]: one selected index (word 1 | B_CONST << 1, then the index) */
   sl_params p = { .n = 3, .v = { 1, 1 | (B_CONST << 1), j + 1 } };
-  return b_scalar(c, b_node(c, "subtensor", &p, 1, &s));
+  return b_scalar(c, b_node(c, &sl_op_subtensor, &p, 1, &s));
 }
 
 /* where(eq(a, 1), b, a), the broadcast of a and b: its parts when v is one. */
 static int bcast_parts(const sl_var *v, sl_var **a, sl_var **rest)
 {
-  sl_node *w = sl_rw_owner(v, "where"), *e = w ? sl_rw_owner(w->inputs[0], "eq") : NULL;
+  sl_node *w = sl_rw_owner(v, &sl_op_where), *e = w ? sl_rw_owner(w->inputs[0], &sl_op_eq) : NULL;
   if (!e || e->inputs[0] != w->inputs[2] || !b_is(e->inputs[1], 1)) return 0;
   *a = w->inputs[2];
   *rest = w->inputs[1];
@@ -354,8 +353,8 @@ static sl_var *b_broadcast(dimctx *c, int m, sl_var **in)
   sl_var *r = leaf[nleaf - 1];
   for (int j = nleaf - 2; j >= 0; j--) {
     sl_var *eq[2] = { leaf[j], b_const(c, 1) };
-    sl_var *w[3] = { b_node(c, "eq", NULL, 2, eq), r, leaf[j] };
-    r = b_node(c, "where", NULL, 3, w);
+    sl_var *w[3] = { b_node(c, &sl_op_eq, NULL, 2, eq), r, leaf[j] };
+    r = b_node(c, &sl_op_where, NULL, 3, w);
   }
   return r;
 }
@@ -531,9 +530,9 @@ static sl_var *size_arange(dimctx *c, sl_node *n, int k)
   sl_var *v[3];
   for (int i = 0; i < 3; i++) v[i] = b_cast(c, n->inputs[i], SL_FLOAT64);
   sl_var *d[2] = { v[1], v[0] };
-  sl_var *q[2] = { b_node(c, "sub", NULL, 2, d), v[2] };
-  sl_var *r = b_node(c, "true_div", NULL, 2, q);
-  r = b_cast(c, b_node(c, "ceil", NULL, 1, &r), SL_INT64);
+  sl_var *q[2] = { b_node(c, &sl_op_sub, NULL, 2, d), v[2] };
+  sl_var *r = b_node(c, &sl_op_true_div, NULL, 2, q);
+  r = b_cast(c, b_node(c, &sl_op_ceil, NULL, 1, &r), SL_INT64);
   return b_arith(c, S_MAX, r, b_const(c, 0));
 }
 
@@ -628,8 +627,8 @@ static sl_var *size_fft(dimctx *c, sl_node *n, int k)
   const int64_t *v = n->params.v;
   int last = (int)(v[1] >= 0 ? v[1] : v[0]);
   sl_var *x = n->inputs[0];
-  if (k != last || n->op == sl_rw_op("fft") || n->op == sl_rw_op("ifft")) return dim_of(c, x, k);
-  if (n->op == sl_rw_op("rfft"))
+  if (k != last || n->op == &sl_op_fft || n->op == &sl_op_ifft) return dim_of(c, x, k);
+  if (n->op == &sl_op_rfft)
     return b_add(c, b_arith(c, S_DIV, dim_of(c, x, k), b_const(c, 2)), b_const(c, 1));
   return n->nin == 2 ? dim_of(c, n->inputs[1], k) : b_const(c, v[2]);
 }
@@ -671,7 +670,7 @@ static size_rule rule_for(const sl_node *n)
 static sl_var *shape_i_of(dimctx *c, sl_var *v, int k)
 {
   sl_params p = { .n = 1, .v = { k } };
-  return b_node(c, "shape_i", &p, 1, &v);
+  return b_node(c, &sl_op_shape_i, &p, 1, &v);
 }
 
 /* Deep mode: a size that a node reading v ties to another var's size (a
@@ -690,13 +689,13 @@ static sl_var *tied_size(dimctx *c, sl_var *v, int k)
     int tie_k[16], nt = 0;
     if (!n) continue;
     const sl_op *op = n->op;
-    if (op == sl_rw_op("dot")) {
+    if (op == &sl_op_dot) {
       sl_var *a = n->inputs[0], *b = n->inputs[1];
       int kb = b->type.ndim == 1 ? 0 : b->type.ndim - 2;
       if (cl[i].index == 0 && k == a->type.ndim - 1) { tie[nt] = b; tie_k[nt++] = kb; }
       if (cl[i].index == 1 && k == kb) { tie[nt] = a; tie_k[nt++] = a->type.ndim - 1; }
-    } else if (op == sl_rw_op("concatenate") || op == sl_rw_op("stack")) {
-      if (op == sl_rw_op("concatenate") && k == n->params.v[0]) continue;   /* the joined axis */
+    } else if (op == &sl_op_concatenate || op == &sl_op_stack) {
+      if (op == &sl_op_concatenate && k == n->params.v[0]) continue;   /* the joined axis */
       for (int j = 0; j < n->nin && nt < 16; j++)
         if (n->inputs[j] != v && n->inputs[j]->type.ndim == v->type.ndim) { tie[nt] = n->inputs[j]; tie_k[nt++] = k; }
     }
@@ -766,14 +765,14 @@ static sl_var *canon(dimctx *c, sl_var *v)
   if (!o || v->type.ndim != 0 || c->depth >= MAX_DEPTH) return v;
   sl_var *r = v, *a, *rest;
   c->depth++;
-  if (o->op == sl_rw_op("shape_i")) r = dim_of(c, o->inputs[0], (int)o->params.v[0]);
+  if (o->op == &sl_op_shape_i) r = dim_of(c, o->inputs[0], (int)o->params.v[0]);
   else if (bcast_parts(v, &a, &rest)) {
     sl_var *in[2] = { canon(c, a), canon(c, rest) };
     r = b_broadcast(c, 2, in);
   } else if (o->nin == 2 && o->inputs[0]->type.ndim == 0 && o->inputs[1]->type.ndim == 0 &&
              o->inputs[0]->type.dtype == SL_INT64 && o->inputs[1]->type.dtype == SL_INT64) {
     for (int op = S_ADD; op <= S_MIN; op++)
-      if (o->op == sl_rw_op(size_op_names[op])) {
+      if (o->op == size_ops[op]) {
         r = b_arith(c, (size_op)op, canon(c, o->inputs[0]), canon(c, o->inputs[1]));
         break;
       }
@@ -836,7 +835,7 @@ static int shape_to_stack(sl_fgraph *g, sl_node *n)
     if (!r) c.err = 1;
   } else {
     sl_params p = { .n = 1, .v = { 0 } };
-    r = b_node(&c, "stack", &p, nd, d);
+    r = b_node(&c, &sl_op_stack, &p, nd, d);
   }
   return replace_by(&c, &n->outputs[0], r);
 }
@@ -866,13 +865,13 @@ static int sum_to_useless(sl_fgraph *g, sl_node *n)
 }
 
 const sl_rewrite sl_rewrites_shape[] = {
-  { .name = "shape_i_constant", .pass = "canonicalize", .ops = "shape_i", .fn = shape_i_constant,
+  { .name = "shape_i_constant", .pass = "canonicalize", .ops = SL_OPS(&sl_op_shape_i), .fn = shape_i_constant,
     .doc = "the size of an axis whose static size is known is that constant" },
-  { .name = "shape_i_lift", .pass = "canonicalize", .ops = "shape_i", .fn = shape_i_lift,
+  { .name = "shape_i_lift", .pass = "canonicalize", .ops = SL_OPS(&sl_op_shape_i), .fn = shape_i_lift,
     .doc = "the size of an op's result is computed from its inputs' sizes, not from the result" },
-  { .name = "shape_to_stack", .pass = "canonicalize", .ops = "shape", .fn = shape_to_stack,
+  { .name = "shape_to_stack", .pass = "canonicalize", .ops = SL_OPS(&sl_op_shape), .fn = shape_to_stack,
     .doc = "shape(x) is a stack of the sizes of its axes (a constant when all are known)" },
-  { .name = "sum_to_useless", .pass = "canonicalize", .ops = "sum_to", .fn = sum_to_useless,
+  { .name = "sum_to_useless", .pass = "canonicalize", .ops = SL_OPS(&sl_op_sum_to), .fn = sum_to_useless,
     .doc = "sum_to(x, like) is x when x's sizes provably are like's (like's static shape not all known)" },
 };
 const int sl_rewrites_shape_n = sizeof sl_rewrites_shape / sizeof *sl_rewrites_shape;

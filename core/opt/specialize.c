@@ -65,24 +65,24 @@ static int replace(sl_fgraph *g, sl_var *old, sl_var *nv)
 /* -- powers ----------------------------------------------------------------------------- */
 
 /* pow(x, e) -> op(x) */
-static int pow_as(sl_fgraph *g, sl_node *n, double e, const char *op)
+static int pow_as(sl_fgraph *g, sl_node *n, double e, const sl_op *op)
 {
   sl_var *x = n->inputs[0], *out = &n->outputs[0];
   sl_dtype dt = out->type.dtype;
   if (!unit_constant(n->inputs[1], e, x)) return 0;
-  if (sl_rw_op(op) != sl_rw_op("sqr") && sl_dtype_kind(dt) != 'f') return 0;
+  if (op != &sl_op_sqr && sl_dtype_kind(dt) != 'f') return 0;
   return replace(g, out, sl_rw_apply(g, op, NULL, 1, sl_rw_cast(g, x, dt)));
 }
 
-static int sqr_from_pow(sl_fgraph *g, sl_node *n) { return pow_as(g, n, 2, "sqr"); }
-static int sqrt_from_pow(sl_fgraph *g, sl_node *n) { return pow_as(g, n, 0.5, "sqrt"); }
-static int reciprocal_from_pow(sl_fgraph *g, sl_node *n) { return pow_as(g, n, -1, "reciprocal"); }
+static int sqr_from_pow(sl_fgraph *g, sl_node *n) { return pow_as(g, n, 2, &sl_op_sqr); }
+static int sqrt_from_pow(sl_fgraph *g, sl_node *n) { return pow_as(g, n, 0.5, &sl_op_sqrt); }
+static int reciprocal_from_pow(sl_fgraph *g, sl_node *n) { return pow_as(g, n, -1, &sl_op_reciprocal); }
 
 static int sqr_from_mul(sl_fgraph *g, sl_node *n)
 {
   sl_var *x = n->inputs[0], *out = &n->outputs[0];
   if (n->inputs[1] != x || x->type.dtype != out->type.dtype) return 0;
-  return replace(g, out, sl_rw_apply(g, "sqr", NULL, 1, x));
+  return replace(g, out, sl_rw_apply(g, &sl_op_sqr, NULL, 1, x));
 }
 
 /* -- mean -------------------------------------------------------------------------------- */
@@ -93,22 +93,22 @@ static int mean_as_sum(sl_fgraph *g, sl_node *n)
   sl_var *x = n->inputs[0], *out = &n->outputs[0];
   sl_dtype dt = out->type.dtype;
   if (sl_dtype_kind(dt) != 'f') return 0;
-  sl_var *sum = sl_rw_apply(g, "sum", &n->params, 1, sl_rw_cast(g, x, dt));
+  sl_var *sum = sl_rw_apply(g, &sl_op_sum, &n->params, 1, sl_rw_cast(g, x, dt));
   double known = 1;   /* the product of the static sizes */
   sl_var *unknown = NULL;   /* and of the others, int64 at run time */
   for (int k = 1; k < n->params.n; k++) {
     int64_t a = n->params.v[k], size = x->type.shape[a];
     if (size != SL_UNKNOWN) { known *= (double)size; continue; }
     sl_params p = { .n = 1, .v = { a } };
-    sl_var *s = sl_rw_apply(g, "shape_i", &p, 1, x);
-    unknown = unknown ? sl_rw_apply(g, "mul", NULL, 2, unknown, s) : s;
+    sl_var *s = sl_rw_apply(g, &sl_op_shape_i, &p, 1, x);
+    unknown = unknown ? sl_rw_apply(g, &sl_op_mul, NULL, 2, unknown, s) : s;
   }
   sl_var *count = sl_rw_constant(g, known, dt, NULL);   /* 0/0: the mean of nothing is NaN */
   if (unknown) {
     count = known == 1 ? sl_rw_cast(g, unknown, dt)
-                       : sl_rw_apply(g, "mul", NULL, 2, sl_rw_cast(g, unknown, dt), count);
+                       : sl_rw_apply(g, &sl_op_mul, NULL, 2, sl_rw_cast(g, unknown, dt), count);
   }
-  return replace(g, out, sl_rw_apply(g, "true_div", NULL, 2, sum, count));
+  return replace(g, out, sl_rw_apply(g, &sl_op_true_div, NULL, 2, sum, count));
 }
 
 /* -- products added to an operand ----------------------------------------------------- */
@@ -127,17 +127,17 @@ static int as_factor(sl_var *v, const sl_var *other, scale *f)
 
 /* v = (scale) * P, where P is made by op and every node from v down to P is
 ** read only by its parent: P's node, with the scale multiplied into *s. */
-static sl_node *scaled_product(sl_fgraph *g, sl_var *v, const char *op, scale *s, int depth)
+static sl_node *scaled_product(sl_fgraph *g, sl_var *v, const sl_op *op, scale *s, int depth)
 {
   sl_node *n;
   if (depth > 6 || sl_rw_nclients(g, v) != 1) return NULL;
   if ((n = sl_rw_owner(v, op))) return n;
-  if ((n = sl_rw_owner(v, "neg"))) {
+  if ((n = sl_rw_owner(v, &sl_op_neg))) {
     sl_node *p = scaled_product(g, n->inputs[0], op, s, depth + 1);
     if (p) s->k = -s->k;
     return p;
   }
-  if (!(n = sl_rw_owner(v, "mul"))) return NULL;
+  if (!(n = sl_rw_owner(v, &sl_op_mul))) return NULL;
   for (int i = 0; i < 2; i++) {
     sl_var *w = n->inputs[1 - i];
     scale f, inner = { 1, NULL };
@@ -157,8 +157,8 @@ static sl_var *scaled_operand(sl_fgraph *g, sl_var *v, scale *s)
 {
   sl_node *n;
   if (sl_rw_nclients(g, v) != 1) return v;
-  if ((n = sl_rw_owner(v, "neg"))) { s->k = -s->k; return n->inputs[0]; }
-  if ((n = sl_rw_owner(v, "mul"))) {
+  if ((n = sl_rw_owner(v, &sl_op_neg))) { s->k = -s->k; return n->inputs[0]; }
+  if ((n = sl_rw_owner(v, &sl_op_mul))) {
     for (int i = 0; i < 2; i++) {
       scale f;
       sl_var *w = n->inputs[1 - i];
@@ -178,8 +178,8 @@ static sl_var *scale_var(sl_fgraph *g, const scale *s, sl_dtype dt)
 {
   if (!s->sym) return sl_rw_constant(g, s->k, dt, NULL);
   if (s->k == 1) return s->sym;
-  if (s->k == -1) return sl_rw_apply(g, "neg", NULL, 1, s->sym);
-  return sl_rw_apply(g, "mul", NULL, 2, s->sym, sl_rw_constant(g, s->k, s->sym->type.dtype, NULL));
+  if (s->k == -1) return sl_rw_apply(g, &sl_op_neg, NULL, 1, s->sym);
+  return sl_rw_apply(g, &sl_op_mul, NULL, 2, s->sym, sl_rw_constant(g, s->k, s->sym->type.dtype, NULL));
 }
 
 typedef enum { TO_GEMM, TO_GEMV, TO_GER } blas_target;
@@ -199,12 +199,12 @@ static int product_add(sl_fgraph *g, sl_node *n, blas_target t)
 {
   sl_var *out = &n->outputs[0];
   sl_dtype dt = out->type.dtype;
-  int is_sub = n->op == sl_rw_op("sub");
+  int is_sub = n->op == &sl_op_sub;
   if (sl_dtype_kind(dt) != 'f') return 0;
   for (int side = 0; side < 2; side++) {
     scale alpha = { is_sub && side == 1 ? -1 : 1, NULL };
     scale beta = { is_sub && side == 0 ? -1 : 1, NULL };
-    sl_node *p = scaled_product(g, n->inputs[side], t == TO_GER ? "outer" : "dot", &alpha, 0);
+    sl_node *p = scaled_product(g, n->inputs[side], t == TO_GER ? &sl_op_outer : &sl_op_dot, &alpha, 0);
     if (!p || !product_fits(p, t) || p->outputs[0].type.dtype != dt) continue;
     sl_var *c = scaled_operand(g, n->inputs[1 - side], &beta);
     if (c->type.ndim > p->outputs[0].type.ndim) continue;
@@ -216,10 +216,10 @@ static int product_add(sl_fgraph *g, sl_node *n, blas_target t)
                       scale_var(g, &beta, dt) };
     if (t == TO_GEMV && p->inputs[0]->type.ndim == 1) {   /* x·B = B.T·x */
       sl_params tr = { .n = 2, .v = { 1, 0 } };
-      in[2] = sl_rw_apply(g, "dimshuffle", &tr, 1, p->inputs[1]);
+      in[2] = sl_rw_apply(g, &sl_op_dimshuffle, &tr, 1, p->inputs[1]);
       in[3] = p->inputs[0];
     }
-    static const char *const ops[] = { "gemm", "gemv", "ger" };
+    static const sl_op *const ops[] = { &sl_op_gemm, &sl_op_gemv, &sl_op_ger };
     return replace(g, out, sl_rw_applyv(g, ops[t], NULL, t == TO_GER ? 4 : 5, in));
   }
   return 0;
@@ -230,21 +230,21 @@ static int gemv_from_dot(sl_fgraph *g, sl_node *n) { return product_add(g, n, TO
 static int ger_from_outer(sl_fgraph *g, sl_node *n) { return product_add(g, n, TO_GER); }
 
 const sl_rewrite sl_rewrites_specialize[] = {
-  { .name = "sqr_from_pow_two", .pass = "specialize", .ops = "pow", .fn = sqr_from_pow,
+  { .name = "sqr_from_pow_two", .pass = "specialize", .ops = SL_OPS(&sl_op_pow), .fn = sqr_from_pow,
     .doc = "x^2 -> sqr(x)" },
-  { .name = "sqrt_from_pow_half", .pass = "specialize", .ops = "pow", .fn = sqrt_from_pow,
+  { .name = "sqrt_from_pow_half", .pass = "specialize", .ops = SL_OPS(&sl_op_pow), .fn = sqrt_from_pow,
     .doc = "x^0.5 -> sqrt(x), for float results" },
-  { .name = "reciprocal_from_pow_minus_one", .pass = "specialize", .ops = "pow", .fn = reciprocal_from_pow,
+  { .name = "reciprocal_from_pow_minus_one", .pass = "specialize", .ops = SL_OPS(&sl_op_pow), .fn = reciprocal_from_pow,
     .doc = "x^-1 -> reciprocal(x), for float results" },
-  { .name = "sqr_from_mul_self", .pass = "specialize", .ops = "mul", .fn = sqr_from_mul,
+  { .name = "sqr_from_mul_self", .pass = "specialize", .ops = SL_OPS(&sl_op_mul), .fn = sqr_from_mul,
     .doc = "x*x -> sqr(x)" },
-  { .name = "mean_as_sum_over_count", .pass = "specialize", .ops = "mean", .fn = mean_as_sum,
+  { .name = "mean_as_sum_over_count", .pass = "specialize", .ops = SL_OPS(&sl_op_mean), .fn = mean_as_sum,
     .doc = "mean(x) -> sum(x) / n, n static or from shape_i" },
-  { .name = "gemm_from_dot_add", .pass = "specialize", .ops = "add sub", .fn = gemm_from_dot,
+  { .name = "gemm_from_dot_add", .pass = "specialize", .ops = SL_OPS(&sl_op_add, &sl_op_sub), .fn = gemm_from_dot,
     .doc = "alpha*dot(A, B) + beta*C (matrices) -> gemm(C, alpha, A, B, beta)" },
-  { .name = "gemv_from_dot_add", .pass = "specialize", .ops = "add sub", .fn = gemv_from_dot,
+  { .name = "gemv_from_dot_add", .pass = "specialize", .ops = SL_OPS(&sl_op_add, &sl_op_sub), .fn = gemv_from_dot,
     .doc = "alpha*dot(A, x) + beta*y (a matrix and a vector) -> gemv(y, alpha, A, x, beta)" },
-  { .name = "ger_from_outer_add", .pass = "specialize", .ops = "add sub", .fn = ger_from_outer,
+  { .name = "ger_from_outer_add", .pass = "specialize", .ops = SL_OPS(&sl_op_add, &sl_op_sub), .fn = ger_from_outer,
     .doc = "A + alpha*outer(x, y) (vectors) -> ger(A, alpha, x, y)" },
 };
 const int sl_rewrites_specialize_n = sizeof sl_rewrites_specialize / sizeof *sl_rewrites_specialize;

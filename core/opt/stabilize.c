@@ -39,7 +39,7 @@ static int unit_constant(const sl_var *c, double x, const sl_var *other)
 /* v = x + c (either order) with c the constant k: x, else NULL. */
 static sl_var *plus_constant(const sl_var *v, double k)
 {
-  sl_node *n = sl_rw_owner(v, "add");
+  sl_node *n = sl_rw_owner(v, &sl_op_add);
   if (!n) return NULL;
   for (int i = 0; i < 2; i++)
     if (unit_constant(n->inputs[i], k, n->inputs[1 - i])) return n->inputs[1 - i];
@@ -49,7 +49,7 @@ static sl_var *plus_constant(const sl_var *v, double k)
 /* v = x - 1, x + (-1) or (-1) + x: x, else NULL. */
 static sl_var *minus_one(const sl_var *v)
 {
-  sl_node *n = sl_rw_owner(v, "sub");
+  sl_node *n = sl_rw_owner(v, &sl_op_sub);
   if (n && unit_constant(n->inputs[1], 1, n->inputs[0])) return n->inputs[0];
   return plus_constant(v, -1);
 }
@@ -57,15 +57,15 @@ static sl_var *minus_one(const sl_var *v)
 /* v = 1 - s, 1 + (-s) or (-s) + 1: s, else NULL. */
 static sl_var *one_minus(const sl_var *v)
 {
-  sl_node *n = sl_rw_owner(v, "sub");
+  sl_node *n = sl_rw_owner(v, &sl_op_sub);
   if (n) return unit_constant(n->inputs[0], 1, n->inputs[1]) ? n->inputs[1] : NULL;
   sl_var *m = plus_constant(v, 1);
-  sl_node *neg = m ? sl_rw_owner(m, "neg") : NULL;
+  sl_node *neg = m ? sl_rw_owner(m, &sl_op_neg) : NULL;
   return neg ? neg->inputs[0] : NULL;
 }
 
 /* The input of v's node when op made v, else NULL. */
-static sl_var *arg_of(const sl_var *v, const char *op)
+static sl_var *arg_of(const sl_var *v, const sl_op *op)
 {
   sl_node *n = v ? sl_rw_owner(v, op) : NULL;
   return n ? n->inputs[0] : NULL;
@@ -74,11 +74,11 @@ static sl_var *arg_of(const sl_var *v, const char *op)
 /* v = t*t, sqr(t) or t^2: t, else NULL. */
 static sl_var *square_of(const sl_var *v)
 {
-  sl_node *n = sl_rw_owner(v, "mul");
+  sl_node *n = sl_rw_owner(v, &sl_op_mul);
   if (n) return n->inputs[0] == n->inputs[1] ? n->inputs[0] : NULL;
-  if ((n = sl_rw_owner(v, "pow"))) return sl_rw_is_constant(n->inputs[1], 2) &&
+  if ((n = sl_rw_owner(v, &sl_op_pow))) return sl_rw_is_constant(n->inputs[1], 2) &&
                                            n->inputs[1]->type.ndim == 0 ? n->inputs[0] : NULL;
-  return arg_of(v, "sqr");
+  return arg_of(v, &sl_op_sqr);
 }
 
 /* The class axis of an op of ops/nn.c. */
@@ -126,7 +126,7 @@ static int replace(sl_fgraph *g, sl_var *old, sl_var *nv)
   return sl_rw_replace(g, old, nv) ? -1 : 1;
 }
 
-static sl_var *unary(sl_fgraph *g, const char *op, sl_var *x)
+static sl_var *unary(sl_fgraph *g, const sl_op *op, sl_var *x)
 {
   return x ? sl_rw_apply(g, op, NULL, 1, x) : NULL;
 }
@@ -136,10 +136,10 @@ static sl_var *unary(sl_fgraph *g, const char *op, sl_var *x)
 /* log(1 + exp(x)) and log1p(exp(x)) -> softplus(x) */
 static int softplus_from_log(sl_fgraph *g, sl_node *n)
 {
-  sl_var *e = n->op == sl_rw_op("log1p") ? n->inputs[0] : plus_constant(n->inputs[0], 1);
-  sl_var *x = arg_of(e, "exp");
+  sl_var *e = n->op == &sl_op_log1p ? n->inputs[0] : plus_constant(n->inputs[0], 1);
+  sl_var *x = arg_of(e, &sl_op_exp);
   if (!x) return 0;
-  return replace(g, &n->outputs[0], unary(g, "softplus", x));
+  return replace(g, &n->outputs[0], unary(g, &sl_op_softplus, x));
 }
 
 /* log(1 + x) -> log1p(x), x in the add's dtype */
@@ -148,47 +148,47 @@ static int log1p_from_log(sl_fgraph *g, sl_node *n)
   sl_var *x = plus_constant(n->inputs[0], 1);
   if (!x) return 0;
   sl_var *xc = sl_rw_cast(g, x, n->inputs[0]->type.dtype);
-  return replace(g, &n->outputs[0], unary(g, "log1p", xc));
+  return replace(g, &n->outputs[0], unary(g, &sl_op_log1p, xc));
 }
 
 /* exp(x) - 1 -> expm1(x) */
 static int expm1_from_exp(sl_fgraph *g, sl_node *n)
 {
-  sl_var *x = arg_of(minus_one(&n->outputs[0]), "exp");
+  sl_var *x = arg_of(minus_one(&n->outputs[0]), &sl_op_exp);
   if (!x) return 0;
-  return replace(g, &n->outputs[0], unary(g, "expm1", x));
+  return replace(g, &n->outputs[0], unary(g, &sl_op_expm1, x));
 }
 
 /* log(sigmoid(x)) -> -softplus(-x) */
 static int log_sigmoid(sl_fgraph *g, sl_node *n)
 {
-  sl_var *x = arg_of(n->inputs[0], "sigmoid");
+  sl_var *x = arg_of(n->inputs[0], &sl_op_sigmoid);
   if (!x) return 0;
   x = sl_rw_cast(g, x, n->inputs[0]->type.dtype);   /* negate in float, not uint8 */
-  return replace(g, &n->outputs[0], unary(g, "neg", unary(g, "softplus", unary(g, "neg", x))));
+  return replace(g, &n->outputs[0], unary(g, &sl_op_neg, unary(g, &sl_op_softplus, unary(g, &sl_op_neg, x))));
 }
 
 /* log(1 - sigmoid(x)) and log1p(-sigmoid(x)) -> -softplus(x) */
 static int log_one_minus_sigmoid(sl_fgraph *g, sl_node *n)
 {
-  sl_var *s = n->op == sl_rw_op("log1p") ? arg_of(n->inputs[0], "neg") : one_minus(n->inputs[0]);
-  sl_var *x = arg_of(s, "sigmoid");
+  sl_var *s = n->op == &sl_op_log1p ? arg_of(n->inputs[0], &sl_op_neg) : one_minus(n->inputs[0]);
+  sl_var *x = arg_of(s, &sl_op_sigmoid);
   if (!x) return 0;
-  return replace(g, &n->outputs[0], unary(g, "neg", unary(g, "softplus", x)));
+  return replace(g, &n->outputs[0], unary(g, &sl_op_neg, unary(g, &sl_op_softplus, x)));
 }
 
 /* 1 - sigmoid(x) -> sigmoid(-x), which keeps its precision where sigmoid(x)
 ** rounds to 1; left to log_one_minus_sigmoid when only logs read it. */
 static int one_minus_sigmoid(sl_fgraph *g, sl_node *n)
 {
-  sl_var *x = arg_of(one_minus(&n->outputs[0]), "sigmoid");
+  sl_var *x = arg_of(one_minus(&n->outputs[0]), &sl_op_sigmoid);
   if (!x) return 0;
   const sl_client *c;
   int nc = sl_rw_clients(g, &n->outputs[0], &c), logs = nc > 0;
-  for (int i = 0; i < nc; i++) logs &= c[i].node && c[i].node->op == sl_rw_op("log");
+  for (int i = 0; i < nc; i++) logs &= c[i].node && c[i].node->op == &sl_op_log;
   if (logs) return 0;
   x = sl_rw_cast(g, x, n->outputs[0].type.dtype);
-  return replace(g, &n->outputs[0], unary(g, "sigmoid", unary(g, "neg", x)));
+  return replace(g, &n->outputs[0], unary(g, &sl_op_sigmoid, unary(g, &sl_op_neg, x)));
 }
 
 /* 1 - tanh(x)^2 (tanh's gradient) -> 1/cosh(x)^2, which keeps its relative
@@ -196,9 +196,9 @@ static int one_minus_sigmoid(sl_fgraph *g, sl_node *n)
 static int tanh_grad_sech2(sl_fgraph *g, sl_node *n)
 {
   sl_var *t = one_minus(&n->outputs[0]);
-  sl_var *x = t ? arg_of(square_of(t), "tanh") : NULL;
+  sl_var *x = t ? arg_of(square_of(t), &sl_op_tanh) : NULL;
   if (!x) return 0;
-  return replace(g, &n->outputs[0], unary(g, "sqr", unary(g, "reciprocal", unary(g, "cosh", x))));
+  return replace(g, &n->outputs[0], unary(g, &sl_op_sqr, unary(g, &sl_op_reciprocal, unary(g, &sl_op_cosh, x))));
 }
 
 /* -- softmax forms ------------------------------------------------------------------------ */
@@ -206,18 +206,18 @@ static int tanh_grad_sech2(sl_fgraph *g, sl_node *n)
 /* log(softmax(x)) -> log_softmax(x) */
 static int log_softmax_from_log(sl_fgraph *g, sl_node *n)
 {
-  sl_node *s = sl_rw_owner(n->inputs[0], "softmax");
+  sl_node *s = sl_rw_owner(n->inputs[0], &sl_op_softmax);
   if (!s) return 0;
-  return replace(g, &n->outputs[0], sl_rw_apply(g, "log_softmax", &s->params, 1, s->inputs[0]));
+  return replace(g, &n->outputs[0], sl_rw_apply(g, &sl_op_log_softmax, &s->params, 1, s->inputs[0]));
 }
 
 /* log(sum(exp(x))) -> logsumexp(x), over the same axes */
 static int logsumexp_from_log(sl_fgraph *g, sl_node *n)
 {
-  sl_node *s = sl_rw_owner(n->inputs[0], "sum");
-  sl_var *x = s ? arg_of(s->inputs[0], "exp") : NULL;
+  sl_node *s = sl_rw_owner(n->inputs[0], &sl_op_sum);
+  sl_var *x = s ? arg_of(s->inputs[0], &sl_op_exp) : NULL;
   if (!x) return 0;
-  return replace(g, &n->outputs[0], sl_rw_apply(g, "logsumexp", &s->params, 1, x));
+  return replace(g, &n->outputs[0], sl_rw_apply(g, &sl_op_logsumexp, &s->params, 1, x));
 }
 
 /* softmax_crossentropy(x, y) on the class axis a of log_softmax node ls. */
@@ -225,15 +225,15 @@ static sl_var *crossentropy(sl_fgraph *g, sl_node *ls, sl_var *y)
 {
   sl_params p = axis_params(axis_of(ls));
   sl_var *x = sl_rw_cast(g, ls->inputs[0], ls->outputs[0].type.dtype);
-  return x && y ? sl_rw_apply(g, "softmax_crossentropy", &p, 2, x, y) : NULL;
+  return x && y ? sl_rw_apply(g, &sl_op_softmax_crossentropy, &p, 2, x, y) : NULL;
 }
 
 /* gather(log_softmax(x), a, Y) along the softmax axis a, Y integer labels
 ** with a size-1 axis at a: the log-probability of each row's label. */
 static sl_node *picked_log_softmax(sl_node *gather)
 {
-  if (!gather || gather->op != sl_rw_op("gather")) return NULL;
-  sl_node *ls = sl_rw_owner(gather->inputs[0], "log_softmax");
+  if (!gather || gather->op != &sl_op_gather) return NULL;
+  sl_node *ls = sl_rw_owner(gather->inputs[0], &sl_op_log_softmax);
   const sl_type *yt = &gather->inputs[1]->type;
   if (!ls || axis_of(ls) != gather->params.v[0] || yt->ndim != ls->outputs[0].type.ndim ||
       yt->shape[axis_of(ls)] != 1)
@@ -244,11 +244,11 @@ static sl_node *picked_log_softmax(sl_node *gather)
 /* The labels of gather's Y with axis a dropped. */
 static sl_var *labels_of(sl_fgraph *g, sl_var *Y, int64_t a)
 {
-  sl_node *d = sl_rw_owner(Y, "dimshuffle");
+  sl_node *d = sl_rw_owner(Y, &sl_op_dimshuffle);
   sl_params ins = axis_pattern(Y->type.ndim, a, 1);
   if (d && same_params(&d->params, &ins)) return d->inputs[0];
   sl_params drop = axis_pattern(Y->type.ndim, a, 0);
-  return sl_rw_apply(g, "dimshuffle", &drop, 1, Y);
+  return sl_rw_apply(g, &sl_op_dimshuffle, &drop, 1, Y);
 }
 
 /* Whether v's only reader is a dimshuffle that drops axis a (and the
@@ -256,7 +256,7 @@ static sl_var *labels_of(sl_fgraph *g, sl_var *Y, int64_t a)
 static int read_by_drop(sl_fgraph *g, sl_var *v, int64_t a)
 {
   const sl_client *c;
-  if (sl_rw_clients(g, v, &c) != 1 || !c[0].node || c[0].node->op != sl_rw_op("dimshuffle")) return 0;
+  if (sl_rw_clients(g, v, &c) != 1 || !c[0].node || c[0].node->op != &sl_op_dimshuffle) return 0;
   sl_params drop = axis_pattern(v->type.ndim, a, 0);
   return same_params(&c[0].node->params, &drop);
 }
@@ -265,7 +265,7 @@ static int read_by_drop(sl_fgraph *g, sl_var *v, int64_t a)
 ** -softmax_crossentropy(x, y), the axis kept where the gather kept it. */
 static int crossentropy_from_picked(sl_fgraph *g, sl_node *n)
 {
-  int dropped = n->op == sl_rw_op("dimshuffle");
+  int dropped = n->op == &sl_op_dimshuffle;
   sl_node *gather = dropped ? n->inputs[0]->owner : n;
   sl_node *ls = picked_log_softmax(gather);
   if (!ls) return 0;
@@ -277,10 +277,10 @@ static int crossentropy_from_picked(sl_fgraph *g, sl_node *n)
   } else if (read_by_drop(g, &n->outputs[0], a)) {
     return 0;
   }
-  sl_var *loss = unary(g, "neg", crossentropy(g, ls, labels_of(g, gather->inputs[1], a)));
+  sl_var *loss = unary(g, &sl_op_neg, crossentropy(g, ls, labels_of(g, gather->inputs[1], a)));
   if (!dropped && loss) {
     sl_params ins = axis_pattern(nd, a, 1);
-    loss = sl_rw_apply(g, "dimshuffle", &ins, 1, loss);
+    loss = sl_rw_apply(g, &sl_op_dimshuffle, &ins, 1, loss);
   }
   return replace(g, &n->outputs[0], loss);
 }
@@ -289,10 +289,10 @@ static int crossentropy_from_picked(sl_fgraph *g, sl_node *n)
 ** -softmax_crossentropy(x, t) summed over the other axes; t may not widen x. */
 static int crossentropy_from_targets(sl_fgraph *g, sl_node *n)
 {
-  sl_node *m = sl_rw_owner(n->inputs[0], "mul");
+  sl_node *m = sl_rw_owner(n->inputs[0], &sl_op_mul);
   if (!m) return 0;
   for (int i = 0; i < 2; i++) {
-    sl_node *ls = sl_rw_owner(m->inputs[i], "log_softmax");
+    sl_node *ls = sl_rw_owner(m->inputs[i], &sl_op_log_softmax);
     sl_var *t = m->inputs[1 - i];
     if (!ls || t->type.ndim != ls->outputs[0].type.ndim) continue;
     const sl_type *xt = &ls->outputs[0].type;
@@ -309,11 +309,11 @@ static int crossentropy_from_targets(sl_fgraph *g, sl_node *n)
       else rest.v[rest.n++] = d < a ? d : d - 1;
     }
     if (widens || !has_a) continue;
-    sl_var *loss = unary(g, "neg", crossentropy(g, ls, t));
-    if (loss && rest.n > 1) loss = sl_rw_apply(g, "sum", &rest, 1, loss);
+    sl_var *loss = unary(g, &sl_op_neg, crossentropy(g, ls, t));
+    if (loss && rest.n > 1) loss = sl_rw_apply(g, &sl_op_sum, &rest, 1, loss);
     if (n->params.v[0] && loss) {
       sl_params ins = axis_pattern(xt->ndim, a, 1);
-      loss = sl_rw_apply(g, "dimshuffle", &ins, 1, loss);
+      loss = sl_rw_apply(g, &sl_op_dimshuffle, &ins, 1, loss);
     }
     return replace(g, &n->outputs[0], loss);
   }
@@ -323,30 +323,30 @@ static int crossentropy_from_targets(sl_fgraph *g, sl_node *n)
 /* v made by softmax_crossentropy, directly or through a dimshuffle */
 static int is_crossentropy(const sl_var *v)
 {
-  sl_node *d = sl_rw_owner(v, "dimshuffle");
-  return sl_rw_owner(d ? d->inputs[0] : v, "softmax_crossentropy") != NULL;
+  sl_node *d = sl_rw_owner(v, &sl_op_dimshuffle);
+  return sl_rw_owner(d ? d->inputs[0] : v, &sl_op_softmax_crossentropy) != NULL;
 }
 
 /* -(-v) -> v and -(R(-v)) -> R(v), R up to three dimshuffles, sums and
 ** means, for v a cross-entropy: the fused forms above leave such pairs. */
 static int crossentropy_double_negation(sl_fgraph *g, sl_node *n)
 {
-  static const char *const linear[] = { "dimshuffle", "sum", "mean" };
+  static const sl_op *const linear[] = { &sl_op_dimshuffle, &sl_op_sum, &sl_op_mean };
   sl_node *chain[3];
   int depth = 0;
   sl_var *v = n->inputs[0];
-  while (!sl_rw_owner(v, "neg")) {
+  while (!sl_rw_owner(v, &sl_op_neg)) {
     sl_node *r = NULL;
     for (int i = 0; i < 3 && !r; i++) r = sl_rw_owner(v, linear[i]);
     if (!r || depth == 3) return 0;
     chain[depth++] = r;
     v = r->inputs[0];
   }
-  v = arg_of(v, "neg");
+  v = arg_of(v, &sl_op_neg);
   if (!is_crossentropy(v)) return 0;
   while (v && depth > 0) {
     sl_node *r = chain[--depth];
-    v = sl_rw_apply(g, r->op->name, &r->params, 1, v);
+    v = sl_rw_apply(g, r->op, &r->params, 1, v);
   }
   return replace(g, &n->outputs[0], v);
 }
@@ -356,11 +356,11 @@ static int crossentropy_double_negation(sl_fgraph *g, sl_node *n)
 /* d = g / z or g * (1/z): g, else NULL. */
 static sl_var *over(const sl_var *d, const sl_var *z)
 {
-  sl_node *n = sl_rw_owner(d, "true_div");
+  sl_node *n = sl_rw_owner(d, &sl_op_true_div);
   if (n) return n->inputs[1] == z ? n->inputs[0] : NULL;
-  if ((n = sl_rw_owner(d, "mul")))
+  if ((n = sl_rw_owner(d, &sl_op_mul)))
     for (int i = 0; i < 2; i++)
-      if (arg_of(n->inputs[i], "reciprocal") == z) return n->inputs[1 - i];
+      if (arg_of(n->inputs[i], &sl_op_reciprocal) == z) return n->inputs[1 - i];
   return NULL;
 }
 
@@ -373,7 +373,7 @@ static sl_var *covering(sl_fgraph *g, sl_var *num, const sl_var *z)
     covers = !(num->type.shape[lead + d] == 1 && z->type.shape[d] != 1);
   if (covers) return num;
   sl_var *yes = sl_rw_constant(g, 1, SL_BOOL, NULL);
-  return yes ? sl_rw_apply(g, "where", NULL, 3, yes, num, (sl_var *)z) : NULL;
+  return yes ? sl_rw_apply(g, &sl_op_where, NULL, 3, yes, num, (sl_var *)z) : NULL;
 }
 
 /* v = sum_to(g / z, z) -> sum_to(g, z), and v = g / z -> g, each broadcast
@@ -381,10 +381,10 @@ static sl_var *covering(sl_fgraph *g, sl_var *num, const sl_var *z)
 ** sum_to adds up); NULL when v is neither. */
 static sl_var *gradient_over(sl_fgraph *g, const sl_var *v, const sl_var *z)
 {
-  sl_node *st = sl_rw_owner(v, "sum_to");
+  sl_node *st = sl_rw_owner(v, &sl_op_sum_to);
   sl_var *num = st ? (st->inputs[1] == z ? over(st->inputs[0], z) : NULL) : over(v, z);
   if (!num || !(num = covering(g, num, z))) return NULL;
-  return st ? sl_rw_apply(g, "sum_to", NULL, 2, num, z) : num;
+  return st ? sl_rw_apply(g, &sl_op_sum_to, NULL, 2, num, z) : num;
 }
 
 /* softmax_grad(v, z) with the divisions by z in v cancelled: v = g / z
@@ -400,25 +400,25 @@ static sl_var *softmax_grad_cancelling(sl_fgraph *g, const sl_node *n, sl_var *v
     p.n = 2;
     p.v[0] = 1;
     p.v[1] = axis_of(n);
-    sl_var *sum = sl_rw_apply(g, "sum", &p, 1, gl);
-    sl_var *zs = sum ? sl_rw_apply(g, "mul", NULL, 2, z, sum) : NULL;
-    return zs ? sl_rw_apply(g, "sub", NULL, 2, gl, zs) : NULL;
+    sl_var *sum = sl_rw_apply(g, &sl_op_sum, &p, 1, gl);
+    sl_var *zs = sum ? sl_rw_apply(g, &sl_op_mul, NULL, 2, z, sum) : NULL;
+    return zs ? sl_rw_apply(g, &sl_op_sub, NULL, 2, gl, zs) : NULL;
   }
   sl_node *t = v->owner;
-  if (depth == 0 || !t || (t->op != sl_rw_op("add") && t->op != sl_rw_op("sub"))) return NULL;
+  if (depth == 0 || !t || (t->op != &sl_op_add && t->op != &sl_op_sub)) return NULL;
   sl_var *c[2];
   for (int i = 0; i < 2; i++) c[i] = softmax_grad_cancelling(g, n, t->inputs[i], depth - 1);
   if (!c[0] && !c[1]) return NULL;
   for (int i = 0; i < 2; i++)
-    if (!c[i] && !(c[i] = sl_rw_apply(g, "softmax_grad", &n->params, 2, t->inputs[i], z))) return NULL;
-  return sl_rw_apply(g, t->op->name, NULL, 2, c[0], c[1]);
+    if (!c[i] && !(c[i] = sl_rw_apply(g, &sl_op_softmax_grad, &n->params, 2, t->inputs[i], z))) return NULL;
+  return sl_rw_apply(g, t->op, NULL, 2, c[0], c[1]);
 }
 
 /* softmax_grad(g / z, z) for z = softmax(x) (the gradient of log(softmax(x)))
 ** -> g - z * sum(g, axis), free of the division by a z that underflowed */
 static int softmax_grad_of_log(sl_fgraph *g, sl_node *n)
 {
-  sl_node *s = sl_rw_owner(n->inputs[1], "softmax");
+  sl_node *s = sl_rw_owner(n->inputs[1], &sl_op_softmax);
   if (!s || axis_of(s) != axis_of(n)) return 0;
   sl_var *r = softmax_grad_cancelling(g, n, n->inputs[0], 4);
   return r ? replace(g, &n->outputs[0], r) : 0;
@@ -435,24 +435,24 @@ static sl_var *times_cancelling(sl_fgraph *g, sl_var *v, sl_var *z, int depth)
   sl_node *n = v->owner;
   if (!n) return NULL;
   const sl_op *op = n->op;
-  if (op == sl_rw_op("neg")) {
+  if (op == &sl_op_neg) {
     sl_var *c = times_cancelling(g, n->inputs[0], z, depth - 1);
-    return c ? unary(g, "neg", c) : NULL;
+    return c ? unary(g, &sl_op_neg, c) : NULL;
   }
-  if (op == sl_rw_op("mul")) {
+  if (op == &sl_op_mul) {
     for (int i = 0; i < 2; i++) {
       sl_var *c = times_cancelling(g, n->inputs[i], z, depth - 1);
-      if (c) return sl_rw_apply(g, "mul", NULL, 2, c, n->inputs[1 - i]);
+      if (c) return sl_rw_apply(g, &sl_op_mul, NULL, 2, c, n->inputs[1 - i]);
     }
     return NULL;
   }
-  if (op != sl_rw_op("add") && op != sl_rw_op("sub")) return NULL;
+  if (op != &sl_op_add && op != &sl_op_sub) return NULL;
   sl_var *c[2];
   for (int i = 0; i < 2; i++) c[i] = times_cancelling(g, n->inputs[i], z, depth - 1);
   if (!c[0] && !c[1]) return NULL;
   for (int i = 0; i < 2; i++)
-    if (!c[i] && !(c[i] = sl_rw_apply(g, "mul", NULL, 2, n->inputs[i], z))) return NULL;
-  return sl_rw_apply(g, op->name, NULL, 2, c[0], c[1]);
+    if (!c[i] && !(c[i] = sl_rw_apply(g, &sl_op_mul, NULL, 2, n->inputs[i], z))) return NULL;
+  return sl_rw_apply(g, op, NULL, 2, c[0], c[1]);
 }
 
 /* (g / z) * z -> g for z = sigmoid(x), exp(x) or softmax(x), never 0 in
@@ -461,7 +461,7 @@ static sl_var *times_cancelling(sl_fgraph *g, sl_var *v, sl_var *z, int depth)
 ** binary cross-entropy */
 static int cancel_positive_division(sl_fgraph *g, sl_node *n)
 {
-  static const char *const positive[] = { "sigmoid", "exp", "softmax" };
+  static const sl_op *const positive[] = { &sl_op_sigmoid, &sl_op_exp, &sl_op_softmax };
   for (int i = 0; i < 2; i++) {
     sl_var *z = n->inputs[1 - i];
     int pos = 0;
@@ -494,14 +494,14 @@ static int logsumexp_grad(sl_fgraph *g, sl_node *n)
 {
   for (int i = 0; i < 2; i++) {
     sl_var *e = n->inputs[1 - i], *q = n->inputs[i];
-    sl_var *x = arg_of(e, "exp");
+    sl_var *x = arg_of(e, &sl_op_exp);
     if (!x) continue;
-    sl_node *alloc = sl_rw_owner(q, "alloc");
+    sl_node *alloc = sl_rw_owner(q, &sl_op_alloc);
     if (alloc) q = alloc->inputs[0];
-    sl_node *ds = sl_rw_owner(q, "dimshuffle");
+    sl_node *ds = sl_rw_owner(q, &sl_op_dimshuffle);
     if (ds) q = ds->inputs[0];
-    sl_node *div = sl_rw_owner(q, "true_div");
-    sl_node *sum = div ? sl_rw_owner(div->inputs[1], "sum") : NULL;
+    sl_node *div = sl_rw_owner(q, &sl_op_true_div);
+    sl_node *sum = div ? sl_rw_owner(div->inputs[1], &sl_op_sum) : NULL;
     if (!sum || sum->inputs[0] != e) continue;
     int keep = sum->params.v[0] != 0, nd = x->type.ndim;
     sl_params back = unreduce_pattern(sum, nd);
@@ -509,59 +509,59 @@ static int logsumexp_grad(sl_fgraph *g, sl_node *n)
     sl_var *gu = div->inputs[0];
     if (ds) {
       if (gu->type.ndim != sum->outputs[0].type.ndim) continue;
-      gu = sl_rw_apply(g, "dimshuffle", &back, 1, gu);
+      gu = sl_rw_apply(g, &sl_op_dimshuffle, &back, 1, gu);
     }
     if (gu && alloc) {
       sl_var *in[SL_MAXDIM + 1];
       in[0] = gu;
       for (int k = 1; k < alloc->nin; k++) in[k] = alloc->inputs[k];
-      gu = sl_rw_applyv(g, "alloc", &alloc->params, alloc->nin, in);
+      gu = sl_rw_applyv(g, &sl_op_alloc, &alloc->params, alloc->nin, in);
     }
     sl_params kp = sum->params;
     kp.v[0] = 1;
-    sl_var *lse = sl_rw_apply(g, "logsumexp", &kp, 1, x);
-    sl_var *shifted = lse ? sl_rw_apply(g, "sub", NULL, 2, x, lse) : NULL;
-    sl_var *w = unary(g, "exp", shifted);
-    return replace(g, &n->outputs[0], gu && w ? sl_rw_apply(g, "mul", NULL, 2, gu, w) : NULL);
+    sl_var *lse = sl_rw_apply(g, &sl_op_logsumexp, &kp, 1, x);
+    sl_var *shifted = lse ? sl_rw_apply(g, &sl_op_sub, NULL, 2, x, lse) : NULL;
+    sl_var *w = unary(g, &sl_op_exp, shifted);
+    return replace(g, &n->outputs[0], gu && w ? sl_rw_apply(g, &sl_op_mul, NULL, 2, gu, w) : NULL);
   }
   return 0;
 }
 
 const sl_rewrite sl_rewrites_stabilize[] = {
-  { .name = "softplus_from_log_one_plus_exp", .pass = "stabilize", .ops = "log log1p",
+  { .name = "softplus_from_log_one_plus_exp", .pass = "stabilize", .ops = SL_OPS(&sl_op_log, &sl_op_log1p),
     .fn = softplus_from_log, .doc = "log(1 + exp(x)) and log1p(exp(x)) -> softplus(x)" },
-  { .name = "log_one_minus_sigmoid", .pass = "stabilize", .ops = "log log1p",
+  { .name = "log_one_minus_sigmoid", .pass = "stabilize", .ops = SL_OPS(&sl_op_log, &sl_op_log1p),
     .fn = log_one_minus_sigmoid, .doc = "log(1 - sigmoid(x)) -> -softplus(x)" },
-  { .name = "log1p_from_log_one_plus", .pass = "stabilize", .ops = "log",
+  { .name = "log1p_from_log_one_plus", .pass = "stabilize", .ops = SL_OPS(&sl_op_log),
     .fn = log1p_from_log, .doc = "log(1 + x) -> log1p(x)" },
-  { .name = "expm1_from_exp_minus_one", .pass = "stabilize", .ops = "sub add",
+  { .name = "expm1_from_exp_minus_one", .pass = "stabilize", .ops = SL_OPS(&sl_op_sub, &sl_op_add),
     .fn = expm1_from_exp, .doc = "exp(x) - 1 -> expm1(x)" },
-  { .name = "log_sigmoid_to_softplus", .pass = "stabilize", .ops = "log",
+  { .name = "log_sigmoid_to_softplus", .pass = "stabilize", .ops = SL_OPS(&sl_op_log),
     .fn = log_sigmoid, .doc = "log(sigmoid(x)) -> -softplus(-x)" },
-  { .name = "one_minus_sigmoid", .pass = "stabilize", .ops = "sub add",
+  { .name = "one_minus_sigmoid", .pass = "stabilize", .ops = SL_OPS(&sl_op_sub, &sl_op_add),
     .fn = one_minus_sigmoid, .doc = "1 - sigmoid(x) -> sigmoid(-x) (sigmoid's gradient)" },
-  { .name = "tanh_grad_sech2", .pass = "stabilize", .ops = "sub add",
+  { .name = "tanh_grad_sech2", .pass = "stabilize", .ops = SL_OPS(&sl_op_sub, &sl_op_add),
     .fn = tanh_grad_sech2, .doc = "1 - tanh(x)^2 -> 1/cosh(x)^2 (tanh's gradient)" },
-  { .name = "log_softmax_from_log_softmax", .pass = "stabilize", .ops = "log",
+  { .name = "log_softmax_from_log_softmax", .pass = "stabilize", .ops = SL_OPS(&sl_op_log),
     .fn = log_softmax_from_log, .doc = "log(softmax(x)) -> log_softmax(x)" },
-  { .name = "logsumexp_from_log_sum_exp", .pass = "stabilize", .ops = "log",
+  { .name = "logsumexp_from_log_sum_exp", .pass = "stabilize", .ops = SL_OPS(&sl_op_log),
     .fn = logsumexp_from_log, .doc = "log(sum(exp(x))) -> logsumexp(x), shifted by the maximum" },
-  { .name = "crossentropy_from_picked_log_softmax", .pass = "stabilize", .ops = "gather dimshuffle",
+  { .name = "crossentropy_from_picked_log_softmax", .pass = "stabilize", .ops = SL_OPS(&sl_op_gather, &sl_op_dimshuffle),
     .fn = crossentropy_from_picked,
     .doc = "-log_softmax(x) gathered at labels y -> softmax_crossentropy(x, y)" },
-  { .name = "crossentropy_from_targets_log_softmax", .pass = "stabilize", .ops = "sum",
+  { .name = "crossentropy_from_targets_log_softmax", .pass = "stabilize", .ops = SL_OPS(&sl_op_sum),
     .fn = crossentropy_from_targets,
     .doc = "-sum(t * log_softmax(x), axes with the softmax axis) -> softmax_crossentropy(x, t)" },
-  { .name = "crossentropy_double_negation", .pass = "stabilize", .ops = "neg",
+  { .name = "crossentropy_double_negation", .pass = "stabilize", .ops = SL_OPS(&sl_op_neg),
     .fn = crossentropy_double_negation,
     .doc = "-(-v), -sum(-v), -mean(-v) of a fused cross-entropy v -> v, sum(v), mean(v)" },
-  { .name = "softmax_grad_of_log", .pass = "stabilize", .ops = "softmax_grad",
+  { .name = "softmax_grad_of_log", .pass = "stabilize", .ops = SL_OPS(&sl_op_softmax_grad),
     .fn = softmax_grad_of_log,
     .doc = "softmax_grad(g / softmax(x)) -> g - softmax(x) * sum(g) (log(softmax)'s gradient)" },
-  { .name = "logsumexp_grad", .pass = "stabilize", .ops = "mul",
+  { .name = "logsumexp_grad", .pass = "stabilize", .ops = SL_OPS(&sl_op_mul),
     .fn = logsumexp_grad,
     .doc = "exp(x) * g / sum(exp(x)) -> g * exp(x - logsumexp(x)) (log(sum(exp))'s gradient)" },
-  { .name = "cancel_positive_division", .pass = "stabilize", .ops = "mul",
+  { .name = "cancel_positive_division", .pass = "stabilize", .ops = SL_OPS(&sl_op_mul),
     .fn = cancel_positive_division,
     .doc = "(g / z) * z -> g for z = sigmoid, exp or softmax (log(z)'s gradient)" },
 };

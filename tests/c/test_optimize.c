@@ -63,7 +63,7 @@ int main(void)
   sl_var *i = sl_rw_cast(g, g->outputs[0], SL_INT64);
   CHECK(sl_rw_replace(g, g->outputs[0], i) == -1 && strstr(sl_errmsg(), "float64 (?,) value by a int64"),
         "replacing by another dtype is refused");
-  sl_var *z = sl_rw_apply(g, "neg", NULL, 1, g->outputs[0]->owner->inputs[1]);
+  sl_var *z = sl_rw_apply(g, &sl_op_neg, NULL, 1, g->outputs[0]->owner->inputs[1]);
   CHECK(sl_rw_replace(g, g->outputs[0], z) == 0 && g->nnodes == 2,
         "replacing the output drops the nodes only it read");
   sl_fgraph_free(g);
