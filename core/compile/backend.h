@@ -32,8 +32,10 @@ typedef struct sl_backend {
   ** message; a NULL state means it has nothing to do and f runs on the
   ** reference backend. */
   int (*prepare)(sl_function *f, sl_plan *plan, void **state);
-  /* At the start of every call (may be NULL): 1 to run on it, 0 to run this
-  ** call on the reference backend (code still compiling), -1 on error. */
+  /* At the start of a call (may be NULL), under the function's lock and only
+  ** while no other call runs its code: 1 to run on it, 2 the same and its
+  ** code stays (not asked again), 0 to run this call on the reference
+  ** backend (code still compiling), -1 on error. */
   int (*ready)(void *state);
   /* Run one step of the plan: its results into r->val. 0, or -1 with a message. */
   int (*run)(void *state, sl_run *r, sl_step *step);
