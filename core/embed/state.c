@@ -149,9 +149,11 @@ static void push_holder(lua_State *L, const by_name *a)
   while ((dot = strchr(p, '.'))) {
     lua_pushlstring(L, p, (size_t)(dot - p));
     lua_gettable(L, -2);
-    if (!lua_istable(L, -1))
-      luaL_error(L, "%s: '%.*s' in '%s' is %s, not a table", a->op, (int)(dot - a->name), a->name,
-                 a->name, luaL_typename(L, -1));
+    if (!lua_istable(L, -1)) {
+      const char *type = luaL_typename(L, -1);
+      lua_pushlstring(L, a->name, (size_t)(dot - a->name));
+      luaL_error(L, "%s: '%s' in '%s' is %s, not a table", a->op, lua_tostring(L, -1), a->name, type);
+    }
     lua_replace(L, -2);
     p = dot + 1;
   }
