@@ -217,6 +217,11 @@ demo: $(DEPS)
 	@$(MAKE) --no-print-directory build
 	$(SYMLUA) examples/mlp.lua 2
 
+# The C side of bench/embed.lua: the host API's call path.
+$(BUILD)/bench/embed_call: bench/c/embed_call.c $(BUILD)/libsymlua.a Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libsymlua.a $(LUAJIT_A) $(TCC_LIBS) $(LIBS)
+
 bench: build
 	@for b in bench/*.lua; do echo "== $$b"; $(SYMLUA) $$b || exit 1; done
 

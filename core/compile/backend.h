@@ -20,6 +20,7 @@ typedef struct sl_run {
   int npool, cap_pool;
   sl_storage **pool;
   int nodes_run;            /* nodes run one by one in the current step (they time themselves) */
+  sl_tensor *const *into;   /* NULL, or per output: the host's buffer for it, or NULL */
 } sl_run;
 
 typedef struct sl_backend {
@@ -61,7 +62,8 @@ int sl_function_use_backend(sl_function *f, const sl_backend *b);
 int sl_run_node(sl_run *r, int at);
 /* Run a step's nodes one by one; values a kernel does not store are dropped after. */
 int sl_run_step_nodes(sl_run *r, const sl_step *st);
-/* A contiguous tensor for the result in slot s: from the pool when a buffer fits. */
+/* A contiguous tensor for the result in slot s: the host's output buffer when
+** s is an output with one that fits, else from the pool when a buffer fits. */
 sl_tensor *sl_run_alloc(sl_run *r, int s, sl_dtype dt, int nd, const int64_t *shape);
 
 #endif

@@ -218,8 +218,32 @@ static void recycle(sl_run *r, sl_tensor *t)
   sl_tensor_release(t);
 }
 
+/* The host's buffer for output slot `slot`, when the kernel can write there:
+** contiguous, of the result's dtype and shape, and sharing no memory with
+** any value of the call (an input read after the write would see it). */
+static sl_tensor *host_target(const sl_run *r, int slot, sl_dtype dt, int nd, const int64_t *shape)
+{
+  const sl_function *f = r->f;
+  for (int q = 0; q < f->nout; q++) {
+    sl_tensor *t = r->into[q];
+    if (!t || f->result_slot[q] != slot) continue;
+    if (t->dtype != dt || t->ndim != nd || memcmp(t->shape, shape, (size_t)nd * sizeof *shape) ||
+        !sl_tensor_is_contiguous(t)) return NULL;
+    const char *lo = sl_tensor_ptr(t), *hi = lo + sl_tensor_numel(t) * (int64_t)sl_dtype_size(dt);
+    for (int s = 0; s < f->nslots; s++) {
+      const sl_storage *v = r->val[s] ? r->val[s]->storage : NULL;
+      if (v && (const char *)v->data < hi && lo < (const char *)v->data + v->nbytes) return NULL;
+    }
+    sl_tensor_retain(t);
+    return t;
+  }
+  return NULL;
+}
+
 sl_tensor *sl_run_alloc(sl_run *r, int slot, sl_dtype dt, int nd, const int64_t *shape)
 {
+  sl_tensor *host = r->into ? host_target(r, slot, dt, nd, shape) : NULL;
+  if (host) return host;
   if (!r->plan->keep[slot]) {
     size_t need = sl_dtype_size(dt);
     for (int d = 0; d < nd; d++) need *= (size_t)shape[d];
@@ -278,14 +302,15 @@ static int check_into(const sl_function *f, int r, const sl_tensor *res, const s
   sl_type_text(&a, want, sizeof want);
   sl_type_text(&b, got, sizeof got);
   sl_var_label(f->outputs[r], label, sizeof label);
-  return sl_fail("output %d ('%s'): the result is %s but the buffer given for it is %s (wrong %s%s)",
-                 r + 1, label, want, got, dst->dtype != res->dtype ? "dtype" : dst->ndim != res->ndim ? "rank" : "shape",
+  return sl_fail("output %d ('%s') is %s but the result is %s (wrong %s%s)", r + 1, label, got, want,
+                 dst->dtype != res->dtype ? "dtype" : dst->ndim != res->ndim ? "rank" : "shape",
                  dst->dtype == res->dtype && sl_tensor_numel(dst) < sl_tensor_numel(res) ? ": too small" : "");
 }
 
 /* Results and updates: a result that is an input, constant, shared value or
 ** another result is a copy, so writing to it cannot change the caller's data
-** or the graph; a result with a host buffer (into) is copied into it. The
+** or the graph; a result with a host buffer (into) is there already or is
+** copied into it (on failure, what the buffer holds is unspecified). The
 ** updates take effect together after every step has run and every result is
 ** in place, so a failing call changes no shared variable. */
 static int finish(sl_function *f, sl_tensor **val, sl_tensor **results, sl_tensor *const *into)
@@ -295,8 +320,8 @@ static int finish(sl_function *f, sl_tensor **val, sl_tensor **results, sl_tenso
   for (int r = 0; r < f->nout; r++) {
     sl_tensor *t = val[f->result_slot[r]];
     if (into && into[r]) {
-      results[r] = NULL;
-      if (sl_tensor_copy(into[r], t)) { while (r--) sl_tensor_release(results[r]); return -1; }
+      results[r] = NULL;   /* a kernel may have written it there already (host_target) */
+      if (t != into[r] && sl_tensor_copy(into[r], t)) { while (r--) sl_tensor_release(results[r]); return -1; }
       continue;
     }
     int alone = f->outputs[r]->kind == SL_VAR_RESULT;   /* merged outputs are copies too */
@@ -387,7 +412,7 @@ int sl_function_run_into(sl_function *f, sl_tensor **args, sl_tensor **results, 
   if (pick_backend(f, serial, &b, &state, &counted)) { if (serial) pthread_mutex_unlock(&f->lock); return -1; }
   sl_tensor *small[64], **val = f->nslots <= 64 ? small : calloc((size_t)f->nslots, sizeof *val);
   if (!val) { rc = sl_fail("out of memory"); goto done; }
-  sl_run r = { .f = f, .plan = f->plan, .val = val, .pooling = b->pools };
+  sl_run r = { .f = f, .plan = f->plan, .val = val, .pooling = b->pools, .into = into };
   int locked = 0;
   for (int s = 0; s < f->nslots; s++) {
     sl_var *v = f->slot_var[s];

@@ -120,7 +120,7 @@ int main(void)
   CHECK(says(sl_function_call(f, &m, outs), SL_ARG, "input 1 ('x'): expected float64 (?,), got float64 (2, 5)",
              "wrong rank"), "a wrong input rank");
   outs[0] = five;
-  CHECK(says(sl_function_call(f, &x, outs), SL_ARG, "output 1", "is float64 (5,) (wrong shape: too small)"),
+  CHECK(says(sl_function_call(f, &x, outs), SL_ARG, "output 1", "is float64 (5,) but the result is float64 (10,) (wrong shape: too small)"),
         "an output too small for the result (known only after the run)");
   outs[0] = xf;
   CHECK(says(sl_function_call(f, &x, outs), SL_ARG, "output 1 ('", "is float32 (10,) but the result is float64 (?,) (wrong dtype)"),
