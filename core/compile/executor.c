@@ -369,8 +369,18 @@ static int finish(sl_function *f, sl_tensor **val, sl_tensor **results, sl_tenso
 ** - shared variables: see sl_shared_lock in function.h;
 ** - the profile: a profiled function's calls run one at a time, under f->lock.
 */
-static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
-void sl_shared_lock(void) { pthread_mutex_lock(&shared_lock); }
+/* recursive: a call may run another function inside it (a sub-function) */
+static pthread_mutex_t shared_lock;
+static pthread_once_t shared_once = PTHREAD_ONCE_INIT;
+static void shared_init(void)
+{
+  pthread_mutexattr_t a;
+  pthread_mutexattr_init(&a);
+  pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+  pthread_mutex_init(&shared_lock, &a);
+  pthread_mutexattr_destroy(&a);
+}
+void sl_shared_lock(void) { pthread_once(&shared_once, shared_init); pthread_mutex_lock(&shared_lock); }
 void sl_shared_unlock(void) { pthread_mutex_unlock(&shared_lock); }
 
 /* The backend that runs this call and its state; *counted when the call must
