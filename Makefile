@@ -95,8 +95,8 @@ CORE_OBJ += $(BUILD)/gen/prelude.o
 BIN_OBJ  := $(patsubst bin/%.c,$(BUILD)/bin/%.o,$(wildcard bin/*.c))
 TEST_BIN := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/*.c))
 
-.PHONY: all build module tests deps demo check check-c spec sanitize install install-module \
-        uninstall installcheck rockcheck bench fuzz clean help
+.PHONY: all build module tests deps demo check check-c check-embed tsan spec sanitize install \
+        install-module uninstall installcheck rockcheck bench fuzz clean help
 
 # -- build -----------------------------------------------------------------------
 all: $(SYMLUA) $(BUILD)/libsymlua.a $(BUILD)/libsymlua.so $(BUILD)/symlua/core.so
@@ -109,6 +109,9 @@ help:
 	@echo "                     valgrind when installed) and the Busted specs"
 	@echo "  make check DEPS=   the same without scripts/deps.sh"
 	@echo "  make deps          install the missing Debian packages (scripts/deps.sh)"
+	@echo "  make check-embed   install into a temporary PREFIX, build examples/embed/host.c"
+	@echo "                     with pkg-config alone and run it (under valgrind when installed)"
+	@echo "  make tsan          ThreadSanitizer build in build-tsan/; runs the two-thread host programs"
 	@echo "  make sanitize      ASan+UBSan build in build-san/ and bin/symlua-san; runs the"
 	@echo "                     C tests and the specs with it"
 	@echo "  make fuzz          libFuzzer (clang, ASan+UBSan) on the .npy, IDX and cache-entry"
@@ -144,8 +147,11 @@ $(BUILD)/bin/%.o: bin/%.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
+# The host API's objects are linked whole, so that scripts reach it through
+# LuaJIT's FFI (DLPack exchange, the specs of the host API).
+EMBED_OBJ := $(filter $(BUILD)/core/embed/%,$(CORE_OBJ))
 $(SYMLUA): $(BIN_OBJ) $(BUILD)/libsymlua.a Makefile
-	$(CC) $(CFLAGS_ALL) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $(BIN_OBJ) $(BUILD)/libsymlua.a $(LUAJIT_A) -ledit $(TCC_LIBS) $(LIBS)
+	$(CC) $(CFLAGS_ALL) $(EXE_LDFLAGS) $(LDFLAGS) -o $@ $(BIN_OBJ) $(EMBED_OBJ) $(BUILD)/libsymlua.a $(LUAJIT_A) -ledit $(TCC_LIBS) $(LIBS)
 
 # A C test is one file, linked with the static library (and LuaJIT, for
 # tests that open a Lua state).
@@ -184,6 +190,8 @@ deps:
 check: $(DEPS)
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory check-c
+	@$(MAKE) --no-print-directory check-embed
+	@$(MAKE) --no-print-directory tsan
 	@$(MAKE) --no-print-directory spec
 
 # Every test runs even when one fails; any failure fails the target. Each
@@ -208,6 +216,11 @@ spec: $(SYMLUA)
 demo: $(DEPS)
 	@$(MAKE) --no-print-directory build
 	$(SYMLUA) examples/mlp.lua 2
+
+# The C side of bench/embed.lua: the host API's call path.
+$(BUILD)/bench/embed_call: bench/c/embed_call.c $(BUILD)/libsymlua.a Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libsymlua.a $(LUAJIT_A) $(TCC_LIBS) $(LIBS)
 
 bench: build
 	@for b in bench/*.lua; do echo "== $$b"; $(SYMLUA) $$b || exit 1; done
@@ -254,6 +267,33 @@ fuzz:
 	  echo "fuzz FAILED:$$failed"; exit 1; fi; \
 	echo "# fuzz: no findings in $(words $(FUZZERS)) harnesses"
 
+# -- embedding -------------------------------------------------------------------------
+# examples/embed/host.c built as a newcomer builds it: against an installed
+# tree, with nothing but `pkg-config --cflags --libs symlua`, and run (under
+# valgrind where installed) from its own folder.
+check-embed: all
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(MAKE) --no-print-directory install PREFIX="$$tmp/prefix" >/dev/null && \
+	export PKG_CONFIG_PATH="$$tmp/prefix/lib/pkgconfig" && \
+	echo "# cc examples/embed/host.c $$(pkg-config --cflags --libs symlua)" && \
+	$(CC) -std=gnu11 -O2 $(WARN) -Werror examples/embed/host.c $$(pkg-config --cflags --libs symlua) -o "$$tmp/host" && \
+	cd examples/embed && echo "# examples/embed/host$(if $(VALGRIND), (under valgrind))" && \
+	$(VALGRIND) "$$tmp/host" "$$(pkg-config --variable=luadir symlua)" controller.lua
+
+# ThreadSanitizer: the core built with -fsanitize=thread in build-tsan/, and
+# the two-thread programs (the C test and the example) run with it; any
+# report fails the target.
+TSAN_MAKE = $(MAKE) --no-print-directory BUILD=build-tsan OPT="-O1 -g" EXTRA_CFLAGS="-fsanitize=thread"
+TSAN_RUN  = TSAN_OPTIONS="halt_on_error=1 exitcode=66" SYMLUA_CACHE_DIR=build-tsan/cache
+tsan:
+	+@$(TSAN_MAKE) build-tsan/libsymlua.a build-tsan/tests/test_embed_threads
+	$(CC) $(CFLAGS_ALL) -O1 -g -fsanitize=thread examples/embed/host.c -o build-tsan/embed_host \
+	  build-tsan/libsymlua.a $(LUAJIT_A) $(LIBS)
+	@echo "# build-tsan/tests/test_embed_threads (ThreadSanitizer)"
+	@$(TSAN_RUN) build-tsan/tests/test_embed_threads
+	@echo "# examples/embed/host (ThreadSanitizer)"
+	@cd examples/embed && TSAN_OPTIONS="halt_on_error=1 exitcode=66" ../../build-tsan/embed_host ../../lua controller.lua
+
 # -- install -----------------------------------------------------------------------
 # The Lua files keep their layout under lua/: lua/symlua/x.lua -> LUADIR/symlua/x.lua.
 LUA_INSTALL = cd lua && find symlua -name '*.lua'
@@ -266,19 +306,32 @@ install-module: module
 	  install -D -m 644 "$$f" "$(DESTDIR)$(LUADIR)/$$f" || exit 1; \
 	done
 
+# The public headers: tensors, the host API (states, functions), DLPack.
+PUBLIC_H := core/include/symlua.h core/embed/symlua_host.h core/embed/symlua_dlpack.h
+VERSION  := $(shell sed -n 's/^\#define SYMLUA_VERSION "\(.*\)"/\1/p' core/include/symlua.h)
+PC_DIR    = $(SOLIBDIR)/pkgconfig
+
+# symlua.pc: a host links the static library (no run-time path to set up),
+# LuaJIT and every library the core calls.
 install: all install-module
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SOLIBDIR) $(DESTDIR)$(INCDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SOLIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(PC_DIR)
 	install -m 755 $(SYMLUA) $(DESTDIR)$(BINDIR)/symlua
 	install -m 644 $(BUILD)/libsymlua.a $(DESTDIR)$(SOLIBDIR)/libsymlua.a
 	install -m 755 $(BUILD)/libsymlua.so $(DESTDIR)$(SOLIBDIR)/libsymlua.so
-	install -m 644 core/include/symlua.h $(DESTDIR)$(INCDIR)/symlua.h
+	install -m 644 $(PUBLIC_H) $(DESTDIR)$(INCDIR)/
+	@printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$(INCDIR)' 'libdir=$(SOLIBDIR)' 'luadir=$(LUADIR)' '' \
+	  'Name: symlua' 'Description: Lua-scripted array computation with a C core: tensors, host API, DLPack' \
+	  'Version: $(VERSION)' 'Cflags: -I$${includedir} $(shell pkg-config --cflags luajit 2>/dev/null)' \
+	  'Libs: $${libdir}/libsymlua.a $(or $(shell pkg-config --libs luajit 2>/dev/null),-lluajit-5.1) $(LIBS)' \
+	  > $(DESTDIR)$(PC_DIR)/symlua.pc
+	@echo "wrote $(DESTDIR)$(PC_DIR)/symlua.pc"
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/symlua $(DESTDIR)$(LIBDIR)/symlua/core.so \
 	  $(DESTDIR)$(SOLIBDIR)/libsymlua.a $(DESTDIR)$(SOLIBDIR)/libsymlua.so \
-	  $(DESTDIR)$(INCDIR)/symlua.h
+	  $(addprefix $(DESTDIR)$(INCDIR)/,$(notdir $(PUBLIC_H))) $(DESTDIR)$(PC_DIR)/symlua.pc
 	@$(LUA_INSTALL) | while read -r f; do rm -f "$(DESTDIR)$(LUADIR)/$$f"; done
-	@for d in $(DESTDIR)$(LUADIR)/symlua $(DESTDIR)$(LIBDIR)/symlua; do \
+	@for d in $(DESTDIR)$(LUADIR)/symlua $(DESTDIR)$(LIBDIR)/symlua $(DESTDIR)$(PC_DIR); do \
 	  [ ! -d "$$d" ] || find "$$d" -depth -type d -empty -delete; \
 	done
 
@@ -313,4 +366,4 @@ rockcheck:
 	  print('rockcheck: luajit loads symlua ' .. sl.version .. ' from ' .. where)"
 
 clean:
-	rm -rf build build-san build-fuzz bin/symlua bin/symlua-san
+	rm -rf build build-san build-fuzz build-tsan bin/symlua bin/symlua-san

@@ -39,6 +39,18 @@ FILE *sl_open_regular(const char *path, int64_t *size);
 sl_tensor *sl_npy_read(FILE *f, int64_t size, const char *name);
 sl_tensor *sl_idx_read(FILE *f, int64_t size, const char *name);
 
+/* Reference counts of tensors and storages are atomic: a compiled function
+** called from several host threads at once retains the same constants and
+** shared values in each call. sl_refs reads a count (the inplace checks). */
+static inline void sl_ref_inc(int *c) { __atomic_add_fetch(c, 1, __ATOMIC_RELAXED); }
+static inline int  sl_ref_dec(int *c) { return __atomic_sub_fetch(c, 1, __ATOMIC_ACQ_REL); }
+static inline int  sl_refs(const int *c) { return __atomic_load_n(c, __ATOMIC_ACQUIRE); }
+
+/* FFTW's planner is not reentrant: fft.c and conv.c make and look up their
+** plans under this one lock (executing a plan needs none). */
+void sl_fftw_plan_lock(void);
+void sl_fftw_plan_unlock(void);
+
 /* Storage: 64-byte aligned, counted in sl_mem_bytes(), from the host caching
 ** allocator; buffers the host wraps come from the wrapped one (storage.c). */
 extern const sl_allocator sl_host_allocator, sl_wrapped_allocator;

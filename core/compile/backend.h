@@ -20,6 +20,7 @@ typedef struct sl_run {
   int npool, cap_pool;
   sl_storage **pool;
   int nodes_run;            /* nodes run one by one in the current step (they time themselves) */
+  sl_tensor *const *into;   /* NULL, or per output: the host's buffer for it, or NULL */
 } sl_run;
 
 typedef struct sl_backend {
@@ -32,8 +33,10 @@ typedef struct sl_backend {
   ** message; a NULL state means it has nothing to do and f runs on the
   ** reference backend. */
   int (*prepare)(sl_function *f, sl_plan *plan, void **state);
-  /* At the start of every call (may be NULL): 1 to run on it, 0 to run this
-  ** call on the reference backend (code still compiling), -1 on error. */
+  /* At the start of a call (may be NULL), under the function's lock and only
+  ** while no other call runs its code: 1 to run on it, 2 the same and its
+  ** code stays (not asked again), 0 to run this call on the reference
+  ** backend (code still compiling), -1 on error. */
   int (*ready)(void *state);
   /* Run one step of the plan: its results into r->val. 0, or -1 with a message. */
   int (*run)(void *state, sl_run *r, sl_step *step);
@@ -59,7 +62,8 @@ int sl_function_use_backend(sl_function *f, const sl_backend *b);
 int sl_run_node(sl_run *r, int at);
 /* Run a step's nodes one by one; values a kernel does not store are dropped after. */
 int sl_run_step_nodes(sl_run *r, const sl_step *st);
-/* A contiguous tensor for the result in slot s: from the pool when a buffer fits. */
+/* A contiguous tensor for the result in slot s: the host's output buffer when
+** s is an output with one that fits, else from the pool when a buffer fits. */
 sl_tensor *sl_run_alloc(sl_run *r, int s, sl_dtype dt, int nd, const int64_t *shape);
 
 #endif

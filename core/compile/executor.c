@@ -18,6 +18,7 @@
 #include "backend.h"
 #include "clock.h"
 #include "config.h"
+#include "internal.h"
 
 /* -- debugging aids: the NaN/Inf guard ----------------------------------------------- */
 
@@ -206,19 +207,43 @@ static void recycle(sl_run *r, sl_tensor *t)
 {
   if (!t) return;
   sl_storage *s = t->storage;
-  if (r->pooling && t->refcount == 1 && s->refcount == 1 && !s->release) {
+  if (r->pooling && sl_refs(&t->refcount) == 1 && sl_refs(&s->refcount) == 1 && !s->release) {
     if (r->npool == r->cap_pool) {
       int c = r->cap_pool ? 2 * r->cap_pool : 8;
       sl_storage **np = realloc(r->pool, (size_t)c * sizeof *np);
       if (np) { r->pool = np; r->cap_pool = c; }
     }
-    if (r->npool < r->cap_pool) { s->refcount++; r->pool[r->npool++] = s; }
+    if (r->npool < r->cap_pool) { sl_ref_inc(&s->refcount); r->pool[r->npool++] = s; }
   }
   sl_tensor_release(t);
 }
 
+/* The host's buffer for output slot `slot`, when the kernel can write there:
+** contiguous, of the result's dtype and shape, and sharing no memory with
+** any value of the call (an input read after the write would see it). */
+static sl_tensor *host_target(const sl_run *r, int slot, sl_dtype dt, int nd, const int64_t *shape)
+{
+  const sl_function *f = r->f;
+  for (int q = 0; q < f->nout; q++) {
+    sl_tensor *t = r->into[q];
+    if (!t || f->result_slot[q] != slot) continue;
+    if (t->dtype != dt || t->ndim != nd || memcmp(t->shape, shape, (size_t)nd * sizeof *shape) ||
+        !sl_tensor_is_contiguous(t)) return NULL;
+    const char *lo = sl_tensor_ptr(t), *hi = lo + sl_tensor_numel(t) * (int64_t)sl_dtype_size(dt);
+    for (int s = 0; s < f->nslots; s++) {
+      const sl_storage *v = r->val[s] ? r->val[s]->storage : NULL;
+      if (v && (const char *)v->data < hi && lo < (const char *)v->data + v->nbytes) return NULL;
+    }
+    sl_tensor_retain(t);
+    return t;
+  }
+  return NULL;
+}
+
 sl_tensor *sl_run_alloc(sl_run *r, int slot, sl_dtype dt, int nd, const int64_t *shape)
 {
+  sl_tensor *host = r->into ? host_target(r, slot, dt, nd, shape) : NULL;
+  if (host) return host;
   if (!r->plan->keep[slot]) {
     size_t need = sl_dtype_size(dt);
     for (int d = 0; d < nd; d++) need *= (size_t)shape[d];
@@ -265,13 +290,40 @@ static void debug_kernel_step(const sl_run *r, int i, const sl_step *st, double 
           st->ran[0] ? st->ran : "reference", dt * 1e6, bytes / dt * 1e-9);
 }
 
+/* A host buffer for result r: the result's dtype and shape exactly. */
+static int check_into(const sl_function *f, int r, const sl_tensor *res, const sl_tensor *dst)
+{
+  if (dst->dtype == res->dtype && dst->ndim == res->ndim &&
+      !memcmp(dst->shape, res->shape, (size_t)res->ndim * sizeof *res->shape)) return 0;
+  char want[128], got[128], label[64];
+  sl_type a, b;
+  sl_type_of_tensor(res, &a);
+  sl_type_of_tensor(dst, &b);
+  sl_type_text(&a, want, sizeof want);
+  sl_type_text(&b, got, sizeof got);
+  sl_var_label(f->outputs[r], label, sizeof label);
+  return sl_fail("output %d ('%s') is %s but the result is %s (wrong %s%s)", r + 1, label, got, want,
+                 dst->dtype != res->dtype ? "dtype" : dst->ndim != res->ndim ? "rank" : "shape",
+                 dst->dtype == res->dtype && sl_tensor_numel(dst) < sl_tensor_numel(res) ? ": too small" : "");
+}
+
 /* Results and updates: a result that is an input, constant, shared value or
 ** another result is a copy, so writing to it cannot change the caller's data
-** or the graph; updates take effect together after every step has run. */
-static int finish(sl_function *f, sl_tensor **val, sl_tensor **results)
+** or the graph; a result with a host buffer (into) is there already or is
+** copied into it (on failure, what the buffer holds is unspecified). The
+** updates take effect together after every step has run and every result is
+** in place, so a failing call changes no shared variable. */
+static int finish(sl_function *f, sl_tensor **val, sl_tensor **results, sl_tensor *const *into)
 {
+  for (int r = 0; into && r < f->nout; r++)
+    if (into[r] && check_into(f, r, val[f->result_slot[r]], into[r])) return -1;
   for (int r = 0; r < f->nout; r++) {
     sl_tensor *t = val[f->result_slot[r]];
+    if (into && into[r]) {
+      results[r] = NULL;   /* a kernel may have written it there already (host_target) */
+      if (t != into[r] && sl_tensor_copy(into[r], t)) { while (r--) sl_tensor_release(results[r]); return -1; }
+      continue;
+    }
     int alone = f->outputs[r]->kind == SL_VAR_RESULT;   /* merged outputs are copies too */
     for (int q = 0; q < r; q++) alone &= f->outputs[q] != f->outputs[r];
     if (alone) sl_tensor_retain(t);
@@ -305,27 +357,82 @@ static int finish(sl_function *f, sl_tensor **val, sl_tensor **results)
   return rc;
 }
 
-int sl_function_call(sl_function *f, sl_tensor **args, sl_tensor **results)
+/* -- calls from several threads --------------------------------------------------
+** What a call changes is its own: the slot values (r.val, on the stack or
+** allocated per call), the pool of dead buffers, each kernel's run shapes
+** (vm.c keeps them per call). What it shares is read-only during calls (the
+** plan, the graph, constants, whose reference counts are atomic), except:
+** - the backend's ready(): it compiles at the first call and switches tiers
+**   later, rebinding the kernels; it runs under f->lock, and only while no
+**   call is running the bound code (in_flight), so no call ever sees its
+**   code change under it; once it says the code stays (2), it is not asked;
+** - shared variables: see sl_shared_lock in function.h;
+** - the profile: a profiled function's calls run one at a time, under f->lock.
+*/
+/* recursive: a call may run another function inside it (a sub-function) */
+static pthread_mutex_t shared_lock;
+static pthread_once_t shared_once = PTHREAD_ONCE_INIT;
+static void shared_init(void)
+{
+  pthread_mutexattr_t a;
+  pthread_mutexattr_init(&a);
+  pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+  pthread_mutex_init(&shared_lock, &a);
+  pthread_mutexattr_destroy(&a);
+}
+void sl_shared_lock(void) { pthread_once(&shared_once, shared_init); pthread_mutex_lock(&shared_lock); }
+void sl_shared_unlock(void) { pthread_mutex_unlock(&shared_lock); }
+
+/* The backend that runs this call and its state; *counted when the call must
+** leave in_flight when done. f->lock is held when serial. -1 on error. */
+static int pick_backend(sl_function *f, int serial, const sl_backend **bp, void **state, int *counted)
 {
   const sl_backend *b = f->backend;
-  void *state = f->backend_state;
-  if (b != &sl_backend_reference && (f->nan_guard || !state)) b = &sl_backend_reference;
-  if (b != &sl_backend_reference && b->ready) {
-    int ready = b->ready(state);   /* a compiling backend compiles at the first call */
+  *state = f->backend_state;
+  *counted = 0;
+  if (b != &sl_backend_reference && (f->nan_guard || !*state)) b = &sl_backend_reference;
+  if (b != &sl_backend_reference && b->ready && !(__atomic_load_n(&f->settled, __ATOMIC_ACQUIRE) && !serial)) {
+    if (!serial) pthread_mutex_lock(&f->lock);
+    int ready = __atomic_load_n(&f->in_flight, __ATOMIC_ACQUIRE) > 0 ? f->ready_last : b->ready(*state);
+    if (ready > 0) { __atomic_add_fetch(&f->in_flight, 1, __ATOMIC_ACQ_REL); *counted = 1; }
+    f->ready_last = ready;
+    if (ready == 2) __atomic_store_n(&f->settled, 1, __ATOMIC_RELEASE);
+    if (!serial) pthread_mutex_unlock(&f->lock);
     if (ready < 0) return -1;
     if (!ready) b = &sl_backend_reference;
   }
-  if (b == &sl_backend_reference) state = NULL;
+  if (b == &sl_backend_reference) *state = NULL;
+  *bp = b;
+  return 0;
+}
+
+int sl_function_run(sl_function *f, sl_tensor **args, sl_tensor **results)
+{
+  return sl_function_run_into(f, args, results, NULL);
+}
+
+int sl_function_run_into(sl_function *f, sl_tensor **args, sl_tensor **results, sl_tensor *const *into)
+{
   for (int i = 0; i < f->nin; i++) if (sl_function_check_input(f, i, args[i])) return -1;
-  sl_run r = { .f = f, .plan = f->plan, .val = f->run_val, .pooling = b->pools };
+  sl_profile *prof = f->profile;
+  int serial = prof != NULL, counted = 0, rc = 0;
+  if (serial) pthread_mutex_lock(&f->lock);
+  const sl_backend *b;
+  void *state;
+  if (pick_backend(f, serial, &b, &state, &counted)) { if (serial) pthread_mutex_unlock(&f->lock); return -1; }
+  sl_tensor *small[64], **val = f->nslots <= 64 ? small : calloc((size_t)f->nslots, sizeof *val);
+  if (!val) { rc = sl_fail("out of memory"); goto done; }
+  sl_run r = { .f = f, .plan = f->plan, .val = val, .pooling = b->pools, .into = into };
+  int locked = 0;
   for (int s = 0; s < f->nslots; s++) {
     sl_var *v = f->slot_var[s];
+    if (v->kind == SL_VAR_SHARED && !locked) { sl_shared_lock(); locked = 1; }
     sl_tensor *t = s < f->nin ? args[s] : v->kind == SL_VAR_CONSTANT || v->kind == SL_VAR_SHARED ? v->value : NULL;
     if (t) sl_tensor_retain(t);
     r.val[s] = t;
   }
-  sl_profile *prof = f->profile;
-  int debug = f->debug >= 2, timed = prof || debug, rc = 0;
+  if (locked && f->nupd == 0) { sl_shared_unlock(); locked = 0; }
+  int debug = f->debug >= 2, timed = prof || debug;
   double t_call = timed ? sl_clock() : 0;
   for (int i = 0; i < r.plan->nsteps && !rc; i++) {
     sl_step *st = &r.plan->steps[i];
@@ -343,10 +450,15 @@ int sl_function_call(sl_function *f, sl_tensor **args, sl_tensor **results)
       r.val[s] = NULL;
     }
   }
-  if (!rc) rc = finish(f, r.val, results);
+  if (!rc) rc = finish(f, r.val, results, into);
+  if (locked) sl_shared_unlock();
   if (prof && !rc) { prof->calls++; prof->seconds += sl_clock() - t_call; }
-  for (int s = 0; s < f->nslots; s++) { sl_tensor_release(r.val[s]); r.val[s] = NULL; }
+  for (int s = 0; s < f->nslots; s++) sl_tensor_release(r.val[s]);
   for (int i = 0; i < r.npool; i++) sl_storage_release(r.pool[i]);
   free(r.pool);
+  if (val != small) free(val);
+done:
+  if (counted) __atomic_sub_fetch(&f->in_flight, 1, __ATOMIC_ACQ_REL);
+  if (serial) pthread_mutex_unlock(&f->lock);
   return rc;
 }

@@ -312,6 +312,9 @@ sl_function *sl_function_new_opt(int nin, sl_var **inputs, int nout, sl_var **ou
   sl_function *f = calloc(1, sizeof *f);
   builder b = { .f = f };
   if (!f) { sl_fail("out of memory"); return NULL; }
+  f->refcount = 1;
+  f->magic = SL_FUNCTION_LIVE;
+  pthread_mutex_init(&f->lock, NULL);
   f->nin = nin; f->nout = nout; f->nupd = nupd;
   f->inputs = calloc((size_t)nin + 1, sizeof *f->inputs);
   f->outputs = calloc((size_t)nout + 1, sizeof *f->outputs);
@@ -380,7 +383,6 @@ sl_function *sl_function_new_opt(int nin, sl_var **inputs, int nout, sl_var **ou
   f->nan_guard = sl_env_on(SL_ENV_NAN_GUARD);
   f->debug = sl_env_int(SL_ENV_DEBUG);
   if (sl_env_on(SL_ENV_PROFILE) && sl_function_set_profile(f, 1)) goto fail;
-  if (!(f->run_val = calloc((size_t)f->nslots + 1, sizeof *f->run_val))) goto fail_oom;
   if (sl_function_use_backend(f, &sl_backend_reference)) goto fail;
   sl_ptrmap_free(&b.slot_of);
   sl_ptrmap_free(&b.seen_node);
@@ -395,9 +397,10 @@ fail:
   return NULL;
 }
 
-void sl_function_free(sl_function *f)
+void sl_function_clear(sl_function *f)
 {
-  if (!f) return;
+  if (!f || f->magic != SL_FUNCTION_LIVE) return;
+  f->magic = 0;
   for (int i = 0; i < f->nin; i++) sl_var_release(f->inputs[i]);
   for (int i = 0; i < f->nout; i++) sl_var_release(f->outputs[i]);
   for (int i = 0; i < f->nupd; i++) { sl_var_release(f->upd_shared[i]); sl_var_release(f->upd_expr[i]); }
@@ -413,8 +416,13 @@ void sl_function_free(sl_function *f)
   sl_opt_log_free(&f->opt_log);
   if (f->backend && f->backend_state) f->backend->free(f->backend_state);
   sl_plan_free(f->plan);
-  free(f->run_val);
   free(f->where);
+  pthread_mutex_destroy(&f->lock);
+}
+
+void sl_function_free(sl_function *f)
+{
+  sl_function_clear(f);
   free(f);
 }
 

@@ -6,8 +6,11 @@
 #ifndef SL_FUNCTION_H
 #define SL_FUNCTION_H
 
+#include <pthread.h>
+
 #include "graph.h"
 #include "rewrite.h"
+#include "symlua_host.h"   /* sl_function_retain, sl_function_release */
 
 /* Time spent in one node of a profiled function. The strings are copies, so a
 ** profile can outlive its function (profiles printed at exit do). */
@@ -53,8 +56,18 @@ typedef struct sl_function {
   const struct sl_backend *backend;
   void *backend_state;
   struct sl_plan *plan;
-  sl_tensor **run_val;
+  /* calls from several threads (executor.c): a call keeps its slot values to
+  ** itself; lock serializes the backend's ready() (its first compile and tier
+  ** switches, taken only while no call is in flight) and profiled calls */
+  int refcount;                        /* sl_function_retain/release (embed/function.c) */
+  unsigned magic;                      /* SL_FUNCTION_LIVE until released */
+  pthread_mutex_t lock;
+  int in_flight;                       /* calls running the bound code since ready() */
+  int ready_last;                      /* what ready() said last */
+  int settled;                         /* ready() said its code stays: no need to ask */
 } sl_function;
+
+#define SL_FUNCTION_LIVE 0x5f4e4331u
 
 sl_function *sl_function_new(int nin, sl_var **inputs, int nout, sl_var **outputs,
                              int nupd, sl_var **upd_shared, sl_var **upd_expr);
@@ -62,7 +75,10 @@ sl_function *sl_function_new(int nin, sl_var **inputs, int nout, sl_var **output
 sl_function *sl_function_new_opt(int nin, sl_var **inputs, int nout, sl_var **outputs,
                                  int nupd, sl_var **upd_shared, sl_var **upd_expr,
                                  const sl_opt_config *opt);
-void sl_function_free(sl_function *f);
+/* Frees what f holds; f itself stays, with its magic cleared (embed/function.c
+** keeps released headers a while to report calls through them). */
+void sl_function_clear(sl_function *f);
+void sl_function_free(sl_function *f);   /* clear, then free f */
 
 /* SYMLUA_PROFILE and SYMLUA_NAN_GUARD (set and not "0") switch the aids on
 ** for every function when it is made; these override per function. A
@@ -80,8 +96,22 @@ char *sl_profile_text(const sl_profile *p);
 int sl_function_check_input(const sl_function *f, int i, const sl_tensor *t);
 
 /* Run on args (nin tensors) on f's backend (executor.c); results gets nout
-** new tensors. Updates are applied to the shared variables before returning. */
-int sl_function_call(sl_function *f, sl_tensor **args, sl_tensor **results);
+** new tensors. Updates are applied to the shared variables before returning.
+** Safe to call from several threads at once (see executor.c). */
+int sl_function_run(sl_function *f, sl_tensor **args, sl_tensor **results);
+/* The same, with into (NULL, or nout entries): a non-NULL into[r] receives
+** result r (same dtype and shape, else an error before any update is
+** applied) and results[r] is left NULL. */
+int sl_function_run_into(sl_function *f, sl_tensor **args, sl_tensor **results,
+                         sl_tensor *const *into);
+
+/* Shared variables' values are read and replaced under one process-wide
+** lock: a call of a function with updates holds it from reading them to
+** installing the new values, so such calls run one after another, each
+** seeing the previous one's updates; other calls hold it while they take
+** their references. Lua's set_value and get_value take it too. */
+void sl_shared_lock(void);
+void sl_shared_unlock(void);
 
 /* Its plan as text: the backend, then a line per step; malloc'd, or NULL. */
 char *sl_function_plan_text(const sl_function *f);

@@ -220,9 +220,6 @@ static int finish_kernel(lowering *L, sl_kernel *k)
     ops++;
   }
   k->nops = ops;
-  k->rank = calloc((size_t)k->nnodes + 1, sizeof *k->rank);
-  k->shape = calloc((size_t)k->nnodes + 1, sizeof *k->shape);
-  if (!k->rank || !k->shape) return sl_fail("out of memory");
   return 0;
 }
 
@@ -232,7 +229,7 @@ void sl_plan_free(sl_plan *p)
   for (int i = 0; i < p->nkernels; i++) {
     sl_kernel *k = p->kernels[i];
     for (int j = 0; j < k->nnodes; j++) free(k->src[j]);
-    free(k->src); free(k->node); free(k->rank); free(k->shape);
+    free(k->src); free(k->node);
     free(k);
   }
   for (int i = 0; i < p->nsteps; i++) free(p->steps[i].free_slot);

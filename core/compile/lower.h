@@ -40,9 +40,6 @@ typedef struct sl_kernel {
   int store_node[SL_KMAXOPS];   /* index into node[] */
   const sl_node *reduce;  /* the reduction the kernel ends in, or NULL */
   int ndim;               /* the loop's static rank */
-  /* run-time scratch of the backend that runs it: each node's shape in the current call */
-  int *rank;
-  int64_t (*shape)[SL_MAXDIM];
 } sl_kernel;
 
 typedef struct sl_step {

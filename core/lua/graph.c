@@ -12,7 +12,6 @@
 
 #define SL_VAR_MT  "symlua.var"
 #define SL_NODE_MT "symlua.node"
-#define SL_FUNC_MT "symlua.function"
 
 /* -- boxing ----------------------------------------------------------------- */
 
@@ -315,8 +314,11 @@ static int l_var_get_value(lua_State *L)
 {
   sl_var *v = check_var(L, 1);
   if (!v->value) sl_lua_error(L, "get_value: only constants and shared variables have a value");
-  if (lua_toboolean(L, 2)) { sl_tensor_retain(v->value); sl_lua_push_tensor(L, v->value); }
-  else sl_lua_push_tensor(L, sl_tensor_clone(v->value));
+  sl_shared_lock();   /* a host thread's call may be replacing it */
+  sl_tensor *t = lua_toboolean(L, 2) ? v->value : sl_tensor_clone(v->value);
+  if (t == v->value) sl_tensor_retain(t);
+  sl_shared_unlock();
+  sl_lua_push_tensor(L, t);
   return 1;
 }
 
@@ -337,8 +339,11 @@ static int l_var_set_value(lua_State *L)
   }
   sl_tensor *c = sl_tensor_clone(t);
   if (!c) sl_lua_fail(L);
-  sl_tensor_release(v->value);
+  sl_shared_lock();
+  sl_tensor *old = v->value;
   v->value = c;
+  sl_shared_unlock();
+  sl_tensor_release(old);
   return 0;
 }
 
@@ -615,7 +620,7 @@ static int l_function_profile(lua_State *L)
 static int l_function_gc(lua_State *L)
 {
   sl_function **box = lua_touserdata(L, 1);
-  sl_function_free(*box);
+  sl_function_release(*box);   /* a host may hold it too (sl_state_function) */
   *box = NULL;
   return 0;
 }
@@ -688,7 +693,7 @@ static int l_function_call(lua_State *L)
   sl_tensor **args = lua_newuserdata(L, ((size_t)f->nin + 1) * sizeof *args);
   for (int i = 0; i < f->nin; i++) args[i] = input_arg(L, f, i, i + 2);
   sl_tensor **res = lua_newuserdata(L, ((size_t)f->nout + 1) * sizeof *res);
-  if (sl_function_call(f, args, res)) sl_lua_fail(L);
+  if (sl_function_run(f, args, res)) sl_lua_fail(L);
   for (int k = 0; k < f->nout; k++) sl_lua_push_tensor(L, res[k]);
   return f->nout;
 }

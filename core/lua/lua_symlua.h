@@ -10,6 +10,7 @@
 #include "internal.h"
 
 #define SL_TENSOR_MT "symlua.tensor"
+#define SL_FUNC_MT   "symlua.function"   /* userdata: an sl_function * (one reference) */
 #define SL_GC_MIN_BYTES ((int64_t)8 << 20)    /* collect no more often than every 8 MiB */
 
 /* Raise a Lua error located at the first caller outside symlua's own Lua

@@ -10,7 +10,7 @@
 
 /* -- boxing ----------------------------------------------------------------- */
 
-static int64_t gc_threshold = SL_GC_MIN_BYTES;
+static _Thread_local int64_t gc_threshold = SL_GC_MIN_BYTES;   /* per thread: a host may run states on several */
 
 /* The collector cannot see tensor memory, so it is asked to run whenever the
 ** bytes the core holds pass a threshold; the threshold then follows the live

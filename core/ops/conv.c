@@ -49,7 +49,17 @@ typedef struct plan_entry {
 
 static plan_entry *plans;
 
+static int plans_locked(int is_float, int64_t P, int64_t Q, void **fwd, void **inv);
+
 static int plans_for(int is_float, int64_t P, int64_t Q, void **fwd, void **inv)
+{
+  sl_fftw_plan_lock();
+  int rc = plans_locked(is_float, P, Q, fwd, inv);
+  sl_fftw_plan_unlock();
+  return rc;
+}
+
+static int plans_locked(int is_float, int64_t P, int64_t Q, void **fwd, void **inv)
 {
   for (plan_entry *e = plans; e; e = e->next)
     if (e->is_float == is_float && e->P == P && e->Q == Q) { *fwd = e->fwd; *inv = e->inv; return 0; }

@@ -18,6 +18,7 @@
 ** sl.config.fft_plan is "measure"; measured plans are saved as FFTW wisdom
 ** in the cache directory, so a machine measures each shape once.
 */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,7 +139,21 @@ static int same_desc(const fft_desc *a, const fft_desc *b)
          memcmp(a->shape, b->shape, (size_t)a->ndim * sizeof *a->shape) == 0;
 }
 
+static pthread_mutex_t planner = PTHREAD_MUTEX_INITIALIZER;
+void sl_fftw_plan_lock(void) { pthread_mutex_lock(&planner); }
+void sl_fftw_plan_unlock(void) { pthread_mutex_unlock(&planner); }
+
+static void *plan_locked(const fft_desc *d);
+
 static void *plan_for(const fft_desc *d)
+{
+  sl_fftw_plan_lock();
+  void *p = plan_locked(d);
+  sl_fftw_plan_unlock();
+  return p;
+}
+
+static void *plan_locked(const fft_desc *d)
 {
   for (plan_entry *e = plans; e; e = e->next) if (same_desc(&e->d, d)) return e->plan;
   plan_entry *e = calloc(1, sizeof *e);

@@ -173,7 +173,7 @@ static sl_tensor *target(const sl_node *n, sl_tensor **in)
   const sl_var *v = n->inputs[i];
   sl_tensor *t = in[i];
   int held = v->kind == SL_VAR_RESULT ? 1 : v->kind == SL_VAR_SHARED && v->value == t ? 2 : 0;
-  if (!held || t->refcount != held || t->storage->refcount != 1 || t->storage->release ||
+  if (!held || sl_refs(&t->refcount) != held || sl_refs(&t->storage->refcount) != 1 || t->storage->release ||
       t->dtype != n->outputs[0].type.dtype || !sl_tensor_is_contiguous(t)) return NULL;
   return t;
 }

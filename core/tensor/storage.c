@@ -258,7 +258,7 @@ sl_storage *sl_storage_new(size_t nbytes)
 
 void sl_storage_release(sl_storage *s)
 {
-  if (!s || --s->refcount > 0) return;
+  if (!s || sl_ref_dec(&s->refcount) > 0) return;
   s->allocator->give_back(s);
   free(s);
 }

@@ -60,7 +60,7 @@ sl_tensor *sl_tensor_over(sl_storage *s, sl_dtype dt, int64_t offset,
   if (strides && ndim > 0) memcpy(t->strides, strides, (size_t)ndim * sizeof *strides);
   else sl_contiguous_strides(ndim, shape, t->strides);
   t->storage = s;
-  s->refcount++;
+  sl_ref_inc(&s->refcount);
   return t;
 }
 
@@ -107,11 +107,11 @@ sl_tensor *sl_tensor_wrap(void *data, sl_dtype dt, int ndim,
   return t;
 }
 
-void sl_tensor_retain(sl_tensor *t) { t->refcount++; }
+void sl_tensor_retain(sl_tensor *t) { sl_ref_inc(&t->refcount); }
 
 void sl_tensor_release(sl_tensor *t)
 {
-  if (!t || --t->refcount > 0) return;
+  if (!t || sl_ref_dec(&t->refcount) > 0) return;
   sl_storage_release(t->storage);
   free(t);
 }

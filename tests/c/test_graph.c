@@ -48,16 +48,16 @@ int main(void)
   double data[3] = { 1, 2, 3 };
   sl_tensor *arg = sl_tensor_wrap(data, SL_FLOAT64, 1, &three, NULL, NULL, NULL);
   sl_tensor *out = NULL;
-  CHECK(sl_function_call(f, &arg, &out) == 0, "calls");
+  CHECK(sl_function_run(f, &arg, &out) == 0, "calls");
   CHECK(out && sl_tensor_get(out, (int64_t[]){ 2 }) == 9.0, "computes x * 2 + x");
   sl_tensor_release(out);
-  CHECK(sl_function_call(f, &arg, &out) == 0, "calls again");
+  CHECK(sl_function_run(f, &arg, &out) == 0, "calls again");
   sl_tensor_release(out);
   CHECK(sl_tensor_get(s->value, (int64_t[]){ 1 }) == 4.0, "updates the shared variable each call");
 
   int64_t two_by_two[2] = { 2, 2 };
   sl_tensor *bad = sl_tensor_zeros(SL_FLOAT64, 2, two_by_two);
-  CHECK(sl_function_call(f, &bad, &out) == -1 && strstr(sl_errmsg(), "wrong rank"),
+  CHECK(sl_function_run(f, &bad, &out) == -1 && strstr(sl_errmsg(), "wrong rank"),
         "rejects an argument of the wrong rank");
   sl_tensor_release(bad);
 

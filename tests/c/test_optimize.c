@@ -77,7 +77,7 @@ int main(void)
   int64_t three = 3;
   double data[3] = { 0, 1, 2 };
   sl_tensor *arg = sl_tensor_wrap(data, SL_FLOAT64, 1, &three, NULL, NULL, NULL), *out = NULL;
-  CHECK(sl_function_call(f, &arg, &out) == 0 && sl_tensor_get(out, (int64_t[]){ 2 }) == 5 * exp(2.0),
+  CHECK(sl_function_run(f, &arg, &out) == 0 && sl_tensor_get(out, (int64_t[]){ 2 }) == 5 * exp(2.0),
         "computes exp(x) * 4 + exp(x)");
   sl_tensor_release(out);
   sl_tensor_release(arg);

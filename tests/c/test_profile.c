@@ -45,7 +45,7 @@ int main(void)
   sl_tensor *a = sl_tensor_wrap(good, SL_FLOAT64, 1, &three, NULL, NULL, NULL);
   sl_tensor *b = sl_tensor_wrap(bad, SL_FLOAT64, 1, &three, NULL, NULL, NULL);
   sl_tensor *out = NULL;
-  for (int i = 0; i < 3; i++) { sl_function_call(f, &a, &out); sl_tensor_release(out); }
+  for (int i = 0; i < 3; i++) { sl_function_run(f, &a, &out); sl_tensor_release(out); }
   CHECK(f->profile->calls == 3 && f->profile->nnodes == 2 && f->profile->node[0].calls == 3,
         "counts calls per function and per node");
   CHECK(f->profile->seconds >= f->profile->node[0].seconds + f->profile->node[1].seconds,
@@ -57,12 +57,12 @@ int main(void)
   sl_profile_reset(f->profile);
   CHECK(f->profile->calls == 0 && f->profile->node[1].seconds == 0, "reset clears the counts");
 
-  CHECK(sl_function_call(f, &b, &out) == 0, "NaN passes when the guard is off");
+  CHECK(sl_function_run(f, &b, &out) == 0, "NaN passes when the guard is off");
   sl_tensor_release(out);
   sl_function_set_nan_guard(f, 1);
-  CHECK(sl_function_call(f, &a, &out) == 0, "no false alarm on finite values");
+  CHECK(sl_function_run(f, &a, &out) == 0, "no false alarm on finite values");
   sl_tensor_release(out);
-  CHECK(sl_function_call(f, &b, &out) == -1 && strstr(sl_errmsg(), "nan_guard: log (log#") &&
+  CHECK(sl_function_run(f, &b, &out) == -1 && strstr(sl_errmsg(), "nan_guard: log (log#") &&
         strstr(sl_errmsg(), "built at model.lua:3 produced NaN and Inf") &&
         strstr(sl_errmsg(), "input 1: x float64 (3,): min -1, max 1, no NaN/Inf"),
         "the guard names the node, its line and its inputs' ranges");
@@ -77,7 +77,7 @@ int main(void)
         "profiles on request");
   int64_t s23[2] = { 2, 3 }, s42[2] = { 4, 2 };
   sl_tensor *m23 = sl_tensor_zeros(SL_FLOAT64, 2, s23), *m42 = sl_tensor_zeros(SL_FLOAT64, 2, s42);
-  CHECK(sl_function_call(g, (sl_tensor *[]){ m23, m42 }, &out) == -1 &&
+  CHECK(sl_function_run(g, (sl_tensor *[]){ m23, m42 }, &out) == -1 &&
         strstr(sl_errmsg(), "dot: ") &&
         strstr(sl_errmsg(), "(node dot#") &&
         strstr(sl_errmsg(), "built at model.lua:9; inputs float64 (2, 3), float64 (4, 2))"),

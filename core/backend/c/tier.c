@@ -158,7 +158,7 @@ int sl_tier_ready(sl_program *p)
   } else if (t->job) try_switch(p, t);
   t->calls++;
   if (f->profile) sl_tier_text(p, f->profile->code, sizeof f->profile->code);
-  return p->bound;
+  return !p->bound ? 0 : t->job ? 1 : 2;   /* 2: no switch is coming */
 }
 
 void sl_tier_free(sl_program *p)

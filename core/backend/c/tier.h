@@ -17,7 +17,8 @@ typedef enum { SL_TIER_NONE, SL_TIER_TCC, SL_TIER_CC } sl_tier;
 ** code (a cache hit loads the optimized module; a miss compiles with libtcc
 ** and queues the optimizing compile, or compiles synchronously, as
 ** sl.config.compile says); at later calls, switches to the optimized module
-** when its background compile has finished. 1: the kernels are bound; 0:
+** when its background compile has finished. 1: the kernels are bound; 2:
+** bound, and no switch is coming (the executor stops asking); 0:
 ** run on the reference path; -1 + sl_fail: the compile failed (first call). */
 int sl_tier_ready(struct sl_program *p);
 

@@ -12,6 +12,7 @@
 ** path instead, so errors read exactly as the reference backend's.
 ** Intermediates come from the executor's pool of dead buffers (sl_run_alloc).
 */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,7 +129,7 @@ static sl_tensor *inplace_target(const sl_run *r, const sl_kernel *k, int j, int
   const sl_var *v = n->inputs[i];
   sl_tensor *t = r->val[k->load[-src - 1].slot];
   int held = v->kind == SL_VAR_RESULT ? 1 : v->kind == SL_VAR_SHARED && v->value == t ? 2 : 0;
-  if (!held || t->refcount != held || t->storage->refcount != 1 || t->storage->release ||
+  if (!held || sl_refs(&t->refcount) != held || sl_refs(&t->storage->refcount) != 1 || t->storage->release ||
       t->dtype != n->outputs[0].type.dtype || t->ndim != nd ||
       memcmp(t->shape, loop, (size_t)nd * sizeof *loop) || !sl_tensor_is_contiguous(t)) return NULL;
   return t;
@@ -209,43 +210,67 @@ static void reduced_axes(const sl_node *r, int *mask)
   for (int i = 1; i < r->params.n; i++) mask[r->params.v[i]] = 1;
 }
 
-static int run(void *state, sl_run *r, sl_step *step)
+/* The variant a step took last, for describe() and the profile: written when
+** it changes, which calls on several threads may find at once. */
+static pthread_mutex_t ran_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void note_variant(sl_program *p, const sl_kernel *k, sl_step *step, int at_step,
+                         int v, int rank, int64_t numel)
 {
-  sl_program *p = state;
+  if (__atomic_load_n(&p->variant[at_step], __ATOMIC_RELAXED) == v &&
+      __atomic_load_n(&p->rank[at_step], __ATOMIC_RELAXED) == rank) return;
+  pthread_mutex_lock(&ran_lock);
+  __atomic_store_n(&p->variant[at_step], v, __ATOMIC_RELAXED);
+  __atomic_store_n(&p->rank[at_step], rank, __ATOMIC_RELAXED);
+  if (v == SL_V_INNER || v == SL_V_STRIDED)
+    snprintf(step->ran, sizeof step->ran, "%s %d-d", sl_variant_names[v], rank);
+  else snprintf(step->ran, sizeof step->ran, "%s", sl_variant_names[v]);
+  if (p->debug >= 1) {
+    char label[128];
+    const sl_node *last = p->f->order[k->node[k->nnodes - 1]];
+    fprintf(stderr, "symlua: kernel %d (%s, %lld elements): %s\n", k->id,
+            sl_var_label(&last->outputs[0], label, sizeof label), (long long)numel, step->ran);
+  }
+  pthread_mutex_unlock(&ran_lock);
+}
+
+/* rank and shape: this call's shape of each member of the kernel (the run's
+** own, so that calls on several threads do not share them). */
+static int run_kernel(sl_program *p, sl_run *r, sl_step *step, int *rank, int64_t (*shape)[SL_MAXDIM])
+{
   sl_function *f = r->f;
   sl_kernel *k = step->k;
-  if (!k || k->code < 0) return sl_run_step_nodes(r, step);
   int at_step = (int)(step - p->plan->steps);
   int nm = k->reduce ? k->nnodes - 1 : k->nnodes;
   /* members' shapes, by broadcasting; trouble goes to the reference path */
   for (int j = 0; j < nm; j++) {
     const sl_node *n = f->order[k->node[j]];
     int nd = 0;
-    int64_t *sh = k->shape[j];
+    int64_t *sh = shape[j];
     for (int i = 0; i < n->nin; i++) {
       int src = k->src[j][i], ind;
       const int64_t *ish;
-      if (src >= 0) { ind = k->rank[src]; ish = k->shape[src]; }
+      if (src >= 0) { ind = rank[src]; ish = shape[src]; }
       else { const sl_tensor *t = r->val[k->load[-src - 1].slot]; ind = t->ndim; ish = t->shape; }
       if (i == 0) { nd = ind; memcpy(sh, ish, (size_t)ind * sizeof *sh); }
       else if (sl_broadcast_shapes(nd, sh, ind, ish, &nd, sh)) return sl_run_step_nodes(r, step);
     }
-    k->rank[j] = nd;
+    rank[j] = nd;
   }
   int nd;
   const int64_t *loop;
   if (k->reduce) {
     int src = k->src[k->nnodes - 1][0];
-    if (src >= 0) { nd = k->rank[src]; loop = k->shape[src]; }
+    if (src >= 0) { nd = rank[src]; loop = shape[src]; }
     else { const sl_tensor *t = r->val[k->load[-src - 1].slot]; nd = t->ndim; loop = t->shape; }
     if (nd != f->order[k->node[k->nnodes - 1]]->inputs[0]->type.ndim) return sl_run_step_nodes(r, step);
   } else {
     int j0 = k->store_node[0];
-    nd = k->rank[j0];
-    loop = k->shape[j0];
+    nd = rank[j0];
+    loop = shape[j0];
     for (int s = 1; s < k->nstore; s++) {
       int j = k->store_node[s];
-      if (k->rank[j] != nd || memcmp(k->shape[j], loop, (size_t)nd * sizeof *loop))
+      if (rank[j] != nd || memcmp(shape[j], loop, (size_t)nd * sizeof *loop))
         return sl_run_step_nodes(r, step);
     }
   }
@@ -328,22 +353,26 @@ static int run(void *state, sl_run *r, sl_step *step)
     a.nr = 0;
     v = pick_elemwise(k, &a);
   }
-  int rank = k->reduce ? a.nd + a.nr : a.nd;
-  if (v != p->variant[at_step] || rank != p->rank[at_step]) {
-    p->variant[at_step] = v;
-    p->rank[at_step] = rank;
-    if (v == SL_V_INNER || v == SL_V_STRIDED)
-      snprintf(step->ran, sizeof step->ran, "%s %d-d", sl_variant_names[v], rank);
-    else snprintf(step->ran, sizeof step->ran, "%s", sl_variant_names[v]);
-    if (p->debug >= 1) {
-      char label[128];
-      const sl_node *last = f->order[k->node[k->nnodes - 1]];
-      fprintf(stderr, "symlua: kernel %d (%s, %lld elements): %s\n", k->id,
-              sl_var_label(&last->outputs[0], label, sizeof label), (long long)numel, step->ran);
-    }
-  }
+  note_variant(p, k, step, at_step, v, k->reduce ? a.nd + a.nr : a.nd, numel);
   p->fn[k->id][v](&a);
   return 0;
+}
+
+#define SCRATCH_NODES 32
+
+static int run(void *state, sl_run *r, sl_step *step)
+{
+  sl_kernel *k = step->k;
+  if (!k || k->code < 0) return sl_run_step_nodes(r, step);
+  int rank_here[SCRATCH_NODES];
+  int64_t shape_here[SCRATCH_NODES][SL_MAXDIM];
+  if (k->nnodes <= SCRATCH_NODES) return run_kernel(state, r, step, rank_here, shape_here);
+  int *rank = malloc((size_t)k->nnodes * sizeof *rank);
+  int64_t (*shape)[SL_MAXDIM] = malloc((size_t)k->nnodes * sizeof *shape);
+  int rc = rank && shape ? run_kernel(state, r, step, rank, shape) : sl_fail("out of memory");
+  free(rank);
+  free(shape);
+  return rc;
 }
 
 const sl_backend sl_backend_c = {
