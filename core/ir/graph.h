@@ -215,6 +215,8 @@ extern const sl_op sl_complex_ops[];
 extern const int sl_complex_nops;
 extern const sl_op sl_fft_ops[];
 extern const int sl_fft_nops;
+extern const sl_op sl_lapack_ops[];
+extern const int sl_lapack_nops;
 extern const sl_op sl_dist_ops[];
 extern const int sl_dist_nops;
 

@@ -17,6 +17,7 @@ static const struct { const sl_op *ops; const int *n; } families[] = {
   { sl_conv_ops, &sl_conv_nops },
   { sl_complex_ops, &sl_complex_nops },
   { sl_fft_ops, &sl_fft_nops },
+  { sl_lapack_ops, &sl_lapack_nops },
   { sl_dist_ops, &sl_dist_nops },
 };
 #define NFAMILIES ((int)(sizeof families / sizeof *families))
