@@ -757,7 +757,7 @@ done:
 
 /* solve and solve_triangular broadcast their batches; the others give exact-shaped gradients */
 #define LAPACK_OP(nm, ni, no, inf, perf, fl) { .name = nm, .nin = ni, .nout = no, .infer = inf, .perform = perf, \
-                                               .flags = fl }
+                                               .flags = fl, .size = SL_SIZE_LINALG }
 const sl_op sl_lapack_ops[] = {
   LAPACK_OP("cholesky", 1, 1, square_infer, cholesky_perform, SL_OP_EXACT_GRAD),
   LAPACK_OP("solve", 2, 1, solve_infer, solve_perform, 0),
