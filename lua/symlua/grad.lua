@@ -350,7 +350,7 @@ return function(sl)
   local function gap_inverse(w)
     local d = as_row(w) - as_col(w)
     local scale = sl.max(sl.abs(w), -1, true)
-    local tol = as_col(scale) * (EPS[w:dtype()] * 8 * lsize(w, -1)):cast(w:dtype())
+    local tol = as_col(scale) * sl.cast(EPS[w:dtype()] * 8 * lsize(w, -1), w:dtype())
     local apart = sl.gt(sl.abs(d), tol)
     return sl.where(apart, 1 / sl.where(apart, d, 1), 0)
   end
