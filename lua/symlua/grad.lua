@@ -447,6 +447,11 @@ return function(sl)
     local _, V = apply('eigh', node:params(), ins[1])
     return { mm(V * as_row(g[1]), T(V)) }
   end
+  -- eig: its vectors are defined up to a complex factor each, and no rule is
+  -- given; a cost of a symmetric matrix's spectrum differentiates through eigh
+  rules.eig = function()
+    core.fail('eig: no gradient is defined; for symmetric matrices use eigh, or eigvalsh for the values')
+  end
   -- x = lstsq(A, b) for A of full column rank: z = (A^T A)^-1 gx, r = b - A x,
   -- gA = r z^T - A z x^T, gb = A z; residuals, rank and s take no gradient
   rules.lstsq = function(_, ins, outs, g)
