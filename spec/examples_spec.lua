@@ -36,6 +36,20 @@ describe('examples', function()
     assert.is_true(final ~= nil and final < 0.011, out)
   end)
 
+  it('gp_regression.lua fits the noise level and the function, and writes its plot', function()
+    local svg = os.tmpname() .. '.svg'
+    local out, err, code = run('gp_regression.lua', svg)
+    assert.are.equal(0, code, err)
+    local noise = tonumber(out:match('noise (%d+%.%d+) %(data'))
+    local rmse = tonumber(out:match('test RMSE against the noise%-free function: (%d+%.%d+)'))
+    assert.is_true(noise > 0.15 and noise < 0.27, out)   -- made with 0.2
+    assert.is_true(rmse < 0.15, out)
+    local f = assert(io.open(svg))
+    assert.is_truthy(f:read('*a'):find('<polygon', 1, true))
+    f:close()
+    os.remove(svg)
+  end)
+
   it('logistic_regression.lua reaches a high held-out accuracy', function()
     local out, err, code = run('logistic_regression.lua')
     assert.are.equal(0, code, out .. err)

@@ -633,12 +633,32 @@ static sl_var *size_fft(dimctx *c, sl_node *n, int k)
   return n->nin == 2 ? dim_of(c, n->inputs[1], k) : b_const(c, v[2]);
 }
 
+/* Linear algebra (ops/lapack.c), single-output ops: cholesky and inv keep
+** their input's sizes; solve and solve_triangular have A's rows and B's
+** columns (their broadcast batch axes have no rule); eigvalsh and svdvals
+** keep the input's batch, eigvalsh its order too. */
+static sl_var *size_linalg(dimctx *c, sl_node *n, int k)
+{
+  sl_var *a = n->inputs[0];
+  int nd = n->outputs[0].type.ndim;
+  if (n->nin == 2) {
+    sl_var *b = n->inputs[1];
+    if (k == nd - 2) return dim_of(c, a, a->type.ndim - 2);
+    if (k == nd - 1) return dim_of(c, b, b->type.ndim - 1);
+    return NULL;
+  }
+  if (nd == a->type.ndim) return dim_of(c, a, k);
+  if (k < nd - 1 || n->op == &sl_op_eigvalsh) return dim_of(c, a, k);
+  return NULL;
+}
+
 /* The rule of each kind an op's row names (graph.h: sl_size_rule). */
 static const size_rule size_rules[SL_SIZE_COUNT] = {
   [SL_SIZE_WINDOW] = size_window,
   [SL_SIZE_OF_LAST] = size_of_last,
   [SL_SIZE_OF_FIRST] = size_of_first,
   [SL_SIZE_FFT] = size_fft,
+  [SL_SIZE_LINALG] = size_linalg,
   [SL_SIZE_REDUCE] = size_reduce,
   [SL_SIZE_DOT] = size_dot,
   [SL_SIZE_OUTER] = size_outer,

@@ -2,7 +2,8 @@
 ** stabilize.c — the stabilize pass: numerically stable forms of
 ** expressions that overflow, cancel or divide by zero when written naively.
 **
-** Forward forms: log(1+x) -> log1p(x), exp(x)-1 -> expm1(x), log(1+exp(x))
+** Forward forms: log(det(A)) -> slogdet's logdet + log(sign), inv(A)·b ->
+** solve(A, b), log(1+x) -> log1p(x), exp(x)-1 -> expm1(x), log(1+exp(x))
 ** -> softplus(x), log(sigmoid(x)) -> -softplus(-x), log(1-sigmoid(x)) ->
 ** -softplus(x), log(softmax(x)) -> log_softmax(x), log(sum(exp(x))) ->
 ** logsumexp(x), and cross-entropy of a softmax (log_softmax picked at the
@@ -527,6 +528,41 @@ static int logsumexp_grad(sl_fgraph *g, sl_node *n)
   return 0;
 }
 
+/* -- linear algebra ---------------------------------------------------------------------- */
+
+/* inv(A)·b -> solve(A, b): one LU and two triangular solves per column
+** instead of forming the inverse, and a smaller error. A 1-d b is solved as
+** one column. Only when the inverse has no other reader. */
+static int inv_dot_to_solve(sl_fgraph *g, sl_node *n)
+{
+  sl_node *inv = sl_rw_owner(n->inputs[0], &sl_op_inv);
+  sl_var *a = inv ? inv->inputs[0] : NULL, *b = n->inputs[1];
+  if (!a || sl_rw_nclients(g, n->inputs[0]) != 1) return 0;
+  int na = a->type.ndim, nb = b->type.ndim;
+  if (!((na == 2 && (nb == 1 || nb == 2)) || (na == 3 && nb == 3))) return 0;
+  if (nb > 1) return replace(g, &n->outputs[0], sl_rw_apply(g, &sl_op_solve, NULL, 2, a, b));
+  sl_params col = { .n = 2, .v = { 0, -1 } }, drop = { .n = 1, .v = { 0 } };
+  sl_var *c = sl_rw_apply(g, &sl_op_dimshuffle, &col, 1, b);
+  sl_var *x = c ? sl_rw_apply(g, &sl_op_solve, NULL, 2, a, c) : NULL;
+  return replace(g, &n->outputs[0], x ? sl_rw_apply(g, &sl_op_dimshuffle, &drop, 1, x) : NULL);
+}
+
+/* log(sign * exp(logdet)) of one slogdet -> logdet + log(sign): no overflow
+** of det itself; log(-1) stays NaN and log(0) -inf, as log(det) gives. */
+static int log_det_to_slogdet(sl_fgraph *g, sl_node *n)
+{
+  sl_node *m = sl_rw_owner(n->inputs[0], &sl_op_mul);
+  if (!m) return 0;
+  for (int i = 0; i < 2; i++) {
+    sl_var *sign = m->inputs[i], *l = arg_of(m->inputs[1 - i], &sl_op_exp);
+    sl_node *sd = sign->owner;
+    if (!l || !sd || sd->op != &sl_op_slogdet || sign->index != 0 || l->owner != sd || l->index != 1) continue;
+    sl_var *ls = unary(g, &sl_op_log, sign);
+    return replace(g, &n->outputs[0], ls ? sl_rw_apply(g, &sl_op_add, NULL, 2, l, ls) : NULL);
+  }
+  return 0;
+}
+
 const sl_rewrite sl_rewrites_stabilize[] = {
   { .name = "softplus_from_log_one_plus_exp", .pass = "stabilize", .ops = SL_OPS(&sl_op_log, &sl_op_log1p),
     .fn = softplus_from_log, .doc = "log(1 + exp(x)) and log1p(exp(x)) -> softplus(x)" },
@@ -564,5 +600,9 @@ const sl_rewrite sl_rewrites_stabilize[] = {
   { .name = "cancel_positive_division", .pass = "stabilize", .ops = SL_OPS(&sl_op_mul),
     .fn = cancel_positive_division,
     .doc = "(g / z) * z -> g for z = sigmoid, exp or softmax (log(z)'s gradient)" },
+  { .name = "inv_dot_to_solve", .pass = "stabilize", .ops = SL_OPS(&sl_op_dot),
+    .fn = inv_dot_to_solve, .doc = "inv(A)·b -> solve(A, b)" },
+  { .name = "log_det_to_slogdet", .pass = "stabilize", .ops = SL_OPS(&sl_op_log),
+    .fn = log_det_to_slogdet, .doc = "log(det(A)) = log(sign * exp(logdet)) -> logdet + log(sign)" },
 };
 const int sl_rewrites_stabilize_n = sizeof sl_rewrites_stabilize / sizeof *sl_rewrites_stabilize;

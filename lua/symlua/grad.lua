@@ -314,6 +314,152 @@ return function(sl)
     local alpha, x, y, gz = ins[2], ins[3], ins[4], g[1]
     return { gz, scale_grad(alpha, gz, sl.outer(x, y)), sl.dot(gz, y) * alpha, sl.dot(x, gz) * alpha }
   end
+  -- -- linear algebra (core/ops/lapack.c) -------------------------------------------
+  -- Row-major stacks of matrices; T(x) swaps the last two axes, mm is
+  -- np.matmul. Rules are the standard ones (Giles 2008, Murray 2016,
+  -- Townsend 2016 for the SVD, Walter and Lehmann for QR), written with other
+  -- ops so that they batch and compile like the forward graph.
+  local T, mm = sl.matrix_transpose, sl.matmul
+  local lsize = sl.linalg.size
+  -- NumPy's tril mask: 1 where column j <= row i + k
+  local function lower_mask(x, k)
+    local i = sl.arange(0, lsize(x, -2), 'int64')
+    local j = sl.arange(0, lsize(x, -1), 'int64')
+    return sl.ge(i:dimshuffle(1, 'x') + k, j:dimshuffle('x', 1)):cast(x:dtype())
+  end
+  local function tril(x, k) return x * lower_mask(x, k or 0) end
+  local function triu(x, k) return x - tril(x, (k or 0) - 1) end
+  -- v (..., n) as a row (..., 1, n) or a column (..., n, 1), to scale columns or rows
+  local function as_row(v)
+    local p = {}
+    for i = 1, v:dim() - 1 do p[i] = i end
+    p[#p + 1], p[#p + 2] = 'x', v:dim()
+    return v:dimshuffle(p)
+  end
+  local function as_col(v)
+    local p = {}
+    for i = 1, v:dim() do p[i] = i end
+    p[#p + 1] = 'x'
+    return v:dimshuffle(p)
+  end
+  -- F_ij = 1 / (w_j - w_i) off the diagonal, and 0 where w_i and w_j are equal
+  -- to within the dtype's precision (a repeated eigen- or singular value: the
+  -- gradient is then the one of a cost that does not depend on the choice of
+  -- basis in that value's space, the only case where one exists)
+  local EPS = { float32 = 1.2e-7, float64 = 2.3e-16 }
+  local function gap_inverse(w)
+    local d = as_row(w) - as_col(w)
+    local scale = sl.max(sl.abs(w), -1, true)
+    local tol = as_col(scale) * sl.cast(EPS[w:dtype()] * 8 * lsize(w, -1), w:dtype())
+    local apart = sl.gt(sl.abs(d), tol)
+    return sl.where(apart, 1 / sl.where(apart, d, 1), 0)
+  end
+
+  -- L = cholesky(A): gA = L^-T Phi(L^T gL) L^-1 symmetrized, Phi taking the
+  -- lower triangle with half its diagonal: two triangular solves and a
+  -- product (the matrix form of the blocked rule)
+  rules.cholesky = function(_, _, outs, g)
+    local L = outs[1]
+    local P = tril(mm(T(L), g[1]))
+    local S = (P + T(tril(P, -1))) * 0.5
+    local Y = sl.solve_triangular(L, S, { lower = true, trans = true })   -- L^-T S
+    return { T(sl.solve_triangular(L, T(Y), { lower = true, trans = true })) }   -- Y L^-1
+  end
+  -- X = solve(A, B): gB = solve(A^T, gX), gA = -gB X^T
+  rules.solve = function(_, ins, outs, g)
+    local gb = sl.solve(T(ins[1]), g[1])
+    return { -mm(gb, T(outs[1])), gb }
+  end
+  -- X = op(A)^-1 B over the triangle read: gB = op(A)^-T gX, gA = -gB X^T
+  -- (or -X gB^T when op transposes), kept to that triangle
+  rules.solve_triangular = function(node, ins, outs, g)
+    local v = node:params().v
+    local lower, trans, unit = v[1] == 1, v[2] == 1, v[3] == 1
+    local gb = sl.solve_triangular(ins[1], g[1], { lower = lower, trans = not trans, unit_diagonal = unit })
+    local ga = trans and -mm(outs[1], T(gb)) or -mm(gb, T(outs[1]))
+    local k = unit and 1 or 0
+    return { lower and tril(ga, -k) or triu(ga, k), gb }
+  end
+  -- Y = inv(A): gA = -Y^T gY Y^T
+  rules.inv = function(_, _, outs, g)
+    local Yt = T(outs[1])
+    return { -mm(mm(Yt, g[1]), Yt) }
+  end
+  -- (sign, log|det A|): gA = g_logdet inv(A)^T; the sign is piecewise constant
+  rules.slogdet = function(_, ins, _, g)
+    local gl = g[2]
+    return { as_col(as_col(gl)) * T(sl.inv(ins[1])) }
+  end
+  -- A = Q R (reduced, rows >= columns): M = R gR^T - gQ^T Q,
+  -- gA = (gQ + Q copyltu(M)) R^-T, copyltu mirroring M's lower triangle up
+  rules.qr = function(node, ins, outs, g)
+    local shape = ins[1]:static_shape()
+    local m, n = shape[#shape - 1], shape[#shape]
+    if m >= 0 and n >= 0 and (m < n or (node:params().v[1] == 1 and m ~= n)) then
+      core.fail('qr: the gradient is defined for the reduced QR of matrices with at least as many rows as '
+        .. 'columns, not %d x %d%s', m, n, node:params().v[1] == 1 and " in 'complete' mode" or '')
+    end
+    local Q, R, gQ, gR = outs[1], outs[2], g[1], g[2]
+    local M = mm(R, T(gR)) - mm(T(gQ), Q)
+    local C = tril(M) + T(tril(M, -1))
+    local B = gQ + mm(Q, C)
+    return { T(sl.solve_triangular(R, T(B), { lower = false })) }   -- B R^-T
+  end
+  -- A = U diag(S) Vh: gA = U [F o (J - J^T) S + S F o (K - K^T) + diag(gS)] Vh
+  -- + (gU - U U^T gU) S^-1 Vh + U S^-1 (gVh - gVh V Vh), J = U^T gU, K = Vh gVh^T,
+  -- F = gap_inverse(S^2). Full U and V: the columns past min(m, n) are not
+  -- unique and take no gradient.
+  rules.svd = function(node, ins, outs, g)
+    local U, S, Vh, gU, gS, gVh = outs[1], outs[2], outs[3], g[1], g[2], g[3]
+    if node:params().v[1] == 1 then
+      local k = S:static_shape()[S:dim()]
+      local shape = ins[1]:static_shape()
+      local m, n = shape[#shape - 1], shape[#shape]
+      if not (k and k >= 0 and m >= 0 and n >= 0) then
+        core.fail('svd: the gradient of full_matrices = true needs static matrix sizes; use full_matrices = false')
+      end
+      if m > k then U, gU = U:narrow(-1, 1, k), gU:narrow(-1, 1, k) end
+      if n > k then Vh, gVh = Vh:narrow(-2, 1, k), gVh:narrow(-2, 1, k) end
+    end
+    local F = gap_inverse(S * S)
+    local J, K = mm(T(U), gU), mm(Vh, T(gVh))
+    local Sr, Sc = as_row(S), as_col(S)
+    local inner = F * (J - T(J)) * Sr + Sc * (F * (K - T(K))) + sl.linalg.identity_like(J) * as_row(gS)
+    local ga = mm(mm(U, inner), Vh)
+    local gu_perp = gU - mm(U, J)
+    local gv_perp = gVh - mm(T(K), Vh)   -- gVh - (gVh V) Vh
+    return { ga + mm(gu_perp / Sr, Vh) + mm(U, gv_perp / Sc) }
+  end
+  -- S alone: gA = U diag(gS) Vh
+  rules.svdvals = function(_, ins, _, g)
+    local U, _, Vh = apply('svd', { v = { 0 } }, ins[1])
+    return { mm(U * as_row(g[1]), Vh) }
+  end
+  -- A = V diag(w) V^T: gA = V (diag(gw) + F o (V^T gV)) V^T, symmetrized;
+  -- F = gap_inverse(w)
+  rules.eigh = function(_, _, outs, g)
+    local w, V, gw, gV = outs[1], outs[2], g[1], g[2]
+    local inner = gap_inverse(w) * mm(T(V), gV)
+    local ga = mm(mm(V, inner), T(V)) + mm(V * as_row(gw), T(V))
+    return { (ga + T(ga)) * 0.5 }
+  end
+  rules.eigvalsh = function(node, ins, _, g)
+    local _, V = apply('eigh', node:params(), ins[1])
+    return { mm(V * as_row(g[1]), T(V)) }
+  end
+  -- eig: its vectors are defined up to a complex factor each, and no rule is
+  -- given; a cost of a symmetric matrix's spectrum differentiates through eigh
+  rules.eig = function()
+    core.fail('eig: no gradient is defined; for symmetric matrices use eigh, or eigvalsh for the values')
+  end
+  -- x = lstsq(A, b) for A of full column rank: z = (A^T A)^-1 gx, r = b - A x,
+  -- gA = r z^T - A z x^T, gb = A z; residuals, rank and s take no gradient
+  rules.lstsq = function(_, ins, outs, g)
+    local A, b, x = ins[1], ins[2], outs[1]
+    local z = sl.solve(mm(T(A), A), g[1])
+    local Az = mm(A, z)
+    return { mm(b - mm(A, x), T(z)) - mm(Az, T(x)), Az }
+  end
   rules.reshape = function(_, ins, _, g)
     return { sl.reshape(g[1], ins[1]:shape()) }   -- size inputs get nothing
   end

@@ -1,0 +1,73 @@
+-- Linear algebra: sl.solve, cholesky, svd and eigh in compiled functions
+-- against numpy.linalg in the same run, both on this machine's OpenBLAS
+-- LAPACK. numpy / symlua (its time over ours) should be at least 0.95.
+-- Run: bin/symlua bench/linalg.lua
+local sl = require 'symlua'
+
+local now = dofile(((arg and arg[0] or ''):match('^(.*/)') or './') .. 'support/clock.lua')
+
+local function best(f, reps)
+  f()
+  local t = math.huge
+  for _ = 1, reps do
+    local t0 = now()
+    f()
+    t = math.min(t, now() - t0)
+  end
+  return t
+end
+
+local SIZES = { 256, 1024 }
+local function reps(n) return n <= 256 and 9 or 3 end
+
+-- Each case: a name, symlua's expression of (A, b), numpy's of (A, b). A is
+-- symmetric positive definite, so every op takes it.
+local cases = {
+  { 'solve (n x n, 1 column)', function(a, b) return sl.solve(a, b) end, 'np.linalg.solve(A, b)' },
+  { 'cholesky', function(a) return sl.cholesky(a) end, 'np.linalg.cholesky(A)' },
+  { 'svd (reduced U, S, Vh)', function(a) return { sl.svd(a, false) } end, 'np.linalg.svd(A, full_matrices=False)' },
+  { 'eigh (values, vectors)', function(a) return { sl.eigh(a) } end, 'np.linalg.eigh(A)' },
+}
+
+-- numpy.linalg times, one subprocess for every case and size
+local function numpy_times()
+  local lines = { 'import numpy as np, time', 'def best(f, k):', '    f(); t = 1e9',
+    '    for _ in range(k):', '        s = time.perf_counter(); f(); t = min(t, time.perf_counter() - s)',
+    '    return t', 'r = []' }
+  for _, n in ipairs(SIZES) do
+    lines[#lines + 1] = ('M = np.random.randn(%d, %d); A = M @ M.T + %d * np.eye(%d); b = np.random.randn(%d, 1)')
+      :format(n, n, n, n, n)
+    for _, c in ipairs(cases) do lines[#lines + 1] = ('r.append(best(lambda: %s, %d))'):format(c[3], reps(n)) end
+  end
+  lines[#lines + 1] = "print(' '.join('%.6g' % v for v in r))"
+  local path = os.tmpname()
+  local f = io.open(path, 'w')
+  f:write(table.concat(lines, '\n'), '\n')
+  f:close()
+  local p = io.popen('/usr/bin/python3 ' .. path .. ' 2>/dev/null')
+  local out = p and p:read('*l')
+  if p then p:close() end
+  os.remove(path)
+  local t = {}
+  for v in (out or ''):gmatch('%S+') do t[#t + 1] = tonumber(v) end
+  return #t == #cases * #SIZES and t or nil
+end
+
+local np = numpy_times()
+print('| case | n | symlua | numpy.linalg | numpy / symlua |')
+print('|---|---:|---:|---:|---:|')
+local k = 0
+for _, n in ipairs(SIZES) do
+  local M = sl.randn(n, n)
+  local A = sl.dot(M, M:transpose(1, 2)) + sl.eye(n) * n
+  local b = sl.randn(n, 1)
+  for _, c in ipairs(cases) do
+    k = k + 1
+    local a, bb = sl.matrix('A'), sl.matrix('b')
+    local f = sl.compile({ a, bb }, c[2](a, bb))
+    local t_sl = best(function() f(A, b) end, reps(n))
+    local t_np = np and np[k]
+    local function ms(t) return t and ('%.3f ms'):format(t * 1e3) or 'n/a' end
+    print(('| %s | %d | %s | %s | %s |'):format(c[1], n, ms(t_sl), ms(t_np), t_np and ('%.2f'):format(t_np / t_sl) or 'n/a'))
+  end
+end
