@@ -99,12 +99,12 @@ static int complex_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
   return out[0] ? 0 : -1;
 }
 
-#define PART(nm) { .name = nm, .nin = 1, .nout = 1, .infer = part_infer, .perform = part_perform, \
-                   .flags = SL_OP_COMPLEX | SL_OP_EXACT_GRAD, .size = SL_SIZE_OF_FIRST }
-const sl_op sl_op_real = PART("real");
-const sl_op sl_op_imag = PART("imag");
-const sl_op sl_op_conj = PART("conj");
-const sl_op sl_op_cabs = PART("cabs");
-const sl_op sl_op_angle = PART("angle");
+#define PART(nm) const sl_op sl_op_##nm = { .name = #nm, .nin = 1, .nout = 1, .infer = part_infer, \
+  .perform = part_perform, .flags = SL_OP_COMPLEX | SL_OP_EXACT_GRAD, .size = SL_SIZE_OF_FIRST };
+PART(real)
+PART(imag)
+PART(conj)
+PART(cabs)
+PART(angle)
 const sl_op sl_op_complex = { .name = "complex", .nin = 2, .nout = 1, .infer = complex_infer, .perform = complex_perform,
     .flags = SL_OP_EXACT_GRAD, .size = SL_SIZE_OF_FIRST };

@@ -302,7 +302,7 @@ static int cholesky_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
   sl_tensor *a = work_copy(in[0]);
   if (!a) return -1;
   int64_t batch = batch_count(a), nn = a->shape[a->ndim - 1];
-  if (check_int("cholesky", nn) || check_finite("cholesky", a)) { sl_tensor_release(a); return -1; }
+  if (check_int(n->op->name, nn) || check_finite(n->op->name, a)) { sl_tensor_release(a); return -1; }
   int ni = (int)nn, lda = ni > 1 ? ni : 1, info = 0;
   for (int64_t b = 0; b < batch && nn > 0; b++) {
     double *p = (double *)sl_tensor_ptr(a) + b * nn * nn;
@@ -361,16 +361,16 @@ static int solve_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
             (long long)nn, (long long)bm->shape[bm->ndim - 2]);
     goto done;
   }
-  if (check_int("solve", nn) || check_int("solve", k) || check_finite("solve", a) || check_finite("solve", bm))
+  if (check_int(n->op->name, nn) || check_int(n->op->name, k) || check_finite(n->op->name, a) || check_finite(n->op->name, bm))
     goto done;
   col = malloc((size_t)(nn * k + 1) * sizeof *col);
   ipiv = malloc((size_t)(nn + 1) * sizeof *ipiv);
-  if (!col || !ipiv) { no_memory("solve"); goto done; }
+  if (!col || !ipiv) { no_memory(n->op->name); goto done; }
   int ni = (int)nn, ki = (int)k, ld = ni > 1 ? ni : 1, info = 0;
   for (int64_t b = 0; b < batch && nn > 0 && k > 0; b++) {
     double *pa = (double *)sl_tensor_ptr(a) + b * nn * nn, *pb = (double *)sl_tensor_ptr(bm) + b * nn * k;
     dgetrf_(&ni, &ni, pa, &ld, ipiv, &info);
-    if (info > 0) { lu_failed("solve", batch, b, info); goto done; }
+    if (info > 0) { lu_failed(n->op->name, batch, b, info); goto done; }
     transpose(col, pb, nn, k);
     dgetrs_("T", &ni, &ki, pa, &ld, ipiv, col, &ld, &info, 1);   /* (A^T)^T X = B */
     transpose(pb, col, k, nn);
@@ -394,17 +394,17 @@ static int inv_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
   int rc = -1, lwork = 0;
   int *ipiv = NULL;
   double *work = NULL;
-  if (check_int("inv", nn) || check_finite("inv", a)) goto done;
+  if (check_int(n->op->name, nn) || check_finite(n->op->name, a)) goto done;
   int ni = (int)nn, ld = ni > 1 ? ni : 1, info = 0, query = -1;
   double q = 0;
   dgetri_(&ni, NULL, &ld, NULL, &q, &query, &info);
   ipiv = malloc((size_t)(nn + 1) * sizeof *ipiv);
   work = workspace(q, &lwork);
-  if (!ipiv || !work) { no_memory("inv"); goto done; }
+  if (!ipiv || !work) { no_memory(n->op->name); goto done; }
   for (int64_t b = 0; b < batch && nn > 0; b++) {
     double *pa = (double *)sl_tensor_ptr(a) + b * nn * nn;
     dgetrf_(&ni, &ni, pa, &ld, ipiv, &info);
-    if (info > 0) { lu_failed("inv", batch, b, info); goto done; }
+    if (info > 0) { lu_failed(n->op->name, batch, b, info); goto done; }
     dgetri_(&ni, pa, &ld, ipiv, work, &lwork, &info);   /* inv(A^T) = inv(A)^T */
   }
   out[0] = a;
@@ -424,10 +424,10 @@ static int slogdet_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
   if (!a) return -1;
   int64_t batch = batch_count(a), nn = a->shape[a->ndim - 1];
   int *ipiv = NULL;
-  if (check_int("slogdet", nn) || check_finite("slogdet", a) ||
+  if (check_int(n->op->name, nn) || check_finite(n->op->name, a) ||
       !(out[0] = batch_out(a, SL_FLOAT64, 0, 0, 0)) || !(out[1] = batch_out(a, SL_FLOAT64, 0, 0, 0)) ||
       !(ipiv = malloc((size_t)(nn + 1) * sizeof *ipiv))) {
-    if (!ipiv && out[1]) no_memory("slogdet");
+    if (!ipiv && out[1]) no_memory(n->op->name);
     sl_tensor_release(a);
     release_all(out, 2);
     return -1;
@@ -467,8 +467,8 @@ static int solve_triangular_perform(const sl_node *n, sl_tensor **in, sl_tensor 
             (long long)nn, (long long)nn, (long long)bm->shape[bm->ndim - 2]);
     goto done;
   }
-  if (check_int("solve_triangular", nn) || check_int("solve_triangular", k) ||
-      check_finite("solve_triangular", a) || check_finite("solve_triangular", bm))
+  if (check_int(n->op->name, nn) || check_int(n->op->name, k) ||
+      check_finite(n->op->name, a) || check_finite(n->op->name, bm))
     goto done;
   for (int64_t b = 0; b < batch && nn > 0 && k > 0; b++) {
     double *pa = (double *)sl_tensor_ptr(a) + b * nn * nn, *pb = (double *)sl_tensor_ptr(bm) + b * nn * k;
@@ -499,7 +499,7 @@ static int qr_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
   sl_tensor *a = work_copy(x);
   double *col = NULL, *q = NULL, *tau = NULL, *work = NULL;
   int rc = -1, lwork = 0;
-  if (!a || check_int("qr", m) || check_int("qr", c) || check_finite("qr", a)) goto done;
+  if (!a || check_int(n->op->name, m) || check_int(n->op->name, c) || check_finite(n->op->name, a)) goto done;
   if (!(out[0] = batch_out(x, SL_FLOAT64, 2, m, qc)) || !(out[1] = batch_out(x, SL_FLOAT64, 2, qc, c))) goto done;
   int mi = (int)m, ci = (int)c, ki = (int)k, qi = (int)qc, ld = mi > 1 ? mi : 1, info = 0, query = -1;
   double q1 = 0, q2 = 0;
@@ -511,7 +511,7 @@ static int qr_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
   q = malloc((size_t)(m * qc + 1) * sizeof *q);
   tau = malloc((size_t)(k + 1) * sizeof *tau);
   work = workspace(q1 > q2 ? q1 : q2, &lwork);
-  if (!col || !q || !tau || !work) { no_memory("qr"); goto done; }
+  if (!col || !q || !tau || !work) { no_memory(n->op->name); goto done; }
   for (int64_t b = 0; b < batch; b++) {
     double *pq = (double *)sl_tensor_ptr(out[0]) + b * m * qc, *pr = (double *)sl_tensor_ptr(out[1]) + b * qc * c;
     if (k == 0) {   /* no reflections: Q is the identity's first columns */
@@ -550,7 +550,7 @@ static int svd_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
   double *work = NULL;
   int *iwork = NULL;
   int rc = -1, lwork = 0;
-  if (!a || check_int("svd", m) || check_int("svd", c) || check_finite(n->op->name, a)) goto done;
+  if (!a || check_int(n->op->name, m) || check_int(n->op->name, c) || check_finite(n->op->name, a)) goto done;
   if (!(s = batch_out(x, SL_FLOAT64, 1, k, 0))) goto done;
   if (!values && (!(u = batch_out(x, SL_FLOAT64, 2, m, uc)) || !(vh = batch_out(x, SL_FLOAT64, 2, vr, c)))) goto done;
   /* the Fortran view: M = A^T, c x m */
@@ -646,7 +646,7 @@ static int eig_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
   int64_t batch = a ? batch_count(a) : 0, nn = a ? a->shape[a->ndim - 1] : 0;
   double *col = NULL, *vr = NULL, *wr = NULL, *wi = NULL, *work = NULL, dummy = 0;
   int rc = -1, lwork = 0;
-  if (!a || check_int("eig", nn) || check_finite("eig", a)) goto done;
+  if (!a || check_int(n->op->name, nn) || check_finite(n->op->name, a)) goto done;
   if (!(out[0] = batch_out(x, SL_COMPLEX128, 1, nn, 0)) || !(out[1] = batch_out(x, SL_COMPLEX128, 2, nn, nn))) goto done;
   int ni = (int)nn, ld = ni > 1 ? ni : 1, one = 1, info = 0, query = -1;
   double q = 0;
@@ -656,7 +656,7 @@ static int eig_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
   vr = malloc((size_t)(nn * nn + 1) * sizeof *vr);
   wr = malloc((size_t)(nn + 1) * sizeof *wr);
   wi = malloc((size_t)(nn + 1) * sizeof *wi);
-  if (!work || !col || !vr || !wr || !wi) { no_memory("eig"); goto done; }
+  if (!work || !col || !vr || !wr || !wi) { no_memory(n->op->name); goto done; }
   for (int64_t b = 0; b < batch && nn > 0; b++) {
     transpose(col, (double *)sl_tensor_ptr(a) + b * nn * nn, nn, nn);
     dgeev_("N", "V", &ni, col, &ld, wr, wi, &dummy, &one, vr, &ld, work, &lwork, &info, 1, 1);
@@ -706,7 +706,7 @@ static int lstsq_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
             (long long)in[1]->shape[0]);
     goto done;
   }
-  if (check_int("lstsq", ldb) || check_int("lstsq", kk) || check_finite("lstsq", a) || check_finite("lstsq", bm))
+  if (check_int(n->op->name, ldb) || check_int(n->op->name, kk) || check_finite(n->op->name, a) || check_finite(n->op->name, bm))
     goto done;
   double rcond = n->params.x < 0 ? DBL_EPSILON * (double)ldb : n->params.x;
   int mi = (int)m, ci = (int)c, ki = (int)kk, lda = mi > 1 ? mi : 1, ldbi = ldb > 1 ? (int)ldb : 1;
@@ -717,12 +717,12 @@ static int lstsq_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
     goto done;
   ca = malloc((size_t)(m * c + 1) * sizeof *ca);
   cb = calloc((size_t)(ldb * kk + 1), sizeof *cb);
-  if (!ca || !cb) { no_memory("lstsq"); goto done; }
+  if (!ca || !cb) { no_memory(n->op->name); goto done; }
   if (mn > 0) {
     dgelsd_(&mi, &ci, &ki, NULL, &lda, NULL, &ldbi, NULL, &rcond, &rank, &q, &query, &iq, &info);
     work = workspace(q, &lwork);
     iwork = malloc((size_t)(iq > 1 ? iq : 1) * sizeof *iwork);
-    if (!work || !iwork) { no_memory("lstsq"); goto done; }
+    if (!work || !iwork) { no_memory(n->op->name); goto done; }
     transpose(ca, sl_tensor_ptr(a), m, c);
     for (int64_t i = 0; i < m; i++)
       for (int64_t j = 0; j < k; j++) cb[j * ldb + i] = ((double *)sl_tensor_ptr(bm))[i * k + j];
