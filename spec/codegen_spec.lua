@@ -95,9 +95,10 @@ end
 
 local UNARY = { 'neg', 'abs', 'sign', 'sqr', 'reciprocal', 'exp', 'exp2', 'expm1', 'log', 'log2',
   'log10', 'log1p', 'sqrt', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh',
-  'sigmoid', 'softplus', 'erf', 'erfc', 'floor', 'ceil', 'round', 'logical_not', 'isnan', 'isinf' }
+  'sigmoid', 'softplus', 'erf', 'erfc', 'floor', 'ceil', 'round', 'logical_not', 'isnan', 'isinf',
+  'asinh', 'acosh', 'atanh', 'cbrt', 'deg2rad', 'rad2deg' }
 local BINARY = { 'add', 'sub', 'mul', 'true_div', 'int_div', 'mod', 'pow', 'maximum', 'minimum',
-  'atan2', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logical_and', 'logical_or', 'logical_xor' }
+  'atan2', 'hypot', 'logaddexp', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logical_and', 'logical_or', 'logical_xor' }
 
 -- Outputs op(args) for each op that accepts these inputs when the graph is built.
 local function outputs_of(ops, ...)

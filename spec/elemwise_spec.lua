@@ -44,13 +44,15 @@ ORACLE = {
   'add': P(np.add), 'sub': P(np.subtract), 'mul': P(np.multiply),
   'true_div': F(np.true_divide), 'int_div': P(np.floor_divide), 'mod': P(np.mod),
   'pow': P(np.power), 'maximum': P(np.maximum), 'minimum': P(np.minimum),
-  'atan2': F(np.arctan2),
+  'atan2': F(np.arctan2), 'hypot': F(np.hypot), 'logaddexp': F(np.logaddexp),
   'neg': P(np.negative), 'abs': P(np.abs), 'sign': P(np.sign), 'sqr': P(np.square),
   'reciprocal': F(lambda x: 1 / x), 'exp': F(np.exp), 'exp2': F(np.exp2),
   'expm1': F(np.expm1), 'log': F(np.log), 'log2': F(np.log2), 'log10': F(np.log10),
   'log1p': F(np.log1p), 'sqrt': F(np.sqrt), 'sin': F(np.sin), 'cos': F(np.cos),
   'tan': F(np.tan), 'asin': F(np.arcsin), 'acos': F(np.arccos), 'atan': F(np.arctan),
   'sinh': F(np.sinh), 'cosh': F(np.cosh), 'tanh': F(np.tanh),
+  'asinh': F(np.arcsinh), 'acosh': F(np.arccosh), 'atanh': F(np.arctanh), 'cbrt': F(np.cbrt),
+  'deg2rad': F(np.deg2rad), 'rad2deg': F(np.rad2deg),
   'sigmoid': F(lambda x: 1 / (1 + np.exp(-x.astype(np.float64)))),
   'softplus': F(lambda x: np.logaddexp(0, x.astype(np.float64))),
   'erf': F(lambda x: erf(x.astype(np.float64))), 'erfc': F(lambda x: erfc(x.astype(np.float64))),
@@ -273,7 +275,7 @@ end
 -- -- the table's ops against NumPy ------------------------------------------------------
 local BINARY = {
   add = DTYPES, mul = DTYPES, maximum = DTYPES, minimum = DTYPES,
-  true_div = DTYPES, atan2 = DTYPES,
+  true_div = DTYPES, atan2 = DTYPES, hypot = DTYPES, logaddexp = DTYPES,
   eq = DTYPES, ne = DTYPES, lt = DTYPES, le = DTYPES, gt = DTYPES, ge = DTYPES,
   logical_and = DTYPES, logical_or = DTYPES, logical_xor = DTYPES,
   sub = { 'uint8', 'int32', 'int64', 'float32', 'float64' },
@@ -283,7 +285,8 @@ local BINARY = {
 }
 local UNARY_ALL = { 'abs', 'sqr', 'reciprocal', 'exp', 'exp2', 'expm1', 'log', 'log2', 'log10',
   'log1p', 'sqrt', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh', 'sigmoid',
-  'softplus', 'erf', 'erfc', 'floor', 'ceil', 'round', 'logical_not', 'isnan', 'isinf' }
+  'softplus', 'erf', 'erfc', 'floor', 'ceil', 'round', 'logical_not', 'isnan', 'isinf',
+  'asinh', 'acosh', 'atanh', 'cbrt', 'deg2rad', 'rad2deg' }
 local UNARY_NO_BOOL = { 'neg', 'sign' }
 
 local function sorted_keys(t)
