@@ -217,5 +217,7 @@ extern const sl_op sl_fft_ops[];
 extern const int sl_fft_nops;
 extern const sl_op sl_dist_ops[];
 extern const int sl_dist_nops;
+extern const sl_op sl_sort_ops[];
+extern const int sl_sort_nops;
 
 #endif

@@ -498,6 +498,22 @@ return function(sl)
     rules[op] = function() return {} end
   end
 
+  -- -- cumulative ops (core/ops/sort.c) ----------------------------------------------------
+  -- Params: v[1] the axis (0-based), v[2] reverse. cumsum's gradient is the
+  -- scan of g in the other direction; cumprod's is that scan of g * z over x,
+  -- exact away from zeros (a zero in x gives NaN or Inf, as prod's does).
+  local function rescan(node, y)
+    local v = params_of(node)
+    return apply('cumsum', { v = { v[1], 1 - v[2] } }, y)
+  end
+  rules.cumsum = function(node, _, _, g) return { rescan(node, g[1]) } end
+  rules.cumprod = function(node, ins, outs, g)
+    if not is_float(ins[1]) then return {} end
+    return { rescan(node, g[1] * outs[1]) / ins[1] }
+  end
+  rules.argsort = function() return {} end
+  rules.searchsorted = function() return {} end
+
   -- -- reductions --------------------------------------------------------------------------
   -- Params (core/ops/reduce.c): v[1] keepdims, v[2..] the reduced axes
   -- (0-based); x is ddof.
