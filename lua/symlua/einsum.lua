@@ -16,7 +16,9 @@
 -- reshaped to (batch, rows, k) and (batch, k, cols), or a broadcast product
 -- when nothing is contracted. Finally the result's axes are permuted into
 -- the output's order. A size-1 axis meeting a larger one of the same label
--- broadcasts, as in NumPy.
+-- broadcasts, as in NumPy; on a variable that takes a static size of 1 (a
+-- broadcastable axis, as everywhere in symlua), since the lowering is fixed
+-- when the graph is built.
 return function(sl)
   local core = sl.core
   local var_methods = core.var_methods or core.var_mt.__index

@@ -1,5 +1,5 @@
 -- Runs op cases against NumPy, eagerly on tensors and compiled on variables
--- of unknown sizes: case = { what, fn, args = {tensors}, expr (NumPy, over
+-- of unknown sizes (size 1 stays: broadcastable): case = { what, fn, args = {tensors}, expr (NumPy, over
 -- a, b, c ... for the args), eager_only, rtol, atol }. fn returns one or more
 -- results, compared with the expression's (one or a tuple) in shape, dtype
 -- and value.
@@ -10,9 +10,10 @@ local batch = require 'spec.support.numpy_cases'
 local M = {}
 local NAMES = { 'a', 'b', 'c', 'd' }
 
+-- sizes unknown but for size-1 axes, which are broadcastable (as in verify_grad)
 local function var_like(t, name)
   local shape = {}
-  for i in ipairs(t:shape()) do shape[i] = -1 end
+  for i, n in ipairs(t:shape()) do shape[i] = n == 1 and 1 or -1 end
   return sl.tensor_type(t:dtype(), shape)(name)
 end
 
