@@ -1,4 +1,4 @@
--- Cumulative and sorting ops (lua/symlua/sorting.lua, core/ops/sort.c)
+-- Cumulative and sorting ops (lua/symlua/sort.lua, core/ops/sort.c)
 -- against NumPy: values, dtypes, shapes, 0-d and empty inputs, eagerly and
 -- compiled; gradients by verify_grad; bad input by its error. Index values
 -- are 1-based, so the oracle adds 1 to NumPy's.
@@ -176,7 +176,7 @@ describe('cumulative and sorting errors', function()
       assert(not ok, 'expected an error')
       msg = tostring(msg)
       assert(msg:find(c[2], 1, true), 'got: ' .. msg)
-      assert(msg:find('sorting_spec.lua', 1, true), 'the error names the caller\'s line: ' .. msg)
+      assert(msg:find('sort_spec.lua', 1, true), 'the error names the caller\'s line: ' .. msg)
     end)
   end
 end)
