@@ -20,14 +20,14 @@ local np = require 'spec.support.numpy'
 local ORACLE = [[
 import math
 np.seterr(all='ignore')
-B, U8 = np.dtype(bool), np.dtype(np.uint8)
+B, U8, I8, I16 = np.dtype(bool), np.dtype(np.uint8), np.dtype(np.int8), np.dtype(np.int16)
 
 def promote(*xs):
     return np.result_type(*[x.dtype for x in xs])
 
 def floaty(t):
     if t.kind == 'f': return t
-    return np.dtype(np.float32) if t in (B, U8) else np.dtype(np.float64)
+    return np.dtype(np.float32) if t in (B, U8, I8, I16) else np.dtype(np.float64)
 
 def P(f):   # compute and return the promoted dtype
     return lambda *xs: (lambda t: np.asarray(f(*[x.astype(t) for x in xs])).astype(t))(promote(*xs))
@@ -69,7 +69,7 @@ ORACLE = {
 def A(dt, at, shape):   # an argument, from the packed array of its dtype
     return globals()['p_' + dt][at:at + int(np.prod(shape))].reshape(shape)
 
-CODES = ['bool', 'uint8', 'int32', 'int64', 'float32', 'float64']
+CODES = ['bool', 'uint8', 'int8', 'int16', 'int32', 'int64', 'float32', 'float64']
 def pack(rs):           # the results, packed: meta rows and a flat array per dtype
     flats, used, meta = {c: [] for c in CODES}, {c: 0 for c in CODES}, []
     for r in rs:
@@ -95,7 +95,7 @@ end
 -- Evaluates {op, args...} cases in one python call; returns the results.
 -- Thousands of small .npy files are slow to pass, so the arguments travel
 -- packed in one flat array per dtype, and the results come back the same way.
-local CODES = { 'bool', 'uint8', 'int32', 'int64', 'float32', 'float64' }
+local CODES = { 'bool', 'uint8', 'int8', 'int16', 'int32', 'int64', 'float32', 'float64' }
 
 local function numpy_all(cases)
   local parts, used, calls = {}, {}, {}
@@ -158,7 +158,7 @@ local function assert_match(got, want, what)
 end
 
 -- -- data ----------------------------------------------------------------------------
-local DTYPES = { 'bool', 'uint8', 'int32', 'int64', 'float32', 'float64' }
+local DTYPES = { 'bool', 'uint8', 'int8', 'int16', 'int32', 'int64', 'float32', 'float64' }
 
 -- random values of a dtype, of the given shape; kind 'exp' keeps integer
 -- exponents small and non-negative (NumPy rejects negative integer powers)
@@ -167,7 +167,7 @@ local function data(dtype, shape, kind)
   if dtype == 'uint8' then
     return kind == 'exp' and sl.randint(0, 4, shape, 'uint8') or sl.randint(0, 256, shape, 'uint8')
   end
-  if dtype == 'int32' or dtype == 'int64' then
+  if dtype == 'int8' or dtype == 'int16' or dtype == 'int32' or dtype == 'int64' then
     return kind == 'exp' and sl.randint(0, 6, shape, dtype) or sl.randint(-20, 21, shape, dtype)
   end
   if kind == 'exp' then return sl.randn(shape, dtype) * 2 end
@@ -180,6 +180,8 @@ local SPECIAL = {
   int32 = { 0, 1, -1, 2, 7, -7, 2147483647, -2147483648 },
   int64 = { 0, 1, -1, 2, 7, -7, 2147483647, -2147483648, 1e15, -1e15 },
   uint8 = { 0, 1, 2, 7, 127, 128, 255 },
+  int8 = { 0, 1, -1, 2, 7, -7, 127, -128 },
+  int16 = { 0, 1, -1, 2, 7, -7, 127, -128, 32767, -32768 },
   bool = { true, false },
 }
 local function special(dtype)
@@ -364,7 +366,7 @@ group('cast: every pair of dtypes, in-range values', 600, function(cases)
     for _, to in ipairs(DTYPES) do
       -- float to integer is defined (truncation) only in range: stay there
       local float = from == 'float32' or from == 'float64'
-      local x = float and sl.rand({ 3, 4 }, from) * 200 or sl.abs(data(from, { 3, 4 }))
+      local x = float and sl.rand({ 3, 4 }, from) * (to == 'int8' and 127 or 200) or sl.abs(data(from, { 3, 4 }))
       add_case(cases, 'cast:' .. to, from .. ' to ' .. to, x)
       add_case(cases, 'cast:' .. to, from .. ' to ' .. to .. ' transposed',
                sl.abs(data(from, { 4, 2 })):transpose(1, 2))

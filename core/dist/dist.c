@@ -50,6 +50,7 @@ static const struct { const char *symbol; void **slot; } mpi_symbols[] = {
   { "ompi_mpi_comm_world", &mpi.world },
   /* bool travels as bytes: max is "any", min and prod "all" */
   { "ompi_mpi_uint8_t", &mpi.dtypes[SL_BOOL] }, { "ompi_mpi_uint8_t", &mpi.dtypes[SL_UINT8] },
+  { "ompi_mpi_int8_t", &mpi.dtypes[SL_INT8] }, { "ompi_mpi_int16_t", &mpi.dtypes[SL_INT16] },
   { "ompi_mpi_int32_t", &mpi.dtypes[SL_INT32] }, { "ompi_mpi_int64_t", &mpi.dtypes[SL_INT64] },
   { "ompi_mpi_float", &mpi.dtypes[SL_FLOAT32] }, { "ompi_mpi_double", &mpi.dtypes[SL_FLOAT64] },
   { "ompi_mpi_c_float_complex", &mpi.dtypes[SL_COMPLEX64] },

@@ -27,6 +27,8 @@ extern "C" {
 #define SL_DTYPES(_) \
   _(BOOL,    "bool",    uint8_t, "|b1", 'b') \
   _(UINT8,   "uint8",   uint8_t, "|u1", 'u') \
+  _(INT8,    "int8",    int8_t,  "|i1", 'i') \
+  _(INT16,   "int16",   int16_t, "<i2", 'i') \
   _(INT32,   "int32",   int32_t, "<i4", 'i') \
   _(INT64,   "int64",   int64_t, "<i8", 'i') \
   _(FLOAT32, "float32", float,   "<f4", 'f') \

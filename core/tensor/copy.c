@@ -22,17 +22,19 @@
 /* the "from" side repeats SL_DTYPES' rows: a macro cannot expand itself */
 #define DEF_CASTS_TO(TO, name, TCT, descr, TK) \
   DEF_CAST(TO, TCT, TK, BOOL, uint8_t) DEF_CAST(TO, TCT, TK, UINT8, uint8_t) \
+  DEF_CAST(TO, TCT, TK, INT8, int8_t) DEF_CAST(TO, TCT, TK, INT16, int16_t) \
   DEF_CAST(TO, TCT, TK, INT32, int32_t) DEF_CAST(TO, TCT, TK, INT64, int64_t) \
   DEF_CAST(TO, TCT, TK, FLOAT32, float) DEF_CAST(TO, TCT, TK, FLOAT64, double) \
   DEF_CAST(TO, TCT, TK, COMPLEX64, float _Complex) DEF_CAST(TO, TCT, TK, COMPLEX128, double _Complex)
 SL_DTYPES(DEF_CASTS_TO)
 
 #define CAST_ROW(TO, name, TCT, descr, TK) \
-  { cast_##TO##_from_BOOL, cast_##TO##_from_UINT8, cast_##TO##_from_INT32, \
+  { cast_##TO##_from_BOOL, cast_##TO##_from_UINT8, cast_##TO##_from_INT8, \
+    cast_##TO##_from_INT16, cast_##TO##_from_INT32, \
     cast_##TO##_from_INT64, cast_##TO##_from_FLOAT32, cast_##TO##_from_FLOAT64, \
     cast_##TO##_from_COMPLEX64, cast_##TO##_from_COMPLEX128 },
-static const sl_castfn cast_table[SL_NDTYPES][8] = { SL_DTYPES(CAST_ROW) };
-_Static_assert(SL_NDTYPES == 8, "cast_table lists every dtype as a source");
+static const sl_castfn cast_table[SL_NDTYPES][10] = { SL_DTYPES(CAST_ROW) };
+_Static_assert(SL_NDTYPES == 10, "cast_table lists every dtype as a source");
 
 sl_castfn sl_cast_fn(sl_dtype to, sl_dtype from) { return cast_table[to][from]; }
 

@@ -186,6 +186,8 @@ static int64_t get_int(const sl_tensor *t, int64_t off)
   const char *p = (const char *)t->storage->data;
   switch (t->dtype) {
   case SL_BOOL: case SL_UINT8: return ((const uint8_t *)p)[off];
+  case SL_INT8: return ((const int8_t *)p)[off];
+  case SL_INT16: return ((const int16_t *)p)[off];
   case SL_INT32: return ((const int32_t *)p)[off];
   default: return ((const int64_t *)p)[off];
   }

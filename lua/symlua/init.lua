@@ -145,6 +145,7 @@ local ok, ffi = pcall(require, 'ffi')
 if ok then
   local ctypes = {
     bool = ffi.typeof('uint8_t *'), uint8 = ffi.typeof('uint8_t *'),
+    int8 = ffi.typeof('int8_t *'), int16 = ffi.typeof('int16_t *'),
     int32 = ffi.typeof('int32_t *'), int64 = ffi.typeof('int64_t *'),
     float32 = ffi.typeof('float *'), float64 = ffi.typeof('double *'),
     complex64 = ffi.typeof('complex float *'), complex128 = ffi.typeof('complex *'),
