@@ -44,6 +44,11 @@ sl_dtype sl_dtype_promote(sl_dtype a, sl_dtype b)
   if (a == b) return a;
   if (a > b) { sl_dtype t = a; a = b; b = t; }
   if (a == SL_UINT8 && b == SL_INT8) return SL_INT16;
+  /* float16 and bfloat16 hold 8-bit integers exactly, not int16; neither holds the other */
+  if (b == SL_FLOAT16 || b == SL_BFLOAT16) {
+    if (a == SL_INT32 || a == SL_INT64) return SL_FLOAT64;
+    if (a == SL_INT16 || a == SL_FLOAT16) return SL_FLOAT32;
+  }
   if (b == SL_FLOAT32 && (a == SL_INT32 || a == SL_INT64)) return SL_FLOAT64;
   if (b == SL_COMPLEX64 && (a == SL_INT32 || a == SL_INT64 || a == SL_FLOAT64)) return SL_COMPLEX128;
   return b;

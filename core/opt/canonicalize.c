@@ -519,6 +519,8 @@ static int exact_widening(sl_dtype from, sl_dtype to)
     [SL_INT16] = "int16 int32 int64 float32 float64",
     [SL_INT32] = "int32 int64 float64",
     [SL_INT64] = "int64",
+    [SL_FLOAT16] = "float16 float32 float64",
+    [SL_BFLOAT16] = "bfloat16 float32 float64",
     [SL_FLOAT32] = "float32 float64",
     [SL_FLOAT64] = "float64",
   };

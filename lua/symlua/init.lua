@@ -146,6 +146,7 @@ if ok then
   local ctypes = {
     bool = ffi.typeof('uint8_t *'), uint8 = ffi.typeof('uint8_t *'),
     int8 = ffi.typeof('int8_t *'), int16 = ffi.typeof('int16_t *'),
+    float16 = ffi.typeof('uint16_t *'), bfloat16 = ffi.typeof('uint16_t *'),   -- the bits
     int32 = ffi.typeof('int32_t *'), int64 = ffi.typeof('int64_t *'),
     float32 = ffi.typeof('float *'), float64 = ffi.typeof('double *'),
     complex64 = ffi.typeof('complex float *'), complex128 = ffi.typeof('complex *'),
