@@ -100,6 +100,15 @@ static inline float sl_sigmoid_f(float x) { return (float)sl_sigmoid_d(x); }
 static inline double sl_softplus_d(double x) { return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
 static inline float sl_softplus_f(float x) { return (float)sl_softplus_d(x); }
 
+/* log(exp(a) + exp(b)) without overflow; equal infinities give that infinity. */
+static inline double sl_logaddexp_d(double a, double b)
+{
+  if (a == b) return a + 0.6931471805599453;   /* also +-inf with itself */
+  double m = a > b ? a : b, d = a > b ? b - a : a - b;
+  return d == d ? m + log1p(exp(d)) : a + b;   /* NaN in, NaN out */
+}
+static inline float sl_logaddexp_f(float a, float b) { return (float)sl_logaddexp_d(a, b); }
+
 static inline int64_t sl_isnan_i(int64_t a) { (void)a; return 0; }
 static inline int64_t sl_isinf_i(int64_t a) { (void)a; return 0; }
 static inline double sl_isnan_d(double a) { return isnan(a); }
@@ -144,6 +153,7 @@ static inline float sl_isinf_f(float a) { return isinf(a); }
 #define sl_sigmoid(a)     SL_GENERIC(a, sl_sigmoid_d, sl_sigmoid_f, sl_sigmoid_d)(a)
 #define sl_softplus(a)    SL_GENERIC(a, sl_softplus_d, sl_softplus_f, sl_softplus_d)(a)
 #endif
+#define sl_logaddexp(a, b) SL_GENERIC(a, sl_logaddexp_d, sl_logaddexp_f, sl_logaddexp_d)(a, b)
 #define sl_isnan(a)       SL_GENERIC(a, sl_isnan_d, sl_isnan_f, sl_isnan_i)(a)
 #define sl_isinf(a)       SL_GENERIC(a, sl_isinf_d, sl_isinf_f, sl_isinf_i)(a)
 #else
@@ -206,6 +216,7 @@ SL_OVERLOAD1(sl_softplus, sl_softplus_d, sl_softplus_f, sl_softplus_d)
 #endif
 SL_OVERLOAD1(sl_isnan, sl_isnan_d, sl_isnan_f, sl_isnan_i)
 SL_OVERLOAD1(sl_isinf, sl_isinf_d, sl_isinf_f, sl_isinf_i)
+SL_OVERLOAD2(sl_logaddexp, sl_logaddexp_d, sl_logaddexp_f, sl_logaddexp_d)
 #endif
 #define sl_clip(a, lo, hi) sl_min(sl_max(a, lo), hi)
 

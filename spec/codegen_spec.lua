@@ -5,7 +5,7 @@
 -- hundred random expression graphs.
 local sl = require 'symlua'
 
-local DTYPES = { 'bool', 'uint8', 'int32', 'int64', 'float32', 'float64' }
+local DTYPES = { 'bool', 'uint8', 'int8', 'int16', 'int32', 'int64', 'float32', 'float64' }
 
 -- These specs are about the C backend itself, whatever SYMLUA_MODE says.
 local run_mode
@@ -17,7 +17,7 @@ local function values(dtype, ...)
   local t = sl.randn(...) * 3
   if dtype == 'bool' then return sl.gt(t, 0) end
   if dtype == 'uint8' then return sl.abs(t):cast('uint8') end
-  if dtype == 'int32' or dtype == 'int64' then return sl.round(t):cast(dtype) end
+  if dtype == 'int8' or dtype == 'int16' or dtype == 'int32' or dtype == 'int64' then return sl.round(t):cast(dtype) end
   return t:cast(dtype)
 end
 
@@ -95,9 +95,10 @@ end
 
 local UNARY = { 'neg', 'abs', 'sign', 'sqr', 'reciprocal', 'exp', 'exp2', 'expm1', 'log', 'log2',
   'log10', 'log1p', 'sqrt', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh',
-  'sigmoid', 'softplus', 'erf', 'erfc', 'floor', 'ceil', 'round', 'logical_not', 'isnan', 'isinf' }
+  'sigmoid', 'softplus', 'erf', 'erfc', 'floor', 'ceil', 'round', 'logical_not', 'isnan', 'isinf',
+  'asinh', 'acosh', 'atanh', 'cbrt', 'deg2rad', 'rad2deg' }
 local BINARY = { 'add', 'sub', 'mul', 'true_div', 'int_div', 'mod', 'pow', 'maximum', 'minimum',
-  'atan2', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logical_and', 'logical_or', 'logical_xor' }
+  'atan2', 'hypot', 'logaddexp', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logical_and', 'logical_or', 'logical_xor' }
 
 -- Outputs op(args) for each op that accepts these inputs when the graph is built.
 local function outputs_of(ops, ...)
@@ -135,7 +136,8 @@ describe('C backend: elementwise ops against the reference backend', function()
     local pairs_ = { { 'float64', 'float64' }, { 'float32', 'float32' }, { 'int32', 'int32' },
       { 'int64', 'int64' }, { 'uint8', 'uint8' }, { 'bool', 'bool' }, { 'float32', 'float64' },
       { 'int32', 'float32' }, { 'int64', 'float64' }, { 'bool', 'int32' }, { 'uint8', 'int64' },
-      { 'int32', 'int64' } }
+      { 'int32', 'int64' }, { 'int8', 'int8' }, { 'int16', 'int16' }, { 'uint8', 'int8' },
+      { 'int8', 'float32' }, { 'int16', 'int64' } }
     for _, pr in ipairs(pairs_) do
       local a = sl.tensor_type(pr[1], { -1, -1 })('a')
       local b = sl.tensor_type(pr[2], { -1, -1 })('b')

@@ -138,7 +138,7 @@ describe('sl.dist across ranks (mpirun)', function()
     it(n .. ' rank' .. (n > 1 and 's' or '') .. ': every collective on every dtype matches the hand-computed values', function()
       local out, code = launch(n, 'collectives.lua')
       assert.are.equal(0, code, out)
-      assert.are.equal(n, count(out, 'rank %d of ' .. n .. ': 65 checks passed'), out)
+      assert.are.equal(n, count(out, 'rank %d of ' .. n .. ': 80 checks passed'), out)
     end)
   end
 

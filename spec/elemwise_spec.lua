@@ -20,14 +20,14 @@ local np = require 'spec.support.numpy'
 local ORACLE = [[
 import math
 np.seterr(all='ignore')
-B, U8 = np.dtype(bool), np.dtype(np.uint8)
+B, U8, I8, I16 = np.dtype(bool), np.dtype(np.uint8), np.dtype(np.int8), np.dtype(np.int16)
 
 def promote(*xs):
     return np.result_type(*[x.dtype for x in xs])
 
 def floaty(t):
     if t.kind == 'f': return t
-    return np.dtype(np.float32) if t in (B, U8) else np.dtype(np.float64)
+    return np.dtype(np.float32) if t in (B, U8, I8, I16) else np.dtype(np.float64)
 
 def P(f):   # compute and return the promoted dtype
     return lambda *xs: (lambda t: np.asarray(f(*[x.astype(t) for x in xs])).astype(t))(promote(*xs))
@@ -44,13 +44,15 @@ ORACLE = {
   'add': P(np.add), 'sub': P(np.subtract), 'mul': P(np.multiply),
   'true_div': F(np.true_divide), 'int_div': P(np.floor_divide), 'mod': P(np.mod),
   'pow': P(np.power), 'maximum': P(np.maximum), 'minimum': P(np.minimum),
-  'atan2': F(np.arctan2),
+  'atan2': F(np.arctan2), 'hypot': F(np.hypot), 'logaddexp': F(np.logaddexp),
   'neg': P(np.negative), 'abs': P(np.abs), 'sign': P(np.sign), 'sqr': P(np.square),
   'reciprocal': F(lambda x: 1 / x), 'exp': F(np.exp), 'exp2': F(np.exp2),
   'expm1': F(np.expm1), 'log': F(np.log), 'log2': F(np.log2), 'log10': F(np.log10),
   'log1p': F(np.log1p), 'sqrt': F(np.sqrt), 'sin': F(np.sin), 'cos': F(np.cos),
   'tan': F(np.tan), 'asin': F(np.arcsin), 'acos': F(np.arccos), 'atan': F(np.arctan),
   'sinh': F(np.sinh), 'cosh': F(np.cosh), 'tanh': F(np.tanh),
+  'asinh': F(np.arcsinh), 'acosh': F(np.arccosh), 'atanh': F(np.arctanh), 'cbrt': F(np.cbrt),
+  'deg2rad': F(np.deg2rad), 'rad2deg': F(np.rad2deg),
   'sigmoid': F(lambda x: 1 / (1 + np.exp(-x.astype(np.float64)))),
   'softplus': F(lambda x: np.logaddexp(0, x.astype(np.float64))),
   'erf': F(lambda x: erf(x.astype(np.float64))), 'erfc': F(lambda x: erfc(x.astype(np.float64))),
@@ -67,7 +69,7 @@ ORACLE = {
 def A(dt, at, shape):   # an argument, from the packed array of its dtype
     return globals()['p_' + dt][at:at + int(np.prod(shape))].reshape(shape)
 
-CODES = ['bool', 'uint8', 'int32', 'int64', 'float32', 'float64']
+CODES = ['bool', 'uint8', 'int8', 'int16', 'int32', 'int64', 'float32', 'float64']
 def pack(rs):           # the results, packed: meta rows and a flat array per dtype
     flats, used, meta = {c: [] for c in CODES}, {c: 0 for c in CODES}, []
     for r in rs:
@@ -93,7 +95,7 @@ end
 -- Evaluates {op, args...} cases in one python call; returns the results.
 -- Thousands of small .npy files are slow to pass, so the arguments travel
 -- packed in one flat array per dtype, and the results come back the same way.
-local CODES = { 'bool', 'uint8', 'int32', 'int64', 'float32', 'float64' }
+local CODES = { 'bool', 'uint8', 'int8', 'int16', 'int32', 'int64', 'float32', 'float64' }
 
 local function numpy_all(cases)
   local parts, used, calls = {}, {}, {}
@@ -156,7 +158,7 @@ local function assert_match(got, want, what)
 end
 
 -- -- data ----------------------------------------------------------------------------
-local DTYPES = { 'bool', 'uint8', 'int32', 'int64', 'float32', 'float64' }
+local DTYPES = { 'bool', 'uint8', 'int8', 'int16', 'int32', 'int64', 'float32', 'float64' }
 
 -- random values of a dtype, of the given shape; kind 'exp' keeps integer
 -- exponents small and non-negative (NumPy rejects negative integer powers)
@@ -165,7 +167,7 @@ local function data(dtype, shape, kind)
   if dtype == 'uint8' then
     return kind == 'exp' and sl.randint(0, 4, shape, 'uint8') or sl.randint(0, 256, shape, 'uint8')
   end
-  if dtype == 'int32' or dtype == 'int64' then
+  if dtype == 'int8' or dtype == 'int16' or dtype == 'int32' or dtype == 'int64' then
     return kind == 'exp' and sl.randint(0, 6, shape, dtype) or sl.randint(-20, 21, shape, dtype)
   end
   if kind == 'exp' then return sl.randn(shape, dtype) * 2 end
@@ -178,6 +180,8 @@ local SPECIAL = {
   int32 = { 0, 1, -1, 2, 7, -7, 2147483647, -2147483648 },
   int64 = { 0, 1, -1, 2, 7, -7, 2147483647, -2147483648, 1e15, -1e15 },
   uint8 = { 0, 1, 2, 7, 127, 128, 255 },
+  int8 = { 0, 1, -1, 2, 7, -7, 127, -128 },
+  int16 = { 0, 1, -1, 2, 7, -7, 127, -128, 32767, -32768 },
   bool = { true, false },
 }
 local function special(dtype)
@@ -273,7 +277,7 @@ end
 -- -- the table's ops against NumPy ------------------------------------------------------
 local BINARY = {
   add = DTYPES, mul = DTYPES, maximum = DTYPES, minimum = DTYPES,
-  true_div = DTYPES, atan2 = DTYPES,
+  true_div = DTYPES, atan2 = DTYPES, hypot = DTYPES, logaddexp = DTYPES,
   eq = DTYPES, ne = DTYPES, lt = DTYPES, le = DTYPES, gt = DTYPES, ge = DTYPES,
   logical_and = DTYPES, logical_or = DTYPES, logical_xor = DTYPES,
   sub = { 'uint8', 'int32', 'int64', 'float32', 'float64' },
@@ -283,7 +287,8 @@ local BINARY = {
 }
 local UNARY_ALL = { 'abs', 'sqr', 'reciprocal', 'exp', 'exp2', 'expm1', 'log', 'log2', 'log10',
   'log1p', 'sqrt', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh', 'sigmoid',
-  'softplus', 'erf', 'erfc', 'floor', 'ceil', 'round', 'logical_not', 'isnan', 'isinf' }
+  'softplus', 'erf', 'erfc', 'floor', 'ceil', 'round', 'logical_not', 'isnan', 'isinf',
+  'asinh', 'acosh', 'atanh', 'cbrt', 'deg2rad', 'rad2deg' }
 local UNARY_NO_BOOL = { 'neg', 'sign' }
 
 local function sorted_keys(t)
@@ -361,7 +366,7 @@ group('cast: every pair of dtypes, in-range values', 600, function(cases)
     for _, to in ipairs(DTYPES) do
       -- float to integer is defined (truncation) only in range: stay there
       local float = from == 'float32' or from == 'float64'
-      local x = float and sl.rand({ 3, 4 }, from) * 200 or sl.abs(data(from, { 3, 4 }))
+      local x = float and sl.rand({ 3, 4 }, from) * (to == 'int8' and 127 or 200) or sl.abs(data(from, { 3, 4 }))
       add_case(cases, 'cast:' .. to, from .. ' to ' .. to, x)
       add_case(cases, 'cast:' .. to, from .. ' to ' .. to .. ' transposed',
                sl.abs(data(from, { 4, 2 })):transpose(1, 2))
@@ -566,9 +571,9 @@ describe('elementwise errors', function()
     assert.matches('add takes 2 inputs, got 1', e, 1, true)
     ok, e = pcall(sl.core.apply, 'clip', nil, sl.zeros(2), 1)
     assert.matches('clip takes 3 inputs, got 2', e, 1, true)
-    ok, e = pcall(sl.cast, sl.vector('v'), 'float16')
+    ok, e = pcall(sl.cast, sl.vector('v'), 'float8')
     assert.is_false(ok)
-    assert.matches("unknown dtype 'float16'", e, 1, true)
+    assert.matches("unknown dtype 'float8'", e, 1, true)
     ok, e = pcall(sl.add, sl.vector('v'), 'text')
     assert.is_false(ok)
   end)

@@ -18,7 +18,7 @@ describe('errors', function()
   end)
 
   it('unknown dtypes list the valid ones', function()
-    fails_with("expected one of bool, uint8, int32, int64, float32, float64",
+    fails_with("expected one of bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64",
       sl.tensor, { 1 }, 'complex')
     fails_with("unknown dtype 'half'", function() return sl.ones(2):cast('half') end)
     fails_with('dtype must be a string', function() return sl.ones(2):cast(3) end)

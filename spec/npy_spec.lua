@@ -139,12 +139,14 @@ describe('npy round trip', function()
 
   it('handles 0-d and empty tensors', function()
     for _, dt in ipairs(sl.dtypes) do
+      if dt == 'bfloat16' then goto next end   -- NumPy has no bfloat16 (dtype_half_spec)
       local u = roundtrip(sl.tensor(1, dt))
       assert.are.equal(0, u:dim())
       u = roundtrip(sl.zeros(0, dt))
       assert.are.equal('0', shape(u))
       u = roundtrip(sl.zeros(2, 0, dt))
       assert.are.equal('2x0', shape(u))
+      ::next::
     end
     assert.are.equal(-7.25, roundtrip(sl.tensor(-7.25)):item())
   end)
@@ -304,8 +306,8 @@ describe('npy errors', function()
       bad('u3.npy', npy_bytes("{'descr': '<U3', 'fortran_order': False, 'shape': (1,), }", ('\0'):rep(12))))
     fails_with("unsupported dtype '|O'",
       bad('obj.npy', npy_bytes("{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", ('\0'):rep(8))))
-    fails_with("unsupported dtype '<f2'",
-      bad('f2.npy', npy_bytes("{'descr': '<f2', 'fortran_order': False, 'shape': (1,), }", '\0\0')))
+    fails_with("unsupported dtype '<f16'",   -- NumPy's longdouble
+      bad('f16.npy', npy_bytes("{'descr': '<f16', 'fortran_order': False, 'shape': (1,), }", ('\0'):rep(16))))
     fails_with('structured arrays',
       bad('rec.npy', npy_bytes("{'descr': [('a', '<i4')], 'fortran_order': False, 'shape': (1,), }", '\0\0\0\0')))
   end)

@@ -72,6 +72,12 @@ void sl_shape_text(char *buf, size_t n, int ndim, const int64_t *shape);  /* "(2
 /* Convert n elements between dtypes; strides in elements. */
 typedef void (*sl_castfn)(void *dst, int64_t ds, const void *src, int64_t ss, int64_t n);
 sl_castfn sl_cast_fn(sl_dtype to, sl_dtype from);
+/* float16 and bfloat16 bits from and to double (half.c) */
+uint16_t sl_f16_from_double(double x);
+double   sl_f16_to_double(uint16_t h);
+uint16_t sl_bf16_from_double(double x);
+double   sl_bf16_to_double(uint16_t h);
+static inline int sl_dtype_is_half(sl_dtype dt) { return dt == SL_FLOAT16 || dt == SL_BFLOAT16; }
 
 /* Visit nops same-shaped operands in C order: fn gets each operand's pointer
 ** and element stride for a run of n elements along the innermost axis. */

@@ -17,11 +17,13 @@
 #include "lower.h"
 #include "ptrmap.h"
 
-/* complex values stay on the reference kernels */
+/* complex values, and the casts to and from float16 and bfloat16 (whose
+** bits the generated code does not convert), stay on the reference kernels */
+static int off_generated(sl_dtype dt) { return sl_dtype_kind(dt) == 'c' || sl_dtype_is_half(dt); }
 static int touches_complex(const sl_node *n)
 {
-  for (int i = 0; i < n->nin; i++) if (sl_dtype_kind(n->inputs[i]->type.dtype) == 'c') return 1;
-  return sl_dtype_kind(n->outputs[0].type.dtype) == 'c';
+  for (int i = 0; i < n->nin; i++) if (off_generated(n->inputs[i]->type.dtype)) return 1;
+  return off_generated(n->outputs[0].type.dtype);
 }
 
 static int is_elemwise(const sl_node *n)

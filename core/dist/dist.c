@@ -50,7 +50,10 @@ static const struct { const char *symbol; void **slot; } mpi_symbols[] = {
   { "ompi_mpi_comm_world", &mpi.world },
   /* bool travels as bytes: max is "any", min and prod "all" */
   { "ompi_mpi_uint8_t", &mpi.dtypes[SL_BOOL] }, { "ompi_mpi_uint8_t", &mpi.dtypes[SL_UINT8] },
+  { "ompi_mpi_int8_t", &mpi.dtypes[SL_INT8] }, { "ompi_mpi_int16_t", &mpi.dtypes[SL_INT16] },
   { "ompi_mpi_int32_t", &mpi.dtypes[SL_INT32] }, { "ompi_mpi_int64_t", &mpi.dtypes[SL_INT64] },
+  /* float16 and bfloat16 travel as their bits: moved, never reduced */
+  { "ompi_mpi_uint16_t", &mpi.dtypes[SL_FLOAT16] }, { "ompi_mpi_uint16_t", &mpi.dtypes[SL_BFLOAT16] },
   { "ompi_mpi_float", &mpi.dtypes[SL_FLOAT32] }, { "ompi_mpi_double", &mpi.dtypes[SL_FLOAT64] },
   { "ompi_mpi_c_float_complex", &mpi.dtypes[SL_COMPLEX64] },
   { "ompi_mpi_c_double_complex", &mpi.dtypes[SL_COMPLEX128] },
@@ -206,6 +209,8 @@ static void divide(sl_tensor *t, int64_t n, double by)
 int sl_dist_check_op(sl_dtype dt, sl_dist_op op)
 {
   char kind = sl_dtype_kind(dt);
+  if (sl_dtype_is_half(dt))
+    return sl_fail("dist.allreduce: %s values are stored, not reduced (cast to float32 first)", sl_dtype_name(dt));
   if (op == SL_DIST_MEAN && kind != 'f' && kind != 'c')
     return sl_fail("dist.allreduce: mean of %s values (cast to a float dtype first)", sl_dtype_name(dt));
   if (op == SL_DIST_SUM && kind == 'b')

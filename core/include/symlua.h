@@ -22,13 +22,20 @@ extern "C" {
 ** One row per dtype: enum suffix, name, C storage type, .npy descr, kind
 ** ('b' bool, 'u' unsigned, 'i' signed, 'f' float, 'c' complex). Everything
 ** per dtype is generated from this list. Complex values are C99's complex
-** types: a (real, imaginary) pair of floats, as NumPy stores them.
+** types: a (real, imaginary) pair of floats, as NumPy stores them. float16
+** and bfloat16 are stored as their 16 bits and converted by every cast
+** (core/tensor/half.c); only cast computes with them. bfloat16 has no .npy
+** descr (NumPy has no such dtype): "".
 */
 #define SL_DTYPES(_) \
   _(BOOL,    "bool",    uint8_t, "|b1", 'b') \
   _(UINT8,   "uint8",   uint8_t, "|u1", 'u') \
+  _(INT8,    "int8",    int8_t,  "|i1", 'i') \
+  _(INT16,   "int16",   int16_t, "<i2", 'i') \
   _(INT32,   "int32",   int32_t, "<i4", 'i') \
   _(INT64,   "int64",   int64_t, "<i8", 'i') \
+  _(FLOAT16, "float16", uint16_t, "<f2", 'f') \
+  _(BFLOAT16, "bfloat16", uint16_t, "", 'f') \
   _(FLOAT32, "float32", float,   "<f4", 'f') \
   _(FLOAT64, "float64", double,  "<f8", 'f') \
   _(COMPLEX64,  "complex64",  float _Complex,  "<c8",  'c') \

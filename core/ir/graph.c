@@ -220,6 +220,21 @@ static int refuses_complex(const sl_node *n)
                  "abs() first", n->op->name, i + 1, sl_dtype_name(n->inputs[i]->type.dtype));
 }
 
+/* float16 and bfloat16 are storage dtypes: only cast takes or makes them. */
+static int refuses_half(const sl_node *n)
+{
+  if (strcmp(n->op->name, "cast") == 0) return 0;
+  for (int i = 0; i < n->nin; i++)
+    if (sl_dtype_is_half(n->inputs[i]->type.dtype))
+      return sl_fail("%s does not take %s input (input %d): it is a storage dtype; cast it to float32 "
+                     "first (x:cast('float32'))", n->op->name, sl_dtype_name(n->inputs[i]->type.dtype), i + 1);
+  for (int k = 0; k < n->nout; k++)
+    if (sl_dtype_is_half(n->outputs[k].type.dtype))
+      return sl_fail("%s does not make %s values: it is a storage dtype; compute in float32 and cast",
+                     n->op->name, sl_dtype_name(n->outputs[k].type.dtype));
+  return 0;
+}
+
 /* A result whose known sizes hold more elements than a tensor can is an
 ** error where the graph is built, not at the first call. */
 static int too_large(const sl_op *op, const sl_type *types)
@@ -261,7 +276,7 @@ sl_node *sl_node_apply(const sl_op *op, const sl_params *params, int nin, sl_var
     return NULL;
   }
   for (int i = 0; i < nin; i++) { n->inputs[i] = inputs[i]; sl_var_retain(inputs[i]); }
-  if (refuses_complex(n)) { n->nout = 0; sl_node_release(n); return NULL; }
+  if (refuses_complex(n) || refuses_half(n)) { n->nout = 0; sl_node_release(n); return NULL; }
   sl_type types[8];
   if (op->nout > 8 || op->infer(n, types) || too_large(op, types)) {
     n->nout = 0;

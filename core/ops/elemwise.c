@@ -39,7 +39,8 @@ sl_dtype sl_float_default = SL_FLOAT64;
 static sl_dtype float_of(sl_dtype dt)
 {
   if (sl_dtype_kind(dt) == 'f' || sl_dtype_kind(dt) == 'c') return dt;
-  return dt == SL_BOOL || dt == SL_UINT8 ? SL_FLOAT32 : sl_float_default;
+  /* small integers fit float32 exactly (NumPy: float16 for 8-bit ones) */
+  return dt == SL_BOOL || dt == SL_UINT8 || dt == SL_INT8 || dt == SL_INT16 ? SL_FLOAT32 : sl_float_default;
 }
 
 /* The dtype the op computes in (graph.h), and the one it returns. */

@@ -20,6 +20,8 @@
   _(maximum,    2, SL_TR_PROMOTE,   sl_max(a, b), NULL) \
   _(minimum,    2, SL_TR_PROMOTE,   sl_min(a, b), NULL) \
   _(atan2,      2, SL_TR_FLOAT,     atan2(a, b), NULL) \
+  _(hypot,      2, SL_TR_FLOAT,     hypot(a, b), NULL) \
+  _(logaddexp,  2, SL_TR_FLOAT,     sl_logaddexp(a, b), NULL) \
   _(neg,        1, SL_TR_PROMOTE,   sl_neg(a), c_neg) \
   _(abs,        1, SL_TR_PROMOTE,   sl_abs(a), NULL) \
   _(sign,       1, SL_TR_PROMOTE,   sl_sign(a), NULL) \
@@ -39,6 +41,12 @@
   _(asin,       1, SL_TR_FLOAT,     asin(a), NULL) \
   _(acos,       1, SL_TR_FLOAT,     acos(a), NULL) \
   _(atan,       1, SL_TR_FLOAT,     atan(a), NULL) \
+  _(asinh,      1, SL_TR_FLOAT,     asinh(a), NULL) \
+  _(acosh,      1, SL_TR_FLOAT,     acosh(a), NULL) \
+  _(atanh,      1, SL_TR_FLOAT,     atanh(a), NULL) \
+  _(cbrt,       1, SL_TR_FLOAT,     cbrt(a), NULL) \
+  _(deg2rad,    1, SL_TR_FLOAT,     a * 0.017453292519943295, NULL) \
+  _(rad2deg,    1, SL_TR_FLOAT,     a * 57.29577951308232, NULL) \
   _(sinh,       1, SL_TR_FLOAT,     sinh(a), NULL) \
   _(cosh,       1, SL_TR_FLOAT,     cosh(a), NULL) \
   _(tanh,       1, SL_TR_FLOAT,     sl_tanh(a), NULL) \

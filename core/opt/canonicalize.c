@@ -513,10 +513,14 @@ static int cast_same_dtype(sl_fgraph *g, sl_node *n)
 static int exact_widening(sl_dtype from, sl_dtype to)
 {
   static const char *wider[SL_NDTYPES] = {
-    [SL_BOOL] = "bool uint8 int32 int64 float32 float64",
-    [SL_UINT8] = "uint8 int32 int64 float32 float64",
+    [SL_BOOL] = "bool uint8 int8 int16 int32 int64 float32 float64",
+    [SL_UINT8] = "uint8 int16 int32 int64 float32 float64",
+    [SL_INT8] = "int8 int16 int32 int64 float32 float64",
+    [SL_INT16] = "int16 int32 int64 float32 float64",
     [SL_INT32] = "int32 int64 float64",
     [SL_INT64] = "int64",
+    [SL_FLOAT16] = "float16 float32 float64",
+    [SL_BFLOAT16] = "bfloat16 float32 float64",
     [SL_FLOAT32] = "float32 float64",
     [SL_FLOAT64] = "float64",
   };

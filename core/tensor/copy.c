@@ -12,27 +12,56 @@
 ** complex to real keeps the real part (C99 6.3.1.7, and NumPy's cast).
 */
 #define CONVERT(TK, TCT, x) ((TK) == 'b' ? (TCT)((x) != 0) : (TCT)(x))
+/* float16 and bfloat16 hold bits: loaded as doubles, stored by rounding */
+#define LOAD_BOOL(x) (x)
+#define LOAD_UINT8(x) (x)
+#define LOAD_INT8(x) (x)
+#define LOAD_INT16(x) (x)
+#define LOAD_INT32(x) (x)
+#define LOAD_INT64(x) (x)
+#define LOAD_FLOAT16(x) sl_f16_to_double(x)
+#define LOAD_BFLOAT16(x) sl_bf16_to_double(x)
+#define LOAD_FLOAT32(x) (x)
+#define LOAD_FLOAT64(x) (x)
+#define LOAD_COMPLEX64(x) (x)
+#define LOAD_COMPLEX128(x) (x)
+#define STORE_FLOAT16(TK, TCT, x) sl_f16_from_double((double)(x))
+#define STORE_BFLOAT16(TK, TCT, x) sl_bf16_from_double((double)(x))
+#define STORE_BOOL CONVERT
+#define STORE_UINT8 CONVERT
+#define STORE_INT8 CONVERT
+#define STORE_INT16 CONVERT
+#define STORE_INT32 CONVERT
+#define STORE_INT64 CONVERT
+#define STORE_FLOAT32 CONVERT
+#define STORE_FLOAT64 CONVERT
+#define STORE_COMPLEX64 CONVERT
+#define STORE_COMPLEX128 CONVERT
 #define DEF_CAST(TO, TCT, TK, FROM, FCT) \
   static void cast_##TO##_from_##FROM(void *d, int64_t ds, const void *s, int64_t ss, int64_t n) \
   { \
     TCT *dp = d; \
     const FCT *sp = s; \
-    for (int64_t i = 0; i < n; i++) dp[i * ds] = CONVERT(TK, TCT, sp[i * ss]); \
+    for (int64_t i = 0; i < n; i++) dp[i * ds] = STORE_##TO(TK, TCT, LOAD_##FROM(sp[i * ss])); \
   }
 /* the "from" side repeats SL_DTYPES' rows: a macro cannot expand itself */
 #define DEF_CASTS_TO(TO, name, TCT, descr, TK) \
   DEF_CAST(TO, TCT, TK, BOOL, uint8_t) DEF_CAST(TO, TCT, TK, UINT8, uint8_t) \
+  DEF_CAST(TO, TCT, TK, INT8, int8_t) DEF_CAST(TO, TCT, TK, INT16, int16_t) \
   DEF_CAST(TO, TCT, TK, INT32, int32_t) DEF_CAST(TO, TCT, TK, INT64, int64_t) \
+  DEF_CAST(TO, TCT, TK, FLOAT16, uint16_t) DEF_CAST(TO, TCT, TK, BFLOAT16, uint16_t) \
   DEF_CAST(TO, TCT, TK, FLOAT32, float) DEF_CAST(TO, TCT, TK, FLOAT64, double) \
   DEF_CAST(TO, TCT, TK, COMPLEX64, float _Complex) DEF_CAST(TO, TCT, TK, COMPLEX128, double _Complex)
 SL_DTYPES(DEF_CASTS_TO)
 
 #define CAST_ROW(TO, name, TCT, descr, TK) \
-  { cast_##TO##_from_BOOL, cast_##TO##_from_UINT8, cast_##TO##_from_INT32, \
-    cast_##TO##_from_INT64, cast_##TO##_from_FLOAT32, cast_##TO##_from_FLOAT64, \
+  { cast_##TO##_from_BOOL, cast_##TO##_from_UINT8, cast_##TO##_from_INT8, \
+    cast_##TO##_from_INT16, cast_##TO##_from_INT32, cast_##TO##_from_INT64, \
+    cast_##TO##_from_FLOAT16, cast_##TO##_from_BFLOAT16, \
+    cast_##TO##_from_FLOAT32, cast_##TO##_from_FLOAT64, \
     cast_##TO##_from_COMPLEX64, cast_##TO##_from_COMPLEX128 },
-static const sl_castfn cast_table[SL_NDTYPES][8] = { SL_DTYPES(CAST_ROW) };
-_Static_assert(SL_NDTYPES == 8, "cast_table lists every dtype as a source");
+static const sl_castfn cast_table[SL_NDTYPES][12] = { SL_DTYPES(CAST_ROW) };
+_Static_assert(SL_NDTYPES == 12, "cast_table lists every dtype as a source");
 
 sl_castfn sl_cast_fn(sl_dtype to, sl_dtype from) { return cast_table[to][from]; }
 
@@ -84,21 +113,22 @@ int sl_tensor_copy(sl_tensor *dst, const sl_tensor *src)
 
 /* Contiguous fill: convert v once, then store its bytes; the loops are
 ** simple enough for the compiler to vectorize. */
+/* v converted once, then its bytes repeated: every element size, from 1 to 16 */
 static void fill_contiguous(sl_tensor *t, double v)
 {
-  uint64_t bits = 0;
+  union { unsigned char b[16]; uint16_t h; uint32_t w; uint64_t d; } one = { { 0 } };
+  static const unsigned char zero[16];
   size_t sz = sl_dtype_size(t->dtype);
   int64_t n = sl_tensor_numel(t);
   char *p = sl_tensor_ptr(t);
-  sl_cast_fn(t->dtype, SL_FLOAT64)(&bits, 1, &v, 1, 1);
-  if (bits == 0) { memset(p, 0, (size_t)n * sz); return; }
-  if (sz == 1) { memset(p, (int)(bits & 0xff), (size_t)n); return; }
-  if (sz == 4) {
-    uint32_t w = (uint32_t)bits, *q = (uint32_t *)p;
-    for (int64_t i = 0; i < n; i++) q[i] = w;
-  } else {
-    uint64_t *q = (uint64_t *)p;
-    for (int64_t i = 0; i < n; i++) q[i] = bits;
+  sl_cast_fn(t->dtype, SL_FLOAT64)(one.b, 1, &v, 1, 1);
+  if (memcmp(one.b, zero, sz) == 0) { memset(p, 0, (size_t)n * sz); return; }
+  switch (sz) {
+  case 1: memset(p, one.b[0], (size_t)n); break;
+  case 2: for (int64_t i = 0; i < n; i++) ((uint16_t *)p)[i] = one.h; break;
+  case 4: for (int64_t i = 0; i < n; i++) ((uint32_t *)p)[i] = one.w; break;
+  case 8: for (int64_t i = 0; i < n; i++) ((uint64_t *)p)[i] = one.d; break;
+  default: for (int64_t i = 0; i < n; i++) memcpy(p + (size_t)i * sz, one.b, sz); break;
   }
 }
 

@@ -70,12 +70,24 @@ static int parse_e(const char *s, char *digits, int *e)
   return n;
 }
 
-static int shortest(double a, int f32, char *digits, int *e)
+/* a rounded to the real dtype fdt the values have (float64 for doubles) */
+static double in_dtype(double a, sl_dtype fdt)
+{
+  switch (fdt) {
+  case SL_FLOAT32: return (float)a;
+  case SL_FLOAT16: return sl_f16_to_double(sl_f16_from_double(a));
+  case SL_BFLOAT16: return sl_bf16_to_double(sl_bf16_from_double(a));
+  default: return a;
+  }
+}
+
+static int shortest(double a, sl_dtype fdt, char *digits, int *e)
 {
   char buf[48];
   for (int p = 0; p < 17; p++) {
     snprintf(buf, sizeof buf, "%.*e", p, a);
-    if (f32 ? strtof(buf, NULL) == (float)a : strtod(buf, NULL) == a) break;
+    double back = fdt == SL_FLOAT32 ? strtof(buf, NULL) : in_dtype(strtod(buf, NULL), fdt);
+    if (back == in_dtype(a, fdt)) break;
   }
   int n = parse_e(buf, digits, e);
   while (n > 1 && digits[n - 1] == '0') digits[--n] = '\0';
@@ -99,20 +111,22 @@ static void trim_zeros(char *s)
 /* Positional digits: the shortest ones, cut to PRECISION places (rounding
 ** the exact value) when they would need more; trailing zeros dropped, so
 ** 1.0 is "1.". Past the last integer a float holds exactly (2^24 for
-** float32), NumPy prints the exact integer rather than shortest digits. */
-static void positional(double x, int f32, fparts *f)
+** float32, 2^11 for float16, 2^8 for bfloat16), NumPy prints the exact
+** integer rather than shortest digits. */
+static void positional(double x, sl_dtype fdt, fparts *f)
 {
   double a = fabs(x);
   char d[32];
   int e;
   f->neg = signbit(x) != 0;
   f->exp = 0;
-  if (a >= (f32 ? 16777216.0 : 9007199254740992.0)) {
+  int mant = fdt == SL_FLOAT32 ? 24 : fdt == SL_FLOAT16 ? 11 : fdt == SL_BFLOAT16 ? 8 : 53;
+  if (a >= ldexp(1, mant)) {
     snprintf(f->ip, sizeof f->ip, "%.0f", a);
     f->fp[0] = '\0';
     return;
   }
-  int n = shortest(a, f32, d, &e);
+  int n = shortest(a, fdt, d, &e);
   if (n - 1 - e > PRECISION) {
     char buf[48];
     snprintf(buf, sizeof buf, "%.*f", PRECISION, a);
@@ -135,11 +149,11 @@ static void positional(double x, int f32, fparts *f)
 /* Scientific digits: the shortest, at most PRECISION after the point. With
 ** minfrac >= 0 exactly that many places of the exact value are shown, as
 ** NumPy does once it knows the widest mantissa. */
-static void scientific(double x, int f32, int minfrac, fparts *f)
+static void scientific(double x, sl_dtype fdt, int minfrac, fparts *f)
 {
   double a = fabs(x);
   char d[48], buf[48];
-  int n = shortest(a, f32, d, &f->exp);
+  int n = shortest(a, fdt, d, &f->exp);
   f->neg = signbit(x) != 0;
   if (n - 1 > PRECISION) {
     snprintf(buf, sizeof buf, "%.*e", PRECISION, a);
@@ -160,7 +174,7 @@ static void scientific(double x, int f32, int minfrac, fparts *f)
 typedef struct {
   const sl_tensor *t;
   char kind;            /* 'b', 'i' (also 'u'), 'f' or 'c' */
-  int f32;
+  sl_dtype fdt;          /* the values' real dtype: rounding for shortest digits */
   int summarize;
   /* integers: one width for all */
   int64_t imin, imax;
@@ -178,6 +192,8 @@ static double get_float(const sl_tensor *t, int64_t off)
 {
   const char *p = (const char *)t->storage->data;
   if (t->dtype == SL_FLOAT32) return ((const float *)p)[off];
+  if (t->dtype == SL_FLOAT16) return sl_f16_to_double(((const uint16_t *)p)[off]);
+  if (t->dtype == SL_BFLOAT16) return sl_bf16_to_double(((const uint16_t *)p)[off]);
   return ((const double *)p)[off];
 }
 
@@ -186,6 +202,8 @@ static int64_t get_int(const sl_tensor *t, int64_t off)
   const char *p = (const char *)t->storage->data;
   switch (t->dtype) {
   case SL_BOOL: case SL_UINT8: return ((const uint8_t *)p)[off];
+  case SL_INT8: return ((const int8_t *)p)[off];
+  case SL_INT16: return ((const int16_t *)p)[off];
   case SL_INT32: return ((const int32_t *)p)[off];
   default: return ((const int64_t *)p)[off];
   }
@@ -247,7 +265,7 @@ static void scan_width(printer *pr, int64_t off)
   double v = get_float(pr->t, off);
   fparts f;
   if (!isfinite(v)) return;
-  if (pr->sci) scientific(v, pr->f32, -1, &f); else positional(v, pr->f32, &f);
+  if (pr->sci) scientific(v, pr->fdt, -1, &f); else positional(v, pr->fdt, &f);
   int fl = (int)strlen(f.fp);
   if (slen(&f) > pr->pad_left) pr->pad_left = slen(&f);
   if (fl > pr->pad_right) pr->pad_right = fl;
@@ -267,7 +285,7 @@ static void setup(printer *pr)
 {
   const sl_tensor *t = pr->t;
   pr->kind = sl_dtype_kind(t->dtype) == 'u' ? 'i' : sl_dtype_kind(t->dtype);
-  pr->f32 = t->dtype == SL_FLOAT32 || t->dtype == SL_COMPLEX64;
+  pr->fdt = t->dtype == SL_COMPLEX64 ? SL_FLOAT32 : t->dtype == SL_COMPLEX128 ? SL_FLOAT64 : t->dtype;
   if (pr->kind == 'c') return;   /* each element printed on its own: re+imj */
   pr->imin = INT64_MAX;
   pr->imax = INT64_MIN;
@@ -280,8 +298,7 @@ static void setup(printer *pr)
   /* NumPy's rule: scientific when max >= 1e8, min < 1e-4 or max/min > 1e3;
   ** the ratio is computed in the tensor's own precision. */
   if (pr->nonzero) {
-    double ratio = pr->f32 ? (double)((float)pr->maxabs / (float)pr->minabs)
-                           : pr->maxabs / pr->minabs;
+    double ratio = in_dtype(in_dtype(pr->maxabs, pr->fdt) / in_dtype(pr->minabs, pr->fdt), pr->fdt);
     pr->sci = pr->maxabs >= 1e8 || pr->minabs < 1e-4 || ratio > 1e3;
   }
   pr->exp_size = -1;
@@ -300,17 +317,17 @@ static void setup(printer *pr)
 }
 
 /* One part of a complex value, shortest form: "1.5", "-2.", "1e-05", "nan". */
-static void complex_part(double x, int f32, char *w, size_t n)
+static void complex_part(double x, sl_dtype fdt, char *w, size_t n)
 {
   fparts f;
   if (!isfinite(x)) { snprintf(w, n, "%s", isnan(x) ? "nan" : x < 0 ? "-inf" : "inf"); return; }
   double a = fabs(x);
   if (a != 0 && (a >= 1e8 || a < 1e-4)) {
-    scientific(x, f32, -1, &f);
+    scientific(x, fdt, -1, &f);
     snprintf(w, n, "%s%.24s%s%.24se%c%02d", f.neg ? "-" : "", f.ip, *f.fp ? "." : "", f.fp,
              f.exp < 0 ? '-' : '+', abs(f.exp) % 1000);
   } else {
-    positional(x, f32, &f);
+    positional(x, fdt, &f);
     snprintf(w, n, "%s%.24s.%.24s", f.neg ? "-" : "", f.ip, f.fp);
   }
 }
@@ -325,8 +342,8 @@ static void format_elem(const printer *pr, int64_t off, char *w, size_t n)
     if (t->dtype == SL_COMPLEX64) { re = ((const float *)p)[2 * off]; im = ((const float *)p)[2 * off + 1]; }
     else { re = ((const double *)p)[2 * off]; im = ((const double *)p)[2 * off + 1]; }
     char a[64], b[64];
-    complex_part(re, pr->f32, a, sizeof a);
-    complex_part(im, pr->f32, b, sizeof b);
+    complex_part(re, pr->fdt, a, sizeof a);
+    complex_part(im, pr->fdt, b, sizeof b);
     snprintf(w, n, "%s%s%sj", a, b[0] == '-' ? "" : "+", b);
     return;
   }
@@ -347,11 +364,11 @@ static void format_elem(const printer *pr, int64_t off, char *w, size_t n)
   }
   fparts f;
   if (pr->sci) {
-    scientific(v, pr->f32, pr->prec, &f);
+    scientific(v, pr->fdt, pr->prec, &f);
     snprintf(w, n, "%*s%s%s.%se%c%0*d", pr->pad_left - slen(&f), "",
              f.neg ? "-" : "", f.ip, f.fp, f.exp < 0 ? '-' : '+', pr->exp_size, abs(f.exp));
   } else {
-    positional(v, pr->f32, &f);
+    positional(v, pr->fdt, &f);
     snprintf(w, n, "%*s%s%s.%-*s", pr->pad_left - slen(&f), "",
              f.neg ? "-" : "", f.ip, pr->pad_right, f.fp);
   }

@@ -98,6 +98,9 @@ static FILE *open_temp(const char *path, char *tmp, size_t cap)
 int sl_npy_save(const char *path, const sl_tensor *t)
 {
   if (!path || !t) return sl_fail("sl_npy_save: NULL argument");
+  if (!*sl_dtype_descr(t->dtype))
+    return sl_fail("save: %s has no .npy dtype (NumPy has none); cast to float32 first",
+                   sl_dtype_name(t->dtype));
   /* contiguous() only reads t; it takes a non-const pointer to retain it */
   sl_tensor *c = sl_tensor_contiguous((sl_tensor *)t);
   if (!c) return -1;
@@ -308,7 +311,7 @@ static int parse_descr(const char *path, const char *descr, sl_dtype *dt, int *s
   if (order == '<' || order == '>' || order == '=' || order == '|') code++;
   else order = '=';
   for (int i = 0; i < SL_NDTYPES; i++) {
-    if (strcmp(code, sl_dtype_descr((sl_dtype)i) + 1)) continue;
+    if (!*sl_dtype_descr((sl_dtype)i) || strcmp(code, sl_dtype_descr((sl_dtype)i) + 1)) continue;
     *dt = (sl_dtype)i;
     int file_big = order == '>' || ((order == '=' || order == '|') && host_is_big_endian());
     *swap = sl_dtype_size(*dt) > 1 && file_big != host_is_big_endian();
@@ -317,7 +320,8 @@ static int parse_descr(const char *path, const char *descr, sl_dtype *dt, int *s
   char list[256];
   size_t k = 0;
   for (int i = 0; i < SL_NDTYPES && k < sizeof list; i++)
-    k += (size_t)snprintf(list + k, sizeof list - k, "%s%s '%s'", i ? ", " : "",
+    if (*sl_dtype_descr((sl_dtype)i))
+      k += (size_t)snprintf(list + k, sizeof list - k, "%s%s '%s'", i ? ", " : "",
                           sl_dtype_name((sl_dtype)i), sl_dtype_descr((sl_dtype)i));
   return load_fail(path, "unsupported dtype '%s' (supported: %s; '>' big-endian variants too)",
                    descr, list);

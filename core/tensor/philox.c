@@ -109,8 +109,9 @@ static sl_tensor *draw_new(sl_dtype dt, int ndim, const int64_t *shape,
 
 static int need_float(sl_dtype dt, const char *fn)
 {
-  if (sl_dtype_kind(dt) == 'f') return 0;
-  return sl_fail("%s: dtype must be float32 or float64, not %s", fn, sl_dtype_name(dt));
+  if (dt == SL_FLOAT32 || dt == SL_FLOAT64) return 0;
+  return sl_fail("%s: dtype must be float32 or float64, not %s%s", fn, sl_dtype_name(dt),
+                 sl_dtype_is_half(dt) ? " (draw float32 and cast)" : "");
 }
 
 sl_tensor *sl_tensor_rand(sl_dtype dt, int ndim, const int64_t *shape)
@@ -134,7 +135,7 @@ sl_tensor *sl_tensor_randint(int64_t low, int64_t high, sl_dtype dt,
     sl_fail("randint: the range [%lld, %lld) is wider than 2^63 - 1", (long long)low, (long long)high);
     return NULL;
   }
-  if (dt == SL_BOOL || dt == SL_FLOAT32 || dt == SL_FLOAT64) {
+  if (dt == SL_BOOL || sl_dtype_kind(dt) == 'f' || sl_dtype_kind(dt) == 'c') {
     sl_fail("randint: dtype must be an integer type, not %s", sl_dtype_name(dt));
     return NULL;
   }

@@ -223,6 +223,12 @@ return function(sl)
     local d = a * a + b * b
     return { g[1] * b / d, -g[1] * a / d }
   end
+  rules.hypot = function(_, ins, outs, g)
+    return { g[1] * ins[1] / outs[1], g[1] * ins[2] / outs[1] }
+  end
+  rules.logaddexp = function(_, ins, outs, g)   -- the weights exp(a - z), exp(b - z) are at most 1
+    return { g[1] * sl.exp(ins[1] - outs[1]), g[1] * sl.exp(ins[2] - outs[1]) }
+  end
   rules.neg = unary(function(_, _, g) return -g end)
   rules.abs = unary(function(x, _, g) return g * sl.sign(x) end)
   rules.sign = zero_grad
@@ -242,6 +248,12 @@ return function(sl)
   rules.asin = unary(function(x, _, g) return g / sl.sqrt(1 - x * x) end)
   rules.acos = unary(function(x, _, g) return -g / sl.sqrt(1 - x * x) end)
   rules.atan = unary(function(x, _, g) return g / (x * x + 1) end)
+  rules.asinh = unary(function(x, _, g) return g / sl.sqrt(x * x + 1) end)
+  rules.acosh = unary(function(x, _, g) return g / sl.sqrt(x * x - 1) end)
+  rules.atanh = unary(function(x, _, g) return g / (1 - x * x) end)
+  rules.cbrt = unary(function(_, z, g) return g / (3 * z * z) end)
+  rules.deg2rad = unary(function(_, _, g) return g * (math.pi / 180) end)
+  rules.rad2deg = unary(function(_, _, g) return g * (180 / math.pi) end)
   rules.sinh = unary(function(x, _, g) return g * sl.cosh(x) end)
   rules.cosh = unary(function(x, _, g) return g * sl.sinh(x) end)
   rules.tanh = unary(function(_, z, g) return g * (1 - z * z) end)
@@ -631,6 +643,22 @@ return function(sl)
   for _, op in ipairs({ 'arange', 'shape', 'shape_i', 'argmax', 'argmin', 'all', 'any' }) do
     rules[op] = function() return {} end
   end
+
+  -- -- cumulative ops (core/ops/sort.c) ----------------------------------------------------
+  -- Params: v[1] the axis (0-based), v[2] reverse. cumsum's gradient is the
+  -- scan of g in the other direction; cumprod's is that scan of g * z over x,
+  -- exact away from zeros (a zero in x gives NaN or Inf, as prod's does).
+  local function rescan(node, y)
+    local v = params_of(node)
+    return apply('cumsum', { v = { v[1], 1 - v[2] } }, y)
+  end
+  rules.cumsum = function(node, _, _, g) return { rescan(node, g[1]) } end
+  rules.cumprod = function(node, ins, outs, g)
+    if not is_float(ins[1]) then return {} end
+    return { rescan(node, g[1] * outs[1]) / ins[1] }
+  end
+  rules.argsort = function() return {} end
+  rules.searchsorted = function() return {} end
 
   -- -- reductions --------------------------------------------------------------------------
   -- Params (core/ops/reduce.c): v[1] keepdims, v[2..] the reduced axes

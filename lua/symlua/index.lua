@@ -186,7 +186,7 @@ return function(sl)
 
   -- -- arange -------------------------------------------------------------------------------------
   local eager_arange = sl.arange
-  local DT = { bool = 1, uint8 = 1, int32 = 1, int64 = 1, float32 = 1, float64 = 1 }
+  local DT = { bool = 1, uint8 = 1, int8 = 1, int16 = 1, int32 = 1, int64 = 1, float32 = 1, float64 = 1 }
 
   -- arange(stop), arange(start, stop [, step]) [, dtype]; symbolic when any
   -- bound is a variable. Integer bounds give int64, float variables their

@@ -125,6 +125,9 @@ require('symlua.reduce')(sl)
 require('symlua.linalg')(sl)
 require('symlua.index')(sl)
 require('symlua.shape')(sl)
+require('symlua.sort')(sl)
+require('symlua.shape_helpers')(sl)
+require('symlua.einsum')(sl)
 require('symlua.grad')(sl)
 require('symlua.autodiff')(sl)
 require('symlua.debug')(sl)
@@ -142,6 +145,8 @@ local ok, ffi = pcall(require, 'ffi')
 if ok then
   local ctypes = {
     bool = ffi.typeof('uint8_t *'), uint8 = ffi.typeof('uint8_t *'),
+    int8 = ffi.typeof('int8_t *'), int16 = ffi.typeof('int16_t *'),
+    float16 = ffi.typeof('uint16_t *'), bfloat16 = ffi.typeof('uint16_t *'),   -- the bits
     int32 = ffi.typeof('int32_t *'), int64 = ffi.typeof('int64_t *'),
     float32 = ffi.typeof('float *'), float64 = ffi.typeof('double *'),
     complex64 = ffi.typeof('complex float *'), complex128 = ffi.typeof('complex *'),

@@ -82,8 +82,13 @@ static void test_dtypes(void)
                        sl_dtype_size(SL_INT64) == 8 && sl_dtype_size(SL_FLOAT64) == 8);
   CHECK("dtype from name", sl_dtype_from_name("int64", &dt) == 0 && dt == SL_INT64 &&
                            sl_dtype_from_name("complex64", &dt) == 0 && dt == SL_COMPLEX64);
-  CHECK("unknown dtype name fails", sl_dtype_from_name("float16", &dt) == -1 &&
+  CHECK("unknown dtype name fails", sl_dtype_from_name("float8", &dt) == -1 &&
                                     sl_errmsg()[0] != '\0');
+  CHECK("promotion: uint8 + int8 is int16", sl_dtype_promote(SL_UINT8, SL_INT8) == SL_INT16);
+  CHECK("promotion: int16 + float16 is float32", sl_dtype_promote(SL_INT16, SL_FLOAT16) == SL_FLOAT32);
+  CHECK("promotion: float16 + bfloat16 is float32", sl_dtype_promote(SL_FLOAT16, SL_BFLOAT16) == SL_FLOAT32);
+  CHECK("float16 round trip", sl_f16_to_double(sl_f16_from_double(0.1)) == 0.0999755859375 &&
+                              sl_f16_from_double(65520.0) == 0x7C00 && sl_bf16_from_double(1.0) == 0x3F80);
   CHECK("npy descr", strcmp(sl_dtype_descr(SL_FLOAT64), "<f8") == 0);
   CHECK("promotion: int32 + float32 is float64",
         sl_dtype_promote(SL_INT32, SL_FLOAT32) == SL_FLOAT64);

@@ -89,6 +89,8 @@ static void print_literal(FILE *o, const sl_tensor *t)
     return;
   }
   case SL_INT32: fprintf(o, "%d", (int)*(const int32_t *)p); return;
+  case SL_INT16: fprintf(o, "%d", (int)*(const int16_t *)p); return;
+  case SL_INT8: fprintf(o, "%d", (int)*(const int8_t *)p); return;
   default: fprintf(o, "%u", (unsigned)*(const uint8_t *)p); return;
   }
   if (isnan(x)) fprintf(o, "NAN");

@@ -63,6 +63,9 @@ end
 
 local ops_of = {
   bool = { 'max', 'min', 'prod' }, uint8 = { 'sum', 'max', 'min', 'prod' },
+  float16 = {}, bfloat16 = {},   -- stored, never reduced: broadcast and allgather only
+  int8 = { 'sum', 'max', 'min' },   -- a product of 3 ranks' values would wrap
+  int16 = { 'sum', 'max', 'min', 'prod' },
   int32 = { 'sum', 'max', 'min', 'prod' }, int64 = { 'sum', 'max', 'min', 'prod' },
   float32 = { 'sum', 'mean', 'max', 'min', 'prod' }, float64 = { 'sum', 'mean', 'max', 'min', 'prod' },
   complex64 = { 'sum', 'mean', 'prod' }, complex128 = { 'sum', 'mean', 'prod' },
