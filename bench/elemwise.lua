@@ -19,6 +19,7 @@
 -- cache, and the time to load it from that cache in another fresh process.
 --
 -- Run: bin/symlua bench/elemwise.lua [sizes]   e.g. 1e3,1e5 (default 1e3,1e5,1e7)
+-- BENCH_CASES=pattern: only the expressions whose name contains pattern (plain text).
 -- BENCH_THREADS=n: threads for symlua and the C loops (default sl.config.threads,
 -- then OMP_NUM_THREADS, then every core). On a machine busy with other work a
 -- threaded loop waits for a free core at each parallel region (a scheduler tick,
@@ -196,6 +197,15 @@ local function bcast4_shape(n)
   local p, q = split(rows)
   local r, s = split(cols)
   return p, q, r, s
+end
+
+do
+  local only = os.getenv('BENCH_CASES')
+  if only and only ~= '' then
+    local kept = {}
+    for _, c in ipairs(cases) do if c.name:find(only, 1, true) then kept[#kept + 1] = c end end
+    cases = kept
+  end
 end
 
 -- Operand shapes, and element counts read and written, for case c at size n.

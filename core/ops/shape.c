@@ -305,20 +305,24 @@ static int dimshuffle_infer(sl_node *n, sl_type *out)
   return 0;
 }
 
-static int dimshuffle_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
+static sl_tensor *dimshuffle_view(const sl_node *n, sl_tensor *const *in)
 {
   sl_type ty;
   int used[SL_MAXDIM];
   sl_type_of_tensor(in[0], &ty);
-  if (dimshuffle_check(n, &ty, used)) return -1;
+  if (dimshuffle_check(n, &ty, used)) return NULL;
   int64_t shape[SL_MAXDIM], strides[SL_MAXDIM];
   for (int i = 0; i < n->params.n; i++) {
     int64_t ax = n->params.v[i];
     shape[i] = ax < 0 ? 1 : in[0]->shape[ax];
     strides[i] = ax < 0 ? 0 : in[0]->strides[ax];
   }
-  return fresh_from_view(sl_tensor_over(in[0]->storage, in[0]->dtype, in[0]->offset,
-                                        n->params.n, shape, strides), out);
+  return sl_tensor_over(in[0]->storage, in[0]->dtype, in[0]->offset, n->params.n, shape, strides);
+}
+
+static int dimshuffle_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
+{
+  return fresh_from_view(dimshuffle_view(n, in), out);
 }
 
 /* -- concatenate and stack ------------------------------------------------------------ */
@@ -468,11 +472,16 @@ static int narrow_infer(sl_node *n, sl_type *out)
   return 0;
 }
 
-static int narrow_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
+static sl_tensor *narrow_view(const sl_node *n, sl_tensor *const *in)
 {
   const int64_t *v = n->params.v;
-  if (narrow_check(n, in[0]->ndim, in[0]->shape)) return -1;
-  return fresh_from_view(sl_tensor_slice(in[0], (int)v[0], v[1], v[1] + v[2], 1), out);
+  if (narrow_check(n, in[0]->ndim, in[0]->shape)) return NULL;
+  return sl_tensor_slice(in[0], (int)v[0], v[1], v[1] + v[2], 1);
+}
+
+static int narrow_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
+{
+  return fresh_from_view(narrow_view(n, in), out);
 }
 
 /* -- repeat ------------------------------------------------------------------------- */
@@ -586,9 +595,9 @@ static int tile_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 
 const sl_op sl_op_reshape = { .name = "reshape",     .nin = -1, .nout = 1, .infer = reshape_infer,    .perform = reshape_perform, .flags = SL_OP_COMPLEX | SL_OP_EXACT_GRAD, .size = SL_SIZE_RESHAPE };
 const sl_op sl_op_flatten = { .name = "flatten",     .nin = 1,  .nout = 1, .infer = flatten_infer,    .perform = flatten_perform, .flags = SL_OP_COMPLEX | SL_OP_EXACT_GRAD, .size = SL_SIZE_FLATTEN };
-const sl_op sl_op_dimshuffle = { .name = "dimshuffle",  .nin = 1,  .nout = 1, .infer = dimshuffle_infer, .perform = dimshuffle_perform, .flags = SL_OP_COMPLEX | SL_OP_EXACT_GRAD, .size = SL_SIZE_DIMSHUFFLE };
+const sl_op sl_op_dimshuffle = { .name = "dimshuffle",  .nin = 1,  .nout = 1, .infer = dimshuffle_infer, .perform = dimshuffle_perform, .view = dimshuffle_view, .flags = SL_OP_COMPLEX | SL_OP_EXACT_GRAD, .size = SL_SIZE_DIMSHUFFLE };
 const sl_op sl_op_concatenate = { .name = "concatenate", .nin = -1, .nout = 1, .infer = concat_infer,     .perform = concat_perform, .flags = SL_OP_COMPLEX, .size = SL_SIZE_CONCATENATE };
 const sl_op sl_op_stack = { .name = "stack",       .nin = -1, .nout = 1, .infer = stack_infer,      .perform = stack_perform, .flags = SL_OP_COMPLEX, .size = SL_SIZE_STACK };
-const sl_op sl_op_narrow = { .name = "narrow",      .nin = 1,  .nout = 1, .infer = narrow_infer,     .perform = narrow_perform, .flags = SL_OP_COMPLEX, .size = SL_SIZE_NARROW };
+const sl_op sl_op_narrow = { .name = "narrow",      .nin = 1,  .nout = 1, .infer = narrow_infer,     .perform = narrow_perform, .view = narrow_view, .flags = SL_OP_COMPLEX, .size = SL_SIZE_NARROW };
 const sl_op sl_op_repeat = { .name = "repeat",      .nin = 1,  .nout = 1, .infer = repeat_infer,     .perform = repeat_perform, .flags = SL_OP_COMPLEX, .size = SL_SIZE_REPEAT };
 const sl_op sl_op_tile = { .name = "tile",        .nin = 1,  .nout = 1, .infer = tile_infer,       .perform = tile_perform, .flags = SL_OP_COMPLEX, .size = SL_SIZE_TILE };

@@ -27,6 +27,7 @@
 
 /* What every source has after the kernel headers: the kernel ABI and helpers. */
 static const char abi_text[] =
+  "#include <stdlib.h>\n"
   "typedef struct sl_kargs { " SL_XSTR(SL_KARGS_FIELDS) " } sl_kargs;\n"
   "#ifdef _OPENMP\n"
   "int omp_get_max_threads(void);\n"
@@ -336,6 +337,54 @@ static void print_elemwise_variant(FILE *o, const sl_function *f, const sl_kerne
     fprintf(o, "    if (lo < hi) sl_k%d_flat(a, lo, hi);\n  }\n}\n\n", k->code);
     return;
   }
+  if (v == SL_V_TILED) {
+    /* tiles (ot, jt, it) of the last two axes, outer axes ot. A load that is
+    ** not unit-stride along the last axis is first copied into buf, read
+    ** along its own unit axis; then every operand is a unit-stride row of
+    ** the tile and the loop is the inner-contiguous one. */
+    fprintf(o, "  const int nd = a->nd;\n");
+    fprintf(o, "  const int64_t ni = a->shape[nd - 1], nj = a->shape[nd - 2], outer = a->n / ni / nj;\n");
+    fprintf(o, "  const int64_t ti = (ni + %d) / %d, tj = (nj + %d) / %d, ntiles = outer * tj * ti;\n",
+            SL_TILE - 1, SL_TILE, SL_TILE - 1, SL_TILE);
+    fprintf(o, "#pragma omp parallel for if(a->n >= a->omp_threshold && ntiles > 1) schedule(static) "
+               "num_threads(sl_nthreads(a))\n");
+    fprintf(o, "  for (int64_t tile = 0; tile < ntiles; tile++) {\n");
+    fprintf(o, "    const int64_t it = tile %% ti, jt = tile / ti %% tj, ot = tile / ti / tj;\n");
+    fprintf(o, "    const int64_t i0 = it * %d, mi = ni - i0 < %d ? ni - i0 : %d;\n", SL_TILE, SL_TILE, SL_TILE);
+    fprintf(o, "    const int64_t j0 = jt * %d, mj = nj - j0 < %d ? nj - j0 : %d, row = ot * nj + j0;\n",
+            SL_TILE, SL_TILE, SL_TILE);
+    print_row_offsets(o, k, "    ", "shape", "st");
+    for (int l = 0; l < k->nload; l++) {
+      const sl_kload *ld = &k->load[l];
+      if (ld->pasted || ld->how != SL_LOAD_FULL) continue;
+      const char *t = ctype_of[ld->dtype];
+      fprintf(o, "    const int64_t s%d = a->st[%d][nd - 1], y%d = a->st[%d][nd - 2];\n", l, ld->op, l, ld->op);
+      fprintf(o, "    %s buf%d[%d];\n", t, l, SL_TILE * SL_TILE);
+      fprintf(o, "    if (s%d != 1)\n      for (int64_t i = 0; i < mi; i++) {\n", l);
+      fprintf(o, "        const %s *src = p%d + off[%d] + (i0 + i) * s%d;\n", t, l, ld->op, l);
+      fprintf(o, "        for (int64_t j = 0; j < mj; j++) buf%d[j * %d + i] = src[j * y%d];\n      }\n",
+              l, SL_TILE, l);
+    }
+    fprintf(o, "    for (int64_t j = 0; j < mj; j++) {\n");
+    for (int l = 0; l < k->nload; l++) {
+      const sl_kload *ld = &k->load[l];
+      if (ld->pasted || ld->how == SL_LOAD_SCALAR) continue;
+      const char *t = ctype_of[ld->dtype];
+      if (ld->how == SL_LOAD_FULL)
+        fprintf(o, "      const %s *r%d = s%d != 1 ? buf%d + j * %d : p%d + off[%d] + j * y%d + i0;\n",
+                t, l, l, l, SL_TILE, l, ld->op, l);
+      else   /* a column: one value per row of the tile */
+        fprintf(o, "      const %s g%d = p%d[off[%d] + j * a->st[%d][nd - 2]];\n", t, l, l, ld->op, ld->op);
+    }
+    for (int st = 0; st < k->nstore; st++) {
+      int op = k->nops - k->nstore + st;
+      fprintf(o, "      __typeof__(q%d) w%d = q%d + off[%d] + j * a->st[%d][nd - 2] + i0;\n", st, st, st, op, op);
+    }
+    fprintf(o, "#pragma omp simd\n      for (int64_t i = 0; i < mi; i++) ");
+    print_call(o, k, AT_ROW, "i", NULL);
+    fprintf(o, "\n    }\n  }\n}\n\n");
+    return;
+  }
   int strided = v == SL_V_STRIDED;
   fprintf(o, "  const int nd = a->nd;\n  const int64_t ni = a->shape[nd - 1], rows = a->n / ni;\n");
   if (strided) print_strides(o, k, "nd - 1");
@@ -399,14 +448,26 @@ static void print_reduce_variant(FILE *o, const sl_function *f, const sl_kernel 
     return;
   }
   if (v == SL_V_RCOLS) {
+    /* Rows walked in order, a vector of accumulators over up to 4096 kept
+    ** columns; work items are (column chunk, block of rows): with fewer
+    ** chunks than threads the rows are split too, each block's sums kept in
+    ** part[] and combined in block order, so the result does not depend on
+    ** which thread ran what. */
     fprintf(o, "  const int64_t nk = a->shape[0], nr = a->rshape[0], qs = a->st[%d][0];\n", out);
-    fprintf(o, "  const int64_t nc = (nk + 255) / 256;\n");
-    fprintf(o, "#pragma omp parallel for if(a->n >= a->omp_threshold && nc > 1) schedule(static) "
-               "num_threads(sl_nthreads(a))\n");
-    fprintf(o, "  for (int64_t c = 0; c < nc; c++) {\n");
-    fprintf(o, "    const int64_t lo = c * 256, m = nk - lo < 256 ? nk - lo : 256;\n");
-    fprintf(o, "    %s acc[256];\n    for (int64_t j = 0; j < m; j++) acc[j] = %s;\n", acc, id);
-    fprintf(o, "    for (int64_t i0 = 0; i0 < nr; i0++) {\n");
+    fprintf(o, "  const int64_t nc = (nk + 4095) / 4096;\n");
+    fprintf(o, "  const int nt = a->n >= a->omp_threshold ? sl_nthreads(a) : 1;\n");
+    fprintf(o, "  int64_t nb = nc >= nt ? 1 : (nt + nc - 1) / nc;\n");
+    fprintf(o, "  if (nb > nr) nb = nr;\n");
+    fprintf(o, "  %s *part = NULL;\n", acc);
+    fprintf(o, "  if (nb > 1 && !(part = (%s *)malloc(sizeof(%s) * (size_t)(nb * nk)))) nb = 1;\n", acc, acc);
+    fprintf(o, "  const int64_t rb = (nr + nb - 1) / nb;\n");
+    fprintf(o, "#pragma omp parallel for if(nt > 1 && nc * nb > 1) schedule(static) num_threads(nt)\n");
+    fprintf(o, "  for (int64_t w = 0; w < nc * nb; w++) {\n");
+    fprintf(o, "    const int64_t c = w / nb, b = w %% nb;\n");
+    fprintf(o, "    const int64_t lo = c * 4096, m = nk - lo < 4096 ? nk - lo : 4096;\n");
+    fprintf(o, "    const int64_t i1 = b * rb + rb < nr ? b * rb + rb : nr;\n");
+    fprintf(o, "    %s acc[4096];\n    for (int64_t j = 0; j < m; j++) acc[j] = %s;\n", acc, id);
+    fprintf(o, "    for (int64_t i0 = b * rb; i0 < i1; i0++) {\n");
     for (int l = 0; l < k->nload; l++) {
       const sl_kload *ld = &k->load[l];
       if (ld->pasted || ld->how == SL_LOAD_SCALAR) continue;
@@ -416,7 +477,13 @@ static void print_reduce_variant(FILE *o, const sl_function *f, const sl_kernel 
     fprintf(o, "#pragma omp simd\n      for (int64_t i = 0; i < m; i++) { %s v; ", acc);
     print_call(o, k, AT_ROW, "i", "v");
     fprintf(o, " sl_k%d_comb(acc[i], v); }\n    }\n", K);
-    fprintf(o, "    for (int64_t j = 0; j < m; j++) q[(lo + j) * qs] = sl_k%d_fin(acc[j]);\n  }\n}\n\n", K);
+    fprintf(o, "    if (part) for (int64_t j = 0; j < m; j++) part[b * nk + lo + j] = acc[j];\n");
+    fprintf(o, "    else for (int64_t j = 0; j < m; j++) q[(lo + j) * qs] = sl_k%d_fin(acc[j]);\n  }\n", K);
+    fprintf(o, "  if (part) {\n");
+    fprintf(o, "    for (int64_t j = 0; j < nk; j++) {\n");
+    fprintf(o, "      %s t = part[j];\n", acc);
+    fprintf(o, "      for (int64_t b = 1; b < nb; b++) sl_k%d_comb(t, part[b * nk + j]);\n", K);
+    fprintf(o, "      q[j * qs] = sl_k%d_fin(t);\n    }\n    free(part);\n  }\n}\n\n", K);
     return;
   }
   /* general: kept axes outside, reduced axes inside, both by odometer */
@@ -480,7 +547,7 @@ static void print_kernel(FILE *o, const sl_function *f, const sl_kernel *k)
   } else {
     fprintf(o, "\n");
     print_flat(o, f, k);
-    for (int v = SL_V_CONTIG; v <= SL_V_STRIDED; v++) print_elemwise_variant(o, f, k, v);
+    for (int v = SL_V_CONTIG; v <= SL_V_TILED; v++) print_elemwise_variant(o, f, k, v);
   }
 }
 

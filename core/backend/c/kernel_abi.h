@@ -26,11 +26,17 @@ typedef void (*sl_kfn)(const sl_kargs *a);
 /* Kernel variants, cheapest first; elementwise ones, then reductions. The
 ** row variants walk the collapsed outer axes (any number) one row at a time,
 ** the innermost axis in a unit-stride loop or a strided one; the profile
-** names them with the collapsed rank ("inner-contiguous 2-d"). */
+** names them with the collapsed rank ("inner-contiguous 2-d"). The tiled
+** variant walks the last two axes in SL_TILE x SL_TILE blocks, for operands
+** whose unit-stride axis is not the output's (a transpose): such an operand's
+** block is copied, along its own unit axis, into a buffer that stays in L1,
+** and the block is then computed in unit-stride rows. */
+#define SL_TILE 64
 #define SL_VARIANTS(_) \
   _(CONTIG,   "contiguous") \
   _(INNER,    "inner-contiguous") \
   _(STRIDED,  "strided") \
+  _(TILED,    "tiled") \
   _(RFLAT,    "reduce contiguous") \
   _(RROWS,    "reduce rows") \
   _(RCOLS,    "reduce columns") \

@@ -50,7 +50,7 @@ static int bind(sl_program *p, sl_module *m)
 {
   for (int i = 0; i < p->plan->nkernels; i++) {
     sl_kernel *k = p->plan->kernels[i];
-    int lo = k->reduce ? SL_V_RFLAT : SL_V_CONTIG, hi = k->reduce ? SL_V_RGENERAL : SL_V_STRIDED;
+    int lo = k->reduce ? SL_V_RFLAT : SL_V_CONTIG, hi = k->reduce ? SL_V_RGENERAL : SL_V_TILED;
     for (int v = lo; v <= hi && k->code >= 0; v++) {
       char name[64];
       snprintf(name, sizeof name, "sl_k%d_v%d", k->code, v);

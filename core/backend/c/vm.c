@@ -178,11 +178,32 @@ static int inner_fits(const sl_kernel *k, const sl_kargs *a, int d, int column_z
   return 1;
 }
 
+static int64_t abs64(int64_t x) { return x < 0 ? -x : x; }
+
+/* Tiles pay when the stores run along the last axis while some load runs
+** faster along the one before (a transpose), and both axes span half a
+** tile; columns must be columns of the last axis (one value per row). */
+static int tiles_fit(const sl_kernel *k, const sl_kargs *a)
+{
+  int nd = a->nd, across = 0;
+  if (nd < 2 || a->shape[nd - 1] < SL_TILE / 2 || a->shape[nd - 2] < SL_TILE / 2) return 0;
+  for (int s = 0; s < k->nstore; s++) if (a->st[k->nops - k->nstore + s][nd - 1] != 1) return 0;
+  for (int l = 0; l < k->nload; l++) {
+    const sl_kload *ld = &k->load[l];
+    if (ld->pasted || ld->how == SL_LOAD_SCALAR) continue;
+    if (ld->how == SL_LOAD_COLUMN) { if (a->st[ld->op][nd - 1] != 0) return 0; continue; }
+    int64_t inner = abs64(a->st[ld->op][nd - 1]), outer = abs64(a->st[ld->op][nd - 2]);
+    if (inner > 1 && outer < inner) across = 1;
+  }
+  return across;
+}
+
 static int pick_elemwise(const sl_kernel *k, const sl_kargs *a)
 {
   int nd = a->nd;
   if (nd == 1 && inner_fits(k, a, 0, 1)) return SL_V_CONTIG;
   if (nd >= 2 && inner_fits(k, a, nd - 1, 1)) return SL_V_INNER;
+  if (tiles_fit(k, a)) return SL_V_TILED;
   return SL_V_STRIDED;
 }
 
@@ -222,7 +243,7 @@ static void note_variant(sl_program *p, const sl_kernel *k, sl_step *step, int a
   pthread_mutex_lock(&ran_lock);
   __atomic_store_n(&p->variant[at_step], v, __ATOMIC_RELAXED);
   __atomic_store_n(&p->rank[at_step], rank, __ATOMIC_RELAXED);
-  if (v == SL_V_INNER || v == SL_V_STRIDED)
+  if (v == SL_V_INNER || v == SL_V_STRIDED || v == SL_V_TILED)
     snprintf(step->ran, sizeof step->ran, "%s %d-d", sl_variant_names[v], rank);
   else snprintf(step->ran, sizeof step->ran, "%s", sl_variant_names[v]);
   if (p->debug >= 1) {
@@ -358,11 +379,36 @@ static int run_kernel(sl_program *p, sl_run *r, sl_step *step, int *rank, int64_
   return 0;
 }
 
+/* A node of a view op (dimshuffle, narrow) whose value is no result or
+** update of the function runs as a view of its input, not a copy: the kernels
+** that read it walk its strides (a transpose in tiles). Results stay fresh
+** tensors; aliasing is safe inside the call because everything that writes
+** into an existing buffer (the inplace paths, the pool) first checks that its
+** storage has no other holder. Returns 1 when n is not such a node. */
+static int run_view(sl_run *r, int at)
+{
+  const sl_function *f = r->f;
+  const sl_node *n = f->order[at];
+  if (!n->op->view || n->nin != 1 || n->nout != 1 || f->nan_guard || f->profile) return 1;
+  int s = f->out_slot[at][0];
+  for (int i = 0; i < f->nout + f->nupd; i++) if (f->result_slot[i] == s) return 1;
+  sl_tensor *in = r->val[f->in_slot[at][0]];
+  sl_tensor *t = n->op->view(n, &in);
+  if (!t) return sl_node_fail(n, 0, &in);
+  sl_tensor_release(r->val[s]);
+  r->val[s] = t;
+  return 0;
+}
+
 #define SCRATCH_NODES 32
 
 static int run(void *state, sl_run *r, sl_step *step)
 {
   sl_kernel *k = step->k;
+  if (!k && step->node >= 0) {
+    int rc = run_view(r, step->node);
+    if (rc <= 0) return rc;
+  }
   if (!k || k->code < 0) return sl_run_step_nodes(r, step);
   int rank_here[SCRATCH_NODES];
   int64_t shape_here[SCRATCH_NODES][SL_MAXDIM];
