@@ -151,7 +151,7 @@ int sl_run_node(sl_run *r, int at)
 {
   sl_function *f = r->f;
   sl_node *n = f->order[at];
-  sl_tensor *in[SL_MAX_OPERANDS * 4], *out[8];
+  sl_tensor *in[SL_MAX_OPERANDS * 4], *out[SL_MAX_OUTPUTS];
   sl_profile *prof = f->profile;
   if (n->nin > (int)(sizeof in / sizeof *in)) return sl_fail("%s: too many inputs", n->op->name);
   for (int i = 0; i < n->nin; i++) in[i] = r->val[f->in_slot[at][i]];
@@ -305,7 +305,22 @@ static int finish(sl_function *f, sl_tensor **val, sl_tensor **results)
   return rc;
 }
 
+static _Thread_local const sl_backend *calling;
+
+const sl_backend *sl_calling_backend(void) { return calling; }
+
+static int call(sl_function *f, sl_tensor **args, sl_tensor **results);
+
 int sl_function_call(sl_function *f, sl_tensor **args, sl_tensor **results)
+{
+  const sl_backend *outer = calling;
+  calling = f->backend;
+  int rc = call(f, args, results);
+  calling = outer;
+  return rc;
+}
+
+static int call(sl_function *f, sl_tensor **args, sl_tensor **results)
 {
   const sl_backend *b = f->backend;
   void *state = f->backend_state;

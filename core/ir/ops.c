@@ -18,6 +18,7 @@ static const struct { const sl_op *ops; const int *n; } families[] = {
   { sl_complex_ops, &sl_complex_nops },
   { sl_fft_ops, &sl_fft_nops },
   { sl_dist_ops, &sl_dist_nops },
+  { sl_scan_ops, &sl_scan_nops },
 };
 #define NFAMILIES ((int)(sizeof families / sizeof *families))
 
