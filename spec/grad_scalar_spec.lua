@@ -43,6 +43,9 @@ local cases = {
   conj = { function(x, y) return sl.imag(sl.conj(sl.complex(x * y, x))) end, { X, Y } },
   cabs = { function(x, y) return sl.abs(sl.complex(x, y)) end, { X, Y } },
   angle = { function(x, y) return sl.angle(sl.complex(x, y)) end, { X, Y } },
+  scan = { function(x, y)
+    return (sl.scan(function(h, w) return sl.sin(h * w + w) end, { outputs_info = { x }, non_sequences = { y }, n_steps = 3 }))
+  end, { X, Y } },
   std = 'the std of one value is 0, where its square root has no derivative',
   outer = 'takes vectors', gemm = 'takes matrices', gemv = 'takes a matrix and vectors',
   ger = 'takes vectors and a matrix', concatenate = 'joins along an existing axis',

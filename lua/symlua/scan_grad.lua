@@ -147,21 +147,13 @@ return function(sl)
     -- the carries after step 0 are the first rows of the reversed loop's outputs
     local grads = {}
     local at = 0
-    local all_steps   -- 1 when the truncated loop still reached step 0
-    if T then
-      local n = nsteps >= 0 and nsteps or (outputs[1]:static_shape()[1] or -1)
-      if nsteps < 0 and nstate > 0 and outputs[1]:static_shape()[1] >= 0 then n = outputs[1]:static_shape()[1] - ms[1] end
-      if n >= 0 then all_steps = n <= T and 1 or 0 end
-    end
     for k = 1, nstate do
       at = at + 1
-      local g = gouts[k][{ { 1, ms[k] } }]
-      if all_steps ~= 0 then
-        local w = outs[at][1]
-        if T and all_steps == nil then fail('grad: truncate_gradient needs a static number of steps') end
-        g = g + w
+      local w = outs[at][1]
+      if T then   -- the window reached the initial rows only when every step was within T
+        w = w * sl.le(outputs[k]:shape()[1], ms[k] + T):cast(w:dtype())
       end
-      grads[nseq + k] = g
+      grads[nseq + k] = gouts[k][{ { 1, ms[k] } }] + w
     end
     for i = 1, nnon do
       if float_non[i] then at = at + 1; grads[nseq + nstate + i] = outs[at][1] end
