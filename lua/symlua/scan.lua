@@ -317,4 +317,5 @@ return function(sl)
   end
 
   require('symlua.scan_grad')(sl)
+  require('symlua.rnn')(sl)
 end
