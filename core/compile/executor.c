@@ -314,7 +314,7 @@ static int call(sl_function *f, sl_tensor **args, sl_tensor **results);
 int sl_function_call(sl_function *f, sl_tensor **args, sl_tensor **results)
 {
   const sl_backend *outer = calling;
-  calling = f->backend;
+  calling = f->requested ? f->requested : f->backend;
   int rc = call(f, args, results);
   calling = outer;
   return rc;
