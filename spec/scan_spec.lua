@@ -159,6 +159,61 @@ describe('scan: gradients', function()
   end)
 end)
 
+describe('scan: memory', function()
+  local function step(xt, hp, W) return sl.tanh(hp:dot(W) + xt) end
+
+  it("keep = 'last' returns the final state, and its gradient is the full loop's", function()
+    local x, W = sl.tensor3('x'), sl.matrix('W')
+    local all = sl.scan(step, { sequences = x, outputs_info = { sl.zeros(2, 3) }, non_sequences = { W } })
+    local last = sl.scan(step, { sequences = x, outputs_info = { { initial = sl.zeros(2, 3), keep = 'last' } }, non_sequences = { W } })
+    local fib = sl.scan(function(a, b) return a + b end,
+      { outputs_info = { { initial = sl.tensor({ 0, 1 }, 'float64'), taps = { -2, -1 }, keep = 'last' } }, n_steps = 6 })
+    local xv, Wv = sl.randn(5, 2, 3), sl.randn(3, 3) * 0.5
+    for _, mode in ipairs(MODES) do
+      local f = sl.compile({ x, W }, { all[-1], last, sl.grad(all[-1]:sum(), W), sl.grad(last:sum(), W) }, { mode = mode })
+      local a, l, ga, gl = f(xv, Wv)
+      assert.are.same({ 2, 3 }, l:shape())
+      close(a, l, 0, mode)
+      close(ga, gl, 1e-14, mode)
+      assert.are.same({ 8, 13 }, sl.compile({}, fib, { mode = mode })():totable())
+    end
+    sl.verify_grad(function(x, W)
+      local h = sl.scan(step, { sequences = x, outputs_info = { { initial = sl.zeros(2, 3), keep = 'last' } }, non_sequences = { W } })
+      return h
+    end, { xv, Wv })
+  end)
+
+  it('checkpoint = k gives the final state and the gradient of the loop without it', function()
+    local x, W = sl.tensor3('x'), sl.matrix('W')
+    local plain = sl.scan(step, { sequences = x, outputs_info = { sl.zeros(2, 3) }, non_sequences = { W } })[-1]
+    local xv, Wv = sl.randn(12, 2, 3), sl.randn(3, 3) * 0.5
+    for _, k in ipairs({ 1, 4, 12 }) do
+      local h = sl.scan(step, { sequences = x, outputs_info = { sl.zeros(2, 3) }, non_sequences = { W }, checkpoint = k })
+      for _, mode in ipairs(MODES) do
+        local f = sl.compile({ x, W }, { plain, h, sl.grad(plain:sum(), W), sl.grad(h:sum(), W), sl.grad(plain:sum(), x), sl.grad(h:sum(), x) }, { mode = mode })
+        local p, c, gp, gc, xp, xc = f(xv, Wv)
+        close(p, c, 1e-15, mode)
+        close(gp, gc, 1e-13, mode)
+        close(xp, xc, 1e-13, mode)
+      end
+    end
+    sl.verify_grad(function(x, W)
+      local h = sl.scan(step, { sequences = x, outputs_info = { sl.zeros(2, 3) }, non_sequences = { W }, checkpoint = 3 })
+      return h
+    end, { xv, Wv })
+    local f = sl.compile({ x, W }, sl.scan(step, { sequences = x, outputs_info = { sl.zeros(2, 3) }, non_sequences = { W }, checkpoint = 5 }))
+    assert.matches('reshape', check.err(f, sl.randn(12, 2, 3), Wv))
+    assert.matches('scan: with checkpoint every output is fed back', check.err(function()
+      local r = sl.scan(function(a) return a, a end, { outputs_info = { sl.zeros(2), false }, n_steps = 4, checkpoint = 2 })
+      return r
+    end))
+    assert.matches('scan: checkpoint = 3 does not divide the 4 steps', check.err(function()
+      local r = sl.scan(function(a) return a end, { outputs_info = { sl.zeros(2) }, n_steps = 4, checkpoint = 3 })
+      return r
+    end))
+  end)
+end)
+
 describe('scan: bad loops', function()
   it('a carry whose static type changes names the output, the step and the line', function()
     local h0 = sl.tensor_type('float64', { 3 })('h0')

@@ -7,7 +7,10 @@
 ** (with SCAN_UNTIL, the most steps); mask_k says which earlier steps state
 ** k's step reads (bit j-1: tap -j). With SCAN_UNTIL the step's last output
 ** is a boolean scalar, and the loop stops after the first step that returns
-** true: the outputs then hold the steps that ran. params.x is the
+** true: the outputs then hold the steps that ran. Flag SCAN_FINAL << k
+** makes state k keep only its last m_k rows, in a ring of m_k + 1 rows, and
+** return those: a loop whose every step's state is not needed (a fold, the
+** sums of a gradient) runs in memory of one state. params.x is the
 ** gradient's truncation (grad.lua reads it; -1: none). Inputs are
 ** the sequences, then each state's initial rows (m_k of them, m_k its
 ** oldest tap), then the non-sequences. The step takes one row of each
@@ -28,12 +31,12 @@
 #include "function.h"
 #include "backend.h"
 
-enum { SCAN_UNTIL = 1 };
+enum { SCAN_UNTIL = 1, SCAN_FINAL = 2 };
 
 typedef struct layout {
   int nseq, nstate, nnon, ny, flags;
   int64_t nsteps;
-  int mask[SL_MAXPARAMS], m[SL_MAXPARAMS], ntaps[SL_MAXPARAMS];
+  int mask[SL_MAXPARAMS], m[SL_MAXPARAMS], ntaps[SL_MAXPARAMS], final[SL_MAXPARAMS];
   int ntap_total;
 } layout;
 
@@ -48,6 +51,7 @@ static int read_layout(const sl_node *n, layout *L)
   if (L->nseq < 0 || L->nstate < 0 || L->nnon < 0 || p->n != 5 + L->nstate)
     return sl_fail("scan: malformed parameters");
   L->flags = (int)p->v[4 + L->nstate];
+  for (int k = 0; k < L->nstate; k++) L->final[k] = (L->flags & (SCAN_FINAL << k)) != 0;
   L->ntap_total = 0;
   for (int k = 0; k < L->nstate; k++) {
     L->mask[k] = (int)p->v[4 + k];
@@ -136,7 +140,7 @@ static int scan_infer(sl_node *n, sl_type *out)
     out[k] = row;
     out[k].ndim = row.ndim + 1;
     for (int d = row.ndim; d > 0; d--) out[k].shape[d] = row.shape[d - 1];
-    out[k].shape[0] = steps >= 0 ? steps + L.m[k] : SL_UNKNOWN;
+    out[k].shape[0] = L.final[k] ? L.m[k] : steps >= 0 ? steps + L.m[k] : SL_UNKNOWN;
   }
   for (int i = 0; i < L.nnon; i++, at++) {
     const sl_type *t = &n->inputs[L.nseq + L.nstate + i]->type;
@@ -158,7 +162,7 @@ static int scan_infer(sl_node *n, sl_type *out)
       sl_type_text(c, a, sizeof a);
       return sl_fail("scan: until: the condition must be a boolean scalar, got %s", a);
     }
-    for (int k = 0; k < f->nout; k++) out[k].shape[0] = SL_UNKNOWN;
+    for (int k = 0; k < f->nout; k++) if (k >= L.nstate || !L.final[k]) out[k].shape[0] = SL_UNKNOWN;
   }
   return 0;
 }
@@ -227,6 +231,25 @@ static int changed(const char *what, int k, int64_t step, int nd, const int64_t 
                  (long long)step, what, k + 1, a, b);
 }
 
+/* Row r of state k's buffer: all rows, or a ring of m + 1 for a final state. */
+static int64_t state_row(const layout *L, int k, int64_t r) { return L->final[k] ? r % (L->m[k] + 1) : r; }
+
+/* The last m rows of state k's ring after rows 0 .. last, oldest first. */
+static sl_tensor *ring_tail(const layout *L, int k, sl_tensor *ring, int64_t last)
+{
+  int m = L->m[k];
+  sl_tensor *out = stacked(ring->dtype, m, ring->ndim - 1, ring->shape + 1);
+  for (int q = 0; out && q < m; q++) {
+    sl_tensor *src = sl_tensor_select(ring, 0, state_row(L, k, last - m + 1 + q));
+    sl_tensor *dst = sl_tensor_select(out, 0, q);
+    int rc = src && dst ? sl_tensor_copy(dst, src) : -1;
+    sl_tensor_release(src);
+    sl_tensor_release(dst);
+    if (rc) { sl_tensor_release(out); return NULL; }
+  }
+  return out;
+}
+
 /* row t of buffer buf written with value v */
 static int put_row(sl_tensor *buf, int64_t t, const sl_tensor *v)
 {
@@ -259,7 +282,7 @@ static int scan_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
     if (init->shape[0] != L.m[k])
       return sl_fail("scan: state %d reads %d steps back, so its initial value needs %d rows, not %lld", k + 1,
                      L.m[k], L.m[k], (long long)init->shape[0]);
-    out[k] = stacked(init->dtype, steps + L.m[k], init->ndim - 1, init->shape + 1);
+    out[k] = stacked(init->dtype, L.final[k] ? L.m[k] + 1 : steps + L.m[k], init->ndim - 1, init->shape + 1);
     sl_tensor *head = out[k] ? sl_tensor_slice(out[k], 0, 0, L.m[k], 1) : NULL;
     rc = head ? sl_tensor_copy(head, init) : -1;
     sl_tensor_release(head);
@@ -274,7 +297,7 @@ static int scan_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
     for (int s = 0; s < L.nseq; s++) args[at++] = sl_tensor_select(in[s], 0, t);
     for (int k = 0; k < L.nstate; k++)
       for (int j = L.m[k]; j >= 1; j--)
-        if (L.mask[k] & (1 << (j - 1))) args[at++] = sl_tensor_select(out[k], 0, t + L.m[k] - j);
+        if (L.mask[k] & (1 << (j - 1))) args[at++] = sl_tensor_select(out[k], 0, state_row(&L, k, t + L.m[k] - j));
     for (int i = 0; i < L.nnon; i++) { args[at] = in[L.nseq + L.nstate + i]; sl_tensor_retain(args[at++]); }
     for (int i = 0; i < at; i++) if (!args[i]) rc = -1;
     if (!rc) rc = sl_function_call(f, args, res);
@@ -285,7 +308,7 @@ static int scan_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
       if (k < L.nstate) {
         if (!same_shape(v, out[k]->ndim - 1, out[k]->shape + 1))
           rc = changed("state", k, t + 1, out[k]->ndim - 1, out[k]->shape + 1, v);
-        else rc = put_row(out[k], t + L.m[k], v);
+        else rc = put_row(out[k], state_row(&L, k, t + L.m[k]), v);
       } else {
         if (t == 0 && !(out[k] = stacked(v->dtype, steps, v->ndim, v->shape))) rc = -1;
         else if (!same_shape(v, out[k]->ndim - 1, out[k]->shape + 1))
@@ -300,7 +323,15 @@ static int scan_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
   }
   free(args);
   /* stopped early: the outputs hold the steps that ran */
+  for (int k = 0; k < L.nstate && !rc; k++) {
+    if (!L.final[k]) continue;
+    sl_tensor *tail = ring_tail(&L, k, out[k], ran + L.m[k] - 1);
+    if (!tail) { rc = -1; break; }
+    sl_tensor_release(out[k]);
+    out[k] = tail;
+  }
   for (int k = 0; k < nout && !rc && ran > 0 && ran < steps; k++) {
+    if (k < L.nstate && L.final[k]) continue;
     int64_t keep = ran + (k < L.nstate ? L.m[k] : 0);
     sl_tensor *part = sl_tensor_slice(out[k], 0, 0, keep, 1);
     if (!part) { rc = -1; break; }

@@ -14,7 +14,7 @@ return function(sl)
   local apply = core.apply
   local fail = core.fail
 
-  local SCAN_UNTIL = 1
+  local SCAN_UNTIL, SCAN_FINAL = 1, 2   -- core/ops/scan.c's flags
 
   local function type_text(v)
     local sizes = {}
@@ -82,8 +82,67 @@ return function(sl)
     return mask, m
   end
 
+  local build
+
+  -- checkpoint = k: the steps in segments of k, a loop over segments whose
+  -- step is a loop over one segment keeping only its final state. The outer
+  -- loop stores the states every k steps; the gradient of each segment
+  -- recomputes its k steps (scan_grad.lua), so memory is O(n/k + k) states.
+  local function checkpointed(fn, opts)
+    local k = opts.checkpoint
+    if type(k) ~= 'number' or k % 1 ~= 0 or k < 1 then
+      fail('scan: checkpoint must be a positive number of steps, got %s', tostring(k))
+    end
+    if opts.truncate_gradient and opts.truncate_gradient ~= -1 then fail('scan: checkpoint and truncate_gradient do not mix') end
+    local info, ninfo = list_of(opts.outputs_info)
+    if ninfo == 0 then fail('scan: checkpoint stores fed-back outputs; this loop has none (outputs_info)') end
+    for i = 1, ninfo do
+      local e = info[i]
+      if e == nil or e == false then
+        fail('scan: with checkpoint every output is fed back (outputs_info %d is empty): the steps are not all stored', i)
+      end
+      if type(e) == 'table' and not sl.is_var(e) and not sl.is_tensor(e) and
+         (e.keep or (e.taps and not (#e.taps == 1 and e.taps[1] == -1))) then
+        fail('scan: with checkpoint, outputs_info %d must be a plain initial value (taps { -1 })', i)
+      end
+    end
+    local seq_list, nseq = list_of(opts.sequences)
+    local n = opts.n_steps
+    local segs = {}
+    for i = 1, nseq do
+      local s = as_var(seq_list[i])
+      if not s or s:dim() < 1 then fail('scan: sequence %d must be a variable or tensor with an axis to step along', i) end
+      n = n or (s:static_shape()[1] >= 0 and s:static_shape()[1] or nil)
+      segs[i] = s
+    end
+    if nseq == 0 and not n then fail('scan: no sequences and no n_steps: give n_steps, the number of steps to run') end
+    -- a length known only at run time must be a multiple of k there (reshape says so)
+    if n and n % k ~= 0 then fail('scan: checkpoint = %d does not divide the %d steps', k, n) end
+    for i, s in ipairs(segs) do
+      if n and s:static_shape()[1] ~= n then s = s[{ { 1, n } }] end
+      if opts.reverse then s = flip(s) end
+      local shape = { -1, k }
+      for d = 2, s:dim() do shape[d + 1] = s:shape(d) end
+      segs[i] = s:reshape(unpack(shape))
+    end
+    local non_list, nnon = list_of(opts.non_sequences)
+    local outer = build(function(...)
+      local a = { ... }
+      local rows, states, nons = {}, {}, {}
+      for i = 1, nseq do rows[i] = a[i] end
+      for i = 1, ninfo do states[i] = { initial = a[nseq + i], keep = 'last' } end
+      for i = 1, nnon do nons[i] = a[nseq + ninfo + i] end
+      local finals = build(fn, { sequences = rows, outputs_info = states, non_sequences = nons, n_steps = k }, false)
+      return finals
+    end, { sequences = segs, outputs_info = opts.outputs_info, non_sequences = non_list, n_steps = n and n / k }, false)
+    if ninfo == 1 then return outer[-1], {} end
+    local result = {}
+    for i = 1, ninfo do result[i] = outer[i][-1] end
+    return result, {}
+  end
+
   -- The core of sl.scan and sl.scan_until; stop_on: fn's last result is the condition.
-  local function build(fn, opts, stop_on)
+  function build(fn, opts, stop_on)
     if type(fn) ~= 'function' then fail('scan: the first argument must be the step function, got %s', type(fn)) end
     opts = opts or {}
     if type(opts) ~= 'table' then fail('scan: options must be a table, got %s', type(opts)) end
@@ -99,9 +158,6 @@ return function(sl)
     local truncate = opts.truncate_gradient or -1
     if type(truncate) ~= 'number' or truncate % 1 ~= 0 or truncate < -1 or truncate == 0 then
       fail('scan: truncate_gradient must be -1 (none) or a positive number of steps, got %s', tostring(truncate))
-    end
-    if opts.checkpoint ~= nil then
-      fail('scan: checkpoint is not implemented: the gradient stores every step')
     end
 
     -- sequences
@@ -127,9 +183,12 @@ return function(sl)
     for i = 1, ninfo do
       local e = info[i]
       if e ~= nil and e ~= false then
-        local init, taps = e, { -1 }
+        local init, taps, keep = e, { -1 }, 'all'
         if type(e) == 'table' and not sl.is_var(e) and not sl.is_tensor(e) then
-          init, taps = e.initial, e.taps or { -1 }
+          init, taps, keep = e.initial, e.taps or { -1 }, e.keep or 'all'
+          if keep ~= 'all' and keep ~= 'last' then
+            fail("scan: outputs_info %d: keep must be 'all' (every step) or 'last' (the final value), got %s", i, tostring(keep))
+          end
         end
         local v = as_var(init)
         if not v then fail('scan: outputs_info %d: the initial value is a %s, not a variable, tensor or number', i, type(init)) end
@@ -147,7 +206,7 @@ return function(sl)
           end
           core_init = v
         end
-        states[#states + 1] = { at = i, init = core_init, mask = mask, m = m, taps = taps }
+        states[#states + 1] = { at = i, init = core_init, mask = mask, m = m, taps = taps, last = keep == 'last' }
       end
     end
 
@@ -254,7 +313,9 @@ return function(sl)
     for _, x in ipairs(non_inputs) do step_ins[#step_ins + 1] = x end
     local v = { #seqs, #states, #nons, n_steps or -1 }
     for _, st in ipairs(states) do v[#v + 1] = st.mask end
-    v[#v + 1] = stop_on and SCAN_UNTIL or 0
+    local flags = stop_on and SCAN_UNTIL or 0
+    for k, st in ipairs(states) do if st.last then flags = flags + SCAN_FINAL * 2 ^ (k - 1) end end
+    v[#v + 1] = flags
     local ins = {}
     for _, s in ipairs(seqs) do ins[#ins + 1] = s end
     for _, st in ipairs(states) do ins[#ins + 1] = st.init end
@@ -264,18 +325,29 @@ return function(sl)
 
     -- the user's order: a state's rows after its initial ones
     local result = {}
-    for k, st in ipairs(states) do result[st.at] = outs[k][{ { st.m + 1, -1 } }] end
+    for k, st in ipairs(states) do
+      if st.last then result[st.at] = #st.taps == 1 and st.m == 1 and outs[k][1] or outs[k]
+      else result[st.at] = outs[k][{ { st.m + 1, -1 } }] end
+    end
     for j, i in ipairs(ys) do result[i] = outs[#states + j] end
-    if opts.reverse then for i = 1, nres do result[i] = flip(result[i]) end end
+    if opts.reverse then
+      for i = 1, nres do if not (is_state[i] and states[is_state[i]].last) then result[i] = flip(result[i]) end end
+    end
     if nres == 1 then return result[1], {} end
     return result, {}
   end
 
   -- sl.scan(fn, { sequences, outputs_info, non_sequences, n_steps, reverse,
-  -- truncate_gradient }): the stacked outputs (a variable, or a list of them
-  -- when fn returns several) and the updates (none: draws inside fn are not
-  -- supported yet).
-  function sl.scan(fn, opts) return build(fn, opts, false) end
+  -- truncate_gradient, checkpoint }): the stacked outputs (a variable, or a
+  -- list of them when fn returns several) and the updates (none: draws
+  -- inside fn are not supported yet). An outputs_info entry { initial = v,
+  -- keep = 'last' } returns only the output's final value. With checkpoint =
+  -- k every output must be fed back, and each comes back as its final value:
+  -- the states are stored every k steps only.
+  function sl.scan(fn, opts)
+    if type(opts) == 'table' and opts.checkpoint ~= nil then return checkpointed(fn, opts) end
+    return build(fn, opts, false)
+  end
 
   -- sl.scan_until(fn, opts): as sl.scan, with fn returning its outputs and
   -- then a boolean scalar; the loop stops after the first step where it is
@@ -299,14 +371,13 @@ return function(sl)
   -- sl.foldl(fn, sequences, init, non_sequences): fn(row..., acc, non...) -> acc;
   -- the last accumulator
   function sl.foldl(fn, sequences, init, non_sequences)
-    local accs = build(fn, { sequences = sequences, outputs_info = { init }, non_sequences = non_sequences }, false)
-    return accs[-1]
+    return (build(fn, { sequences = sequences, outputs_info = { { initial = init, keep = 'last' } },
+                        non_sequences = non_sequences }, false))
   end
   -- sl.foldr: the same from the last row to the first
   function sl.foldr(fn, sequences, init, non_sequences)
-    local accs = build(fn, { sequences = sequences, outputs_info = { init }, non_sequences = non_sequences,
-                             reverse = true }, false)
-    return accs[1]
+    return (build(fn, { sequences = sequences, outputs_info = { { initial = init, keep = 'last' } },
+                        non_sequences = non_sequences, reverse = true }, false))
   end
 
   -- sl.cumsum_scan(x): running sums along the first axis, as a loop

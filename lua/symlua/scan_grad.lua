@@ -34,6 +34,24 @@ return function(sl)
     if flags % 2 == 1 then
       fail('grad: scan_until has no gradient: how many steps run depends on the values')
     end
+    -- states that kept only their last rows: the gradient of the loop that
+    -- keeps them all, recomputed (the forward pass again, as checkpointing does)
+    local finals = math.floor(flags / 2)
+    if finals > 0 then
+      local v = {}
+      for i, w in ipairs(p.v) do v[i] = w end
+      v[5 + nstate] = flags % 2
+      local full = { sl.core.apply('scan', { v = v, x = p.x, sub = p.sub }, unpack(inputs)) }
+      local g = {}
+      for k = 1, #outputs do
+        g[k] = gouts[k]
+        if k <= nstate and math.floor(finals / 2 ^ (k - 1)) % 2 == 1 then
+          local m = outputs[k]:static_shape()[1]
+          g[k] = sl.concatenate({ sl.zeros_like(full[k][{ { 1, -m - 1 } }]), gouts[k] }, 1)
+        end
+      end
+      return sl.gradients.scan(full[1]:owner(), inputs, full, g)
+    end
     local T = p.x >= 0 and p.x or nil
     local sub = p.sub
     local step_ins, step_outs = sub:inputs(), sub:outputs()
@@ -74,8 +92,8 @@ return function(sl)
     local float_non = {}
     for i = 1, nnon do float_non[i] = is_float(nons[i]) end
     local info = {}
-    for k = 1, nstate do info[#info + 1] = sl.zeros_like(inits[k]) end
-    for i = 1, nnon do if float_non[i] then info[#info + 1] = sl.zeros_like(nons[i]) end end
+    for k = 1, nstate do info[#info + 1] = { initial = sl.zeros_like(inits[k]), keep = 'last' } end
+    for i = 1, nnon do if float_non[i] then info[#info + 1] = { initial = sl.zeros_like(nons[i]), keep = 'last' } end end
     local nfloat_seq = 0
     for i = 1, nseq do if is_float(seqs[i]) then nfloat_seq = nfloat_seq + 1; info[#info + 1] = false end end
 
@@ -144,19 +162,19 @@ return function(sl)
     local outs = sl.scan(back_step, { sequences = bseqs, outputs_info = info, non_sequences = nons, reverse = true })
     if #info == 1 then outs = { outs } end
 
-    -- the carries after step 0 are the first rows of the reversed loop's outputs
+    -- the carries after step 0: the backward loop's final values
     local grads = {}
     local at = 0
     for k = 1, nstate do
       at = at + 1
-      local w = outs[at][1]
+      local w = outs[at]
       if T then   -- the window reached the initial rows only when every step was within T
         w = w * sl.le(outputs[k]:shape()[1], ms[k] + T):cast(w:dtype())
       end
       grads[nseq + k] = gouts[k][{ { 1, ms[k] } }] + w
     end
     for i = 1, nnon do
-      if float_non[i] then at = at + 1; grads[nseq + nstate + i] = outs[at][1] end
+      if float_non[i] then at = at + 1; grads[nseq + nstate + i] = outs[at] end
     end
     for i = 1, nseq do
       if is_float(seqs[i]) then
