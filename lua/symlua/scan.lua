@@ -44,6 +44,71 @@ return function(sl)
 
   local function flip(x) return x[{ { -1, 1, -1 } }] end
 
+  -- The static type of a non-sequence inside the step: a shared variable's
+  -- is its value's shape when the loop is built, so that the step's kernels
+  -- and gradients know it (a later value of another shape is an error at the
+  -- call that names the step's input).
+  local function static_shape(v)
+    if v:kind() == 'shared' then return v:get_value(true):shape() end
+    return v:static_shape()
+  end
+
+  -- Loop-invariant code motion: the step's largest subexpressions of
+  -- non-sequences and constants alone (a transposed weight in a gradient)
+  -- are computed once before the loop and enter the step as non-sequences.
+  -- Random draws stay inside: each step draws anew.
+  local function hoist(outs, nons, non_inputs)
+    local bound = {}
+    for i, x in ipairs(non_inputs) do bound[x:id()] = i end
+    local invariant, seen, order = {}, {}, {}
+    local function visit(v)   -- iterative post-order over the step's graph
+      local stack = { { v, false } }
+      while #stack > 0 do
+        local top = table.remove(stack)
+        local x, expanded = top[1], top[2]
+        local id = x:id()
+        if not seen[id] then
+          local node = x:owner()
+          if not node then
+            seen[id] = true
+            invariant[id] = bound[id] ~= nil or x:kind() == 'constant'
+          elseif expanded then
+            seen[id] = true
+            local inv = node:op() ~= 'random'
+            for _, i in ipairs(node:inputs()) do inv = inv and invariant[i:id()] end
+            invariant[id] = inv
+            order[#order + 1] = x
+          else
+            stack[#stack + 1] = { x, true }
+            for _, i in ipairs(node:inputs()) do stack[#stack + 1] = { i, false } end
+          end
+        end
+      end
+    end
+    for _, o in ipairs(outs) do visit(o) end
+    -- the frontier: invariant results read by a varying node, or returned
+    local lift, lifted = {}, {}
+    local function mark(x)
+      if invariant[x:id()] and x:owner() and not lifted[x:id()] then lifted[x:id()] = true; lift[#lift + 1] = x end
+    end
+    for _, x in ipairs(order) do
+      if not invariant[x:id()] then for _, i in ipairs(x:owner():inputs()) do mark(i) end end
+    end
+    for _, o in ipairs(outs) do mark(o) end
+    if #lift == 0 then return outs end
+    local to_outer = {}
+    for i, x in ipairs(non_inputs) do to_outer[x] = nons[i] end
+    local outer = sl.clone(lift, to_outer)
+    local givens = {}
+    for i, x in ipairs(lift) do
+      local inp = sl.tensor_type(x:dtype(), x:static_shape())('hoisted' .. i)
+      givens[x] = inp
+      nons[#nons + 1] = outer[i]
+      non_inputs[#non_inputs + 1] = inp
+    end
+    return sl.clone(outs, givens)
+  end
+
   -- The leaf variables (inputs and shared variables) the outputs read that
   -- are not among bound (ids): what a step uses without listing it.
   local function free_vars(outs, bound)
@@ -232,7 +297,7 @@ return function(sl)
       local x = non_list[i]
       if sl.is_var(x) then
         nons[#nons + 1] = x
-        local inp = sl.tensor_type(x:dtype(), x:static_shape())('non' .. i)
+        local inp = sl.tensor_type(x:dtype(), static_shape(x))('non' .. i)
         non_inputs[#non_inputs + 1] = inp
         bound[inp:id()] = true
         non_args[i] = inp
@@ -299,13 +364,14 @@ return function(sl)
     if #captured > 0 then
       local givens = {}
       for _, v in ipairs(captured) do
-        local inp = sl.tensor_type(v:dtype(), v:static_shape())(v:name())
+        local inp = sl.tensor_type(v:dtype(), static_shape(v))(v:name())
         givens[v] = inp
         nons[#nons + 1] = v
         non_inputs[#non_inputs + 1] = inp
       end
       step_outs = sl.clone(step_outs, givens)
     end
+    step_outs = hoist(step_outs, nons, non_inputs)
 
     local step_ins = {}
     for _, r in ipairs(seq_rows) do step_ins[#step_ins + 1] = r end
