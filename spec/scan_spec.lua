@@ -159,6 +159,40 @@ describe('scan: gradients', function()
   end)
 end)
 
+describe('scan: the step', function()
+  it('computes what depends on non-sequences alone once, before the loop', function()
+    local x, W = sl.matrix('x'), sl.matrix('W')
+    local h = sl.scan(function(xt, hp, W) return sl.tanh(hp:dot(W:transpose() * 2) + xt) end,
+      { sequences = x, outputs_info = { sl.zeros(3) }, non_sequences = { W } })
+    local node = h:owner():inputs()[1]:owner()   -- the scan under the rows' subtensor
+    assert.are.equal('scan', node:op())
+    local names = {}
+    for _, v in ipairs(node:params().sub:inputs()) do names[#names + 1] = v:name() end
+    assert.are.same({ 'seq1', 'tap1_1', 'non1', 'hoisted1' }, names)
+    local ops = {}
+    local stack = node:params().sub:outputs()
+    while #stack > 0 do
+      local v = table.remove(stack)
+      if v:owner() then ops[v:owner():op()] = true; for _, i in ipairs(v:owner():inputs()) do stack[#stack + 1] = i end end
+    end
+    assert.is_nil(ops.dimshuffle)
+    local xv, Wv = sl.randn(4, 3), sl.randn(3, 3) * 0.3
+    local want = sl.zeros(3)
+    for t = 1, 4 do want = sl.tanh(want:dot(Wv:transpose() * 2) + xv[t]) end
+    for _, mode in ipairs(MODES) do close(want, sl.compile({ x, W }, h, { mode = mode })(xv, Wv)[4], 1e-14, mode) end
+  end)
+
+  it("takes a shared variable's shape when the loop is built, and names the input when it changes", function()
+    local W = sl.shared(sl.eye(3), 'W')
+    local x = sl.matrix('x')
+    local h = sl.scan(function(xt, hp) return hp:dot(W) + xt end, { sequences = x, outputs_info = { sl.zeros(3) } })
+    local f = sl.compile({ x }, h)
+    assert.are.same({ { 1, 1, 1 }, { 2, 2, 2 } }, f(sl.ones(2, 3)):totable())
+    W:set_value(sl.eye(4))
+    assert.matches("input 3 %('W'%): expected float64 %(3, 3%), got float64 %(4, 4%)", check.err(f, sl.ones(2, 3)))
+  end)
+end)
+
 describe('scan: memory', function()
   local function step(xt, hp, W) return sl.tanh(hp:dot(W) + xt) end
 
