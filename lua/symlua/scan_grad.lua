@@ -52,7 +52,7 @@ return function(sl)
       end
       return sl.gradients.scan(full[1]:owner(), inputs, full, g)
     end
-    local T = p.x >= 0 and p.x or nil
+    local T = p.x > 0 and p.x or nil
     local sub = p.sub
     local step_ins, step_outs = sub:inputs(), sub:outputs()
     local seqs, inits, nons = {}, {}, {}
