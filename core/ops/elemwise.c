@@ -61,7 +61,7 @@ static cplx c_same(cplx a, cplx b) { (void)b; return a; }
   _(acos,       1, SL_TR_FLOAT,     acos(a), NULL) \
   _(atan,       1, SL_TR_FLOAT,     atan(a), NULL) \
   _(sinh,       1, SL_TR_FLOAT,     sinh(a), NULL) \
-  _(cosh,       1, SL_TR_FLOAT,     cosh(a), NULL) \
+  _(cosh,       1, SL_TR_FLOAT,     sl_cosh(a), NULL) \
   _(tanh,       1, SL_TR_FLOAT,     sl_tanh(a), NULL) \
   _(sigmoid,    1, SL_TR_FLOAT,     sl_sigmoid(a), NULL) \
   _(softplus,   1, SL_TR_FLOAT,     sl_softplus(a), NULL) \
