@@ -141,6 +141,7 @@ static inline float sl_isinf_f(float a) { return isinf(a); }
 #define sl_tanh(a)        SL_GENERIC(a, sl_vtanh_d, sl_vtanh_f, sl_vtanh_d)(a)
 #define sl_sigmoid(a)     SL_GENERIC(a, sl_vsigmoid_d, sl_vsigmoid_f, sl_vsigmoid_d)(a)
 #define sl_softplus(a)    SL_GENERIC(a, sl_vsoftplus_d, sl_vsoftplus_f, sl_vsoftplus_d)(a)
+#define sl_cosh(a)        SL_GENERIC(a, cosh, sl_vcosh_f, cosh)(a)
 #else
 #define sl_exp(a)         SL_GENERIC(a, exp, expf, exp)(a)
 #define sl_exp2(a)        SL_GENERIC(a, exp2, exp2f, exp2)(a)
@@ -152,6 +153,7 @@ static inline float sl_isinf_f(float a) { return isinf(a); }
 #define sl_tanh(a)        SL_GENERIC(a, tanh, tanhf, tanh)(a)
 #define sl_sigmoid(a)     SL_GENERIC(a, sl_sigmoid_d, sl_sigmoid_f, sl_sigmoid_d)(a)
 #define sl_softplus(a)    SL_GENERIC(a, sl_softplus_d, sl_softplus_f, sl_softplus_d)(a)
+#define sl_cosh(a)        SL_GENERIC(a, cosh, coshf, cosh)(a)
 #endif
 #define sl_logaddexp(a, b) SL_GENERIC(a, sl_logaddexp_d, sl_logaddexp_f, sl_logaddexp_d)(a, b)
 #define sl_isnan(a)       SL_GENERIC(a, sl_isnan_d, sl_isnan_f, sl_isnan_i)(a)
@@ -192,6 +194,7 @@ static inline double sl_vlog1p_d(double x); static inline float sl_vlog1p_f(floa
 static inline double sl_vtanh_d(double x); static inline float sl_vtanh_f(float x);
 static inline double sl_vsigmoid_d(double x); static inline float sl_vsigmoid_f(float x);
 static inline double sl_vsoftplus_d(double x); static inline float sl_vsoftplus_f(float x);
+static inline float sl_vcosh_f(float x);
 SL_OVERLOAD1(sl_exp, sl_vexp_d, sl_vexp_f, sl_vexp_d)
 SL_OVERLOAD1(sl_exp2, sl_vexp2_d, sl_vexp2_f, sl_vexp2_d)
 SL_OVERLOAD1(sl_expm1, sl_vexpm1_d, sl_vexpm1_f, sl_vexpm1_d)
@@ -202,6 +205,7 @@ SL_OVERLOAD1(sl_log1p, sl_vlog1p_d, sl_vlog1p_f, sl_vlog1p_d)
 SL_OVERLOAD1(sl_tanh, sl_vtanh_d, sl_vtanh_f, sl_vtanh_d)
 SL_OVERLOAD1(sl_sigmoid, sl_vsigmoid_d, sl_vsigmoid_f, sl_vsigmoid_d)
 SL_OVERLOAD1(sl_softplus, sl_vsoftplus_d, sl_vsoftplus_f, sl_vsoftplus_d)
+SL_OVERLOAD1(sl_cosh, cosh, sl_vcosh_f, cosh)
 #else
 SL_OVERLOAD1(sl_exp, exp, expf, exp)
 SL_OVERLOAD1(sl_exp2, exp2, exp2f, exp2)
@@ -213,6 +217,7 @@ SL_OVERLOAD1(sl_log1p, log1p, log1pf, log1p)
 SL_OVERLOAD1(sl_tanh, tanh, tanhf, tanh)
 SL_OVERLOAD1(sl_sigmoid, sl_sigmoid_d, sl_sigmoid_f, sl_sigmoid_d)
 SL_OVERLOAD1(sl_softplus, sl_softplus_d, sl_softplus_f, sl_softplus_d)
+SL_OVERLOAD1(sl_cosh, cosh, coshf, cosh)
 #endif
 SL_OVERLOAD1(sl_isnan, sl_isnan_d, sl_isnan_f, sl_isnan_i)
 SL_OVERLOAD1(sl_isinf, sl_isinf_d, sl_isinf_f, sl_isinf_i)

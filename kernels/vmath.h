@@ -496,6 +496,15 @@ SL_VM_INLINE float sl_vtanh_f(float x)
   return copysignf(sl_vm_sel_f(a < 0.55f, small, hi + lo), x);
 }
 
+/* cosh in float from the double exponential: vectorized, correctly rounded
+** but for double rounding, and finite up to float's own overflow near 89.4
+** (tanh's gradient, 1/cosh^2, meets it in every tanh layer's backward pass). */
+SL_VM_INLINE float sl_vcosh_f(float x)
+{
+  double d = (double)x;
+  return (float)(0.5 * (sl_vexp_d(d) + sl_vexp_d(-d)));
+}
+
 /* -- sigmoid and softplus -----------------------------------------------------------------
 ** The forms scalar.h uses with libm, stable for large |x|: e = e^-|x| <= 1,
 ** sigmoid = (x >= 0 ? 1 : e) / (1 + e), softplus = max(x, 0) + log1p(e).

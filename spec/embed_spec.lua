@@ -22,9 +22,16 @@ int sl_state_get_function(sl_state *S, const char *name, sl_function **out);
 void sl_function_release(sl_function *f);
 int sl_function_call(sl_function *f, sl_tensor *const *inputs, sl_tensor **outputs);
 const char *sl_status_text(int s);
+int sl_dtype_from_name(const char *name, int *out);
 ]]
 local C = ffi.C
-local FLOAT32, FLOAT64 = 4, 5
+
+local function dtype_code(name)   -- the enum value, as a C host gets it from symlua.h
+  local code = ffi.new('int[1]')
+  assert(C.sl_dtype_from_name(name, code) == 0, name)
+  return code[0]
+end
+local FLOAT32, FLOAT64 = dtype_code('float32'), dtype_code('float64')
 local OK, ARG, RELEASED, RUN = 0, 1, 2, 4
 
 local lua_dir = package.searchpath('symlua', package.path):gsub('/symlua/init%.lua$', '')

@@ -78,6 +78,16 @@ describe('examples', function()
     assert.is_true(has(readme, 'make demo     # installs what is missing, builds, trains examples/mlp.lua'), readme)
   end)
 
+  it('ode.lua integrates through scan, its gradient within 1e-7 of the analytic one', function()
+    local out, err, code = run('ode.lua')
+    assert.are.equal(0, code, out .. err)
+    local dx, want = out:match('dx%(T%)/dk = (%S+)%s+analytic (%S+)')
+    assert.is_true(dx ~= nil and math.abs(tonumber(dx) - tonumber(want)) < 1e-7, out)
+    -- a coarse step misses by RK4's error, and the example says so
+    local _, _, coarse = run('ode.lua', '2', '5', '20')
+    assert.are.equal(1, coarse)
+  end)
+
   it('random_walk.lua agrees with the theory', function()
     local out, err, code = run('random_walk.lua')
     assert.are.equal(0, code, out .. err)

@@ -62,6 +62,9 @@ local cases = {
   cumprod = { function(x, y) return sl.cumprod(sl.stack({ x, y * x })) end, { X, Y } },
   argsort = { function(x) return sl.argsort(sl.stack({ x, x * x })) end, { X } },
   searchsorted = { function(x) return sl.searchsorted(sl.stack({ x, x + 1 }), x * 2) end, { X } },
+  scan = { function(x, y)
+    return (sl.scan(function(h, w) return sl.sin(h * w + w) end, { outputs_info = { x }, non_sequences = { y }, n_steps = 3 }))
+  end, { X, Y } },
   std = 'the std of one value is 0, where its square root has no derivative',
   outer = 'takes vectors', gemm = 'takes matrices', gemv = 'takes a matrix and vectors',
   ger = 'takes vectors and a matrix', concatenate = 'joins along an existing axis',

@@ -32,6 +32,7 @@ int sl_function_use_backend(sl_function *f, const sl_backend *b)
   sl_plan_free(f->plan);
   f->plan = plan;
   f->backend = state || !b->prepare ? b : &sl_backend_reference;
+  f->requested = b;
   f->backend_state = state;
   f->settled = f->ready_last = 0;   /* the new code is built at its first call */
   return 0;

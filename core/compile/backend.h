@@ -52,6 +52,11 @@ extern const sl_backend *const sl_backends[];
 const sl_backend *sl_backend_find(const char *name);
 extern const sl_backend sl_backend_reference, sl_backend_c;
 
+/* The backend of the innermost compiled function being called on this
+** thread, or NULL outside calls: an op that runs a sub-function (scan) runs
+** it on the backend its caller was compiled for. */
+const sl_backend *sl_calling_backend(void);
+
 /* Runs f on backend b from now on (prepared from a fresh plan); -1 + message. */
 int sl_function_use_backend(sl_function *f, const sl_backend *b);
 

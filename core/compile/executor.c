@@ -152,7 +152,7 @@ int sl_run_node(sl_run *r, int at)
 {
   sl_function *f = r->f;
   sl_node *n = f->order[at];
-  sl_tensor *in[SL_MAX_OPERANDS * 4], *out[8];
+  sl_tensor *in[SL_MAX_OPERANDS * 4], *out[SL_MAX_OUTPUTS];
   sl_profile *prof = f->profile;
   if (n->nin > (int)(sizeof in / sizeof *in)) return sl_fail("%s: too many inputs", n->op->name);
   for (int i = 0; i < n->nin; i++) in[i] = r->val[f->in_slot[at][i]];
@@ -411,7 +411,23 @@ int sl_function_run(sl_function *f, sl_tensor **args, sl_tensor **results)
   return sl_function_run_into(f, args, results, NULL);
 }
 
+/* The backend of the innermost call on this thread (backend.h). */
+static _Thread_local const sl_backend *calling;
+
+const sl_backend *sl_calling_backend(void) { return calling; }
+
+static int run_into(sl_function *f, sl_tensor **args, sl_tensor **results, sl_tensor *const *into);
+
 int sl_function_run_into(sl_function *f, sl_tensor **args, sl_tensor **results, sl_tensor *const *into)
+{
+  const sl_backend *outer = calling;
+  calling = f->requested ? f->requested : f->backend;
+  int rc = run_into(f, args, results, into);
+  calling = outer;
+  return rc;
+}
+
+static int run_into(sl_function *f, sl_tensor **args, sl_tensor **results, sl_tensor *const *into)
 {
   for (int i = 0; i < f->nin; i++) if (sl_function_check_input(f, i, args[i])) return -1;
   sl_profile *prof = f->profile;

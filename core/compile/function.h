@@ -54,6 +54,8 @@ typedef struct sl_function {
   /* how it runs (backend.h): the backend, its state (NULL on the reference
   ** backend), the plan it was prepared from, and the executor's per-call slots */
   const struct sl_backend *backend;
+  const struct sl_backend *requested;  /* the backend asked for (backend may be the reference one
+                                          when it had nothing to do); a scan's body runs on it */
   void *backend_state;
   struct sl_plan *plan;
   /* calls from several threads (executor.c): a call keeps its slot values to

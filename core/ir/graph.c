@@ -237,9 +237,9 @@ static int refuses_half(const sl_node *n)
 
 /* A result whose known sizes hold more elements than a tensor can is an
 ** error where the graph is built, not at the first call. */
-static int too_large(const sl_op *op, const sl_type *types)
+static int too_large(const sl_op *op, int nout, const sl_type *types)
 {
-  for (int k = 0; k < op->nout; k++) {
+  for (int k = 0; k < nout; k++) {
     int64_t n = 1;
     for (int i = 0; i < types[k].ndim; i++) {
       if (types[k].shape[i] != SL_UNKNOWN && (n = sl_numel_mul(n, types[k].shape[i])) < 0) {
@@ -266,9 +266,10 @@ sl_node *sl_node_apply(const sl_op *op, const sl_params *params, int nin, sl_var
   if (params) n->params = *params;
   if (n->params.sub) sl_subfn_retain(n->params.sub);
   n->nin = nin;
-  n->nout = op->nout;
+  int nout = op->nout >= 0 ? op->nout : n->params.sub ? n->params.sub->nout : 0;
+  n->nout = nout;
   n->inputs = calloc((size_t)(nin ? nin : 1), sizeof *n->inputs);
-  n->outputs = calloc((size_t)op->nout, sizeof *n->outputs);
+  n->outputs = calloc((size_t)(nout ? nout : 1), sizeof *n->outputs);
   if (!n->inputs || !n->outputs) {
     sl_subfn_release(n->params.sub);
     free(n->inputs); free(n->outputs); free(n);
@@ -277,13 +278,14 @@ sl_node *sl_node_apply(const sl_op *op, const sl_params *params, int nin, sl_var
   }
   for (int i = 0; i < nin; i++) { n->inputs[i] = inputs[i]; sl_var_retain(inputs[i]); }
   if (refuses_complex(n) || refuses_half(n)) { n->nout = 0; sl_node_release(n); return NULL; }
-  sl_type types[8];
-  if (op->nout > 8 || op->infer(n, types) || too_large(op, types)) {
+  sl_type types[SL_MAX_OUTPUTS];
+  if (nout > SL_MAX_OUTPUTS) sl_fail("%s: %d outputs, more than the %d a node can have", op->name, nout, SL_MAX_OUTPUTS);
+  if (nout > SL_MAX_OUTPUTS || op->infer(n, types) || too_large(op, nout, types)) {
     n->nout = 0;
     sl_node_release(n);
     return NULL;
   }
-  for (int k = 0; k < op->nout; k++) {
+  for (int k = 0; k < nout; k++) {
     sl_var *v = &n->outputs[k];
     v->id = next_id++;
     v->kind = SL_VAR_RESULT;

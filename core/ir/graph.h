@@ -38,11 +38,14 @@ typedef struct sl_var {
 } sl_var;
 
 /* A function inside an op's parameters (the body of a loop): its own inputs
-** and outputs, reference-counted; the nodes that hold it share it. */
+** and outputs, reference-counted; the nodes that hold it share it. The op
+** that runs it keeps its compiled form in impl (freed by impl_free with it). */
 typedef struct sl_subfn {
   int refcount;
   int nin, nout;
   struct sl_var **inputs, **outputs;   /* retained */
+  void *impl;
+  void (*impl_free)(void *impl);
 } sl_subfn;
 
 /* Parameters an op needs besides its inputs (axes, a dtype, a pattern, a
@@ -120,10 +123,13 @@ typedef enum {
 typedef int (*sl_infer_fn)(sl_node *n, sl_type *out);     /* output types; -1 + sl_fail */
 typedef int (*sl_perform_fn)(const sl_node *n, sl_tensor **in, sl_tensor **out);
 
+/* The most outputs of one node. */
+#define SL_MAX_OUTPUTS 32
+
 struct sl_op {
   const char *name;
   int nin;               /* -1: any number */
-  int nout;
+  int nout;              /* -1: one per output of params.sub */
   sl_infer_fn infer;
   sl_perform_fn perform; /* reference kernel: allocates out[] */
   /* ops that only rearrange one input (dimshuffle, narrow): the result as a

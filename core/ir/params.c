@@ -27,6 +27,7 @@ void sl_subfn_retain(sl_subfn *f) { if (f) f->refcount++; }
 void sl_subfn_release(sl_subfn *f)
 {
   if (!f || --f->refcount > 0) return;
+  if (f->impl && f->impl_free) f->impl_free(f->impl);
   for (int i = 0; i < f->nin; i++) sl_var_release(f->inputs[i]);
   for (int i = 0; i < f->nout; i++) sl_var_release(f->outputs[i]);
   free(f->inputs);

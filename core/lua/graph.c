@@ -12,6 +12,7 @@
 
 #define SL_VAR_MT  "symlua.var"
 #define SL_NODE_MT "symlua.node"
+#define SL_SUBFN_MT "symlua.subfn"
 
 /* -- boxing ----------------------------------------------------------------- */
 
@@ -46,6 +47,14 @@ static void push_node(lua_State *L, sl_node *n)   /* takes one reference */
   sl_node **box = lua_newuserdata(L, sizeof *box);
   *box = n;
   luaL_getmetatable(L, SL_NODE_MT);
+  lua_setmetatable(L, -2);
+}
+
+static void push_subfn(lua_State *L, sl_subfn *f)   /* takes one reference */
+{
+  sl_subfn **box = lua_newuserdata(L, sizeof *box);
+  *box = f;
+  luaL_getmetatable(L, SL_SUBFN_MT);
   lua_setmetatable(L, -2);
 }
 
@@ -158,7 +167,9 @@ static void read_params(lua_State *L, int idx, sl_params *p)
   if (!lua_isnil(L, -1)) p->dtype = sl_lua_check_dtype(L, -1);
   lua_getfield(L, idx, "x");
   p->x = lua_tonumber(L, -1);
-  lua_pop(L, 3);
+  lua_getfield(L, idx, "sub");   /* borrowed: the params table holds it */
+  if (!lua_isnil(L, -1)) p->sub = *(sl_subfn **)luaL_checkudata(L, -1, SL_SUBFN_MT);
+  lua_pop(L, 4);
 }
 
 /* apply(opname, params, inputs...): variables when any input is symbolic,
@@ -181,7 +192,7 @@ static int l_apply(lua_State *L)
   for (int i = 0; i < nin; i++) sl_var_release(in[i]);
   if (!n) sl_lua_fail(L);
   if (!symbolic) {
-    sl_tensor *vals[SL_MAX_OPERANDS * 4], *out[8];
+    sl_tensor *vals[SL_MAX_OPERANDS * 4], *out[SL_MAX_OUTPUTS];
     for (int i = 0; i < nin; i++) vals[i] = n->inputs[i]->value;
     int rc = sl_node_perform(n, vals, out);
     int nout = n->nout;
@@ -415,8 +426,63 @@ static int l_node_params(lua_State *L)
   lua_setfield(L, -2, "dtype");
   lua_pushnumber(L, n->params.x);
   lua_setfield(L, -2, "x");
+  if (n->params.sub) {
+    sl_subfn_retain(n->params.sub);
+    push_subfn(L, n->params.sub);
+    lua_setfield(L, -2, "sub");
+  }
   return 1;
 }
+
+/* -- sub-functions (a loop's body) ------------------------------------------------- */
+
+static sl_var **read_var_list(lua_State *L, int idx, int *n, const char *what);
+
+/* subfn(inputs, outputs): a function of the graph from inputs to outputs,
+** for an op's params.sub; its inputs must be symbolic inputs */
+static int l_subfn(lua_State *L)
+{
+  int nin, nout;
+  sl_var **in = read_var_list(L, 1, &nin, "inputs");
+  sl_var **out = read_var_list(L, 2, &nout, "outputs");
+  for (int i = 0; i < nin; i++)
+    if (in[i]->kind != SL_VAR_INPUT) sl_lua_error(L, "subfn: input %d is not a symbolic input", i + 1);
+  sl_subfn *f = sl_subfn_new(nin, in, nout, out);
+  if (!f) sl_lua_fail(L);
+  push_subfn(L, f);
+  return 1;
+}
+
+static sl_subfn *check_subfn(lua_State *L, int idx)
+{
+  return *(sl_subfn **)luaL_checkudata(L, idx, SL_SUBFN_MT);
+}
+
+static int subfn_vars(lua_State *L, int n, sl_var **v)
+{
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    sl_var_retain(v[i]);
+    push_var(L, v[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+static int l_subfn_inputs(lua_State *L) { sl_subfn *f = check_subfn(L, 1); return subfn_vars(L, f->nin, f->inputs); }
+static int l_subfn_outputs(lua_State *L) { sl_subfn *f = check_subfn(L, 1); return subfn_vars(L, f->nout, f->outputs); }
+
+static int l_subfn_gc(lua_State *L)
+{
+  sl_subfn **box = lua_touserdata(L, 1);
+  sl_subfn_release(*box);
+  *box = NULL;
+  return 0;
+}
+
+static const luaL_Reg subfn_methods[] = {
+  { "inputs", l_subfn_inputs }, { "outputs", l_subfn_outputs }, { NULL, NULL }
+};
 
 /* 1-based index of the input whose buffer the result is written into, or 0 */
 static int l_node_destroy(lua_State *L)
@@ -879,7 +945,7 @@ static const luaL_Reg graph_functions[] = {
   { "compile", l_compile }, { "function_info", l_function_info },
   { "function_configure", l_function_configure }, { "function_profile", l_function_profile },
   { "is_var", l_is_var }, { "ops", l_ops }, { "rewrites", l_rewrites }, { "backends", l_backends }, { "dtypes", l_dtypes },
-  { "dtype_size", l_dtype_size },
+  { "dtype_size", l_dtype_size }, { "subfn", l_subfn },
   { NULL, NULL }
 };
 
@@ -907,4 +973,6 @@ void sl_lua_open_graph(lua_State *L)
   lua_pushcfunction(L, l_function_call);
   lua_setfield(L, -2, "__call");
   lua_setfield(L, -2, "function_mt");
+  new_class(L, SL_SUBFN_MT, subfn_methods, l_subfn_gc, NULL);
+  lua_pop(L, 1);
 }

@@ -48,7 +48,7 @@
   _(deg2rad,    1, SL_TR_FLOAT,     a * 0.017453292519943295, NULL) \
   _(rad2deg,    1, SL_TR_FLOAT,     a * 57.29577951308232, NULL) \
   _(sinh,       1, SL_TR_FLOAT,     sinh(a), NULL) \
-  _(cosh,       1, SL_TR_FLOAT,     cosh(a), NULL) \
+  _(cosh,       1, SL_TR_FLOAT,     sl_cosh(a), NULL) \
   _(tanh,       1, SL_TR_FLOAT,     sl_tanh(a), NULL) \
   _(sigmoid,    1, SL_TR_FLOAT,     sl_sigmoid(a), NULL) \
   _(softplus,   1, SL_TR_FLOAT,     sl_softplus(a), NULL) \

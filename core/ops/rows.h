@@ -27,6 +27,7 @@
 #define SL_COMPLEX_OPS(_) _(real) _(imag) _(conj) _(cabs) _(angle) _(complex)
 #define SL_FFT_OPS(_) _(fft) _(ifft) _(rfft) _(irfft)
 #define SL_DIST_OPS(_) _(allreduce)
+#define SL_SCAN_OPS(_) _(scan)
 #define SL_SORT_OPS(_) _(cumsum) _(cumprod) _(argsort) _(searchsorted)
 #define SL_LAPACK_OPS(_) _(cholesky) _(solve) _(solve_triangular) _(inv) _(slogdet) _(qr) _(svd) \
   _(svdvals) _(eigh) _(eigvalsh) _(eig) _(lstsq)
@@ -34,7 +35,7 @@
 /* Every family, in the registry's order: core.ops() lists ops in this order. */
 #define SL_ALL_OPS(_) SL_ELEMWISE_OPS(_) SL_BLAS_OPS(_) SL_SHAPE_OPS(_) SL_INDEX_OPS(_) \
   SL_GRAD_OPS(_) SL_REDUCE_OPS(_) SL_NN_OPS(_) SL_RANDOM_OPS(_) SL_CONV_OPS(_) \
-  SL_COMPLEX_OPS(_) SL_FFT_OPS(_) SL_LAPACK_OPS(_) SL_DIST_OPS(_) SL_SORT_OPS(_)
+  SL_COMPLEX_OPS(_) SL_FFT_OPS(_) SL_LAPACK_OPS(_) SL_DIST_OPS(_) SL_SORT_OPS(_) SL_SCAN_OPS(_)
 
 #define SL_DECLARE_OP(nm, ...) extern const sl_op sl_op_##nm;
 SL_ALL_OPS(SL_DECLARE_OP)

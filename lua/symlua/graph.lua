@@ -128,6 +128,10 @@ return function(sl)
     return res
   end
 
+  -- sl.clone(outputs, replace): the graphs of a list of vars rebuilt with each
+  -- var in replace (var -> expression of its dtype and rank) substituted
+  function sl.clone(outputs, replace) return substitute(list(outputs), replace or {}) end
+
   -- sl.compile(inputs, outputs, opts): opts.updates {shared = expr},
   -- opts.givens {var = expr}, opts.mode (a backend: 'c', the default, or 'reference';
   -- sl.backends() lists them; SYMLUA_MODE sets the default), opts.profile and

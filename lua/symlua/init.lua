@@ -138,6 +138,7 @@ require('symlua.random')(sl)
 require('symlua.conv')(sl)
 require('symlua.fft')(sl)
 require('symlua.dist')(sl)
+require('symlua.scan')(sl)
 
 -- Under LuaJIT, t:data() is an FFI pointer to the first element, for fast
 -- loops; it is valid while t is alive, and indexes from 0 like C.
