@@ -8,7 +8,9 @@
 local sl = require 'symlua'
 sl.config.compile = 'sync'
 
-local now = dofile(((arg and arg[0] or ''):match('^(.*/)') or './') .. 'support/clock.lua')
+local here = (arg and arg[0] or ''):match('^(.*/)') or './'
+local now = dofile(here .. 'support/clock.lua')
+local python = dofile(here .. 'support/python.lua')
 
 local function best(f)
   f()
@@ -43,17 +45,7 @@ local function numpy_times()
     lines[#lines + 1] = ("r.append(best(lambda: np.einsum('%s', a, b, optimize=True)))"):format(c[2])
   end
   lines[#lines + 1] = "print(' '.join('%.6g' % v for v in r))"
-  local path = os.tmpname()
-  local f = io.open(path, 'w')
-  f:write(table.concat(lines, '\n'), '\n')
-  f:close()
-  local p = io.popen('/usr/bin/python3 ' .. path .. ' 2>/dev/null')
-  local out = p and p:read('*l')
-  if p then p:close() end
-  os.remove(path)
-  local t = {}
-  for v in (out or ''):gmatch('%S+') do t[#t + 1] = tonumber(v) end
-  return #t == #cases and t or nil
+  return python.numbers(table.concat(lines, '\n'), #cases)
 end
 
 local np = numpy_times()

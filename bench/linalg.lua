@@ -4,7 +4,9 @@
 -- Run: bin/symlua bench/linalg.lua
 local sl = require 'symlua'
 
-local now = dofile(((arg and arg[0] or ''):match('^(.*/)') or './') .. 'support/clock.lua')
+local here = (arg and arg[0] or ''):match('^(.*/)') or './'
+local now = dofile(here .. 'support/clock.lua')
+local python = dofile(here .. 'support/python.lua')
 
 local function best(f, reps)
   f()
@@ -40,17 +42,7 @@ local function numpy_times()
     for _, c in ipairs(cases) do lines[#lines + 1] = ('r.append(best(lambda: %s, %d))'):format(c[3], reps(n)) end
   end
   lines[#lines + 1] = "print(' '.join('%.6g' % v for v in r))"
-  local path = os.tmpname()
-  local f = io.open(path, 'w')
-  f:write(table.concat(lines, '\n'), '\n')
-  f:close()
-  local p = io.popen('/usr/bin/python3 ' .. path .. ' 2>/dev/null')
-  local out = p and p:read('*l')
-  if p then p:close() end
-  os.remove(path)
-  local t = {}
-  for v in (out or ''):gmatch('%S+') do t[#t + 1] = tonumber(v) end
-  return #t == #cases * #SIZES and t or nil
+  return python.numbers(table.concat(lines, '\n'), #cases * #SIZES)
 end
 
 local np = numpy_times()

@@ -6,10 +6,11 @@
 -- Random inputs stand in for the data set, so it need not be installed.
 -- Run: bin/symlua bench/nn.lua [steps]   (default 20 steps per model)
 local sl = require 'symlua'
-local now = dofile(((arg and arg[0] or ''):match('^(.*/)') or './') .. 'support/clock.lua')
+local here = (arg and arg[0] or ''):match('^(.*/)') or './'
+local now = dofile(here .. 'support/clock.lua')
+local python = dofile(here .. 'support/python.lua')
 
 local STEPS = tonumber(arg and arg[1]) or 20
-local PY = '/usr/bin/python3'
 local function nproc()
   local p = io.popen('nproc 2>/dev/null')
   local n = p and tonumber(p:read('*l')) or 1
@@ -122,18 +123,7 @@ print(' '.join('%.6g' % v for v in r))
 ]]
 
 local function torch_times()
-  local path = os.tmpname()
-  local f = assert(io.open(path, 'w'))
-  f:write(TORCH)
-  f:close()
-  local p = io.popen(('%s %s %d %d 2>/dev/null'):format(PY, path, THREADS, STEPS))
-  local line = p and p:read('*l')
-  if p then p:close() end
-  os.remove(path)
-  if not line then return nil end
-  local t = {}
-  for v in line:gmatch('%S+') do t[#t + 1] = tonumber(v) end
-  return #t == 4 and t or nil
+  return python.numbers(TORCH, 4, THREADS .. ' ' .. STEPS)
 end
 
 -- -- the table -----------------------------------------------------------------------------

@@ -9,9 +9,9 @@
 local sl = require 'symlua'
 local here = (arg and arg[0] or ''):match('^(.*/)') or './'
 local now = dofile(here .. 'support/clock.lua')
+local python = dofile(here .. 'support/python.lua')
 local ffi = require 'ffi'
 
-local PY = '/usr/bin/python3'
 local SYMLUA = here .. '../bin/symlua'
 local function nproc()
   local p = io.popen('nproc 2>/dev/null')
@@ -97,15 +97,8 @@ for _ in range(3):
 print('%.6g' % best)
 ]]
 local function torch_time()
-  local path = os.tmpname()
-  local f = assert(io.open(path, 'w'))
-  f:write(TORCH)
-  f:close()
-  local p = io.popen(('%s %s %d %d 2>/dev/null'):format(PY, path, THREADS, STEPS))
-  local line = p and p:read('*l')
-  if p then p:close() end
-  os.remove(path)
-  return line and tonumber(line)
+  local t = python.numbers(TORCH, 1, THREADS .. ' ' .. STEPS)
+  return t and t[1]
 end
 local t_torch = torch_time()
 
