@@ -25,10 +25,7 @@ return function(sl)
   local tensor_methods = core.tensor_methods
   local fail = core.fail
 
-  local function value(x)
-    if sl.is_var(x) or sl.is_tensor(x) then return x end
-    return sl.tensor(x)
-  end
+  local value = core.value
 
   local function static_size(x, i)
     if sl.is_tensor(x) then return x:shape()[i] end

@@ -162,11 +162,7 @@ return function(sl)
     return apply('gather', { v = { axis0('gather', axis, dims(x)) } }, x, indices_arg(indices))
   end
 
-  local function method(name, f)
-    sl[name] = f
-    var_methods[name] = f
-    if tensor_methods[name] == nil then tensor_methods[name] = f end
-  end
+  local method = core.method
   method('take', take)
   method('gather', gather)
 

@@ -119,6 +119,21 @@ sl.save = core.save
 sl.cache_info = core.cache_info
 sl.cache_clear = core.cache_clear
 
+-- For the modules below. core.method: sl.NAME, var:NAME() and, unless
+-- tensors have their own, tensor:NAME() at once. core.value: a variable or
+-- tensor as it is, anything else (a number, a nested table) as a tensor.
+function core.method(name, f)
+  sl[name] = f
+  local var_methods = core.var_methods or core.var_mt.__index
+  var_methods[name] = f
+  if core.tensor_methods[name] == nil then core.tensor_methods[name] = f end
+end
+
+function core.value(x)
+  if sl.is_var(x) or sl.is_tensor(x) then return x end
+  return sl.tensor(x)
+end
+
 require('symlua.graph')(sl)
 require('symlua.nn')(sl)
 require('symlua.reduce')(sl)

@@ -20,11 +20,7 @@ return function(sl)
     return (sl.is_var(x) or sl.is_tensor(x)) and x:dim() == 0
   end
 
-  local function method(name, f)
-    sl[name] = f
-    var_methods[name] = f
-    if tensor_methods[name] == nil then tensor_methods[name] = f end
-  end
+  local method = core.method
 
   method('dot', function(a, b)
     if is_scalar(a) or is_scalar(b) then return sl.mul(a, b) end

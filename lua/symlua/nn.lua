@@ -31,10 +31,7 @@ return function(sl)
   local nn = {}
   sl.nn = nn
 
-  local function value(x)
-    if sl.is_var(x) or sl.is_tensor(x) then return x end
-    return sl.tensor(x)
-  end
+  local value = core.value
 
   local function is_int_number(a) return type(a) == 'number' and a % 1 == 0 end
 

@@ -84,10 +84,7 @@ return function(sl)
     return { v = zero, x = ddof or 0 }
   end
 
-  local function value(x)
-    if sl.is_var(x) or sl.is_tensor(x) then return x end
-    return sl.tensor(x)
-  end
+  local value = core.value
 
   local function reduction(op, with_ddof)
     return function(x, axes, keepdims, ddof)

@@ -17,20 +17,11 @@
 return function(sl)
   local core = sl.core
   local apply = core.apply
-  local var_methods = core.var_methods or core.var_mt.__index
-  local tensor_methods = core.tensor_methods
   local fail = core.fail
 
-  local function value(x)
-    if sl.is_var(x) or sl.is_tensor(x) then return x end
-    return sl.tensor(x)
-  end
+  local value = core.value
 
-  local function method(name, f)
-    sl[name] = f
-    var_methods[name] = f
-    if tensor_methods[name] == nil then tensor_methods[name] = f end
-  end
+  local method = core.method
 
   local function int(op, what, v)
     if type(v) ~= 'number' or v % 1 ~= 0 then fail('%s: %s must be an integer, got %s', op, what, tostring(v)) end
