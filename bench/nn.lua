@@ -11,27 +11,12 @@ local now = dofile(here .. 'support/clock.lua')
 local python = dofile(here .. 'support/python.lua')
 
 local STEPS = tonumber(arg and arg[1]) or 20
-local function nproc()
-  local p = io.popen('nproc 2>/dev/null')
-  local n = p and tonumber(p:read('*l')) or 1
-  if p then p:close() end
-  return n
-end
-local THREADS = tonumber(os.getenv('BENCH_THREADS')) or nproc()
+local training = dofile(here .. 'support/training.lua')(now)
+local THREADS = training.threads
 sl.config.floatX = 'float32'
 sl.config.threads = THREADS
 
--- seconds per call: the best of three runs of n calls, after one warm-up call
-local function per_call(f, n)
-  f()
-  local best = math.huge
-  for _ = 1, 3 do
-    local t0 = now()
-    for _ = 1, n do f() end
-    best = math.min(best, (now() - t0) / n)
-  end
-  return best
-end
+local per_call = training.per_call
 
 -- -- symlua ----------------------------------------------------------------------------
 local function mlp_step(batch)

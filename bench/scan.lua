@@ -13,26 +13,12 @@ local python = dofile(here .. 'support/python.lua')
 local ffi = require 'ffi'
 
 local SYMLUA = here .. '../bin/symlua'
-local function nproc()
-  local p = io.popen('nproc 2>/dev/null')
-  local n = p and tonumber(p:read('*l')) or 1
-  if p then p:close() end
-  return n
-end
-local THREADS = tonumber(os.getenv('BENCH_THREADS')) or nproc()
+local training = dofile(here .. 'support/training.lua')(now)
+local THREADS = training.threads
 sl.config.floatX = 'float32'
 sl.config.threads = THREADS
 
-local function per_call(f, n)
-  f()
-  local best = math.huge
-  for _ = 1, 3 do
-    local t0 = now()
-    for _ = 1, n do f() end
-    best = math.min(best, (now() - t0) / n)
-  end
-  return best
-end
+local per_call = training.per_call
 
 local function lstm_train()
   local x, y = sl.fmatrix('x'), sl.lvector('y')
