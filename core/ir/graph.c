@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "graph.h"
+#include "rows.h"
 
 static int64_t next_id = 1;
 
@@ -223,7 +223,7 @@ static int refuses_complex(const sl_node *n)
 /* float16 and bfloat16 are storage dtypes: only cast takes or makes them. */
 static int refuses_half(const sl_node *n)
 {
-  if (strcmp(n->op->name, "cast") == 0) return 0;
+  if (n->op == &sl_op_cast) return 0;
   for (int i = 0; i < n->nin; i++)
     if (sl_dtype_is_half(n->inputs[i]->type.dtype))
       return sl_fail("%s does not take %s input (input %d): it is a storage dtype; cast it to float32 "
