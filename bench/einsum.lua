@@ -36,16 +36,13 @@ local function shape_text(s) return '(' .. table.concat(s, ', ') .. (#s == 1 and
 
 -- NumPy's times, one subprocess for every case
 local function numpy_times()
-  local lines = { 'import numpy as np, time', 'def best(f):', '    f(); t = 1e9',
-    '    for _ in range(9):', '        s = time.perf_counter(); f(); t = min(t, time.perf_counter() - s)',
-    '    return t', 'r = []' }
+  local lines = {}
   for _, c in ipairs(cases) do
     lines[#lines + 1] = ("a = np.random.randn(*%s).astype('%s'); b = np.random.randn(*%s).astype('%s')"):format(
       shape_text(c[3][1]), c[4], shape_text(c[3][2]), c[4])
     lines[#lines + 1] = ("r.append(best(lambda: np.einsum('%s', a, b, optimize=True)))"):format(c[2])
   end
-  lines[#lines + 1] = "print(' '.join('%.6g' % v for v in r))"
-  return python.numbers(table.concat(lines, '\n'), #cases)
+  return python.numpy_times(lines, #cases)
 end
 
 local np = numpy_times()

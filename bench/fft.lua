@@ -68,16 +68,13 @@ local cases = {
 
 -- numpy.fft times, one subprocess for every case
 local function numpy_times()
-  local lines = { 'import numpy as np, time', 'def best(f):', '    f(); t = 1e9',
-    '    for _ in range(9):', '        s = time.perf_counter(); f(); t = min(t, time.perf_counter() - s)',
-    '    return t', 'r = []' }
+  local lines = {}
   local makers = { 'np.random.randn(2**20)', 'np.random.randn(2**20).astype(np.float32)',
     'np.random.randn(2**20) + 1j * np.random.randn(2**20)', 'np.random.randn(512, 512)' }
   for i, c in ipairs(cases) do
     lines[#lines + 1] = ('x = %s; r.append(best(lambda: %s))'):format(makers[i], c[5])
   end
-  lines[#lines + 1] = "print(' '.join('%.6g' % v for v in r))"
-  return python.numbers(table.concat(lines, '\n'), #cases)
+  return python.numpy_times(lines, #cases)
 end
 
 local np = numpy_times()

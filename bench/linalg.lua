@@ -33,16 +33,13 @@ local cases = {
 
 -- numpy.linalg times, one subprocess for every case and size
 local function numpy_times()
-  local lines = { 'import numpy as np, time', 'def best(f, k):', '    f(); t = 1e9',
-    '    for _ in range(k):', '        s = time.perf_counter(); f(); t = min(t, time.perf_counter() - s)',
-    '    return t', 'r = []' }
+  local lines = {}
   for _, n in ipairs(SIZES) do
     lines[#lines + 1] = ('M = np.random.randn(%d, %d); A = M @ M.T + %d * np.eye(%d); b = np.random.randn(%d, 1)')
       :format(n, n, n, n, n)
     for _, c in ipairs(cases) do lines[#lines + 1] = ('r.append(best(lambda: %s, %d))'):format(c[3], reps(n)) end
   end
-  lines[#lines + 1] = "print(' '.join('%.6g' % v for v in r))"
-  return python.numbers(table.concat(lines, '\n'), #cases * #SIZES)
+  return python.numpy_times(lines, #cases * #SIZES)
 end
 
 local np = numpy_times()

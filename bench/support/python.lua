@@ -24,4 +24,19 @@ function M.numbers(script, want, args)
   return t
 end
 
+-- NumPy timings: body is a list of Python lines that append seconds to r,
+-- calling best(f, k) (the least of k timed calls of f after one warm-up,
+-- k = 9 by default). Returns want numbers, or nil.
+local PREAMBLE = { 'import numpy as np, time', 'def best(f, k=9):', '    f(); t = 1e9',
+  '    for _ in range(k):', '        s = time.perf_counter(); f(); t = min(t, time.perf_counter() - s)',
+  '    return t', 'r = []' }
+
+function M.numpy_times(body, want)
+  local lines = {}
+  for _, l in ipairs(PREAMBLE) do lines[#lines + 1] = l end
+  for _, l in ipairs(body) do lines[#lines + 1] = l end
+  lines[#lines + 1] = "print(' '.join('%.6g' % v for v in r))"
+  return M.numbers(table.concat(lines, '\n'), want)
+end
+
 return M
