@@ -404,6 +404,57 @@ describe('C backend: fusion and buffers', function()
     compare(fc, fr, { sl.randn(3, 4), sl.randn(1, 4) }, 'multi-output row')
   end)
 
+  -- the kernels of a compiled function, as f:info().plan lists them: { 'mul exp mul add', ... }
+  local function kernels(f)
+    local ks = {}
+    for members in f:info().plan:gmatch('kernel %d+ %[([^%]]*)%]') do ks[#ks + 1] = members end
+    return ks
+  end
+
+  it('partitions elementwise nodes: chains that meet, independent chains, cheap broadcasts', function()
+    local a, b, c, d = sl.vector('a'), sl.vector('b'), sl.vector('c'), sl.vector('d')
+    local v7 = function() return sl.randn(7) end
+    -- two chains that meet in an add: one kernel, 4 loads and 1 store
+    local fc, fr = both({ a, b, c, d }, a * b + c * sl.exp(d))
+    compare(fc, fr, { v7(), v7(), v7(), v7() }, 'two chains')
+    assert.are.same({ 'mul exp mul add' }, kernels(fc))
+    -- independent outputs over one vector: one kernel with two stores
+    fc, fr = both({ a, b }, { a * b, sl.exp(a) - b })
+    compare(fc, fr, { v7(), v7() }, 'independent outputs')
+    assert.are.equal(1, #kernels(fc))
+    -- unrelated vectors of unknown sizes stay apart: they may differ at run time
+    fc, fr = both({ a, b }, { sl.exp(a), sl.log(sl.abs(b)) })
+    compare(fc, fr, { sl.randn(3), sl.randn(5) }, 'unrelated sizes')
+    assert.are.equal(2, #kernels(fc))
+    -- known equal shapes join without sharing anything
+    local p, q = sl.tensor_type('float64', { 4, 6 })('p'), sl.tensor_type('float64', { 4, 6 })('q')
+    fc, fr = both({ p, q }, { sl.exp(p), q * 2 })
+    compare(fc, fr, { sl.randn(4, 6), sl.randn(4, 6) }, 'known shapes')
+    assert.are.equal(1, #kernels(fc))
+    -- a cheap column producer is recomputed in the matrix loop; exp is not
+    local m, col = sl.matrix('m'), sl.col('col')
+    fc, fr = both({ m, col }, m * (col * 2 + 1))
+    compare(fc, fr, { sl.randn(5, 4), sl.randn(5, 1) }, 'cheap broadcast producer')
+    assert.are.same({ 'mul add mul' }, kernels(fc))
+    fc, fr = both({ m, col }, m * sl.exp(col))
+    compare(fc, fr, { sl.randn(5, 4), sl.randn(5, 1) }, 'exp of a column')
+    assert.are.same({ 'exp', 'mul' }, kernels(fc))
+    -- a producer read outside the kernel keeps its own kernel (it is stored)
+    fc, fr = both({ m, col }, { m * (col + 1), col + 1 })
+    compare(fc, fr, { sl.randn(5, 4), sl.randn(5, 1) }, 'stored producer')
+    assert.are.equal(2, #kernels(fc))
+  end)
+
+  it('keeps groups apart when a path between them leaves the kernel', function()
+    local x, w = sl.matrix('x'), sl.matrix('w')
+    local y = sl.exp(x)
+    -- y feeds the dot and the mul reads the dot: y and the mul cannot be one step
+    local fc, fr = both({ x, w }, sl.tanh(y:dot(w)) * y)
+    compare(fc, fr, { sl.randn(4, 4), sl.randn(4, 4) }, 'path through dot')
+    assert.are.same({ 'exp', 'tanh mul' }, kernels(fc))
+    assert.is_truthy(fc:info().plan:find('dot', 1, true), fc:info().plan)
+  end)
+
   it('leaves non-elementwise nodes to the reference kernels between kernels', function()
     local x, w = sl.matrix('x'), sl.matrix('w')
     local h = sl.tanh(x:dot(w) + 1)
