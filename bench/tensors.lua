@@ -1,73 +1,90 @@
--- Tensor basics against NumPy, measured in the same run: copies, fills,
--- random draws, and an elementwise expression on the reference backend.
--- Prints a table of times and the ratio symlua / NumPy (lower is better).
--- Run: bin/symlua bench/tensors.lua [size]   (default 4,000,000 elements)
+-- Eager tensor operations against NumPy, measured in the same run: copies,
+-- casts, fills, random draws and arithmetic on two tensors, at several sizes.
+-- Prints one table: time per call for symlua and NumPy and the ratio
+-- symlua / NumPy (lower is better; below 1 symlua is faster).
+--
+-- Each time is the best of 7 batches, a batch being enough calls of the op
+-- (about 10^6 elements in all) that the clock's resolution does not matter;
+-- results are fresh tensors each call, as NumPy's are fresh arrays.
+--
+-- Run: bin/symlua bench/tensors.lua [sizes]   e.g. 1e3,1e6 (default 1e3,1e5,1e7)
 local sl = require 'symlua'
-local now = dofile(((arg and arg[0] or ''):match('^(.*/)') or './') .. 'support/clock.lua')
+local here = ((arg and arg[0] or ''):match('^(.*/)') or './')
+local now = dofile(here .. 'support/clock.lua')
+local py = dofile(here .. 'support/python.lua')
 
-local N = tonumber(arg and arg[1]) or 4000000
-local side = math.floor(math.sqrt(N))
-
--- best of several runs, in seconds
-local function best(f, reps)
-  local t = math.huge
-  for _ = 1, reps or 7 do
-    local t0 = now()
-    f()
-    t = math.min(t, now() - t0)
-  end
-  return t
+local SIZES = { 1000, 100000, 10000000 }
+if arg and arg[1] then
+  SIZES = {}
+  for s in arg[1]:gmatch('[^,]+') do SIZES[#SIZES + 1] = math.floor(assert(tonumber(s), 'bad size ' .. s)) end
 end
 
-local a = sl.randn(N)
-local m = sl.randn(side, side)
-local x = sl.vector('x')
-local expr = sl.compile({ x }, sl.exp(x) * 0.5 + x * x)
-
+-- Each case: its name, symlua's call (given the size's tensors), NumPy's
+-- expression (a, b: float64 vectors of n; m: a side x side float64 matrix),
+-- and the bytes one call moves (reads plus writes), for GB/s.
 local cases = {
-  { 'clone (contiguous copy)', function() return a:clone() end, 'a.copy()' },
-  { 'transpose to contiguous', function() return m:transpose():contiguous() end,
-    'np.ascontiguousarray(m.T)' },
-  { 'fill', function() a:fill(1.5) end, 'a.fill(1.5)' },
-  { 'cast float64 -> float32', function() return a:cast('float32') end, 'a.astype(np.float32)' },
-  { 'randn', function() return sl.randn(N) end, 'rng.standard_normal(N)' },
-  { 'exp(x)*0.5 + x*x (reference backend)', function() return expr(a) end, 'np.exp(a)*0.5 + a*a' },
+  { 'clone (contiguous copy)', function(t) return t.a:clone() end, 'a.copy()', 16 },
+  { 'transpose to contiguous', function(t) return t.m:transpose():contiguous() end,
+    'np.ascontiguousarray(m.T)', 16 },
+  { 'fill', function(t) t.a:fill(1.5) end, 'a.fill(1.5)', 8 },
+  { 'cast float64 -> float32', function(t) return t.a:cast('float32') end, 'a.astype(np.float32)', 12 },
+  { 'randn', function(t) return sl.randn(t.n) end, 'rng.standard_normal(n)', 8 },
+  { 'rand', function(t) return sl.rand(t.n) end, 'rng.random(n)', 8 },
+  { 'a + b (two tensors, eager)', function(t) return t.a + t.b end, 'a + b', 24 },
 }
 
+local function batch_size(n) return math.max(1, math.floor(1e6 / n)) end
+
+-- seconds per call: the best of 7 batches of k calls, after a warm-up of at
+-- least 16 calls, so that the collector has run and freed results are reused
+-- (steady state, as in a loop; NumPy frees each result at once)
+local function per_call(f, t, k)
+  for _ = 1, math.max(k, 16) do f(t) end
+  local best = math.huge
+  for _ = 1, 7 do
+    local t0 = now()
+    for _ = 1, k do f(t) end
+    best = math.min(best, now() - t0)
+  end
+  return best / k
+end
+
 local mine = {}
-for i, c in ipairs(cases) do mine[i] = best(c[2]) end
+for si, n in ipairs(SIZES) do
+  local side = math.max(1, math.floor(math.sqrt(n)))
+  local t = { n = n, a = sl.randn(n), b = sl.randn(n), m = sl.randn(side, side) }
+  mine[si] = {}
+  for ci, c in ipairs(cases) do mine[si][ci] = per_call(c[2], t, batch_size(n)) end
+  t = nil
+  collectgarbage()
+end
 
 -- NumPy in the same run, on arrays of the same sizes
-local numpy = {}
-local py = io.popen(string.format([[/usr/bin/python3 - <<'PY' 2>/dev/null
-import numpy as np, time
-N, side = %d, %d
-rng = np.random.default_rng(0)
-a = rng.standard_normal(N); m = rng.standard_normal((side, side))
-def best(f, reps=7):
-    t = 1e9
-    for _ in range(reps):
-        t0 = time.perf_counter(); f(); t = min(t, time.perf_counter() - t0)
-    return t
-for code in %s:
-    print(best(eval('lambda: ' + code)))
-PY]], N, side, (function()
-  local q = {}
-  for _, c in ipairs(cases) do q[#q + 1] = string.format('%q', c[3]) end
-  return '[' .. table.concat(q, ', ') .. ']'
-end)()))
-for line in py:lines() do numpy[#numpy + 1] = tonumber(line) end
-py:close()
-
-print(string.format('%d elements (float64), %dx%d for the transpose; best of 7', N, side, side))
-print(string.format('%-40s %12s %12s %8s %10s', 'case', 'symlua ms', 'numpy ms', 'ratio', 'GB/s'))
-for i, c in ipairs(cases) do
-  local gbs = (i == 5 or i == 6) and '' or string.format('%.1f', 16 * N / mine[i] / 1e9)
-  if i == 3 then gbs = string.format('%.1f', 8 * N / mine[i] / 1e9) end
-  if i == 4 then gbs = string.format('%.1f', 12 * N / mine[i] / 1e9) end
-  local np = numpy[i]
-  print(string.format('%-40s %12.2f %12s %8s %10s', c[1], mine[i] * 1e3,
-    np and string.format('%.2f', np * 1e3) or 'n/a',
-    np and string.format('%.2f', mine[i] / np) or 'n/a', gbs))
+local body = { 'rng = np.random.default_rng(0)' }
+for _, n in ipairs(SIZES) do
+  local side = math.max(1, math.floor(math.sqrt(n)))
+  body[#body + 1] = ('n, side, k = %d, %d, %d'):format(n, side, batch_size(n))
+  body[#body + 1] = 'a = rng.standard_normal(n); b = rng.standard_normal(n); m = rng.standard_normal((side, side))'
+  for _, c in ipairs(cases) do
+    body[#body + 1] = 'def f():'
+    body[#body + 1] = '    for _ in range(k): ' .. c[3]
+    body[#body + 1] = 'r.append(best(f, 7) / k)'
+  end
 end
-if #numpy == 0 then print('(NumPy not available: install python3-numpy for the reference column)') end
+local numpy = py.numpy_times(body, #SIZES * #cases)
+
+print(('best of 7 batches; the transpose is of a sqrt(n) x sqrt(n) matrix; float64 unless named; load %s')
+  :format((io.open('/proc/loadavg') or { read = function() return '?' end }):read('*l') or '?'))
+print(('%-30s %10s %12s %12s %8s %8s'):format('case', 'elements', 'symlua us', 'numpy us', 'ratio', 'GB/s'))
+for si, n in ipairs(SIZES) do
+  local side = math.max(1, math.floor(math.sqrt(n)))
+  for ci, c in ipairs(cases) do
+    local elems = ci == 2 and side * side or n
+    local s = mine[si][ci]
+    local np = numpy and numpy[(si - 1) * #cases + ci]
+    print(('%-30s %10d %12.2f %12s %8s %8.1f'):format(c[1], elems, s * 1e6,
+      np and ('%.2f'):format(np * 1e6) or 'n/a', np and ('%.2f'):format(s / np) or 'n/a',
+      c[4] * elems / s / 1e9))
+  end
+end
+if not numpy then print('(NumPy not available: install python3-numpy for the reference column)') end

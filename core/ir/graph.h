@@ -139,8 +139,10 @@ struct sl_op {
   sl_tensor *(*view)(const struct sl_node *n, sl_tensor *const *in);
   /* elementwise ops only */
   sl_type_rule rule;
-  double (*fn_f)(double, double, double);     /* in double for float dtypes */
-  int64_t (*fn_i)(int64_t, int64_t, int64_t); /* in int64 for the rest */
+  /* the expression over runs of n operand values (operands it does not
+  ** take are not read): in double for float dtypes, in int64 for the rest */
+  void (*run_f)(double *out, const double *a, const double *b, const double *c, int64_t n);
+  void (*run_i)(int64_t *out, const int64_t *a, const int64_t *b, const int64_t *c, int64_t n);
   double _Complex (*fn_c)(double _Complex, double _Complex);   /* complex128, or NULL: refused */
   const char *cexpr;     /* the same expression for the code generators */
   /* reductions only: how a backend fuses it into a kernel (SL_FUSE_NONE: it does not) */

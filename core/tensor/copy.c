@@ -42,7 +42,10 @@
   { \
     TCT *dp = d; \
     const FCT *sp = s; \
-    for (int64_t i = 0; i < n; i++) dp[i * ds] = STORE_##TO(TK, TCT, LOAD_##FROM(sp[i * ss])); \
+    if (ds == 1 && ss == 1) /* contiguous: a loop the compiler vectorizes */ \
+      for (int64_t i = 0; i < n; i++) dp[i] = STORE_##TO(TK, TCT, LOAD_##FROM(sp[i])); \
+    else \
+      for (int64_t i = 0; i < n; i++) dp[i * ds] = STORE_##TO(TK, TCT, LOAD_##FROM(sp[i * ss])); \
   }
 /* the "from" side repeats SL_DTYPES' rows: a macro cannot expand itself */
 #define DEF_CASTS_TO(TO, name, TCT, descr, TK) \
@@ -79,6 +82,44 @@ static int overlaps(const sl_tensor *a, const sl_tensor *b)
   return a->storage == b->storage;   /* conservative: same buffer */
 }
 
+/* A 2-d copy whose source runs along the first axis (a transpose made
+** contiguous) goes in square tiles, so that the lines of both sides stay in
+** cache; by rows it would read a source cache line per element. */
+#define TILE 32
+#define TILE_COPY(T) \
+  do { \
+    for (int64_t i = i0; i < i1; i++) \
+      for (int64_t j = j0; j < j1; j++) ((T *)d)[i * n1 + j] = ((const T *)s)[i + j * s1]; \
+  } while (0)
+
+static int copy_transposed(sl_tensor *dst, const sl_tensor *src)
+{
+  if (dst->ndim != 2 || dst->dtype != src->dtype || !sl_tensor_is_contiguous(dst) ||
+      src->strides[0] != 1 || src->strides[1] == 1 || dst->shape[0] < 2 || dst->shape[1] < 2)
+    return 0;
+  int64_t n0 = dst->shape[0], n1 = dst->shape[1], s1 = src->strides[1];
+  size_t sz = sl_dtype_size(dst->dtype);
+  char *d = sl_tensor_ptr(dst);
+  const char *s = sl_tensor_ptr(src);
+  for (int64_t i0 = 0; i0 < n0; i0 += TILE) {
+    int64_t i1 = i0 + TILE < n0 ? i0 + TILE : n0;
+    for (int64_t j0 = 0; j0 < n1; j0 += TILE) {
+      int64_t j1 = j0 + TILE < n1 ? j0 + TILE : n1;
+      switch (sz) {
+      case 1: TILE_COPY(uint8_t); break;
+      case 2: TILE_COPY(uint16_t); break;
+      case 4: TILE_COPY(uint32_t); break;
+      case 8: TILE_COPY(uint64_t); break;
+      default:
+        for (int64_t i = i0; i < i1; i++)
+          for (int64_t j = j0; j < j1; j++)
+            memcpy(d + (size_t)(i * n1 + j) * sz, s + (size_t)(i + j * s1) * sz, sz);
+      }
+    }
+  }
+  return 1;
+}
+
 int sl_tensor_copy(sl_tensor *dst, const sl_tensor *src)
 {
   sl_tensor *tmp = NULL;
@@ -99,7 +140,7 @@ int sl_tensor_copy(sl_tensor *dst, const sl_tensor *src)
   size_t dsz = sl_dtype_size(dst->dtype), ssz = sl_dtype_size(src->dtype);
   if (dst->dtype == src->dtype && sl_tensor_is_contiguous(dst) && sl_tensor_is_contiguous(b)) {
     memmove(sl_tensor_ptr(dst), sl_tensor_ptr(b), (size_t)sl_tensor_numel(dst) * dsz);
-  } else {
+  } else if (!copy_transposed(dst, b)) {
     cast_ctx ctx = { sl_cast_fn(dst->dtype, src->dtype) };
     char *base[2] = { sl_tensor_ptr(dst), sl_tensor_ptr(b) };
     const int64_t *strides[2] = { dst->strides, b->strides };
@@ -111,24 +152,27 @@ int sl_tensor_copy(sl_tensor *dst, const sl_tensor *src)
   return 0;
 }
 
-/* Contiguous fill: convert v once, then store its bytes; the loops are
-** simple enough for the compiler to vectorize. */
-/* v converted once, then its bytes repeated: every element size, from 1 to 16 */
+/* Contiguous fill: v converted once, then its bytes repeated through a
+** local word (a store through p could alias a union member and force a
+** reload per element), in loops the compiler vectorizes. */
+#define FILL_WORDS(T) \
+  do { T w; memcpy(&w, one, sizeof w); T *q = (T *)p; for (int64_t i = 0; i < n; i++) q[i] = w; } while (0)
+
 static void fill_contiguous(sl_tensor *t, double v)
 {
-  union { unsigned char b[16]; uint16_t h; uint32_t w; uint64_t d; } one = { { 0 } };
+  unsigned char one[16] = { 0 };
   static const unsigned char zero[16];
   size_t sz = sl_dtype_size(t->dtype);
   int64_t n = sl_tensor_numel(t);
   char *p = sl_tensor_ptr(t);
-  sl_cast_fn(t->dtype, SL_FLOAT64)(one.b, 1, &v, 1, 1);
-  if (memcmp(one.b, zero, sz) == 0) { memset(p, 0, (size_t)n * sz); return; }
+  sl_cast_fn(t->dtype, SL_FLOAT64)(one, 1, &v, 1, 1);
+  if (memcmp(one, zero, sz) == 0) { memset(p, 0, (size_t)n * sz); return; }
   switch (sz) {
-  case 1: memset(p, one.b[0], (size_t)n); break;
-  case 2: for (int64_t i = 0; i < n; i++) ((uint16_t *)p)[i] = one.h; break;
-  case 4: for (int64_t i = 0; i < n; i++) ((uint32_t *)p)[i] = one.w; break;
-  case 8: for (int64_t i = 0; i < n; i++) ((uint64_t *)p)[i] = one.d; break;
-  default: for (int64_t i = 0; i < n; i++) memcpy(p + (size_t)i * sz, one.b, sz); break;
+  case 1: memset(p, one[0], (size_t)n); break;
+  case 2: FILL_WORDS(uint16_t); break;
+  case 4: FILL_WORDS(uint32_t); break;
+  case 8: FILL_WORDS(uint64_t); break;
+  default: for (int64_t i = 0; i < n; i++) memcpy(p + (size_t)i * sz, one, sz); break;
   }
 }
 
