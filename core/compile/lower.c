@@ -34,9 +34,8 @@
 ** groups stay apart): it bounds the lowering of very large graphs. */
 #define SL_PATH_VISITS (1 << 14)
 
-/* complex values, and the casts to and from float16 and bfloat16 (whose
-** bits the generated code does not convert), stay on the reference kernels */
-static int off_generated(sl_dtype dt) { return sl_dtype_kind(dt) == 'c' || sl_dtype_is_half(dt); }
+/* complex values stay on the reference kernels */
+static int off_generated(sl_dtype dt) { return sl_dtype_kind(dt) == 'c'; }
 static int touches_complex(const sl_node *n)
 {
   for (int i = 0; i < n->nin; i++) if (off_generated(n->inputs[i]->type.dtype)) return 1;

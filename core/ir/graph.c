@@ -220,18 +220,22 @@ static int refuses_complex(const sl_node *n)
                  "abs() first", n->op->name, i + 1, sl_dtype_name(n->inputs[i]->type.dtype));
 }
 
-/* float16 and bfloat16 are storage dtypes: only cast takes or makes them. */
+/* float16 and bfloat16 compute in elementwise ops and reductions (in float
+** or double, rounded once per result) and pass through ops that move
+** elements; every other op takes them after a cast. */
 static int refuses_half(const sl_node *n)
 {
-  if (n->op == &sl_op_cast) return 0;
+  const sl_op *op = n->op;
+  if (op->rule != SL_TR_NONE || op->fuse != SL_FUSE_NONE || (op->flags & SL_OP_MOVES)) return 0;
   for (int i = 0; i < n->nin; i++)
     if (sl_dtype_is_half(n->inputs[i]->type.dtype))
-      return sl_fail("%s does not take %s input (input %d): it is a storage dtype; cast it to float32 "
-                     "first (x:cast('float32'))", n->op->name, sl_dtype_name(n->inputs[i]->type.dtype), i + 1);
+      return sl_fail("%s does not take %s input (input %d): cast it to float32 first (x:cast('float32')); "
+                     "float16 and bfloat16 compute in elementwise ops and reductions only",
+                     op->name, sl_dtype_name(n->inputs[i]->type.dtype), i + 1);
   for (int k = 0; k < n->nout; k++)
     if (sl_dtype_is_half(n->outputs[k].type.dtype))
-      return sl_fail("%s does not make %s values: it is a storage dtype; compute in float32 and cast",
-                     n->op->name, sl_dtype_name(n->outputs[k].type.dtype));
+      return sl_fail("%s does not make %s values: compute in float32 and cast",
+                     op->name, sl_dtype_name(n->outputs[k].type.dtype));
   return 0;
 }
 

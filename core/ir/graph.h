@@ -155,8 +155,10 @@ struct sl_op {
 ** ops flagged SL_OP_COMPLEX (those computing with complex values and those
 ** that only move elements) and the elementwise ops with an fn_c take
 ** complex inputs; an op flagged SL_OP_EXACT_GRAD broadcasts nothing, so its
-** gradient rules (grad.lua) give each input's gradient in its exact shape. */
-enum { SL_OP_IMPURE = 1, SL_OP_COMPLEX = 2, SL_OP_EXACT_GRAD = 4 };
+** gradient rules (grad.lua) give each input's gradient in its exact shape;
+** an op flagged SL_OP_MOVES only moves or copies elements, so it takes every
+** dtype, float16 and bfloat16 included. */
+enum { SL_OP_IMPURE = 1, SL_OP_COMPLEX = 2, SL_OP_EXACT_GRAD = 4, SL_OP_MOVES = 8 };
 
 /* -- types ------------------------------------------------------------------ */
 void sl_type_of_tensor(const sl_tensor *t, sl_type *ty);

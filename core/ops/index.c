@@ -675,14 +675,14 @@ static int shape_i_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 
 /* -- the table -------------------------------------------------------------------------------- */
 
-const sl_op sl_op_subtensor = { .name = "subtensor", .nin = -1, .nout = 1, .infer = subtensor_infer, .perform = subtensor_perform, .flags = SL_OP_COMPLEX, .size = SL_SIZE_SUBTENSOR };
+const sl_op sl_op_subtensor = { .name = "subtensor", .nin = -1, .nout = 1, .infer = subtensor_infer, .perform = subtensor_perform, .flags = SL_OP_COMPLEX | SL_OP_MOVES, .size = SL_SIZE_SUBTENSOR };
 const sl_op sl_op_set_subtensor = { .name = "set_subtensor", .nin = -1, .nout = 1, .infer = update_infer, .perform = update_perform, .size = SL_SIZE_OF_FIRST };
 const sl_op sl_op_inc_subtensor = { .name = "inc_subtensor", .nin = -1, .nout = 1, .infer = update_infer, .perform = update_perform, .size = SL_SIZE_OF_FIRST };
-const sl_op sl_op_take = { .name = "take", .nin = 2, .nout = 1, .infer = take_infer, .perform = take_perform, .flags = SL_OP_COMPLEX, .size = SL_SIZE_TAKE };
+const sl_op sl_op_take = { .name = "take", .nin = 2, .nout = 1, .infer = take_infer, .perform = take_perform, .flags = SL_OP_COMPLEX | SL_OP_MOVES, .size = SL_SIZE_TAKE };
 const sl_op sl_op_set_take = { .name = "set_take", .nin = 3, .nout = 1, .infer = take_update_infer, .perform = take_update_perform, .size = SL_SIZE_OF_FIRST };
 const sl_op sl_op_inc_take = { .name = "inc_take", .nin = 3, .nout = 1, .infer = take_update_infer, .perform = take_update_perform, .size = SL_SIZE_OF_FIRST };
-const sl_op sl_op_gather = { .name = "gather", .nin = 2, .nout = 1, .infer = gather_infer, .perform = gather_perform, .flags = SL_OP_COMPLEX, .size = SL_SIZE_GATHER };
+const sl_op sl_op_gather = { .name = "gather", .nin = 2, .nout = 1, .infer = gather_infer, .perform = gather_perform, .flags = SL_OP_COMPLEX | SL_OP_MOVES, .size = SL_SIZE_GATHER };
 const sl_op sl_op_arange = { .name = "arange", .nin = 3, .nout = 1, .infer = arange_infer, .perform = arange_perform, .size = SL_SIZE_ARANGE };
 const sl_op sl_op_alloc = { .name = "alloc", .nin = -1, .nout = 1, .infer = alloc_infer, .perform = alloc_perform, .size = SL_SIZE_ALLOC };
-const sl_op sl_op_shape = { .name = "shape", .nin = 1, .nout = 1, .infer = shape_infer, .perform = shape_perform, .flags = SL_OP_COMPLEX };
-const sl_op sl_op_shape_i = { .name = "shape_i", .nin = 1, .nout = 1, .infer = shape_i_infer, .perform = shape_i_perform, .flags = SL_OP_COMPLEX };
+const sl_op sl_op_shape = { .name = "shape", .nin = 1, .nout = 1, .infer = shape_infer, .perform = shape_perform, .flags = SL_OP_COMPLEX | SL_OP_MOVES };
+const sl_op sl_op_shape_i = { .name = "shape_i", .nin = 1, .nout = 1, .infer = shape_i_infer, .perform = shape_i_perform, .flags = SL_OP_COMPLEX | SL_OP_MOVES };

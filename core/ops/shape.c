@@ -593,11 +593,11 @@ static int tile_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 
 /* -- the table ---------------------------------------------------------------------- */
 
-const sl_op sl_op_reshape = { .name = "reshape",     .nin = -1, .nout = 1, .infer = reshape_infer,    .perform = reshape_perform, .flags = SL_OP_COMPLEX | SL_OP_EXACT_GRAD, .size = SL_SIZE_RESHAPE };
-const sl_op sl_op_flatten = { .name = "flatten",     .nin = 1,  .nout = 1, .infer = flatten_infer,    .perform = flatten_perform, .flags = SL_OP_COMPLEX | SL_OP_EXACT_GRAD, .size = SL_SIZE_FLATTEN };
-const sl_op sl_op_dimshuffle = { .name = "dimshuffle",  .nin = 1,  .nout = 1, .infer = dimshuffle_infer, .perform = dimshuffle_perform, .view = dimshuffle_view, .flags = SL_OP_COMPLEX | SL_OP_EXACT_GRAD, .size = SL_SIZE_DIMSHUFFLE };
-const sl_op sl_op_concatenate = { .name = "concatenate", .nin = -1, .nout = 1, .infer = concat_infer,     .perform = concat_perform, .flags = SL_OP_COMPLEX, .size = SL_SIZE_CONCATENATE };
-const sl_op sl_op_stack = { .name = "stack",       .nin = -1, .nout = 1, .infer = stack_infer,      .perform = stack_perform, .flags = SL_OP_COMPLEX, .size = SL_SIZE_STACK };
-const sl_op sl_op_narrow = { .name = "narrow",      .nin = 1,  .nout = 1, .infer = narrow_infer,     .perform = narrow_perform, .view = narrow_view, .flags = SL_OP_COMPLEX, .size = SL_SIZE_NARROW };
-const sl_op sl_op_repeat = { .name = "repeat",      .nin = 1,  .nout = 1, .infer = repeat_infer,     .perform = repeat_perform, .flags = SL_OP_COMPLEX, .size = SL_SIZE_REPEAT };
-const sl_op sl_op_tile = { .name = "tile",        .nin = 1,  .nout = 1, .infer = tile_infer,       .perform = tile_perform, .flags = SL_OP_COMPLEX, .size = SL_SIZE_TILE };
+const sl_op sl_op_reshape = { .name = "reshape",     .nin = -1, .nout = 1, .infer = reshape_infer,    .perform = reshape_perform, .flags = SL_OP_COMPLEX | SL_OP_MOVES | SL_OP_EXACT_GRAD, .size = SL_SIZE_RESHAPE };
+const sl_op sl_op_flatten = { .name = "flatten",     .nin = 1,  .nout = 1, .infer = flatten_infer,    .perform = flatten_perform, .flags = SL_OP_COMPLEX | SL_OP_MOVES | SL_OP_EXACT_GRAD, .size = SL_SIZE_FLATTEN };
+const sl_op sl_op_dimshuffle = { .name = "dimshuffle",  .nin = 1,  .nout = 1, .infer = dimshuffle_infer, .perform = dimshuffle_perform, .view = dimshuffle_view, .flags = SL_OP_COMPLEX | SL_OP_MOVES | SL_OP_EXACT_GRAD, .size = SL_SIZE_DIMSHUFFLE };
+const sl_op sl_op_concatenate = { .name = "concatenate", .nin = -1, .nout = 1, .infer = concat_infer,     .perform = concat_perform, .flags = SL_OP_COMPLEX | SL_OP_MOVES, .size = SL_SIZE_CONCATENATE };
+const sl_op sl_op_stack = { .name = "stack",       .nin = -1, .nout = 1, .infer = stack_infer,      .perform = stack_perform, .flags = SL_OP_COMPLEX | SL_OP_MOVES, .size = SL_SIZE_STACK };
+const sl_op sl_op_narrow = { .name = "narrow",      .nin = 1,  .nout = 1, .infer = narrow_infer,     .perform = narrow_perform, .view = narrow_view, .flags = SL_OP_COMPLEX | SL_OP_MOVES, .size = SL_SIZE_NARROW };
+const sl_op sl_op_repeat = { .name = "repeat",      .nin = 1,  .nout = 1, .infer = repeat_infer,     .perform = repeat_perform, .flags = SL_OP_COMPLEX | SL_OP_MOVES, .size = SL_SIZE_REPEAT };
+const sl_op sl_op_tile = { .name = "tile",        .nin = 1,  .nout = 1, .infer = tile_infer,       .perform = tile_perform, .flags = SL_OP_COMPLEX | SL_OP_MOVES, .size = SL_SIZE_TILE };

@@ -62,17 +62,37 @@ static const char *const ctype_of[SL_NDTYPES] = {
 #undef SL_CTYPE_NAME
 };
 
-/* The C type arithmetic happens in: as the reference kernels' domains. */
+/* The C type arithmetic happens in: as the reference kernels' domains, but
+** float16 and bfloat16 compute in float (kernels/half.h). */
 static const char *compute_ctype(sl_dtype dt)
 {
-  return dt == SL_FLOAT32 ? "float" : dt == SL_FLOAT64 ? "double" : "int64_t";
+  return dt == SL_FLOAT32 || sl_dtype_is_half(dt) ? "float" : dt == SL_FLOAT64 ? "double" : "int64_t";
 }
 
-/* Text converting expression x to storage dtype dt, as sl_cast_fn does. */
+/* The C type a value of dt has in a kernel's body: its storage type, but a
+** float holding a float16 or bfloat16 value. */
+static const char *value_ctype(sl_dtype dt) { return sl_dtype_is_half(dt) ? "float" : ctype_of[dt]; }
+
+/* Text converting expression x to a value of dtype dt, as sl_cast_fn does. */
 static void print_conv(FILE *o, sl_dtype dt, const char *x)
 {
   if (dt == SL_BOOL) fprintf(o, "((uint8_t)((%s) != 0))", x);
+  else if (sl_dtype_is_half(dt)) fprintf(o, "%s((double)(%s))", dt == SL_FLOAT16 ? "sl_f16_round" : "sl_bf16_round", x);
   else fprintf(o, "((%s)(%s))", ctype_of[dt], x);
+}
+
+/* The same, in dt's storage: the 16 bits of a float16 or bfloat16. */
+static void print_store(FILE *o, sl_dtype dt, const char *x)
+{
+  if (sl_dtype_is_half(dt)) fprintf(o, "%s((double)(%s))", dt == SL_FLOAT16 ? "sl_d2h" : "sl_d2bf", x);
+  else print_conv(o, dt, x);
+}
+
+/* Text reading a value of dtype dt from its storage text v. */
+static void print_load(FILE *o, sl_dtype dt, int l)
+{
+  if (sl_dtype_is_half(dt)) fprintf(o, "%s(V%d)", dt == SL_FLOAT16 ? "sl_h2f" : "sl_bf2f", l);
+  else fprintf(o, "(V%d)", l);
 }
 
 /* A one-element constant as an exact C literal of its dtype. */
@@ -83,6 +103,8 @@ static void print_literal(FILE *o, const sl_tensor *t)
   switch (t->dtype) {
   case SL_FLOAT32: x = *(const float *)p; break;
   case SL_FLOAT64: x = *(const double *)p; break;
+  case SL_FLOAT16: x = sl_f16_to_double(*(const uint16_t *)p); break;
+  case SL_BFLOAT16: x = sl_bf16_to_double(*(const uint16_t *)p); break;
   case SL_INT64: {
     int64_t v = *(const int64_t *)p;
     if (v == INT64_MIN) fprintf(o, "(-9223372036854775807LL - 1)");
@@ -140,13 +162,12 @@ static const char *simd_clause(const sl_node *r, const char *acc)
 
 /* -- the body macro ---------------------------------------------------------------- */
 
-static void print_source_of(FILE *o, const sl_function *f, const sl_kernel *k, int src)
+/* The text of a member's input: a node's value, a load, a pasted constant. */
+static void source_text(const sl_kernel *k, int src, char *out, size_t n)
 {
-  if (src >= 0) { fprintf(o, "t%d", src); return; }
-  const sl_kload *ld = &k->load[-src - 1];
-  if (ld->pasted) fprintf(o, "sl_k%d_c%d", k->code, -src - 1);
-  else fprintf(o, "x%d", -src - 1);
-  (void)f;
+  if (src >= 0) snprintf(out, n, "t%d", src);
+  else if (k->load[-src - 1].pasted) snprintf(out, n, "sl_k%d_c%d", k->code, -src - 1);
+  else snprintf(out, n, "x%d", -src - 1);
 }
 
 static sl_dtype source_dtype(const sl_function *f, const sl_kernel *k, int src)
@@ -170,25 +191,27 @@ static void print_body(FILE *o, const sl_function *f, const sl_kernel *k)
   else for (int s = 0; s < k->nstore; s++) { fprintf(o, "%sW%d", first ? "" : ", ", s); first = 0; }
   fprintf(o, ") do {");
   for (int l = 0; l < k->nload; l++)
-    if (!k->load[l].pasted) fprintf(b, "\n  const %s x%d = (V%d);", ctype_of[k->load[l].dtype], l, l);
+    if (!k->load[l].pasted) {
+      fprintf(b, "\n  const %s x%d = ", value_ctype(k->load[l].dtype), l);
+      print_load(b, k->load[l].dtype, l);
+      fprintf(b, ";");
+    }
   for (int j = 0; j < nm; j++) {
     const sl_node *n = f->order[k->node[j]];
     sl_dtype ct = sl_elemwise_compute_dtype(n), ot = n->outputs[0].type.dtype;
     const char *cc = compute_ctype(ct);
     static const char names[] = "abc";
-    fprintf(b, "\n  %s t%d;", ctype_of[ot], j);
+    fprintf(b, "\n  %s t%d;", value_ctype(ot), j);
     fprintf(b, "\n  { const %s ", cc);
     for (int i = 0; i < n->nin; i++) {
       int src = k->src[j][i];
       sl_dtype dt = source_dtype(f, k, src);
+      char in[32];
+      source_text(k, src, in, sizeof in);
       fprintf(b, "%s%c = (%s)(", i ? ", " : "", names[i], cc);
-      if (n->inputs[i]->weak && dt != ct) {
-        /* a weak constant is first rounded to the compute dtype, as in the reference */
-        if (ct == SL_BOOL) { fprintf(b, "("); print_source_of(b, f, k, src); fprintf(b, ") != 0"); }
-        else { fprintf(b, "(%s)", ctype_of[ct]); print_source_of(b, f, k, src); }
-      } else {
-        print_source_of(b, f, k, src);
-      }
+      /* a weak constant is first rounded to the compute dtype, as in the reference */
+      if (n->inputs[i]->weak && dt != ct) print_conv(b, ct, in);
+      else fprintf(b, "%s", in);
       fprintf(b, ")");
     }
     fprintf(b, "; t%d = ", j);
@@ -203,10 +226,17 @@ static void print_body(FILE *o, const sl_function *f, const sl_kernel *k)
     fprintf(b, "\n  (R) = (%s)(", acc);
     if (!strcmp(acc, "uint64_t")) fprintf(b, "(int64_t)");
     else if (!strcmp(acc, "int64_t")) fprintf(b, "(int64_t)");
-    print_source_of(b, f, k, src);
-    fprintf(b, ");");
+    char in[32];
+    source_text(k, src, in, sizeof in);
+    fprintf(b, "%s);", in);
   } else {
-    for (int s = 0; s < k->nstore; s++) fprintf(b, "\n  (W%d) = t%d;", s, k->store_node[s]);
+    for (int s = 0; s < k->nstore; s++) {
+      char text[16];
+      snprintf(text, sizeof text, "t%d", k->store_node[s]);
+      fprintf(b, "\n  (W%d) = ", s);
+      print_store(b, f->order[k->node[k->store_node[s]]]->outputs[0].type.dtype, text);
+      fprintf(b, ";");
+    }
   }
   fclose(b);
   for (char *line = text; line && *line;) {
@@ -516,7 +546,7 @@ static void print_kernel(FILE *o, const sl_function *f, const sl_kernel *k)
   for (int l = 0; l < k->nload; l++) {
     const sl_kload *ld = &k->load[l];
     if (!ld->pasted) continue;
-    fprintf(o, "static const %s sl_k%d_c%d = ", ctype_of[ld->dtype], k->code, l);
+    fprintf(o, "static const %s sl_k%d_c%d = ", value_ctype(ld->dtype), k->code, l);
     print_literal(o, f->slot_var[ld->slot]->value);
     fprintf(o, ";\n");
   }
@@ -541,7 +571,7 @@ static void print_kernel(FILE *o, const sl_function *f, const sl_kernel *k)
     /* print_conv casts to the result's dtype: an integer sum's uint64_t
     ** accumulator wraps into int64_t there, as the reference's does */
     const char *x = rk == SL_FUSE_MEAN ? "(double)(A) / a->rcount" : "(A)";
-    print_conv(o, r->outputs[0].type.dtype, x);
+    print_store(o, r->outputs[0].type.dtype, x);
     fprintf(o, "\n\n");
     for (int v = SL_V_RFLAT; v <= SL_V_RGENERAL; v++) print_reduce_variant(o, f, k, v);
   } else {
