@@ -36,6 +36,26 @@ describe('storage cache', function()
       string.format('%d hits, %d misses', after.hits - before.hits, after.misses - before.misses))
   end)
 
+  -- The collector's threshold followed the live size only when it ran the
+  -- collection itself: after a script dropped a large working set, small
+  -- calls piled up garbage to twice the old size, each result fresh memory.
+  it('reuses buffers for small calls after a large working set is collected', function()
+    local x = sl.vector('x')
+    local f = sl.compile({ x }, x * 2 + 1)
+    do
+      local big = {}
+      for i = 1, 6 do big[i] = f(sl.zeros(4 * MiB, 'float64')) end   -- 32 MiB each, live together
+    end
+    collectgarbage()
+    local a = sl.zeros(10000, 'float64')
+    for _ = 1, 300 do f(a) end   -- a few collections: each returns as many buffers as the next needs
+    local before = core.storage_cache_info()
+    for _ = 1, 200 do assert.are.equal(1, f(a)[10000]) end
+    local after = core.storage_cache_info()
+    assert.are.equal(0, after.misses - before.misses,
+      string.format('%d hits, %d misses', after.hits - before.hits, after.misses - before.misses))
+  end)
+
   it('never gives one buffer to two live tensors', function()
     local x = sl.vector('x')
     local f = sl.compile({ x }, x + 1)

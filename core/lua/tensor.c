@@ -19,14 +19,49 @@ static _Thread_local int64_t gc_threshold = SL_GC_MIN_BYTES;   /* per thread: a 
 ** that comes back after a few MiB of others is still in the processor's
 ** cache, one that comes back after 64 MiB is not. A full collection costs in
 ** proportion to Lua's own heap, so the floor is also four times that heap. */
-static void account(lua_State *L)
+static _Thread_local int collected;   /* a collection finished since the threshold was set */
+
+/* The threshold from the live size just after a collection. */
+static void follow_live(lua_State *L)
 {
-  if (sl_mem_bytes() <= gc_threshold) return;
-  lua_gc(L, LUA_GCCOLLECT, 0);
   int64_t live = sl_mem_bytes();
   int64_t heap = (int64_t)lua_gc(L, LUA_GCCOUNT, 0) * 1024;
   int64_t floor = 4 * heap > SL_GC_MIN_BYTES ? 4 * heap : SL_GC_MIN_BYTES;
   gc_threshold = live * 2 > floor ? live * 2 : floor;
+  collected = 0;
+}
+
+/* Any collection, the script's own collectgarbage() or Lua's steps too,
+** resets the threshold: after a large working set is dropped, small calls
+** would otherwise pile up garbage to twice the old size before the next
+** collection, every result a fresh, page-faulting buffer. A collection
+** is seen by a sentinel that finalizes at the end of each cycle and makes
+** its successor. */
+static void new_sentinel(lua_State *L);
+static int sentinel_gc(lua_State *L)
+{
+  collected = 1;
+  new_sentinel(L);
+  return 0;
+}
+
+static void new_sentinel(lua_State *L)
+{
+  lua_newuserdata(L, 1);
+  if (luaL_newmetatable(L, "symlua.collection")) {
+    lua_pushcfunction(L, sentinel_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  lua_pop(L, 1);
+}
+
+static void account(lua_State *L)
+{
+  if (collected) follow_live(L);
+  if (sl_mem_bytes() <= gc_threshold) return;
+  lua_gc(L, LUA_GCCOLLECT, 0);
+  follow_live(L);
 }
 
 void sl_lua_push_tensor(lua_State *L, sl_tensor *t)
@@ -615,6 +650,7 @@ static const luaL_Reg tensor_methods[] = {
 /* Pushes the methods table, which Lua code may extend. */
 void sl_lua_open_tensor(lua_State *L)
 {
+  new_sentinel(L);
   luaL_newmetatable(L, SL_TENSOR_MT);
   lua_newtable(L);
   luaL_register(L, NULL, tensor_methods);
