@@ -10,6 +10,7 @@
 #ifndef SL_HALF_H
 #define SL_HALF_H
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
