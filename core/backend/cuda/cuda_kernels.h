@@ -12,7 +12,7 @@
 ** sl_cuargs A)`. Operands are the kernel's loads, then its stores; strides
 ** count elements. Elementwise: n elements over nd collapsed axes (shape,
 ** st). Reductions: n results over nd kept axes (shape, st), m elements each
-** over nr reduced axes (rshape, rst). At most 4.7 KB, within the 32764
+** over nr reduced axes (rshape, rst). 6.6 KB, within the 32764
 ** bytes of kernel parameters that sm_70 and later take (the generated
 ** source asserts it), so fusion never stops for it. */
 #define SL_CUARGS_FIELDS \
