@@ -11,6 +11,7 @@
 const sl_backend *const sl_backends[] = {
   &sl_backend_reference,
   &sl_backend_c,
+  &sl_backend_cuda,
   NULL
 };
 

@@ -40,6 +40,7 @@ void sl_lua_open_tensor(lua_State *L);   /* pushes the tensor methods table */
 void sl_lua_open_graph(lua_State *L);    /* adds the graph API to the table on top */
 void sl_lua_open_cc(lua_State *L);       /* adds cache_info, cache_clear, cc_* (lua/cc.c) */
 void sl_lua_open_dist(lua_State *L);     /* adds the table dist (lua/dist.c) */
+void sl_lua_open_cuda(lua_State *L);     /* adds the table cuda (lua/cuda.c) */
 int  sl_lua_from_table(lua_State *L);
 
 int luaopen_symlua_core(lua_State *L);

@@ -317,6 +317,7 @@ int luaopen_symlua_core(lua_State *L)
   sl_lua_open_graph(L);
   sl_lua_open_cc(L);
   sl_lua_open_dist(L);
+  sl_lua_open_cuda(L);
   lua_pushliteral(L, SYMLUA_VERSION);
   lua_setfield(L, -2, "version");
   return 1;

@@ -153,6 +153,7 @@ require('symlua.random')(sl)
 require('symlua.conv')(sl)
 require('symlua.fft')(sl)
 require('symlua.dist')(sl)
+require('symlua.cuda')(sl)
 require('symlua.scan')(sl)
 
 -- Under LuaJIT, t:data() is an FFI pointer to the first element, for fast

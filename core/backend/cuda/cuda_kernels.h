@@ -1,0 +1,54 @@
+/*
+** cuda_kernels.h — what the CUDA backend shares with the kernels it
+** generates: their argument block (passed by value), their variants and
+** launch shape, and the generator (cuda_codegen.c).
+*/
+#ifndef SL_CUDA_KERNELS_H
+#define SL_CUDA_KERNELS_H
+
+#include "lower.h"
+
+/* Every variant is `extern "C" __global__ void sl_k<K>_<variant>(const
+** sl_cuargs A)`. Operands are the kernel's loads, then its stores; strides
+** count elements. Elementwise: n elements over nd collapsed axes (shape,
+** st). Reductions: n results over nd kept axes (shape, st), m elements each
+** over nr reduced axes (rshape, rst). 6.6 KB, within the 32764
+** bytes of kernel parameters that sm_70 and later take (the generated
+** source asserts it), so fusion never stops for it. */
+#define SL_CUARGS_FIELDS \
+  int64_t n, m; int nd, nr; double rcount; \
+  int64_t shape[SL_MAXDIM], rshape[SL_MAXDIM]; \
+  char *ptr[SL_KMAXOPS]; \
+  int64_t st[SL_KMAXOPS][SL_MAXDIM], rst[SL_KMAXOPS][SL_MAXDIM];
+typedef struct sl_cuargs { SL_CUARGS_FIELDS } sl_cuargs;
+#define SL_CUDA_PARAM_LIMIT 32764
+
+/* Variants: contiguous (every operand unit-stride on one axis, a flat
+** grid-stride loop), strided (any collapsed rank with broadcasting: each
+** element's offsets from its index), reduce (a block per result: threads
+** stride over its reduced elements, then warp shuffles and one shared
+** stage combine them). The symbol is sl_k<K>_<suffix>. */
+#define SL_CUDA_VARIANTS(_) \
+  _(CONTIG,  "contig",  "contiguous") \
+  _(STRIDED, "strided", "strided") \
+  _(REDUCE,  "reduce",  "reduce (a block per result)")
+typedef enum {
+#define SL_CUDA_VARIANT_ENUM(e, suffix, text) SL_CV_##e,
+  SL_CUDA_VARIANTS(SL_CUDA_VARIANT_ENUM)
+#undef SL_CUDA_VARIANT_ENUM
+  SL_CV_COUNT
+} sl_cuda_variant;
+extern const char *const sl_cuda_variant_suffix[SL_CV_COUNT];
+extern const char *const sl_cuda_variant_names[SL_CV_COUNT];
+
+#define SL_CUDA_BLOCK 256       /* threads per block, every variant */
+#define SL_CUDA_MAX_GRID 65535  /* blocks at most; grid-stride loops cover the rest */
+
+/* The CUDA C++ source of a planned function: every kernel in every
+** variant, sets each kernel's code (identical kernels share one). With
+** SL_CUDA_HOST defined it compiles as C++ for host emulation
+** (kernels/cuda/host.h) and has a launcher sl_k<K>_<suffix>_host(grid,
+** block, args) per variant. Malloc'd; NULL + sl_fail. */
+char *sl_codegen_cuda(const sl_function *f, sl_plan *p);
+
+#endif
