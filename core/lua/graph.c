@@ -10,7 +10,8 @@
 #include "backend.h"
 #include "config.h"
 
-#define SL_VAR_MT  "symlua.var"
+static const char var_mt[] = "symlua.var";
+#define SL_VAR_MT  var_mt
 #define SL_NODE_MT "symlua.node"
 #define SL_SUBFN_MT "symlua.subfn"
 
@@ -20,7 +21,7 @@ static void push_var(lua_State *L, sl_var *v)   /* takes one reference */
 {
   sl_var **box = lua_newuserdata(L, sizeof *box);
   *box = v;
-  luaL_getmetatable(L, SL_VAR_MT);
+  sl_lua_push_metatable(L, SL_VAR_MT);
   lua_setmetatable(L, -2);
 }
 
@@ -28,7 +29,7 @@ static sl_var *to_var(lua_State *L, int idx)
 {
   sl_var **box = lua_touserdata(L, idx);
   if (!box || !lua_getmetatable(L, idx)) return NULL;
-  luaL_getmetatable(L, SL_VAR_MT);
+  sl_lua_push_metatable(L, SL_VAR_MT);
   int same = lua_rawequal(L, -1, -2);
   lua_pop(L, 2);
   return same ? *box : NULL;
@@ -952,7 +953,7 @@ static const luaL_Reg graph_functions[] = {
 static void new_class(lua_State *L, const char *mt, const luaL_Reg *methods,
                       lua_CFunction gc, lua_CFunction tostring)
 {
-  luaL_newmetatable(L, mt);
+  sl_lua_new_metatable(L, mt);
   lua_newtable(L);
   if (methods) luaL_register(L, NULL, methods);
   lua_setfield(L, -2, "__index");

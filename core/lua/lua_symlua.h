@@ -9,7 +9,18 @@
 
 #include "internal.h"
 
-#define SL_TENSOR_MT "symlua.tensor"
+/* A class of userdata has its metatable in the registry under its name
+** and, for the hot paths (every tensor and var pushed or tested), under the
+** address of that name as light userdata: no string is hashed there. The
+** name must then be one object, not a literal repeated per file. */
+extern const char sl_tensor_mt[];
+#define SL_TENSOR_MT sl_tensor_mt
+void sl_lua_new_metatable(lua_State *L, const char *name);   /* pushes it */
+static inline void sl_lua_push_metatable(lua_State *L, const char *name)
+{
+  lua_pushlightuserdata(L, (void *)name);
+  lua_rawget(L, LUA_REGISTRYINDEX);
+}
 #define SL_FUNC_MT   "symlua.function"   /* userdata: an sl_function * (one reference) */
 #define SL_GC_MIN_BYTES ((int64_t)8 << 20)    /* collect no more often than every 8 MiB */
 

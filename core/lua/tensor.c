@@ -10,6 +10,16 @@
 
 /* -- boxing ----------------------------------------------------------------- */
 
+const char sl_tensor_mt[] = "symlua.tensor";
+
+void sl_lua_new_metatable(lua_State *L, const char *name)
+{
+  luaL_newmetatable(L, name);
+  lua_pushlightuserdata(L, (void *)name);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, LUA_REGISTRYINDEX);
+}
+
 static _Thread_local int64_t gc_threshold = SL_GC_MIN_BYTES;   /* per thread: a host may run states on several */
 
 /* The collector cannot see tensor memory, so it is asked to run whenever the
@@ -69,7 +79,7 @@ void sl_lua_push_tensor(lua_State *L, sl_tensor *t)
   if (!t) sl_lua_fail(L);
   sl_tensor **box = lua_newuserdata(L, sizeof *box);
   *box = t;
-  luaL_getmetatable(L, SL_TENSOR_MT);
+  sl_lua_push_metatable(L, SL_TENSOR_MT);
   lua_setmetatable(L, -2);
   account(L);
 }
@@ -78,7 +88,7 @@ sl_tensor *sl_lua_to_tensor(lua_State *L, int idx)
 {
   sl_tensor **box = lua_touserdata(L, idx);
   if (!box || !lua_getmetatable(L, idx)) return NULL;
-  luaL_getmetatable(L, SL_TENSOR_MT);
+  sl_lua_push_metatable(L, SL_TENSOR_MT);
   int same = lua_rawequal(L, -1, -2);
   lua_pop(L, 2);
   return same ? *box : NULL;
@@ -651,7 +661,7 @@ static const luaL_Reg tensor_methods[] = {
 void sl_lua_open_tensor(lua_State *L)
 {
   new_sentinel(L);
-  luaL_newmetatable(L, SL_TENSOR_MT);
+  sl_lua_new_metatable(L, SL_TENSOR_MT);
   lua_newtable(L);
   luaL_register(L, NULL, tensor_methods);
   lua_pushvalue(L, -1);
