@@ -91,7 +91,8 @@ static const char *parse(const char *text, const char *key, tuning *t)
   size_t hl = strlen(FILE_HEADER), kl = strlen(key);
   if (strncmp(text, FILE_HEADER "\n", hl + 1) != 0) return "not a thresholds file (first line)";
   text += hl + 1;
-  if (strncmp(text, key, kl) != 0) return "made for another CPU or compiler";
+  if (strncmp(text, key, kl) != 0)
+    return strncmp(text, key, strlen(text)) == 0 ? "truncated" : "made for another CPU or compiler";
   text += kl;
   int seen[SL_TUNE_NKEYS] = { 0 };
   for (int i = 0; i < SL_TUNE_NKEYS; i++) {
@@ -262,7 +263,13 @@ typedef struct probes {
 ** the runtime down. */
 static pthread_mutex_t sampling = PTHREAD_MUTEX_INITIALIZER;
 static int exiting;
-static void stop_sampling(void) { pthread_mutex_lock(&sampling); exiting = 1; }
+static char held_lock[1300];   /* the lock file this process holds, or "" */
+static void stop_sampling(void)
+{
+  pthread_mutex_lock(&sampling);
+  exiting = 1;
+  if (held_lock[0]) remove(held_lock);
+}
 
 static sl_var *apply_op(const sl_op *op, int nin, sl_var **in)
 {
@@ -467,14 +474,20 @@ static int take_file_lock(char *lockpath, size_t n)
 
 static void *background(void *arg)
 {
-  char lockpath[1300];
   (void)arg;
   pthread_mutex_lock(&running);
-  if (take_file_lock(lockpath, sizeof lockpath)) {
+  pthread_once(&exit_hook, hook_exit);
+  pthread_mutex_lock(&sampling);
+  int mine = !exiting && take_file_lock(held_lock, sizeof held_lock);
+  if (!mine) held_lock[0] = '\0';
+  pthread_mutex_unlock(&sampling);
+  if (mine) {
     /* the values are the next processes': this one keeps its choices */
     if (calibrate_and_write(0) && debug())
       fprintf(stderr, "symlua: warning: calibrating the thresholds failed: %s\n", sl_errmsg());
-    remove(lockpath);
+    pthread_mutex_lock(&sampling);
+    if (!exiting) { remove(held_lock); held_lock[0] = '\0'; }
+    pthread_mutex_unlock(&sampling);
   }
   pthread_mutex_lock(&lock);
   state = ST_DEFAULTS;
