@@ -223,7 +223,8 @@ static void load_once(void)
   pthread_mutex_lock(&lock);
   if (found) apply(&t, path);
   state = found ? ST_CALIBRATED : ST_DEFAULTS;
-  sl_tune_wanted = !found && !all_user_set() && timings_meaningful() && sl_cc_available();
+  __atomic_store_n(&sl_tune_wanted, !found && !all_user_set() && timings_meaningful() && sl_cc_available(),
+                   __ATOMIC_RELAXED);
   pthread_mutex_unlock(&lock);
   if (debug()) print_in_force();
 }
@@ -499,8 +500,7 @@ static void *background(void *arg)
 void sl_tune_start(void)
 {
   pthread_mutex_lock(&lock);
-  int go = sl_tune_wanted;
-  sl_tune_wanted = 0;
+  int go = __atomic_exchange_n(&sl_tune_wanted, 0, __ATOMIC_RELAXED);
   if (go) state = ST_CALIBRATING;
   pthread_mutex_unlock(&lock);
   if (!go) return;
@@ -521,7 +521,7 @@ int sl_tune_run(void)
   sl_tune_load();
   pthread_mutex_lock(&lock);
   int was_running = state == ST_CALIBRATING;
-  sl_tune_wanted = 0;
+  __atomic_store_n(&sl_tune_wanted, 0, __ATOMIC_RELAXED);
   pthread_mutex_unlock(&lock);
   pthread_mutex_lock(&running);   /* waits for a background calibration */
   int rc = 0;
