@@ -165,6 +165,15 @@ describe('the thresholds in force', function()
     local outs = { x * 3 - 1, sl.exp(x) + x, sl.sum(x * x), sl.max(sl.tanh(x)) }
     local fc = sl.compile({ x }, outs, { mode = 'c' })
     local fr = sl.compile({ x }, outs, { mode = 'reference' })
+    -- the kernels with exp and tanh take threads from the compute threshold
+    local function threshold_of(f, ops)
+      local line = f:info().plan:match('%[' .. ops .. '%][^\n]*')
+      return line and line:match('threads from (%S+),')
+    end
+    assert.are.equal('omp_threshold_compute', threshold_of(fc, 'mul sub exp add'))
+    assert.are.equal('omp_threshold_compute', threshold_of(fc, 'tanh max'))
+    assert.are.equal('omp_threshold', threshold_of(fc, 'sqr sum'))
+    assert.are.equal('omp_threshold', threshold_of(sl.compile({ x }, x * 3 - 1, { mode = 'c' }), 'mul sub'))
     local v = sl.randn(5000)
     local ref, first = { fr(v) }, nil
     local r1, r2, vs = ref[1]:totable(), ref[2]:totable(), v:totable()

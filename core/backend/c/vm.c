@@ -51,8 +51,9 @@ static void describe(const void *state, const sl_function *f, FILE *o)
     const sl_kernel *k = s->k;
     fprintf(o, "  step %d: kernel %d [", i + 1, k->id);
     for (int j = 0; j < k->nnodes; j++) fprintf(o, "%s%s", j ? " " : "", f->order[k->node[j]]->op->name);
-    fprintf(o, "] %d load%s, %d store%s%s, variant %s\n", k->nload, k->nload == 1 ? "" : "s",
+    fprintf(o, "] %d load%s, %d store%s%s, threads from %s, variant %s\n", k->nload, k->nload == 1 ? "" : "s",
             k->nstore, k->nstore == 1 ? "" : "s", k->reduce ? " (fused reduction)" : "",
+            p->compute_bound[k->id] ? "omp_threshold_compute" : "omp_threshold",
             p->variant[i] >= 0 ? s->ran : "not run yet");
   }
 }
