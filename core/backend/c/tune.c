@@ -4,8 +4,8 @@
 ** one, a + b, and a compute-bound one, exp), and from how many a transposed
 ** operand pays for tiles (a + b^T, per element size).
 **
-** The calibration times the backend's own generated kernels: it compiles one
-** small function (a + b in float64 and float32, exp in float64) through the
+** The calibration times the backend's own generated kernels: it compiles
+** three small functions (a + b in float64 and float32, exp in float64) through the
 ** normal path (codegen.c, the optimizing compiler, the disk cache) and calls
 ** the variants of its kernels directly, with argument blocks it builds, so
 ** that no setting of sl.config changes while it runs. For each question it
@@ -251,11 +251,12 @@ int sl_tune_compute_bound(const sl_function *f, const sl_kernel *k)
 
 /* -- measuring ---------------------------------------------------------------------- */
 
-/* The kernels timed: their variants in the compiled module. */
+/* The kernels timed, each the one kernel of its own function (so that no
+** fusion rule can merge them), and their variants in its compiled module. */
 enum { K_ADD64, K_ADD32, K_EXP64, NPROBES };
 typedef struct probes {
-  sl_function *f;
-  sl_module *m;
+  sl_function *f[NPROBES];
+  sl_module *m[NPROBES];
   sl_kfn fn[NPROBES][SL_V_COUNT];
 } probes;
 
@@ -280,8 +281,35 @@ static sl_var *apply_op(const sl_op *op, int nin, sl_var **in)
 
 static void probes_free(probes *p)
 {
-  if (p->m) sl_module_release(p->m);
-  if (p->f) sl_function_free(p->f);
+  for (int i = 0; i < NPROBES; i++) {
+    if (p->m[i]) sl_module_release(p->m[i]);
+    if (p->f[i]) sl_function_free(p->f[i]);
+  }
+}
+
+/* Probe i: op over nin inputs of type ty, compiled by the optimizing compiler. */
+static int probe_build(probes *p, int i, const sl_op *op, int nin, const sl_type *ty)
+{
+  sl_var *in[2] = { NULL, NULL }, *out = NULL;
+  for (int j = 0; j < nin; j++) in[j] = sl_var_input(ty, j ? "b" : "a");
+  if (in[0] && (nin < 2 || in[1])) out = apply_op(op, nin, in);
+  if (out) p->f[i] = sl_function_new(nin, in, 1, &out, 0, NULL, NULL);
+  for (int j = 0; j < nin; j++) if (in[j]) sl_var_release(in[j]);
+  if (out) sl_var_release(out);
+  if (!p->f[i]) return -1;
+  p->f[i]->debug = 0;
+  if (sl_function_use_backend(p->f[i], &sl_backend_c)) return -1;
+  const sl_program *prog = p->f[i]->backend_state;
+  if (!prog || prog->plan->nkernels != 1) return sl_fail("thresholds: a probe is not one kernel");
+  if (!(p->m[i] = sl_module_compile(prog->source))) return -1;
+  for (int v = 0; v < SL_V_COUNT; v++) {
+    char name[64];
+    snprintf(name, sizeof name, "sl_k%d_v%d", prog->plan->kernels[0]->code, v);
+    p->fn[i][v] = (sl_kfn)sl_module_sym(p->m[i], name);
+  }
+  if (!p->fn[i][SL_V_CONTIG] || (nin == 2 && (!p->fn[i][SL_V_TILED] || !p->fn[i][SL_V_STRIDED])))
+    return sl_fail("thresholds: a probe kernel is missing");
+  return 0;
 }
 
 static int probes_build(probes *p)
@@ -289,36 +317,8 @@ static int probes_build(probes *p)
   memset(p, 0, sizeof *p);
   sl_type m64 = { SL_FLOAT64, 2, { SL_UNKNOWN, SL_UNKNOWN } }, m32 = { SL_FLOAT32, 2, { SL_UNKNOWN, SL_UNKNOWN } };
   sl_type v64 = { SL_FLOAT64, 1, { SL_UNKNOWN } };
-  sl_var *in[5] = { sl_var_input(&m64, "a"), sl_var_input(&m64, "b"), sl_var_input(&m32, "c"),
-                    sl_var_input(&m32, "d"), sl_var_input(&v64, "x") };
-  sl_var *out[NPROBES] = { NULL, NULL, NULL };
-  int ok = in[0] && in[1] && in[2] && in[3] && in[4];
-  if (ok) {
-    out[K_ADD64] = apply_op(&sl_op_add, 2, in);
-    out[K_ADD32] = apply_op(&sl_op_add, 2, in + 2);
-    out[K_EXP64] = apply_op(&sl_op_exp, 1, in + 4);
-    ok = out[0] && out[1] && out[2];
-  }
-  if (ok) ok = (p->f = sl_function_new(5, in, NPROBES, out, 0, NULL, NULL)) != NULL;
-  for (int i = 0; i < 5; i++) if (in[i]) sl_var_release(in[i]);
-  for (int i = 0; i < NPROBES; i++) if (out[i]) sl_var_release(out[i]);
-  if (!ok) return -1;
-  p->f->debug = 0;
-  if (sl_function_use_backend(p->f, &sl_backend_c)) return -1;
-  const sl_program *prog = p->f->backend_state;
-  if (!prog || prog->plan->nkernels != NPROBES) return sl_fail("thresholds: unexpected plan for the probes");
-  if (!(p->m = sl_module_compile(prog->source))) return -1;
-  for (int i = 0; i < NPROBES; i++) {
-    const sl_kernel *k = prog->plan->kernels[i];
-    const sl_node *last = p->f->order[k->node[k->nnodes - 1]];
-    int which = last->op == &sl_op_exp ? K_EXP64 : last->outputs[0].type.dtype == SL_FLOAT32 ? K_ADD32 : K_ADD64;
-    for (int v = 0; v < SL_V_COUNT; v++) {
-      char name[64];
-      snprintf(name, sizeof name, "sl_k%d_v%d", k->code, v);
-      p->fn[which][v] = (sl_kfn)sl_module_sym(p->m, name);
-    }
-    if (!p->fn[which][SL_V_CONTIG]) return sl_fail("thresholds: a probe kernel is missing");
-  }
+  if (probe_build(p, K_ADD64, &sl_op_add, 2, &m64) || probe_build(p, K_ADD32, &sl_op_add, 2, &m32) ||
+      probe_build(p, K_EXP64, &sl_op_exp, 1, &v64)) return -1;
   return 0;
 }
 
