@@ -189,7 +189,7 @@ static int64_t abs64(int64_t x) { return x < 0 ? -x : x; }
 /* Tiles pay when the stores run along the last axis while some load runs
 ** faster along the one before (a transpose), both axes span half a tile,
 ** and the loop is large enough that the strided reads miss the cache
-** (sl.config.tile_threshold_f32/_f64 by the loads' largest element size);
+** (sl.config.tile_threshold_f32/_f64 by the full loads' largest element size);
 ** columns must be columns of the last axis (one value per row). */
 static int tiles_fit(const sl_kernel *k, const sl_kargs *a)
 {
@@ -197,7 +197,8 @@ static int tiles_fit(const sl_kernel *k, const sl_kargs *a)
   size_t wide = 0;
   if (nd < 2 || a->shape[nd - 1] < SL_TILE / 2 || a->shape[nd - 2] < SL_TILE / 2) return 0;
   for (int l = 0; l < k->nload; l++)
-    if (!k->load[l].pasted && sl_dtype_size(k->load[l].dtype) > wide) wide = sl_dtype_size(k->load[l].dtype);
+    if (!k->load[l].pasted && k->load[l].how == SL_LOAD_FULL && sl_dtype_size(k->load[l].dtype) > wide)
+      wide = sl_dtype_size(k->load[l].dtype);
   if (a->n < (wide > 4 ? sl_cfg.tile_threshold_f64 : sl_cfg.tile_threshold_f32)) return 0;
   for (int s = 0; s < k->nstore; s++) if (a->st[k->nops - k->nstore + s][nd - 1] != 1) return 0;
   for (int l = 0; l < k->nload; l++) {
