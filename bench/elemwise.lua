@@ -528,6 +528,13 @@ print(string.format('- machine: %d cores; load average %s at the start, %s at th
 print()
 print(string.format('- symlua: sl.compile defaults (backend: %s), %d threads, omp_threshold %d',
   backend, threads, omp_threshold))
+do   -- the kernel-choice thresholds in force and where each came from (symlua --tune)
+  local t, parts = sl.tuning(), {}
+  for _, name in ipairs({ 'omp_threshold', 'omp_threshold_compute', 'tile_threshold_f32', 'tile_threshold_f64' }) do
+    parts[#parts + 1] = string.format('%s %d (%s)', name, t[name], t.sources[name])
+  end
+  print('- thresholds: ' .. table.concat(parts, ', ') .. (t.file and ('; calibrated file ' .. t.file) or ''))
+end
 print('- NumPy: ' .. (np_version and (np_version .. ', one thread') or ('n/a (' .. np_error .. ')')))
 print('- C: ' .. (c_note or 'n/a') .. ', -O3 -march=native -fopenmp, ' .. threads .. ' threads, preallocated output')
 print('- STREAM triad: ' .. triad_note)

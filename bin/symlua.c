@@ -170,6 +170,8 @@ static void print_usage(FILE *f)
         "  -i        Enter the REPL after executing 'script'.\n"
         "  -v        Show version information.\n"
         "  -E        Ignore environment variables (LUA_INIT, LUA_PATH, LUA_CPATH).\n"
+        "  --tune    Measure the thresholds of the C backend's kernel choices on this\n"
+        "            machine and keep them in the cache directory (see docs/backend_c.md).\n"
         "  --help    Show this help and exit.\n"
         "  --        Stop handling options.\n"
         "  -         Execute stdin and stop handling options.\n"
@@ -239,7 +241,7 @@ static void create_arg_table(lua_State *L, char **argv, int argc, int script)
 /* -- Options -------------------------------------------------------------- */
 
 enum {
-  OPT_INTERACTIVE = 1, OPT_VERSION = 2, OPT_EXEC = 4, OPT_NOENV = 8, OPT_HELP = 16
+  OPT_INTERACTIVE = 1, OPT_VERSION = 2, OPT_EXEC = 4, OPT_NOENV = 8, OPT_HELP = 16, OPT_TUNE = 32
 };
 
 /* Returns the index of the script in argv (argc when there is none), or -1
@@ -256,6 +258,7 @@ static int collect_args(char **argv, int argc, int *flags)
     case '-':
       if (a[2] == '\0') return i + 1;
       if (strcmp(a, "--help") == 0) { *flags |= OPT_HELP; return i + 1; }
+      if (strcmp(a, "--tune") == 0) { *flags |= OPT_TUNE; break; }
       return -1;
     case 'i':
       if (a[2]) return -1;
@@ -405,6 +408,18 @@ static int run_script(lua_State *L, const char *fname, char **args, int nargs)
   return sl_interp_report(L, status);
 }
 
+/* --tune: calibrate, then show what was measured and where it was kept. */
+static const char tune_chunk[] =
+  "local sl = require 'symlua'\n"
+  "local t = sl.tune()\n"
+  "print('thresholds kept in ' .. t.file)\n"
+  "local names = {}\n"
+  "for name in pairs(t.sources) do names[#names + 1] = name end\n"
+  "table.sort(names)\n"
+  "for _, name in ipairs(names) do\n"
+  "  print(string.format('  %-22s %10d  (%s)', name, t[name], t.sources[name]))\n"
+  "end\n";
+
 struct smain {
   int argc;
   char **argv;
@@ -431,6 +446,7 @@ static int pmain(lua_State *L)
   if (!(flags & OPT_NOENV) && handle_luainit(L)) goto failed;
   if (flags & OPT_VERSION) sl_interp_print_version();
   if (run_options(L, argv, script)) goto failed;
+  if ((flags & OPT_TUNE) && dostring(L, tune_chunk, "=--tune")) goto failed;
   if (script < argc) {
     const char *fname = argv[script];
     /* "-" is stdin, except right after "--", where it names a file. */
@@ -439,7 +455,7 @@ static int pmain(lua_State *L)
   }
   if (flags & OPT_INTERACTIVE) {
     sl_repl(L);
-  } else if (script == argc && !(flags & (OPT_EXEC | OPT_VERSION))) {
+  } else if (script == argc && !(flags & (OPT_EXEC | OPT_VERSION | OPT_TUNE))) {
     if (isatty(STDIN_FILENO)) sl_repl(L);
     else if (run_script(L, NULL, NULL, 0)) goto failed;
   }

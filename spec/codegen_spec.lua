@@ -299,6 +299,16 @@ describe('C backend: tiled and column-reduction variants', function()
     return values(dt, cols, rows):transpose(1, 2)   -- rows x cols, unit stride down columns
   end
 
+  -- tiles from any size here (the calibrated thresholds are tune_spec's)
+  local saved_f32, saved_f64
+  before_each(function()
+    saved_f32, saved_f64 = sl.config.tile_threshold_f32, sl.config.tile_threshold_f64
+    sl.config.tile_threshold_f32, sl.config.tile_threshold_f64 = 0, 0
+  end)
+  after_each(function()
+    sl.config.tile_threshold_f32, sl.config.tile_threshold_f64 = saved_f32, saved_f64
+  end)
+
   it('walks a + b^T in tiles, for odd sizes, several dtypes, stores and batch axes', function()
     sl.manual_seed(11)
     for _, dt in ipairs({ 'float64', 'float32', 'int32' }) do

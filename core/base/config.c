@@ -11,6 +11,9 @@
 
 sl_config sl_cfg = {
   .omp_threshold = 1 << 15,
+  .omp_threshold_compute = 1 << 12,
+  .tile_threshold_f32 = 1 << 21,
+  .tile_threshold_f64 = 1 << 20,
   .fft_plan = "estimate",
   .buffer_cache = (int64_t)1 << 30,
   .mode = "c",
@@ -28,7 +31,16 @@ const sl_config_key sl_config_keys[] = {
     "how generated C is built: tiered (libtcc now, the optimizing compiler in the background), "
     "sync (the optimizing compiler at the first call) or tcc (libtcc only)", "SYMLUA_COMPILE" },
   { "omp_threshold", SL_CFG_INT, &sl_cfg.omp_threshold, NULL,
-    "elements below which a kernel runs on one thread", NULL },
+    "elements below which a kernel runs on one thread (calibrated, see symlua --tune)",
+    "SYMLUA_OMP_THRESHOLD" },
+  { "omp_threshold_compute", SL_CFG_INT, &sl_cfg.omp_threshold_compute, NULL,
+    "the same for kernels with a transcendental op such as exp (calibrated)",
+    "SYMLUA_OMP_THRESHOLD_COMPUTE" },
+  { "tile_threshold_f32", SL_CFG_INT, &sl_cfg.tile_threshold_f32, NULL,
+    "elements from which a transposed operand of 4 bytes or less is read in tiles (calibrated)",
+    "SYMLUA_TILE_THRESHOLD_F32" },
+  { "tile_threshold_f64", SL_CFG_INT, &sl_cfg.tile_threshold_f64, NULL,
+    "the same for 8-byte elements (calibrated)", "SYMLUA_TILE_THRESHOLD_F64" },
   { "threads", SL_CFG_INT, &sl_cfg.threads, NULL, "threads for kernels (0: OMP_NUM_THREADS or all cores)", NULL },
   { "fft_plan", SL_CFG_STRING, &sl_cfg.fft_plan, "estimate|measure", "FFTW planning effort", NULL },
   { "buffer_cache", SL_CFG_INT, &sl_cfg.buffer_cache, NULL,
@@ -38,15 +50,32 @@ const sl_config_key sl_config_keys[] = {
   { NULL, 0, NULL, NULL, NULL, NULL }
 };
 
+#define NKEYS (sizeof sl_config_keys / sizeof *sl_config_keys)
+static sl_cfg_origin origin[NKEYS];
+
+sl_cfg_origin sl_config_origin(const sl_config_key *k) { return origin[k - sl_config_keys]; }
+void sl_config_set_origin(const sl_config_key *k, sl_cfg_origin o) { origin[k - sl_config_keys] = o; }
+
+static int set_int_from_env(const sl_config_key *k, const char *v)
+{
+  char *end;
+  long long x = strtoll(v, &end, 10);
+  if (*end || x < 0) return sl_fail("config.%s must be a non-negative integer", k->name);
+  *(int64_t *)k->value = x;
+  return 0;
+}
+
 int sl_config_from_env(void)
 {
   for (const sl_config_key *k = sl_config_keys; k->name; k++) {
     const char *v = k->env ? getenv(k->env) : NULL;
-    if (v && *v && sl_config_set_string(k, v)) {
+    if (!v || !*v) continue;
+    if (k->kind == SL_CFG_INT ? set_int_from_env(k, v) : sl_config_set_string(k, v)) {
       char why[256];
       snprintf(why, sizeof why, "%s", sl_errmsg());   /* sl_fail rewrites the message */
       return sl_fail("%s=%s: %s", k->env, v, why);
     }
+    sl_config_set_origin(k, SL_CFG_FROM_USER);
   }
   return 0;
 }
@@ -72,8 +101,8 @@ static int is_choice(const char *choices, const char *value)
 
 /* Strings set from Lua are copied and kept; the defaults above are static, so
 ** a copy is recognized by being listed here. */
-static char *owned[sizeof sl_config_keys / sizeof *sl_config_keys];
-static const char *first_choice[sizeof sl_config_keys / sizeof *sl_config_keys];
+static char *owned[NKEYS];
+static const char *first_choice[NKEYS];
 
 int sl_config_set_string(const sl_config_key *k, const char *value)
 {

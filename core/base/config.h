@@ -14,6 +14,9 @@ typedef struct sl_config {
   int require_compiler;    /* no compiler is an error instead of a fallback */
   const char *compile;     /* "tiered", "sync" or "tcc": see sl_config_compile */
   int64_t omp_threshold;   /* elements below which a kernel runs on one thread */
+  int64_t omp_threshold_compute;   /* the same for kernels with a transcendental op (exp, ...) */
+  int64_t tile_threshold_f32;      /* elements from which a transposed operand is read in tiles: */
+  int64_t tile_threshold_f64;      /* elements of 4 bytes or less, and of 8 bytes */
   int64_t threads;         /* 0: OMP_NUM_THREADS or the number of cores */
   const char *fft_plan;    /* "estimate" or "measure" */
   int64_t buffer_cache;    /* bytes of freed tensor buffers kept for reuse (storage.c) */
@@ -51,6 +54,13 @@ sl_compile_mode sl_config_compile(void);
 
 /* Set a string setting (copied; NULL restores the default). 0, or -1 + sl_fail. */
 int sl_config_set_string(const sl_config_key *k, const char *value);
+
+/* Where a setting's value came from: the default, a calibration file (the
+** thresholds of tune.c), or the user (sl.config.x = v, or its environment
+** variable). A user's value is never replaced by a calibrated one. */
+typedef enum { SL_CFG_FROM_DEFAULT, SL_CFG_FROM_TUNED, SL_CFG_FROM_USER } sl_cfg_origin;
+sl_cfg_origin sl_config_origin(const sl_config_key *k);
+void sl_config_set_origin(const sl_config_key *k, sl_cfg_origin o);
 
 /* Every other environment variable the core reads (the settings' own are
 ** in sl_config_keys), read in config.c alone, when it is needed (so a host

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "tune.h"
 #include "lua_symlua.h"
 
 /* -- errors ------------------------------------------------------------------ */
@@ -248,6 +249,7 @@ static const sl_config_key *check_config_key(lua_State *L, int idx)
 static int l_config_get(lua_State *L)
 {
   const sl_config_key *k = check_config_key(L, 1);
+  if (sl_tune_is_key(k->name)) sl_tune_load();   /* a calibrated value, when there is one */
   switch (k->kind) {
   case SL_CFG_STRING: lua_pushstring(L, *(const char **)k->value); break;
   case SL_CFG_INT: lua_pushnumber(L, (lua_Number)*(int64_t *)k->value); break;
@@ -289,7 +291,36 @@ static int l_config_set(lua_State *L)
     break;
   }
   }
+  sl_config_set_origin(k, SL_CFG_FROM_USER);
   return 0;
+}
+
+/* tuning() -> the thresholds in force: { name = value, ..., sources = { name =
+** 'default'|'calibrated'|'user' }, file = path or nil, state = ... } */
+static int l_tuning(lua_State *L)
+{
+  sl_tune_info info;
+  sl_tune_get(&info);
+  lua_createtable(L, 0, SL_TUNE_NKEYS + 3);
+  lua_createtable(L, 0, SL_TUNE_NKEYS);
+  for (int k = 0; k < SL_TUNE_NKEYS; k++) {
+    lua_pushnumber(L, (lua_Number)info.value[k]);
+    lua_setfield(L, -3, info.name[k]);
+    lua_pushstring(L, info.source[k]);
+    lua_setfield(L, -2, info.name[k]);
+  }
+  lua_setfield(L, -2, "sources");
+  if (info.file[0]) { lua_pushstring(L, info.file); lua_setfield(L, -2, "file"); }
+  lua_pushstring(L, info.state);
+  lua_setfield(L, -2, "state");
+  return 1;
+}
+
+/* tune(): calibrate now, write the file, and use its values; returns tuning() */
+static int l_tune(lua_State *L)
+{
+  if (sl_tune_run()) sl_lua_fail(L);
+  return l_tuning(L);
 }
 
 static const luaL_Reg core_functions[] = {
@@ -302,6 +333,7 @@ static const luaL_Reg core_functions[] = {
   { "storage_cache_info", l_storage_cache_info }, { "storage_cache_trim", l_storage_cache_trim },
   { "set_package_dir", l_set_package_dir },
   { "config_get", l_config_get }, { "config_set", l_config_set },
+  { "tune", l_tune }, { "tuning", l_tuning },
   { NULL, NULL }
 };
 

@@ -119,6 +119,13 @@ sl.save = core.save
 sl.cache_info = core.cache_info
 sl.cache_clear = core.cache_clear
 
+-- The thresholds of the C backend's kernel choices (core/backend/c/tune.c):
+-- sl.tuning() -> {omp_threshold = n, ..., sources = {omp_threshold =
+-- 'default'|'calibrated'|'user', ...}, file = path, state = ...};
+-- sl.tune() calibrates now (what `symlua --tune` runs) and returns the same.
+sl.tuning = core.tuning
+sl.tune = core.tune
+
 -- For the modules below. core.method: sl.NAME, var:NAME() and, unless
 -- tensors have their own, tensor:NAME() at once. core.value: a variable or
 -- tensor as it is, anything else (a number, a nested table) as a tensor.

@@ -213,6 +213,18 @@ int sl_cc_available(void)
   return c && c->ok;
 }
 
+int sl_cc_identity(char *out, size_t n)
+{
+  settings s;
+  if (settings_get(&s) != 0) return -1;
+  const compiler *c = compiler_info(s.cc);
+  int rc = 0;
+  if (!c || !c->ok) rc = sl_fail("compiler '%s' does not run", s.cc);
+  else snprintf(out, n, "%s | %.*s | %s", s.cc, (int)strcspn(c->version, "\n"), c->version, s.cflags);
+  settings_free(&s);
+  return rc;
+}
+
 /* -- the host, for cache keys ----------------------------------------------------- */
 
 static char host_isa[1024];

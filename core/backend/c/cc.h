@@ -5,6 +5,8 @@
 #ifndef SL_CC_H
 #define SL_CC_H
 
+#include <stddef.h>
+
 typedef struct sl_module sl_module;
 
 /* Part of every cache key: raise it whenever generated code changes meaning
@@ -31,6 +33,11 @@ void sl_module_release(sl_module *m);
 
 /* 1 when the configured compiler runs (checked once, then remembered). */
 int sl_cc_available(void);
+
+/* The configured compiler as one line: its command, the first line of its
+** `--version` and its flags (what the kernels' speed depends on). 0, or -1
+** + sl_fail when it does not run. */
+int sl_cc_identity(char *out, size_t n);
 
 /* Text to put at the top of every generated source: the kernel headers
 ** (kernels/scalar.h, kernels/vmath.h), embedded when symlua is built. */

@@ -13,6 +13,7 @@ typedef struct sl_program {
   sl_function *f;
   sl_plan *plan;
   sl_kfn (*fn)[SL_V_COUNT];   /* per kernel: its variants in the bound module */
+  unsigned char *compute_bound;   /* per kernel: threads from omp_threshold_compute on (tune.c) */
   int *variant, *rank;    /* per step: the variant last taken and its collapsed rank, -1 before */
   char *source;
   int bound;              /* kernels bound to compiled code (tier.c) */

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "kernel_abi.h"
 #include "program.h"
+#include "tune.h"
 
 const char *const sl_variant_names[SL_V_COUNT] = {
 #define SL_VARIANT_NAME(e, text) text,
@@ -50,8 +51,9 @@ static void describe(const void *state, const sl_function *f, FILE *o)
     const sl_kernel *k = s->k;
     fprintf(o, "  step %d: kernel %d [", i + 1, k->id);
     for (int j = 0; j < k->nnodes; j++) fprintf(o, "%s%s", j ? " " : "", f->order[k->node[j]]->op->name);
-    fprintf(o, "] %d load%s, %d store%s%s, variant %s\n", k->nload, k->nload == 1 ? "" : "s",
+    fprintf(o, "] %d load%s, %d store%s%s, threads from %s, variant %s\n", k->nload, k->nload == 1 ? "" : "s",
             k->nstore, k->nstore == 1 ? "" : "s", k->reduce ? " (fused reduction)" : "",
+            p->compute_bound[k->id] ? "omp_threshold_compute" : "omp_threshold",
             p->variant[i] >= 0 ? s->ran : "not run yet");
   }
 }
@@ -60,7 +62,7 @@ static void free_state(void *state)
 {
   sl_program *p = state;
   if (!p) return;
-  free(p->fn); free(p->variant); free(p->rank);
+  free(p->fn); free(p->compute_bound); free(p->variant); free(p->rank);
   free(p->source);
   sl_tier_free(p);
   free(p);
@@ -88,6 +90,7 @@ static int prepare(sl_function *f, sl_plan *plan, void **state)
     return 0;
   }
   if (plan->nkernels == 0) return 0;   /* nothing to generate */
+  sl_tune_load();
   sl_program *p = calloc(1, sizeof *p);
   if (!p) return sl_fail("out of memory");
   p->f = f;
@@ -95,7 +98,10 @@ static int prepare(sl_function *f, sl_plan *plan, void **state)
   p->fn = calloc((size_t)plan->nkernels, sizeof *p->fn);
   p->variant = malloc(((size_t)plan->nsteps + 1) * sizeof *p->variant);
   p->rank = malloc(((size_t)plan->nsteps + 1) * sizeof *p->rank);
-  if (!p->fn || !p->variant || !p->rank) { free_state(p); return sl_fail("out of memory"); }
+  p->compute_bound = malloc((size_t)plan->nkernels);
+  if (!p->fn || !p->variant || !p->rank || !p->compute_bound) { free_state(p); return sl_fail("out of memory"); }
+  for (int i = 0; i < plan->nkernels; i++)
+    p->compute_bound[plan->kernels[i]->id] = (unsigned char)sl_tune_compute_bound(f, plan->kernels[i]);
   for (int i = 0; i < plan->nsteps; i++) p->variant[i] = p->rank[i] = -1;
   p->debug = f->debug;
   if (!(p->source = sl_codegen_c(f, plan))) { free_state(p); return -1; }
@@ -181,12 +187,19 @@ static int inner_fits(const sl_kernel *k, const sl_kargs *a, int d, int column_z
 static int64_t abs64(int64_t x) { return x < 0 ? -x : x; }
 
 /* Tiles pay when the stores run along the last axis while some load runs
-** faster along the one before (a transpose), and both axes span half a
-** tile; columns must be columns of the last axis (one value per row). */
+** faster along the one before (a transpose), both axes span half a tile,
+** and the loop is large enough that the strided reads miss the cache
+** (sl.config.tile_threshold_f32/_f64 by the full loads' largest element size);
+** columns must be columns of the last axis (one value per row). */
 static int tiles_fit(const sl_kernel *k, const sl_kargs *a)
 {
   int nd = a->nd, across = 0;
+  size_t wide = 0;
   if (nd < 2 || a->shape[nd - 1] < SL_TILE / 2 || a->shape[nd - 2] < SL_TILE / 2) return 0;
+  for (int l = 0; l < k->nload; l++)
+    if (!k->load[l].pasted && k->load[l].how == SL_LOAD_FULL && sl_dtype_size(k->load[l].dtype) > wide)
+      wide = sl_dtype_size(k->load[l].dtype);
+  if (a->n < (wide > 4 ? sl_cfg.tile_threshold_f64 : sl_cfg.tile_threshold_f32)) return 0;
   for (int s = 0; s < k->nstore; s++) if (a->st[k->nops - k->nstore + s][nd - 1] != 1) return 0;
   for (int l = 0; l < k->nload; l++) {
     const sl_kload *ld = &k->load[l];
@@ -302,7 +315,8 @@ static int run_kernel(sl_program *p, sl_run *r, sl_step *step, int *rank, int64_
   sl_kargs a;
   a.n = numel;
   a.threads = sl_cfg.threads;
-  a.omp_threshold = sl_cfg.omp_threshold;
+  a.omp_threshold = p->compute_bound[k->id] ? sl_cfg.omp_threshold_compute : sl_cfg.omp_threshold;
+  sl_tune_need(numel);
   int64_t full[SL_KMAXOPS][SL_MAXDIM];
   for (int l = 0; l < k->nload; l++) {
     const sl_kload *ld = &k->load[l];
