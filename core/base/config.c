@@ -14,6 +14,7 @@ sl_config sl_cfg = {
   .omp_threshold_compute = 1 << 12,
   .tile_threshold_f32 = 1 << 21,
   .tile_threshold_f64 = 1 << 20,
+  .autotune = 1,
   .fft_plan = "estimate",
   .buffer_cache = (int64_t)1 << 30,
   .mode = "c",
@@ -41,6 +42,9 @@ const sl_config_key sl_config_keys[] = {
     "SYMLUA_TILE_THRESHOLD_F32" },
   { "tile_threshold_f64", SL_CFG_INT, &sl_cfg.tile_threshold_f64, NULL,
     "the same for 8-byte elements (calibrated)", "SYMLUA_TILE_THRESHOLD_F64" },
+  { "autotune", SL_CFG_BOOL, &sl_cfg.autotune, NULL,
+    "calibrate the thresholds in the background when this machine has no calibration yet "
+    "(false: the defaults until symlua --tune)", "SYMLUA_AUTOTUNE" },
   { "threads", SL_CFG_INT, &sl_cfg.threads, NULL, "threads for kernels (0: OMP_NUM_THREADS or all cores)", NULL },
   { "fft_plan", SL_CFG_STRING, &sl_cfg.fft_plan, "estimate|measure", "FFTW planning effort", NULL },
   { "buffer_cache", SL_CFG_INT, &sl_cfg.buffer_cache, NULL,

@@ -17,6 +17,7 @@ typedef struct sl_config {
   int64_t omp_threshold_compute;   /* the same for kernels with a transcendental op (exp, ...) */
   int64_t tile_threshold_f32;      /* elements from which a transposed operand is read in tiles: */
   int64_t tile_threshold_f64;      /* elements of 4 bytes or less, and of 8 bytes */
+  int autotune;            /* calibrate those in the background when no calibration exists */
   int64_t threads;         /* 0: OMP_NUM_THREADS or the number of cores */
   const char *fft_plan;    /* "estimate" or "measure" */
   int64_t buffer_cache;    /* bytes of freed tensor buffers kept for reuse (storage.c) */

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
+
 /* Read the calibration file of this machine and compiler, once per process,
 ** and give its values to the settings the user has not set. A damaged or
 ** mismatched file is ignored (a warning under SYMLUA_DEBUG) and calibrated
@@ -18,13 +20,14 @@ void sl_tune_load(void);
 /* A kernel is about to run over n elements: when no calibration exists and n
 ** is large enough for the thresholds to decide anything, calibrate in a
 ** background thread (once per process; the values are for the processes
-** that start after it, so one process's kernels never change their choices). */
+** that start after it, so one process's kernels never change their choices),
+** unless sl.config.autotune is false. */
 #define SL_TUNE_NEED 1024
 void sl_tune_start(void);
 extern int sl_tune_wanted;   /* 1 while no calibration is known and none runs */
 static inline void sl_tune_need(int64_t n)
 {
-  if (n >= SL_TUNE_NEED && __atomic_load_n(&sl_tune_wanted, __ATOMIC_RELAXED)) sl_tune_start();
+  if (n >= SL_TUNE_NEED && sl_cfg.autotune && __atomic_load_n(&sl_tune_wanted, __ATOMIC_RELAXED)) sl_tune_start();
 }
 
 /* 1 when a kernel computes more than it moves (a transcendental op such as
