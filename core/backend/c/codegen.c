@@ -365,13 +365,13 @@ static void print_split(FILE *o, const char *range, const char *extra, const cha
                         const char *parallel, int align)
 {
   fprintf(o, "  const int64_t count = %s;\n", count);
-  fprintf(o, "  if (!(%s)) { %s(a, 0, count%s); return; }\n", parallel, range, extra);
-  fprintf(o, "#pragma omp parallel num_threads(sl_nthreads(a))\n  {\n");
-  fprintf(o, "    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();\n");
-  fprintf(o, "    const int64_t chunk = ((count + nt - 1) / nt + %d) & ~(int64_t)%d, lo = t * chunk;\n",
+  fprintf(o, "  if (!(%s)) %s(a, 0, count%s);\n", parallel, range, extra);
+  fprintf(o, "  else {\n#pragma omp parallel num_threads(sl_nthreads(a))\n    {\n");
+  fprintf(o, "      const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();\n");
+  fprintf(o, "      const int64_t chunk = ((count + nt - 1) / nt + %d) & ~(int64_t)%d, lo = t * chunk;\n",
           align - 1, align - 1);
-  fprintf(o, "    const int64_t hi = lo + chunk < count ? lo + chunk : count;\n");
-  fprintf(o, "    if (lo < hi) %s(a, lo, hi%s);\n  }\n", range, extra);
+  fprintf(o, "      const int64_t hi = lo + chunk < count ? lo + chunk : count;\n");
+  fprintf(o, "      if (lo < hi) %s(a, lo, hi%s);\n    }\n  }\n", range, extra);
 }
 
 /* The contiguous loop, kept out of line so that its body is compiled once. */
@@ -584,10 +584,8 @@ static void print_reduce_variant(FILE *o, const sl_function *f, const sl_kernel 
     fprintf(o, "  %s *part = NULL;\n", acc);
     fprintf(o, "  if (nb > 1 && !(part = (%s *)malloc(sizeof(%s) * (size_t)(nb * nk)))) nb = 1;\n", acc, acc);
     fprintf(o, "  const int64_t rb = (nr + nb - 1) / nb;\n");
-    fprintf(o, "  {\n");
     snprintf(range, sizeof range, "sl_k%d_cols", K);
     print_split(o, range, ", nb, rb, part", "nc * nb", "nt > 1 && count > 1", 1);
-    fprintf(o, "  }\n");
     fprintf(o, "  if (part) {\n");
     fprintf(o, "    for (int64_t j = 0; j < nk; j++) {\n");
     fprintf(o, "      %s t = part[j];\n", acc);
