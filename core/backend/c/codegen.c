@@ -474,6 +474,8 @@ static void print_elemwise_variant(FILE *o, const sl_kernel *k, int v)
 
 /* Columns a column-sum work item keeps accumulators for. */
 #define SL_COLS 4096
+/* Rows a column-sum pass adds into the accumulators. */
+#define SL_COLS_ROWS 4
 
 static void print_simd(FILE *o, const sl_node *r, const char *acc)
 {
@@ -528,15 +530,36 @@ static void print_reduce_ranges(FILE *o, const sl_function *f, const sl_kernel *
   fprintf(o, "    const int64_t j0 = c * %d, m = nk - j0 < %d ? nk - j0 : %d;\n", SL_COLS, SL_COLS, SL_COLS);
   fprintf(o, "    const int64_t i1 = b * rb + rb < nr ? b * rb + rb : nr;\n");
   fprintf(o, "    %s acc[%d];\n    for (int64_t j = 0; j < m; j++) acc[j] = %s;\n", acc, SL_COLS, id);
-  fprintf(o, "    for (int64_t i0 = b * rb; i0 < i1; i0++) {\n");
+  /* SL_COLS_ROWS rows a pass: each accumulator still adds its rows one by
+  ** one, in order (the same roundings), but is loaded and stored once */
   for (int l = 0; l < k->nload; l++) {
     const sl_kload *ld = &k->load[l];
-    if (ld->pasted || ld->how == SL_LOAD_SCALAR) continue;
-    fprintf(o, "      const %s *r%d = p%d + i0 * a->rst[%d][0] + j0;\n", ctype_of[ld->dtype], l, l, ld->op);
+    if (!ld->pasted && ld->how != SL_LOAD_SCALAR) fprintf(o, "    const int64_t y%d = a->rst[%d][0];\n", l, ld->op);
   }
-  fprintf(o, "#pragma omp simd\n      for (int64_t i = 0; i < m; i++) { %s v; ", acc);
-  print_call(o, k, AT_ROW, "i", "v");
-  fprintf(o, " sl_k%d_comb(acc[i], v); }\n    }\n", K);
+  fprintf(o, "    int64_t i0 = b * rb;\n");
+  for (int pass = 0; pass < 2; pass++) {
+    int rows = pass == 0 ? SL_COLS_ROWS : 1;
+    if (pass == 0) fprintf(o, "    for (; i0 + %d <= i1; i0 += %d) {\n", rows, rows);
+    else fprintf(o, "    for (; i0 < i1; i0++) {\n");
+    for (int l = 0; l < k->nload; l++) {
+      const sl_kload *ld = &k->load[l];
+      if (ld->pasted || ld->how == SL_LOAD_SCALAR) continue;
+      fprintf(o, "      const %s *e%d = p%d + i0 * y%d + j0;\n", ctype_of[ld->dtype], l, l, l);
+    }
+    fprintf(o, "#pragma omp simd\n      for (int64_t i = 0; i < m; i++) {\n        %s v;\n", acc);
+    for (int u = 0; u < rows; u++) {
+      fprintf(o, "        {");
+      for (int l = 0; l < k->nload; l++) {
+        const sl_kload *ld = &k->load[l];
+        if (ld->pasted || ld->how == SL_LOAD_SCALAR) continue;
+        fprintf(o, " const %s *r%d = e%d + %d * y%d;", ctype_of[ld->dtype], l, l, u, l);
+      }
+      fprintf(o, " ");
+      print_call(o, k, AT_ROW, "i", "v");
+      fprintf(o, " sl_k%d_comb(acc[i], v); }\n", K);
+    }
+    fprintf(o, "      }\n    }\n");
+  }
   fprintf(o, "    if (part) for (int64_t j = 0; j < m; j++) part[b * nk + j0 + j] = acc[j];\n");
   fprintf(o, "    else for (int64_t j = 0; j < m; j++) q0[(j0 + j) * qs] = sl_k%d_fin(acc[j]);\n  }\n}\n\n", K);
 }
