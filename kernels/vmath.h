@@ -131,7 +131,7 @@ SL_VM_INLINE double sl_vm_exptail_d(double r, double rl)
   q = SL_VM_MADD_D(q, r, 0x1.555555555553ep-5);
   q = SL_VM_MADD_D(q, r, 0x1.5555555555559p-3);
   q = SL_VM_MADD_D(q, r, 0.5);
-  return r * r * q + rl * (1.0 + r);
+  return SL_VM_MADD_D(r * r, q, rl * (1.0 + r));
 }
 
 SL_VM_INLINE sl_vm_expparts_d sl_vm_expparts_of_d(double x)
@@ -153,7 +153,7 @@ SL_VM_INLINE float sl_vm_exptail_f(float r, float rl)
   q = SL_VM_MADD_F(q, r, 0x1.5554b0p-5f);
   q = SL_VM_MADD_F(q, r, 0x1.555554p-3f);
   q = SL_VM_MADD_F(q, r, 0.5f);
-  return r * r * q + rl * (1.0f + r);
+  return SL_VM_MADD_F(r * r, q, rl * (1.0f + r));
 }
 
 SL_VM_INLINE sl_vm_expparts_f sl_vm_expparts_of_f(float x)
@@ -295,7 +295,7 @@ SL_VM_INLINE double sl_vm_log_c_d(double f)
   R = SL_VM_MADD_D(R, z, 0x1.5555555555592p-1);
   R *= z;
   double hfsq = 0.5 * f * f;
-  return s * (hfsq + R) - hfsq;
+  return SL_VM_MADD_D(s, hfsq + R, -hfsq);
 }
 
 SL_VM_INLINE float sl_vm_log_c_f(float f)
@@ -306,7 +306,7 @@ SL_VM_INLINE float sl_vm_log_c_f(float f)
   R = SL_VM_MADD_F(R, z, 0x1.55557ap-1f);
   R *= z;
   float hfsq = 0.5f * f * f;
-  return s * (hfsq + R) - hfsq;
+  return SL_VM_MADD_F(s, hfsq + R, -hfsq);
 }
 
 /* x > 0 and finite (subnormals included); other x give garbage, which the
@@ -482,7 +482,7 @@ SL_VM_INLINE double sl_vtanh_d(double x)
   p = SL_VM_MADD_D(p, z, -0x1.ba1ba1b97d886p-5);
   p = SL_VM_MADD_D(p, z, 0x1.111111111079fp-3);
   p = SL_VM_MADD_D(p, z, -0x1.555555555554fp-2);
-  double small = a + a * z * p;
+  double small = SL_VM_MADD_D(a * z, p, a);
   sl_vm_dd e = sl_vm_exp2sum_d(2.0 * sl_vm_sel_d(a > 20.0, 20.0, a));
   double d = e.hi + 1.0, dl = ((e.hi - d) + 1.0) + e.lo;      /* e + 1 = d + dl */
   double q = 2.0 / d;
@@ -499,7 +499,7 @@ SL_VM_INLINE float sl_vtanh_f(float x)
   p = SL_VM_MADD_F(p, z, -0x1.b9287ap-5f);
   p = SL_VM_MADD_F(p, z, 0x1.110d26p-3f);
   p = SL_VM_MADD_F(p, z, -0x1.55554ap-2f);
-  float small = a + a * z * p;
+  float small = SL_VM_MADD_F(a * z, p, a);
   sl_vm_ff e = sl_vm_exp2sum_f(2.0f * sl_vm_sel_f(a > 10.0f, 10.0f, a));
   float d = e.hi + 1.0f, dl = ((e.hi - d) + 1.0f) + e.lo;
   float q = 2.0f / d;
