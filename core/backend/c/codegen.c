@@ -4,7 +4,10 @@
 **
 ** A kernel's arithmetic is printed once, as a macro sl_k<K>_body whose
 ** arguments are the text that reads each load and the lvalues that take each
-** store; the variants differ only in their loops and in those texts. Each
+** store; the variants differ only in their loops and in those texts. A
+** variant is an entry that runs one out-of-line range function (elements,
+** rows, tiles or blocks [lo, hi)) on the calling thread, or on OpenMP
+** threads from omp_threshold up. Each
 ** node computes as its reference kernel does: inputs converted to the
 ** compute type (float, double, or int64_t for every integer dtype, so that
 ** integers wrap as in the reference), the op's cexpr pasted, the result
