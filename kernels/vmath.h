@@ -59,6 +59,18 @@ SL_VM_INLINE float sl_vm_sel_f(int c, float a, float b)
   return sl_vm_from_f((sl_vm_bits_f(a) & m) | (sl_vm_bits_f(b) & ~m));
 }
 
+/* a * b + c for the polynomials: one rounding through fma where the target
+** has the instruction (it vectorizes, and it is closer); elsewhere two, as
+** written. Spelt out because generated code is built with -ffp-contract=off,
+** which keeps the ops' own a * b + c at two roundings. */
+#if defined(__FMA__) && defined(__GNUC__) && !defined(__TINYC__)
+#define SL_VM_MADD_D(a, b, c) __builtin_fma(a, b, c)
+#define SL_VM_MADD_F(a, b, c) __builtin_fmaf(a, b, c)
+#else
+#define SL_VM_MADD_D(a, b, c) ((a) * (b) + (c))
+#define SL_VM_MADD_F(a, b, c) ((a) * (b) + (c))
+#endif
+
 #define SL_VM_SHIFT_D 0x1.8p52       /* x + SHIFT rounds x to an integer */
 #define SL_VM_SHIFT_F 0x1.8p23f
 
@@ -109,17 +121,17 @@ typedef struct { float r, tail, t; } sl_vm_expparts_f;
 SL_VM_INLINE double sl_vm_exptail_d(double r, double rl)
 {
   double q = 0x1.1ee8876a5d3c3p-29;
-  q = q * r + 0x1.af5ea845398cep-26;
-  q = q * r + 0x1.27e53643b4a8dp-22;
-  q = q * r + 0x1.71ddf863bf115p-19;
-  q = q * r + 0x1.a01a017bb06dep-16;
-  q = q * r + 0x1.a01a01afdd8c7p-13;
-  q = q * r + 0x1.6c16c16c1f0e4p-10;
-  q = q * r + 0x1.111111110f6c5p-7;
-  q = q * r + 0x1.555555555553ep-5;
-  q = q * r + 0x1.5555555555559p-3;
-  q = q * r + 0.5;
-  return r * r * q + rl * (1.0 + r);
+  q = SL_VM_MADD_D(q, r, 0x1.af5ea845398cep-26);
+  q = SL_VM_MADD_D(q, r, 0x1.27e53643b4a8dp-22);
+  q = SL_VM_MADD_D(q, r, 0x1.71ddf863bf115p-19);
+  q = SL_VM_MADD_D(q, r, 0x1.a01a017bb06dep-16);
+  q = SL_VM_MADD_D(q, r, 0x1.a01a01afdd8c7p-13);
+  q = SL_VM_MADD_D(q, r, 0x1.6c16c16c1f0e4p-10);
+  q = SL_VM_MADD_D(q, r, 0x1.111111110f6c5p-7);
+  q = SL_VM_MADD_D(q, r, 0x1.555555555553ep-5);
+  q = SL_VM_MADD_D(q, r, 0x1.5555555555559p-3);
+  q = SL_VM_MADD_D(q, r, 0.5);
+  return SL_VM_MADD_D(r * r, q, rl * (1.0 + r));
 }
 
 SL_VM_INLINE sl_vm_expparts_d sl_vm_expparts_of_d(double x)
@@ -136,12 +148,12 @@ SL_VM_INLINE sl_vm_expparts_d sl_vm_expparts_of_d(double x)
 SL_VM_INLINE float sl_vm_exptail_f(float r, float rl)
 {
   float q = 0x1.a032c4p-13f;
-  q = q * r + 0x1.6d723ep-10f;
-  q = q * r + 0x1.11118ap-7f;
-  q = q * r + 0x1.5554b0p-5f;
-  q = q * r + 0x1.555554p-3f;
-  q = q * r + 0.5f;
-  return r * r * q + rl * (1.0f + r);
+  q = SL_VM_MADD_F(q, r, 0x1.6d723ep-10f);
+  q = SL_VM_MADD_F(q, r, 0x1.11118ap-7f);
+  q = SL_VM_MADD_F(q, r, 0x1.5554b0p-5f);
+  q = SL_VM_MADD_F(q, r, 0x1.555554p-3f);
+  q = SL_VM_MADD_F(q, r, 0.5f);
+  return SL_VM_MADD_F(r * r, q, rl * (1.0f + r));
 }
 
 SL_VM_INLINE sl_vm_expparts_f sl_vm_expparts_of_f(float x)
@@ -275,26 +287,26 @@ SL_VM_INLINE double sl_vm_log_c_d(double f)
 {
   double s = f / (2.0 + f), z = s * s;
   double R = 0x1.2f07f983dca96p-3;
-  R = R * z + 0x1.39a17c22fae7dp-3;
-  R = R * z + 0x1.7466413523af7p-3;
-  R = R * z + 0x1.c71c51fecb3ecp-3;
-  R = R * z + 0x1.24924941fd539p-2;
-  R = R * z + 0x1.999999997fcebp-2;
-  R = R * z + 0x1.5555555555592p-1;
+  R = SL_VM_MADD_D(R, z, 0x1.39a17c22fae7dp-3);
+  R = SL_VM_MADD_D(R, z, 0x1.7466413523af7p-3);
+  R = SL_VM_MADD_D(R, z, 0x1.c71c51fecb3ecp-3);
+  R = SL_VM_MADD_D(R, z, 0x1.24924941fd539p-2);
+  R = SL_VM_MADD_D(R, z, 0x1.999999997fcebp-2);
+  R = SL_VM_MADD_D(R, z, 0x1.5555555555592p-1);
   R *= z;
   double hfsq = 0.5 * f * f;
-  return s * (hfsq + R) - hfsq;
+  return SL_VM_MADD_D(s, hfsq + R, -hfsq);
 }
 
 SL_VM_INLINE float sl_vm_log_c_f(float f)
 {
   float s = f / (2.0f + f), z = s * s;
   float R = 0x1.31e40ep-2f;
-  R = R * z + 0x1.995eb0p-2f;
-  R = R * z + 0x1.55557ap-1f;
+  R = SL_VM_MADD_F(R, z, 0x1.995eb0p-2f);
+  R = SL_VM_MADD_F(R, z, 0x1.55557ap-1f);
   R *= z;
   float hfsq = 0.5f * f * f;
-  return s * (hfsq + R) - hfsq;
+  return SL_VM_MADD_F(s, hfsq + R, -hfsq);
 }
 
 /* x > 0 and finite (subnormals included); other x give garbage, which the
@@ -460,17 +472,17 @@ SL_VM_INLINE double sl_vtanh_d(double x)
 {
   double a = fabs(x), z = a * a;
   double p = -0x1.471107405d478p-16;
-  p = p * z + 0x1.5d745862fff44p-14;
-  p = p * z + -0x1.e96fc5140607dp-13;
-  p = p * z + 0x1.3483ae7750c83p-11;
-  p = p * z + -0x1.7d8fd3a9c3dbfp-10;
-  p = p * z + 0x1.d6d29b968efc4p-9;
-  p = p * z + -0x1.226e2f14785c4p-7;
-  p = p * z + 0x1.664f4859708c1p-6;
-  p = p * z + -0x1.ba1ba1b97d886p-5;
-  p = p * z + 0x1.111111111079fp-3;
-  p = p * z + -0x1.555555555554fp-2;
-  double small = a + a * z * p;
+  p = SL_VM_MADD_D(p, z, 0x1.5d745862fff44p-14);
+  p = SL_VM_MADD_D(p, z, -0x1.e96fc5140607dp-13);
+  p = SL_VM_MADD_D(p, z, 0x1.3483ae7750c83p-11);
+  p = SL_VM_MADD_D(p, z, -0x1.7d8fd3a9c3dbfp-10);
+  p = SL_VM_MADD_D(p, z, 0x1.d6d29b968efc4p-9);
+  p = SL_VM_MADD_D(p, z, -0x1.226e2f14785c4p-7);
+  p = SL_VM_MADD_D(p, z, 0x1.664f4859708c1p-6);
+  p = SL_VM_MADD_D(p, z, -0x1.ba1ba1b97d886p-5);
+  p = SL_VM_MADD_D(p, z, 0x1.111111111079fp-3);
+  p = SL_VM_MADD_D(p, z, -0x1.555555555554fp-2);
+  double small = SL_VM_MADD_D(a * z, p, a);
   sl_vm_dd e = sl_vm_exp2sum_d(2.0 * sl_vm_sel_d(a > 20.0, 20.0, a));
   double d = e.hi + 1.0, dl = ((e.hi - d) + 1.0) + e.lo;      /* e + 1 = d + dl */
   double q = 2.0 / d;
@@ -483,11 +495,11 @@ SL_VM_INLINE float sl_vtanh_f(float x)
 {
   float a = fabsf(x), z = a * a;
   float p = -0x1.9b3046p-8f;
-  p = p * z + 0x1.593d08p-6f;
-  p = p * z + -0x1.b9287ap-5f;
-  p = p * z + 0x1.110d26p-3f;
-  p = p * z + -0x1.55554ap-2f;
-  float small = a + a * z * p;
+  p = SL_VM_MADD_F(p, z, 0x1.593d08p-6f);
+  p = SL_VM_MADD_F(p, z, -0x1.b9287ap-5f);
+  p = SL_VM_MADD_F(p, z, 0x1.110d26p-3f);
+  p = SL_VM_MADD_F(p, z, -0x1.55554ap-2f);
+  float small = SL_VM_MADD_F(a * z, p, a);
   sl_vm_ff e = sl_vm_exp2sum_f(2.0f * sl_vm_sel_f(a > 10.0f, 10.0f, a));
   float d = e.hi + 1.0f, dl = ((e.hi - d) + 1.0f) + e.lo;
   float q = 2.0f / d;

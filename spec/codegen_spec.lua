@@ -390,6 +390,76 @@ describe('C backend: tiled and column-reduction variants', function()
   end)
 end)
 
+describe('C backend: row walks started at any row', function()
+  -- The row variants walk their outer axes by an odometer that each thread
+  -- seeks to its first row, often in the middle of an axis; threshold 1 and
+  -- three threads make every split happen, on shapes whose rows do not
+  -- divide among the threads.
+  local old = {}
+  before_each(function()
+    old.threshold, old.threads, old.compile = sl.config.omp_threshold, sl.config.threads, sl.config.compile
+    sl.config.compile = 'sync'   -- OpenMP: the optimizing compiler's code
+  end)
+  after_each(function()
+    sl.config.omp_threshold, sl.config.threads, sl.config.compile = old.threshold, old.threads, old.compile
+  end)
+
+  it('adds a q x 1 x s operand to a 4-d one, inner-contiguous and strided, as the reference', function()
+    sl.manual_seed(21)
+    for _, dt in ipairs({ 'float64', 'float32', 'int32' }) do
+      local x, y = sl.tensor_type(dt, { -1, -1, -1, -1 })('x'), sl.tensor_type(dt, { -1, -1, -1 })('y')
+      local fc, fr = both({ x, y }, { x + y, x * y - x })
+      for _, sh in ipairs({ { 5, 5, 8, 5 }, { 7, 3, 5, 3 }, { 2, 9, 4, 1 }, { 1, 1, 1, 7 }, { 3, 4, 0, 5 },
+                            { 4, 1, 6, 2 } }) do
+        local p, q, r, s = unpack(sh)
+        for _, threads in ipairs({ 1, 3 }) do
+          sl.config.threads, sl.config.omp_threshold = threads, threads == 1 and 1e9 or 1
+          local what = string.format('%s %dx%dx%dx%d, %d threads', dt, p, q, r, s, threads)
+          local a, b = values(dt, p, q, r, s), values(dt, q, 1, s)
+          compare(fc, fr, { a, b }, what)
+          if sh[1] == 7 then assert.are.equal('inner-contiguous 4-d', fc:info().variants[1], what) end
+          -- a stepped first axis and a permuted b: the inner axis is strided
+          local bt = values(dt, s, 1, q):permute({ 3, 2, 1 })
+          compare(fc, fr, { stepped(a), bt }, what .. ', strided')
+          if sh[1] == 7 then assert.are.equal('strided 4-d', fc:info().variants[1], what) end
+        end
+      end
+    end
+  end)
+
+  it('sums along rows of a 3-d view whose kept axes do not merge, as the reference', function()
+    sl.manual_seed(22)
+    for _, dt in ipairs({ 'float64', 'float32', 'int32' }) do
+      local x = sl.tensor_type(dt, { -1, -1, -1 })('x')
+      local fc, fr = both({ x }, { sl.sum(x, 3), sl.max(x * 2, 3), sl.mean(x, 3, true) })
+      for _, sh in ipairs({ { 5, 7, 9 }, { 3, 1, 4 }, { 1, 11, 2 }, { 2, 3, 0 }, { 13, 3, 40 } }) do
+        for _, threads in ipairs({ 1, 3 }) do
+          sl.config.threads, sl.config.omp_threshold = threads, threads == 1 and 1e9 or 1
+          local what = string.format('%s %dx%dx%d, %d threads', dt, sh[1], sh[2], sh[3], threads)
+          -- axes 1 and 2 swapped in memory: the two kept axes stay two
+          local v = values(dt, sh[2], sh[1], sh[3]):permute({ 2, 1, 3 })
+          compare(fc, fr, { v }, what, 10)
+          if sh[1] == 5 then assert.are.equal('reduce rows', fc:info().variants[1], what) end
+        end
+      end
+    end
+  end)
+
+  it('runs the flat sum on one thread below the threshold and on several above it, with one answer', function()
+    sl.manual_seed(23)
+    local x = sl.vector('x')
+    local fc, fr = both({ x }, { sl.sum(x * x), sl.max(x) })
+    for _, n in ipairs({ 1, 2047, 2048, 2049, 10000 }) do
+      local v = sl.randn(n)
+      for _, threads in ipairs({ 1, 3 }) do
+        sl.config.threads, sl.config.omp_threshold = threads, threads == 1 and 1e9 or 1
+        compare(fc, fr, { v }, n .. ' elements, ' .. threads .. ' threads')
+        assert.are.equal('reduce contiguous', fc:info().variants[1])
+      end
+    end
+  end)
+end)
+
 describe('C backend: fusion and buffers', function()
   it('fuses a chain with several outputs into one kernel', function()
     local x, y = sl.matrix('x'), sl.matrix('y')

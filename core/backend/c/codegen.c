@@ -5,7 +5,10 @@
 ** A kernel's arithmetic is printed once, as a macro sl_k<K>_body whose
 ** arguments are the text that reads each load and the lvalues that take each
 ** store (kernel_text.c prints it, as for every backend); the variants differ
-** only in their loops and in those texts. Reductions accumulate in double for float
+** only in their loops and in those texts. A variant is an entry that runs
+** one out-of-line range function (elements, rows, tiles or blocks [lo, hi))
+** on the calling thread, or on OpenMP threads from omp_threshold up.
+** Reductions accumulate in double for float
 ** data and mean (float32 data sums in float64) and in 64-bit integers
 ** otherwise; a full reduction adds blocks of 2048 elements, each summed
 ** with `omp simd` lanes, so rounding error grows with the number of blocks,
@@ -52,6 +55,17 @@ static const char abi_text[] =
   "    idx[d] = 0;\n"
   "  }\n"
   "  return 0;\n"
+  "}\n"
+  "/* idx and the operands' offsets at position `at` of an nd-axis odometer */\n"
+  "static inline void sl_k_seek(int nd, const int64_t *shape, int64_t at, int64_t *idx, int nops, int64_t *off,\n"
+  "                             const int64_t (*st)[" SL_XSTR(SL_MAXDIM) "])\n"
+  "{\n"
+  "  for (int k = 0; k < nops; k++) off[k] = 0;\n"
+  "  for (int d = nd - 1; d >= 0; d--) {\n"
+  "    idx[d] = at % shape[d];\n"
+  "    at /= shape[d];\n"
+  "    for (int k = 0; k < nops; k++) off[k] += idx[d] * st[k][d];\n"
+  "  }\n"
   "}\n";
 
 /* The C backend prints types, conversions and bodies as every backend does
@@ -107,14 +121,6 @@ static void print_call(FILE *o, const sl_kernel *k, access how, const char *idx,
   fprintf(o, ");");
 }
 
-static void print_prologue_body(FILE *o, const sl_function *f, const sl_kernel *k, int v);
-
-static void print_prologue(FILE *o, const sl_function *f, const sl_kernel *k, int v)
-{
-  fprintf(o, "void sl_k%d_v%d(const sl_kargs *a)\n{\n", k->code, v);
-  if (v != SL_V_CONTIG || k->reduce) print_prologue_body(o, f, k, v);
-}
-
 /* Typed pointers to the operands, and the loads read once per call. */
 static void print_prologue_body(FILE *o, const sl_function *f, const sl_kernel *k, int v)
 {
@@ -133,17 +139,55 @@ static void print_prologue_body(FILE *o, const sl_function *f, const sl_kernel *
   }
 }
 
-/* Row pointers at offsets off[], for the inner loop; column loads read once per row. */
-static void print_rows(FILE *o, const sl_kernel *k, int strided, const char *ind)
+/* Rows [lo, hi) of a loop whose outer axes 0..`outer`-1 are walked by an
+** odometer, sought once at lo: a division per axis per row costs more than
+** a short row's arithmetic. The last outer axis is walked in runs, with
+** row pointers r<l> (loads) and w<s> (stores) kept in registers; the
+** odometer only turns when a run ends. Column loads (unless `strided`) are
+** read once per row as g<l>. The caller prints the row's work between
+** print_walk_open and print_walk_close. */
+static void print_walk_open(FILE *o, const sl_kernel *k, const char *outer, int strided)
 {
+  fprintf(o, "  const int jd = %s - 1;\n", outer);
+  fprintf(o, "  int64_t idx[%d], off[%d];\n", SL_MAXDIM, k->nops);
+  fprintf(o, "  sl_k_seek(jd + 1, a->shape, lo, idx, %d, off, a->st);\n", k->nops);
+  fprintf(o, "  const int64_t nj = jd >= 0 ? a->shape[jd] : 1;\n");
   for (int l = 0; l < k->nload; l++) {
     const sl_kload *ld = &k->load[l];
     if (ld->pasted || ld->how == SL_LOAD_SCALAR) continue;
-    fprintf(o, "%sconst %s *r%d = p%d + off[%d];\n", ind, ctype_of[ld->dtype], l, l, ld->op);
-    if (!strided && ld->how == SL_LOAD_COLUMN) fprintf(o, "%sconst %s g%d = r%d[0];\n", ind, ctype_of[ld->dtype], l, l);
+    fprintf(o, "  const int64_t y%d = jd >= 0 ? a->st[%d][jd] : 0;\n", l, ld->op);
   }
-  for (int s = 0; s < k->nstore && !k->reduce; s++)
-    fprintf(o, "%s__typeof__(q%d) w%d = q%d + off[%d];\n", ind, s, s, s, k->nops - k->nstore + s);
+  for (int s = 0; s < k->nstore; s++)
+    fprintf(o, "  const int64_t z%d = jd >= 0 ? a->st[%d][jd] : 0;\n", s, k->nops - k->nstore + s);
+  fprintf(o, "  for (int64_t row = lo; row < hi;) {\n");
+  fprintf(o, "    const int64_t j0 = jd >= 0 ? idx[jd] : 0, m = nj - j0 < hi - row ? nj - j0 : hi - row;\n");
+  for (int l = 0; l < k->nload; l++) {
+    const sl_kload *ld = &k->load[l];
+    if (ld->pasted || ld->how == SL_LOAD_SCALAR) continue;
+    fprintf(o, "    const %s *r%d = p%d + off[%d];\n", ctype_of[ld->dtype], l, l, ld->op);
+  }
+  for (int s = 0; s < k->nstore; s++)
+    fprintf(o, "    __typeof__(q%d) w%d = q%d + off[%d];\n", s, s, s, k->nops - k->nstore + s);
+  fprintf(o, "    for (int64_t j = 0; j < m; j++");
+  for (int l = 0; l < k->nload; l++) {
+    const sl_kload *ld = &k->load[l];
+    if (!ld->pasted && ld->how != SL_LOAD_SCALAR) fprintf(o, ", r%d += y%d", l, l);
+  }
+  for (int s = 0; s < k->nstore; s++) fprintf(o, ", w%d += z%d", s, s);
+  fprintf(o, ") {\n");
+  for (int l = 0; l < k->nload && !strided; l++) {
+    const sl_kload *ld = &k->load[l];
+    if (!ld->pasted && ld->how == SL_LOAD_COLUMN) fprintf(o, "      const %s g%d = r%d[0];\n", ctype_of[ld->dtype], l, l);
+  }
+}
+
+static void print_walk_close(FILE *o, const sl_kernel *k)
+{
+  fprintf(o, "    }\n    row += m;\n");
+  fprintf(o, "    if (row < hi) {   /* the run ended its axis: back to its start, and the next outer index */\n");
+  fprintf(o, "      for (int k = 0; k < %d; k++) off[k] -= j0 * a->st[k][jd];\n", k->nops);
+  fprintf(o, "      idx[jd] = 0;\n");
+  fprintf(o, "      sl_k_next(jd, a->shape, idx, %d, off, a->st);\n    }\n  }\n", k->nops);
 }
 
 /* off[] of every operand at outer row `row` of a loop over axes 0..nd-2 of (shape, st). */
@@ -170,6 +214,25 @@ static void print_strides(FILE *o, const sl_kernel *k, const char *dim)
     fprintf(o, "  const int64_t u%d = a->st[%d][%s];\n", s, k->nops - k->nstore + s, dim);
 }
 
+/* The entry of a variant whose work is `count` items (elements, rows, tiles)
+** done by range(a, lo, hi<extra>): whole on the calling thread unless
+** `parallel` holds, else split between threads in chunks that are multiples
+** of `align` (a power of two). Below it no OpenMP region is entered at all:
+** even one that an if clause keeps on one thread costs about a microsecond,
+** more than a small kernel's work. */
+static void print_split(FILE *o, const char *range, const char *extra, const char *count,
+                        const char *parallel, int align)
+{
+  fprintf(o, "  const int64_t count = %s;\n", count);
+  fprintf(o, "  if (!(%s)) %s(a, 0, count%s);\n", parallel, range, extra);
+  fprintf(o, "  else {\n#pragma omp parallel num_threads(sl_nthreads(a))\n    {\n");
+  fprintf(o, "      const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();\n");
+  fprintf(o, "      const int64_t chunk = ((count + nt - 1) / nt + %d) & ~(int64_t)%d, lo = t * chunk;\n",
+          align - 1, align - 1);
+  fprintf(o, "      const int64_t hi = lo + chunk < count ? lo + chunk : count;\n");
+  fprintf(o, "      if (lo < hi) %s(a, lo, hi%s);\n    }\n  }\n", range, extra);
+}
+
 /* The contiguous loop, kept out of line so that its body is compiled once. */
 static void print_flat(FILE *o, const sl_function *f, const sl_kernel *k)
 {
@@ -180,80 +243,98 @@ static void print_flat(FILE *o, const sl_function *f, const sl_kernel *k)
   fprintf(o, "\n}\n\n");
 }
 
-static void print_elemwise_variant(FILE *o, const sl_function *f, const sl_kernel *k, int v)
+/* Tiles [lo, hi) of the tiled variant: tiles (ot, jt, it) of the last two
+** axes, outer axes ot. A load that is not unit-stride along the last axis is
+** first copied into buf, read along its own unit axis; then every operand is
+** a unit-stride row of the tile and the loop is the inner-contiguous one. */
+static void print_tiles(FILE *o, const sl_function *f, const sl_kernel *k)
 {
-  print_prologue(o, f, k, v);
-  if (v == SL_V_CONTIG) {
-    /* one flat loop over [lo, hi), run whole or split between threads */
-    fprintf(o, "  const int64_t n = a->n;\n  if (n < a->omp_threshold) { sl_k%d_flat(a, 0, n); return; }\n", k->code);
-    fprintf(o, "#pragma omp parallel num_threads(sl_nthreads(a))\n  {\n");
-    fprintf(o, "    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();\n");
-    fprintf(o, "    const int64_t chunk = ((n + nt - 1) / nt + 63) & ~(int64_t)63, lo = t * chunk;\n");
-    fprintf(o, "    const int64_t hi = lo + chunk < n ? lo + chunk : n;\n");
-    fprintf(o, "    if (lo < hi) sl_k%d_flat(a, lo, hi);\n  }\n}\n\n", k->code);
-    return;
-  }
-  if (v == SL_V_TILED) {
-    /* tiles (ot, jt, it) of the last two axes, outer axes ot. A load that is
-    ** not unit-stride along the last axis is first copied into buf, read
-    ** along its own unit axis; then every operand is a unit-stride row of
-    ** the tile and the loop is the inner-contiguous one. */
-    fprintf(o, "  const int nd = a->nd;\n");
-    fprintf(o, "  const int64_t ni = a->shape[nd - 1], nj = a->shape[nd - 2], outer = a->n / ni / nj;\n");
-    fprintf(o, "  const int64_t ti = (ni + %d) / %d, tj = (nj + %d) / %d, ntiles = outer * tj * ti;\n",
-            SL_TILE - 1, SL_TILE, SL_TILE - 1, SL_TILE);
-    fprintf(o, "#pragma omp parallel for if(a->n >= a->omp_threshold && ntiles > 1) schedule(static) "
-               "num_threads(sl_nthreads(a))\n");
-    fprintf(o, "  for (int64_t tile = 0; tile < ntiles; tile++) {\n");
-    fprintf(o, "    const int64_t it = tile %% ti, jt = tile / ti %% tj, ot = tile / ti / tj;\n");
-    fprintf(o, "    const int64_t i0 = it * %d, mi = ni - i0 < %d ? ni - i0 : %d;\n", SL_TILE, SL_TILE, SL_TILE);
-    fprintf(o, "    const int64_t j0 = jt * %d, mj = nj - j0 < %d ? nj - j0 : %d, row = ot * nj + j0;\n",
-            SL_TILE, SL_TILE, SL_TILE);
-    print_row_offsets(o, k, "    ", "shape", "st");
-    for (int l = 0; l < k->nload; l++) {
-      const sl_kload *ld = &k->load[l];
-      if (ld->pasted || ld->how != SL_LOAD_FULL) continue;
-      const char *t = ctype_of[ld->dtype];
-      fprintf(o, "    const int64_t s%d = a->st[%d][nd - 1], y%d = a->st[%d][nd - 2];\n", l, ld->op, l, ld->op);
-      fprintf(o, "    %s buf%d[%d];\n", t, l, SL_TILE * SL_TILE);
-      fprintf(o, "    if (s%d != 1)\n      for (int64_t i = 0; i < mi; i++) {\n", l);
-      fprintf(o, "        const %s *src = p%d + off[%d] + (i0 + i) * s%d;\n", t, l, ld->op, l);
-      fprintf(o, "        for (int64_t j = 0; j < mj; j++) buf%d[j * %d + i] = src[j * y%d];\n      }\n",
-              l, SL_TILE, l);
-    }
-    fprintf(o, "    for (int64_t j = 0; j < mj; j++) {\n");
-    for (int l = 0; l < k->nload; l++) {
-      const sl_kload *ld = &k->load[l];
-      if (ld->pasted || ld->how == SL_LOAD_SCALAR) continue;
-      const char *t = ctype_of[ld->dtype];
-      if (ld->how == SL_LOAD_FULL)
-        fprintf(o, "      const %s *r%d = s%d != 1 ? buf%d + j * %d : p%d + off[%d] + j * y%d + i0;\n",
-                t, l, l, l, SL_TILE, l, ld->op, l);
-      else   /* a column: one value per row of the tile */
-        fprintf(o, "      const %s g%d = p%d[off[%d] + j * a->st[%d][nd - 2]];\n", t, l, l, ld->op, ld->op);
-    }
-    for (int st = 0; st < k->nstore; st++) {
-      int op = k->nops - k->nstore + st;
-      fprintf(o, "      __typeof__(q%d) w%d = q%d + off[%d] + j * a->st[%d][nd - 2] + i0;\n", st, st, st, op, op);
-    }
-    fprintf(o, "#pragma omp simd\n      for (int64_t i = 0; i < mi; i++) ");
-    print_call(o, k, AT_ROW, "i", NULL);
-    fprintf(o, "\n    }\n  }\n}\n\n");
-    return;
-  }
-  int strided = v == SL_V_STRIDED;
-  fprintf(o, "  const int nd = a->nd;\n  const int64_t ni = a->shape[nd - 1], rows = a->n / ni;\n");
-  if (strided) print_strides(o, k, "nd - 1");
-  fprintf(o, "#pragma omp parallel for if(a->n >= a->omp_threshold && rows > 1) schedule(static) "
-             "num_threads(sl_nthreads(a))\n");
-  fprintf(o, "  for (int64_t row = 0; row < rows; row++) {\n");
+  fprintf(o, "static __attribute__((noinline)) void sl_k%d_tiles(const sl_kargs *a, int64_t lo, int64_t hi)\n{\n",
+          k->code);
+  print_prologue_body(o, f, k, SL_V_TILED);
+  fprintf(o, "  const int nd = a->nd;\n");
+  fprintf(o, "  const int64_t ni = a->shape[nd - 1], nj = a->shape[nd - 2];\n");
+  fprintf(o, "  const int64_t ti = (ni + %d) / %d, tj = (nj + %d) / %d;\n", SL_TILE - 1, SL_TILE, SL_TILE - 1, SL_TILE);
+  fprintf(o, "  for (int64_t tile = lo; tile < hi; tile++) {\n");
+  fprintf(o, "    const int64_t it = tile %% ti, jt = tile / ti %% tj, ot = tile / ti / tj;\n");
+  fprintf(o, "    const int64_t i0 = it * %d, mi = ni - i0 < %d ? ni - i0 : %d;\n", SL_TILE, SL_TILE, SL_TILE);
+  fprintf(o, "    const int64_t j0 = jt * %d, mj = nj - j0 < %d ? nj - j0 : %d, row = ot * nj + j0;\n",
+          SL_TILE, SL_TILE, SL_TILE);
   print_row_offsets(o, k, "    ", "shape", "st");
-  print_rows(o, k, strided, "    ");
-  if (!strided) fprintf(o, "#pragma omp simd\n");
-  fprintf(o, "    for (int64_t i = 0; i < ni; i++) ");
-  print_call(o, k, strided ? AT_STRIDED : AT_ROW, "i", NULL);
-  fprintf(o, "\n  }\n}\n\n");
+  for (int l = 0; l < k->nload; l++) {
+    const sl_kload *ld = &k->load[l];
+    if (ld->pasted || ld->how != SL_LOAD_FULL) continue;
+    const char *t = ctype_of[ld->dtype];
+    fprintf(o, "    const int64_t s%d = a->st[%d][nd - 1], y%d = a->st[%d][nd - 2];\n", l, ld->op, l, ld->op);
+    fprintf(o, "    %s buf%d[%d];\n", t, l, SL_TILE * SL_TILE);
+    fprintf(o, "    if (s%d != 1)\n      for (int64_t i = 0; i < mi; i++) {\n", l);
+    fprintf(o, "        const %s *src = p%d + off[%d] + (i0 + i) * s%d;\n", t, l, ld->op, l);
+    fprintf(o, "        for (int64_t j = 0; j < mj; j++) buf%d[j * %d + i] = src[j * y%d];\n      }\n",
+            l, SL_TILE, l);
+  }
+  fprintf(o, "    for (int64_t j = 0; j < mj; j++) {\n");
+  for (int l = 0; l < k->nload; l++) {
+    const sl_kload *ld = &k->load[l];
+    if (ld->pasted || ld->how == SL_LOAD_SCALAR) continue;
+    const char *t = ctype_of[ld->dtype];
+    if (ld->how == SL_LOAD_FULL)
+      fprintf(o, "      const %s *r%d = s%d != 1 ? buf%d + j * %d : p%d + off[%d] + j * y%d + i0;\n",
+              t, l, l, l, SL_TILE, l, ld->op, l);
+    else   /* a column: one value per row of the tile */
+      fprintf(o, "      const %s g%d = p%d[off[%d] + j * a->st[%d][nd - 2]];\n", t, l, l, ld->op, ld->op);
+  }
+  for (int st = 0; st < k->nstore; st++) {
+    int op = k->nops - k->nstore + st;
+    fprintf(o, "      __typeof__(q%d) w%d = q%d + off[%d] + j * a->st[%d][nd - 2] + i0;\n", st, st, st, op, op);
+  }
+  fprintf(o, "#pragma omp simd\n      for (int64_t i = 0; i < mi; i++) ");
+  print_call(o, k, AT_ROW, "i", NULL);
+  fprintf(o, "\n    }\n  }\n}\n\n");
 }
+
+/* Rows [lo, hi) of the row variants (v: inner-contiguous or strided). */
+static void print_row_range(FILE *o, const sl_function *f, const sl_kernel *k, int v)
+{
+  int strided = v == SL_V_STRIDED;
+  fprintf(o, "static __attribute__((noinline)) void sl_k%d_v%d_rows(const sl_kargs *a, int64_t lo, int64_t hi)\n{\n",
+          k->code, v);
+  print_prologue_body(o, f, k, v);
+  fprintf(o, "  const int nd = a->nd;\n  const int64_t ni = a->shape[nd - 1];\n");
+  if (strided) print_strides(o, k, "nd - 1");
+  print_walk_open(o, k, "nd - 1", strided);
+  if (!strided) fprintf(o, "#pragma omp simd\n");
+  fprintf(o, "      for (int64_t i = 0; i < ni; i++) ");
+  print_call(o, k, strided ? AT_STRIDED : AT_ROW, "i", NULL);
+  fprintf(o, "\n");
+  print_walk_close(o, k);
+  fprintf(o, "}\n\n");
+}
+
+static void print_elemwise_variant(FILE *o, const sl_kernel *k, int v)
+{
+  char range[64];
+  fprintf(o, "void sl_k%d_v%d(const sl_kargs *a)\n{\n", k->code, v);
+  if (v == SL_V_CONTIG) {
+    /* one flat loop, threads' chunks a multiple of 64 elements */
+    snprintf(range, sizeof range, "sl_k%d_flat", k->code);
+    print_split(o, range, "", "a->n", "a->n >= a->omp_threshold", 64);
+  } else if (v == SL_V_TILED) {
+    snprintf(range, sizeof range, "sl_k%d_tiles", k->code);
+    fprintf(o, "  const int64_t ni = a->shape[a->nd - 1], nj = a->shape[a->nd - 2];\n");
+    fprintf(o, "  const int64_t ntiles = a->n / ni / nj * ((nj + %d) / %d) * ((ni + %d) / %d);\n",
+            SL_TILE - 1, SL_TILE, SL_TILE - 1, SL_TILE);
+    print_split(o, range, "", "ntiles", "a->n >= a->omp_threshold && count > 1", 1);
+  } else {
+    snprintf(range, sizeof range, "sl_k%d_v%d_rows", k->code, v);
+    print_split(o, range, "", "a->n / a->shape[a->nd - 1]", "a->n >= a->omp_threshold && count > 1", 1);
+  }
+  fprintf(o, "}\n\n");
+}
+
+/* Columns a column-sum work item keeps accumulators for. */
+#define SL_COLS 4096
+/* Rows a column-sum pass adds into the accumulators. */
+#define SL_COLS_ROWS 4
 
 static void print_simd(FILE *o, const sl_node *r, const char *acc)
 {
@@ -261,80 +342,132 @@ static void print_simd(FILE *o, const sl_node *r, const char *acc)
   if (c) fprintf(o, "#pragma omp simd %s\n", c);
 }
 
+/* The reduction's range functions: blocks [lo, hi) of the flat sum, folded
+** into one value; kept rows [lo, hi) of the row sums; work items [lo, hi)
+** of the column sums. */
+static void print_reduce_ranges(FILE *o, const sl_function *f, const sl_kernel *k)
+{
+  const sl_node *r = k->reduce;
+  const char *acc = acc_ctype(r), *id = acc_identity(r);
+  int K = k->code, out = k->nops - 1;
+  /* blocks of 2048 summed in lanes, folded in order */
+  fprintf(o, "static __attribute__((noinline)) %s sl_k%d_blocks(const sl_kargs *a, int64_t lo, int64_t hi)\n{\n",
+          acc, K);
+  print_prologue_body(o, f, k, SL_V_RFLAT);
+  fprintf(o, "  const int64_t n = a->n;\n  %s mine = %s;\n", acc, id);
+  fprintf(o, "  for (int64_t b = lo; b < hi; b++) {\n");
+  fprintf(o, "    const int64_t i0 = b * 2048, i1 = i0 + 2048 < n ? i0 + 2048 : n;\n");
+  fprintf(o, "    %s acc = %s;\n", acc, id);
+  print_simd(o, r, "acc");
+  fprintf(o, "    for (int64_t i = i0; i < i1; i++) { %s v; ", acc);
+  print_call(o, k, AT_FLAT, "i", "v");
+  fprintf(o, " sl_k%d_comb(acc, v); }\n    sl_k%d_comb(mine, acc);\n  }\n  (void)q0;\n  return mine;\n}\n\n", K, K);
+
+  /* kept rows, the reduced axis unit-stride */
+  fprintf(o, "static __attribute__((noinline)) void sl_k%d_rows(const sl_kargs *a, int64_t lo, int64_t hi)\n{\n", K);
+  print_prologue_body(o, f, k, SL_V_RROWS);
+  fprintf(o, "  const int64_t nr = a->rshape[0];\n");
+  print_walk_open(o, k, "a->nd", 1);
+  fprintf(o, "      %s acc = %s;\n", acc, id);
+  print_simd(o, r, "acc");
+  fprintf(o, "      for (int64_t i = 0; i < nr; i++) { %s v; ", acc);
+  print_call(o, k, AT_ROW, "i", "v");
+  fprintf(o, " sl_k%d_comb(acc, v); }\n      w0[0] = sl_k%d_fin(acc);\n", K, K);
+  print_walk_close(o, k);
+  fprintf(o, "}\n\n");
+
+  /* Column sums: work item w is (column chunk w / nb, block of rows w % nb
+  ** of rb rows); the rows of a block are walked in order, a vector of
+  ** accumulators over the chunk's columns. With several blocks a column's
+  ** block sums go to part[] for the caller to combine in block order. */
+  fprintf(o, "static __attribute__((noinline)) void sl_k%d_cols(const sl_kargs *a, int64_t lo, int64_t hi, "
+             "int64_t nb, int64_t rb, %s *part)\n{\n", K, acc);
+  print_prologue_body(o, f, k, SL_V_RCOLS);
+  fprintf(o, "  const int64_t nk = a->shape[0], nr = a->rshape[0], qs = a->st[%d][0];\n", out);
+  fprintf(o, "  for (int64_t w = lo; w < hi; w++) {\n");
+  fprintf(o, "    const int64_t c = w / nb, b = w %% nb;\n");
+  fprintf(o, "    const int64_t j0 = c * %d, m = nk - j0 < %d ? nk - j0 : %d;\n", SL_COLS, SL_COLS, SL_COLS);
+  fprintf(o, "    const int64_t i1 = b * rb + rb < nr ? b * rb + rb : nr;\n");
+  fprintf(o, "    %s acc[%d];\n    for (int64_t j = 0; j < m; j++) acc[j] = %s;\n", acc, SL_COLS, id);
+  /* SL_COLS_ROWS rows a pass: each accumulator still adds its rows one by
+  ** one, in order (the same roundings), but is loaded and stored once */
+  for (int l = 0; l < k->nload; l++) {
+    const sl_kload *ld = &k->load[l];
+    if (!ld->pasted && ld->how != SL_LOAD_SCALAR) fprintf(o, "    const int64_t y%d = a->rst[%d][0];\n", l, ld->op);
+  }
+  fprintf(o, "    int64_t i0 = b * rb;\n");
+  for (int pass = 0; pass < 2; pass++) {
+    int rows = pass == 0 ? SL_COLS_ROWS : 1;
+    if (pass == 0) fprintf(o, "    for (; i0 + %d <= i1; i0 += %d) {\n", rows, rows);
+    else fprintf(o, "    for (; i0 < i1; i0++) {\n");
+    for (int l = 0; l < k->nload; l++) {
+      const sl_kload *ld = &k->load[l];
+      if (ld->pasted || ld->how == SL_LOAD_SCALAR) continue;
+      fprintf(o, "      const %s *e%d = p%d + i0 * y%d + j0;\n", ctype_of[ld->dtype], l, l, l);
+    }
+    fprintf(o, "#pragma omp simd\n      for (int64_t i = 0; i < m; i++) {\n        %s v;\n", acc);
+    for (int u = 0; u < rows; u++) {
+      fprintf(o, "        {");
+      for (int l = 0; l < k->nload; l++) {
+        const sl_kload *ld = &k->load[l];
+        if (ld->pasted || ld->how == SL_LOAD_SCALAR) continue;
+        fprintf(o, " const %s *r%d = e%d + %d * y%d;", ctype_of[ld->dtype], l, l, u, l);
+      }
+      fprintf(o, " ");
+      print_call(o, k, AT_ROW, "i", "v");
+      fprintf(o, " sl_k%d_comb(acc[i], v); }\n", K);
+    }
+    fprintf(o, "      }\n    }\n");
+  }
+  fprintf(o, "    if (part) for (int64_t j = 0; j < m; j++) part[b * nk + j0 + j] = acc[j];\n");
+  fprintf(o, "    else for (int64_t j = 0; j < m; j++) q0[(j0 + j) * qs] = sl_k%d_fin(acc[j]);\n  }\n}\n\n", K);
+}
+
 static void print_reduce_variant(FILE *o, const sl_function *f, const sl_kernel *k, int v)
 {
   const sl_node *r = k->reduce;
   const char *acc = acc_ctype(r), *id = acc_identity(r);
   int K = k->code, out = k->nops - 1;
-  print_prologue(o, f, k, v);
-  fprintf(o, "  __typeof__(q0) q = q0;\n");
+  char range[64];
+  fprintf(o, "void sl_k%d_v%d(const sl_kargs *a)\n{\n", K, v);
   if (v == SL_V_RFLAT) {
-    /* blocks of 2048 summed in lanes, block sums per thread, threads in order */
-    fprintf(o, "  const int64_t n = a->n, nb = (n + 2047) / 2048;\n");
-    fprintf(o, "  %s part[256], total = %s;\n  int nt = 1;\n", acc, id);
-    fprintf(o, "#pragma omp parallel if(n >= a->omp_threshold) num_threads(sl_nthreads(a))\n  {\n");
-    fprintf(o, "    %s mine = %s;\n", acc, id);
-    fprintf(o, "#pragma omp for schedule(static)\n");
-    fprintf(o, "    for (int64_t b = 0; b < nb; b++) {\n");
-    fprintf(o, "      const int64_t lo = b * 2048, hi = lo + 2048 < n ? lo + 2048 : n;\n");
-    fprintf(o, "      %s acc = %s;\n", acc, id);
-    print_simd(o, r, "acc");
-    fprintf(o, "      for (int64_t i = lo; i < hi; i++) { %s v; ", acc);
-    print_call(o, k, AT_FLAT, "i", "v");
-    fprintf(o, " sl_k%d_comb(acc, v); }\n      sl_k%d_comb(mine, acc);\n    }\n", K, K);
-    fprintf(o, "    part[omp_get_thread_num()] = mine;\n");
-    fprintf(o, "#pragma omp single\n    nt = omp_get_num_threads();\n  }\n");
+    /* each thread folds its blocks; the threads' values are folded in order */
+    fprintf(o, "  %s *q = (%s *)a->ptr[%d];\n", ctype_of[r->outputs[0].type.dtype], ctype_of[r->outputs[0].type.dtype], out);
+    fprintf(o, "  const int64_t nb = (a->n + 2047) / 2048;\n");
+    fprintf(o, "  %s total = %s;\n", acc, id);
+    fprintf(o, "  if (!(a->n >= a->omp_threshold)) { sl_k%d_comb(total, sl_k%d_blocks(a, 0, nb)); q[0] = sl_k%d_fin(total); return; }\n",
+            K, K, K);
+    fprintf(o, "  %s part[256];\n  int nt = 1;\n", acc);
+    fprintf(o, "#pragma omp parallel num_threads(sl_nthreads(a))\n  {\n");
+    fprintf(o, "    const int64_t t = omp_get_thread_num(), n = omp_get_num_threads();\n");
+    fprintf(o, "    const int64_t chunk = (nb + n - 1) / n, lo = t * chunk, hi = lo + chunk < nb ? lo + chunk : nb;\n");
+    fprintf(o, "    part[t] = lo < hi ? sl_k%d_blocks(a, lo, hi) : %s;\n", K, id);
+    fprintf(o, "    if (t == 0) nt = (int)n;\n  }\n");
     fprintf(o, "  for (int t = 0; t < nt; t++) sl_k%d_comb(total, part[t]);\n", K);
     fprintf(o, "  q[0] = sl_k%d_fin(total);\n}\n\n", K);
     return;
   }
   if (v == SL_V_RROWS) {
-    fprintf(o, "  const int nd = a->nd + 1;\n");
-    fprintf(o, "  const int64_t nk = a->n / a->rshape[0], nr = a->rshape[0];\n");
-    fprintf(o, "#pragma omp parallel for if(a->n >= a->omp_threshold && nk > 1) schedule(static) "
-               "num_threads(sl_nthreads(a))\n");
-    fprintf(o, "  for (int64_t row = 0; row < nk; row++) {\n");
-    print_row_offsets(o, k, "    ", "shape", "st");
-    print_rows(o, k, 1, "    ");
-    fprintf(o, "    %s acc = %s;\n", acc, id);
-    print_simd(o, r, "acc");
-    fprintf(o, "    for (int64_t i = 0; i < nr; i++) { %s v; ", acc);
-    print_call(o, k, AT_ROW, "i", "v");
-    fprintf(o, " sl_k%d_comb(acc, v); }\n    q[off[%d]] = sl_k%d_fin(acc);\n  }\n}\n\n", K, out, K);
+    snprintf(range, sizeof range, "sl_k%d_rows", K);
+    print_split(o, range, "", "a->n / a->rshape[0]", "a->n >= a->omp_threshold && count > 1", 1);
+    fprintf(o, "}\n\n");
     return;
   }
   if (v == SL_V_RCOLS) {
-    /* Rows walked in order, a vector of accumulators over up to 4096 kept
-    ** columns; work items are (column chunk, block of rows): with fewer
-    ** chunks than threads the rows are split too, each block's sums kept in
-    ** part[] and combined in block order, so the result does not depend on
-    ** which thread ran what. */
+    /* With fewer column chunks than threads the rows are split too, each
+    ** block's sums kept in part[] and combined in block order, so the
+    ** result does not depend on which thread ran what. */
+    fprintf(o, "  %s *q = (%s *)a->ptr[%d];\n", ctype_of[r->outputs[0].type.dtype], ctype_of[r->outputs[0].type.dtype], out);
     fprintf(o, "  const int64_t nk = a->shape[0], nr = a->rshape[0], qs = a->st[%d][0];\n", out);
-    fprintf(o, "  const int64_t nc = (nk + 4095) / 4096;\n");
+    fprintf(o, "  const int64_t nc = (nk + %d) / %d;\n", SL_COLS - 1, SL_COLS);
     fprintf(o, "  const int nt = a->n >= a->omp_threshold ? sl_nthreads(a) : 1;\n");
     fprintf(o, "  int64_t nb = nc >= nt ? 1 : (nt + nc - 1) / nc;\n");
     fprintf(o, "  if (nb > nr) nb = nr;\n");
     fprintf(o, "  %s *part = NULL;\n", acc);
     fprintf(o, "  if (nb > 1 && !(part = (%s *)malloc(sizeof(%s) * (size_t)(nb * nk)))) nb = 1;\n", acc, acc);
     fprintf(o, "  const int64_t rb = (nr + nb - 1) / nb;\n");
-    fprintf(o, "#pragma omp parallel for if(nt > 1 && nc * nb > 1) schedule(static) num_threads(nt)\n");
-    fprintf(o, "  for (int64_t w = 0; w < nc * nb; w++) {\n");
-    fprintf(o, "    const int64_t c = w / nb, b = w %% nb;\n");
-    fprintf(o, "    const int64_t lo = c * 4096, m = nk - lo < 4096 ? nk - lo : 4096;\n");
-    fprintf(o, "    const int64_t i1 = b * rb + rb < nr ? b * rb + rb : nr;\n");
-    fprintf(o, "    %s acc[4096];\n    for (int64_t j = 0; j < m; j++) acc[j] = %s;\n", acc, id);
-    fprintf(o, "    for (int64_t i0 = b * rb; i0 < i1; i0++) {\n");
-    for (int l = 0; l < k->nload; l++) {
-      const sl_kload *ld = &k->load[l];
-      if (ld->pasted || ld->how == SL_LOAD_SCALAR) continue;
-      fprintf(o, "      const %s *r%d = p%d + i0 * a->rst[%d][0] + lo;\n",
-              ctype_of[ld->dtype], l, l, ld->op);
-    }
-    fprintf(o, "#pragma omp simd\n      for (int64_t i = 0; i < m; i++) { %s v; ", acc);
-    print_call(o, k, AT_ROW, "i", "v");
-    fprintf(o, " sl_k%d_comb(acc[i], v); }\n    }\n", K);
-    fprintf(o, "    if (part) for (int64_t j = 0; j < m; j++) part[b * nk + lo + j] = acc[j];\n");
-    fprintf(o, "    else for (int64_t j = 0; j < m; j++) q[(lo + j) * qs] = sl_k%d_fin(acc[j]);\n  }\n", K);
+    snprintf(range, sizeof range, "sl_k%d_cols", K);
+    print_split(o, range, ", nb, rb, part", "nc * nb", "nt > 1 && count > 1", 1);
     fprintf(o, "  if (part) {\n");
     fprintf(o, "    for (int64_t j = 0; j < nk; j++) {\n");
     fprintf(o, "      %s t = part[j];\n", acc);
@@ -342,6 +475,8 @@ static void print_reduce_variant(FILE *o, const sl_function *f, const sl_kernel 
     fprintf(o, "      q[j * qs] = sl_k%d_fin(t);\n    }\n    free(part);\n  }\n}\n\n", K);
     return;
   }
+  print_prologue_body(o, f, k, v);
+  fprintf(o, "  __typeof__(q0) q = q0;\n");
   /* general: kept axes outside, reduced axes inside, both by odometer */
   fprintf(o, "  int64_t kidx[%d] = { 0 }, koff[%d] = { 0 }, no = 1, nr = 1;\n", SL_MAXDIM, SL_KMAXOPS);
   fprintf(o, "  for (int d = 0; d < a->nd; d++) no *= a->shape[d];\n");
@@ -374,11 +509,15 @@ static void print_kernel(FILE *o, const sl_function *f, const sl_kernel *k)
   if (k->reduce) {
     sl_kt_reduce_macros(o, k);
     fprintf(o, "\n");
+    print_reduce_ranges(o, f, k);
     for (int v = SL_V_RFLAT; v <= SL_V_RGENERAL; v++) print_reduce_variant(o, f, k, v);
   } else {
     fprintf(o, "\n");
     print_flat(o, f, k);
-    for (int v = SL_V_CONTIG; v <= SL_V_TILED; v++) print_elemwise_variant(o, f, k, v);
+    print_row_range(o, f, k, SL_V_INNER);
+    print_row_range(o, f, k, SL_V_STRIDED);
+    print_tiles(o, f, k);
+    for (int v = SL_V_CONTIG; v <= SL_V_TILED; v++) print_elemwise_variant(o, k, v);
   }
 }
 

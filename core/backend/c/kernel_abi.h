@@ -24,8 +24,8 @@ typedef struct sl_kargs { SL_KARGS_FIELDS } sl_kargs;
 typedef void (*sl_kfn)(const sl_kargs *a);
 
 /* Kernel variants, cheapest first; elementwise ones, then reductions. The
-** row variants walk the collapsed outer axes (any number) one row at a time,
-** the innermost axis in a unit-stride loop or a strided one; the profile
+** row variants walk the collapsed outer axes (any number) one row at a time
+** by an odometer, the innermost axis in a unit-stride loop or a strided one; the profile
 ** names them with the collapsed rank ("inner-contiguous 2-d"). The tiled
 ** variant walks the last two axes in SL_TILE x SL_TILE blocks, for operands
 ** whose unit-stride axis is not the output's (a transpose): such an operand's
