@@ -233,3 +233,58 @@ void sl_kt_reduce_macros(FILE *o, const sl_kernel *k)
   sl_kt_store(o, r->outputs[0].type.dtype, x);
   fprintf(o, "\n");
 }
+
+void sl_kt_operand_pointers(FILE *o, const sl_function *f, const sl_kernel *k, int columns_once,
+                            const char *ptr_qual)
+{
+  for (int l = 0; l < k->nload; l++) {
+    const sl_kload *ld = &k->load[l];
+    if (ld->pasted) continue;
+    const char *t = sl_kt_ctype[ld->dtype];
+    fprintf(o, "  const %s *%sp%d = (const %s *)a->ptr[%d];\n", t, ptr_qual, l, t, ld->op);
+    if (ld->how == SL_LOAD_SCALAR || (columns_once && ld->how == SL_LOAD_COLUMN))
+      fprintf(o, "  const %s h%d = p%d[0];\n", t, l, l);
+  }
+  for (int s = 0; s < k->nstore; s++) {
+    const sl_node *n = f->order[k->node[k->store_node[s]]];
+    const char *t = sl_kt_ctype[n->outputs[0].type.dtype];
+    fprintf(o, "  %s *%sq%d = (%s *)a->ptr[%d];\n", t, ptr_qual, s, t, k->nops - k->nstore + s);
+  }
+}
+
+static char *text_of(const sl_function *f, const sl_kernel *k, sl_kt_print_fn print)
+{
+  char *text = NULL;
+  size_t len = 0;
+  FILE *o = open_memstream(&text, &len);
+  if (!o) return NULL;
+  print(o, f, k);
+  if (fclose(o) != 0) { free(text); return NULL; }
+  return text;
+}
+
+int sl_kt_kernels(FILE *o, const sl_function *f, sl_plan *p, int max_distinct, sl_kt_print_fn print)
+{
+  char **canon = calloc((size_t)p->nkernels + 1, sizeof *canon);
+  int ok = canon != NULL, distinct = 0;
+  for (int i = 0; i < p->nkernels && ok; i++) {
+    sl_kernel *k = p->kernels[i];
+    k->code = 0;
+    if (!(canon[i] = text_of(f, k, print))) { ok = 0; break; }
+    int same = -1;
+    for (int j = 0; j < i && same < 0; j++)
+      if (p->kernels[j]->code >= 0 && canon[j] && !strcmp(canon[j], canon[i])) same = p->kernels[j]->code;
+    if (same >= 0) { k->code = same; free(canon[i]); canon[i] = NULL; continue; }
+    if (max_distinct && distinct == max_distinct) { k->code = -1; free(canon[i]); canon[i] = NULL; continue; }
+    distinct++;
+    k->code = k->id;
+    char label[128];
+    const sl_node *last = f->order[k->node[k->nnodes - 1]];
+    fprintf(o, "/* kernel %d: %d node%s ending in %s (%s) */\n", k->id, k->nnodes,
+            k->nnodes == 1 ? "" : "s", last->op->name, sl_var_label(&last->outputs[0], label, sizeof label));
+    print(o, f, k);
+  }
+  if (canon) for (int i = 0; i < p->nkernels; i++) free(canon[i]);
+  free(canon);
+  return ok ? 0 : -1;
+}

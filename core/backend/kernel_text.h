@@ -39,8 +39,21 @@ void sl_kt_constants(FILE *o, const sl_function *f, const sl_kernel *k, const ch
 ** reduction's accumulator-typed value R (acc is its C type). */
 void sl_kt_body(FILE *o, const sl_function *f, const sl_kernel *k, const char *acc);
 
+/* Typed pointers p<L> to the loads and q<S> to the stores, from a->ptr[];
+** a load read once (a scalar, and a column when columns_once) also into
+** h<L>. ptr_qual qualifies the pointers themselves ("const " or ""). */
+void sl_kt_operand_pointers(FILE *o, const sl_function *f, const sl_kernel *k, int columns_once,
+                            const char *ptr_qual);
+
 /* The macros sl_k<K>_comb(A, V) and sl_k<K>_fin(A) of a reduction kernel;
 ** fin reads the count of reduced elements as a->rcount. */
 void sl_kt_reduce_macros(FILE *o, const sl_kernel *k);
+
+/* Every kernel of p, each after a comment line, printed by `print`: those
+** whose text (`text`, the kernel alone) is the same but for their name share
+** one copy (k->code is the first one's id); past max_distinct distinct ones
+** (0: no limit), k->code is -1 and nothing is printed. 0, or -1 out of memory. */
+typedef void (*sl_kt_print_fn)(FILE *o, const sl_function *f, const sl_kernel *k);
+int sl_kt_kernels(FILE *o, const sl_function *f, sl_plan *p, int max_distinct, sl_kt_print_fn print);
 
 #endif

@@ -124,19 +124,7 @@ static void print_call(FILE *o, const sl_kernel *k, access how, const char *idx,
 /* Typed pointers to the operands, and the loads read once per call. */
 static void print_prologue_body(FILE *o, const sl_function *f, const sl_kernel *k, int v)
 {
-  for (int l = 0; l < k->nload; l++) {
-    const sl_kload *ld = &k->load[l];
-    if (ld->pasted) continue;
-    const char *t = ctype_of[ld->dtype];
-    fprintf(o, "  const %s *p%d = (const %s *)a->ptr[%d];\n", t, l, t, ld->op);
-    if (ld->how == SL_LOAD_SCALAR || (v == SL_V_CONTIG && ld->how == SL_LOAD_COLUMN))
-      fprintf(o, "  const %s h%d = p%d[0];\n", t, l, l);
-  }
-  for (int s = 0; s < k->nstore; s++) {
-    const sl_node *n = f->order[k->node[k->store_node[s]]];
-    const char *t = ctype_of[n->outputs[0].type.dtype];
-    fprintf(o, "  %s *q%d = (%s *)a->ptr[%d];\n", t, s, t, k->nops - k->nstore + s);
-  }
+  sl_kt_operand_pointers(o, f, k, v == SL_V_CONTIG, "");
 }
 
 /* Rows [lo, hi) of a loop whose outer axes 0..`outer`-1 are walked by an
@@ -522,17 +510,6 @@ static void print_kernel(FILE *o, const sl_function *f, const sl_kernel *k)
 }
 
 /* A kernel's text with the name k->code gives it; NULL when out of memory. */
-static char *kernel_text(const sl_function *f, const sl_kernel *k)
-{
-  char *text = NULL;
-  size_t len = 0;
-  FILE *o = open_memstream(&text, &len);
-  if (!o) return NULL;
-  print_kernel(o, f, k);
-  if (fclose(o) != 0) { free(text); return NULL; }
-  return text;
-}
-
 /* Kernels whose text is the same but for their name share one compiled
 ** copy (graphs repeat patterns: a gradient, a loop in a script); past
 ** SL_MAX_KERNELS distinct ones, the rest run on the reference path, which
@@ -541,33 +518,13 @@ static char *kernel_text(const sl_function *f, const sl_kernel *k)
 
 char *sl_codegen_c(const sl_function *f, sl_plan *p)
 {
-  char *text = NULL, **canon = calloc((size_t)p->nkernels + 1, sizeof *canon);
+  char *text = NULL;
   size_t len = 0;
   FILE *o = open_memstream(&text, &len);
-  int ok = o && canon, distinct = 0;
-  if (o) {
-    /* the vectorizable math of kernels/vmath.h instead of libm calls */
-    fprintf(o, "#define SL_VECTOR_MATH 1\n%s\n%s\n", sl_cc_prelude(), abi_text);
-  }
-  for (int i = 0; i < p->nkernels && ok; i++) {
-    sl_kernel *k = p->kernels[i];
-    k->code = 0;
-    if (!(canon[i] = kernel_text(f, k))) { ok = 0; break; }
-    int same = -1;
-    for (int j = 0; j < i && same < 0; j++)
-      if (p->kernels[j]->code >= 0 && canon[j] && !strcmp(canon[j], canon[i])) same = p->kernels[j]->code;
-    if (same >= 0) { k->code = same; free(canon[i]); canon[i] = NULL; continue; }
-    if (distinct == SL_MAX_KERNELS) { k->code = -1; free(canon[i]); canon[i] = NULL; continue; }
-    distinct++;
-    k->code = k->id;
-    char label[128];
-    const sl_node *last = f->order[k->node[k->nnodes - 1]];
-    fprintf(o, "/* kernel %d: %d node%s ending in %s (%s) */\n", k->id, k->nnodes,
-            k->nnodes == 1 ? "" : "s", last->op->name, sl_var_label(&last->outputs[0], label, sizeof label));
-    print_kernel(o, f, k);
-  }
-  if (canon) for (int i = 0; i < p->nkernels; i++) free(canon[i]);
-  free(canon);
-  if (!o || fclose(o) != 0 || !ok) { free(text); sl_fail("out of memory"); return NULL; }
+  if (!o) { sl_fail("out of memory"); return NULL; }
+  /* the vectorizable math of kernels/vmath.h instead of libm calls */
+  fprintf(o, "#define SL_VECTOR_MATH 1\n%s\n%s\n", sl_cc_prelude(), abi_text);
+  int rc = sl_kt_kernels(o, f, p, SL_MAX_KERNELS, print_kernel);
+  if (fclose(o) != 0 || rc) { free(text); sl_fail("out of memory"); return NULL; }
   return text;
 }

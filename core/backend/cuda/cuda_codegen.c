@@ -68,19 +68,7 @@ static void print_prologue(FILE *o, const sl_function *f, const sl_kernel *k, in
 {
   fprintf(o, "extern \"C\" __global__ void sl_k%d_%s(const sl_cuargs A)\n{\n  const sl_cuargs *const a = &A;\n",
           k->code, sl_cuda_variant_suffix[v]);
-  for (int l = 0; l < k->nload; l++) {
-    const sl_kload *ld = &k->load[l];
-    if (ld->pasted) continue;
-    const char *t = sl_kt_ctype[ld->dtype];
-    fprintf(o, "  const %s *const p%d = (const %s *)a->ptr[%d];\n", t, l, t, ld->op);
-    if (ld->how == SL_LOAD_SCALAR || (v == SL_CV_CONTIG && ld->how == SL_LOAD_COLUMN))
-      fprintf(o, "  const %s h%d = p%d[0];\n", t, l, l);
-  }
-  for (int s = 0; s < k->nstore; s++) {
-    const sl_node *n = f->order[k->node[k->store_node[s]]];
-    const char *t = sl_kt_ctype[n->outputs[0].type.dtype];
-    fprintf(o, "  %s *const q%d = (%s *)a->ptr[%d];\n", t, s, t, k->nops - k->nstore + s);
-  }
+  sl_kt_operand_pointers(o, f, k, v == SL_CV_CONTIG, "const ");
 }
 
 /* The body call: loads at index idx (contiguous) or at their offsets. */
@@ -181,46 +169,16 @@ static void print_kernel(FILE *o, const sl_function *f, const sl_kernel *k)
   }
 }
 
-static char *kernel_text(const sl_function *f, const sl_kernel *k)
+char *sl_codegen_cuda(const sl_function *f, sl_plan *p)
 {
   char *text = NULL;
   size_t len = 0;
   FILE *o = open_memstream(&text, &len);
-  if (!o) return NULL;
-  print_kernel(o, f, k);
-  if (fclose(o) != 0) { free(text); return NULL; }
-  return text;
-}
-
-char *sl_codegen_cuda(const sl_function *f, sl_plan *p)
-{
-  char *text = NULL, **canon = calloc((size_t)p->nkernels + 1, sizeof *canon);
-  size_t len = 0;
-  FILE *o = open_memstream(&text, &len);
-  int ok = o && canon;
-  if (o) {
-    fprintf(o, "#ifdef SL_CUDA_HOST\n%s#else\n%s#endif\n#define SL_VECTOR_MATH 1\n", sl_cuda_host_head, sl_cuda_device_head);
-    print_prelude(o);
-    fprintf(o, "%s\n", abi_text);
-  }
-  /* kernels whose text is the same but for their name share one copy */
-  for (int i = 0; i < p->nkernels && ok; i++) {
-    sl_kernel *k = p->kernels[i];
-    k->code = 0;
-    if (!(canon[i] = kernel_text(f, k))) { ok = 0; break; }
-    int same = -1;
-    for (int j = 0; j < i && same < 0; j++)
-      if (canon[j] && !strcmp(canon[j], canon[i])) same = p->kernels[j]->code;
-    if (same >= 0) { k->code = same; free(canon[i]); canon[i] = NULL; continue; }
-    k->code = k->id;
-    char label[128];
-    const sl_node *last = f->order[k->node[k->nnodes - 1]];
-    fprintf(o, "/* kernel %d: %d node%s ending in %s (%s) */\n", k->id, k->nnodes,
-            k->nnodes == 1 ? "" : "s", last->op->name, sl_var_label(&last->outputs[0], label, sizeof label));
-    print_kernel(o, f, k);
-  }
-  if (canon) for (int i = 0; i < p->nkernels; i++) free(canon[i]);
-  free(canon);
-  if (!o || fclose(o) != 0 || !ok) { free(text); sl_fail("out of memory"); return NULL; }
+  if (!o) { sl_fail("out of memory"); return NULL; }
+  fprintf(o, "#ifdef SL_CUDA_HOST\n%s#else\n%s#endif\n#define SL_VECTOR_MATH 1\n", sl_cuda_host_head, sl_cuda_device_head);
+  print_prelude(o);
+  fprintf(o, "%s\n", abi_text);
+  int rc = sl_kt_kernels(o, f, p, 0, print_kernel);
+  if (fclose(o) != 0 || rc) { free(text); sl_fail("out of memory"); return NULL; }
   return text;
 }
