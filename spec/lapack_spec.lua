@@ -4,6 +4,7 @@
 -- the errors for bad and singular input; the two optimizer rewrites.
 local sl = require 'symlua'
 local np = require 'spec.support.numpy'
+local torch_oracle = require 'spec.support.torch'
 
 local function close(got, want, tol, what)
   np.assert_close(got, want, tol or 1e-10, tol or 1e-10, what)
@@ -248,6 +249,7 @@ end)
 
 describe('linalg gradients', function()
   local function sym(x) return (x + sl.matrix_transpose(x)) * 0.5 end
+  local SPD_5 = sl.randn(5, 5)
   local cases = {
     { 'cholesky', function(x) return sl.cholesky(sym(x) + sl.eye(4) * 4) end, { A } },
     { 'solve', sl.solve, { A, B } },
@@ -272,6 +274,21 @@ describe('linalg gradients', function()
     { 'norm nuc', function(x) return sl.norm(x, 'nuc') end, { W } },
     { 'norm 2', function(x) return sl.norm(x, 2) end, { W } },
     { 'matrix_power -2', function(x) return sl.matrix_power(x, -2) end, { A } },
+    { 'qr of a wide matrix', function(x) local q, r = sl.qr(x) return sl.sum(q * q * q) + sl.sum(r * r * r) end,
+      { W:transpose(1, 2):contiguous() } },
+    { 'batched qr, wide', function(x) local q, r = sl.qr(x) return sl.sum(q ^ 3) + sl.sum(r ^ 3) end,
+      { sl.randn(2, 3, 5) } },
+    { "qr 'complete' of a wide matrix", function(x) local q, r = sl.qr(x, 'complete') return sl.sum(q ^ 3) + sl.sum(r ^ 3) end,
+      { W:transpose(1, 2):contiguous() } },
+    { "qr 'complete' of a tall matrix (Q's last columns through their span)", function(x)
+        local q, r = sl.qr(x, 'complete')
+        local q2 = q:narrow(2, 4, 2)
+        return sl.sum(sl.matmul(q2, sl.matrix_transpose(q2)) * SPD_5) + sl.sum(q:narrow(2, 1, 3) ^ 3) + sl.sum(r ^ 3)
+      end, { W } },
+    { 'eig values', function(x) local w = sl.eig(x) return sl.sum(sl.real(w) ^ 3) + sl.sum(sl.imag(w) ^ 2) end, { A } },
+    { 'eig |V|', function(x) local w, v = sl.eig(x) return sl.abs(v) ^ 3 * sl.real(w):dimshuffle('x', 1) end, { A } },
+    { 'batched eig', function(x) local w, v = sl.eig(x) return sl.sum(sl.abs(v)) + sl.sum(sl.imag(w) ^ 2) end,
+      { BATCH } },
   }
   for _, c in ipairs(cases) do
     it(c[1] .. ' matches finite differences', function()
@@ -300,7 +317,69 @@ describe('linalg gradients', function()
     close(g, M * 4, 1e-8, 'gradient at a repeated eigenvalue')
   end)
 
-  local torch = os.execute(np.python .. ' -c "import torch" >/dev/null 2>&1') == 0
+  it('qr of wide and complete factors with static sizes matches finite differences', function()
+    local f = function(x) local q, r = sl.qr(x) return sl.sum(q ^ 3) + sl.sum(r ^ 3) end
+    local fc = function(x) local q, r = sl.qr(x, 'complete') return sl.sum(q:narrow(2, 1, 3) ^ 3) + sl.sum(r ^ 3) end
+    local wide = W:transpose(1, 2):contiguous()
+    assert.is_true(sl.verify_grad(f, { wide }, { static_shapes = true }) <= 1)
+    assert.is_true(sl.verify_grad(fc, { W:clone() }, { static_shapes = true }) <= 1)
+  end)
+
+  it('eig of a matrix with a repeated eigenvalue: finite for a cost that does not depend on its basis', function()
+    -- S diag(1, 1, 3) S^-1 (not symmetric): d/dM sum(w^2) = d/dM trace(M^2) = 2 M^T, plus
+    -- a cost of the one eigenvector of 3 (picked by a constant mask)
+    local S = A:narrow(1, 1, 3):narrow(2, 1, 3) + sl.eye(3) * 3
+    local D = sl.tensor({ { 1, 0, 0 }, { 0, 1, 0 }, { 0, 0, 3 } }, 'float64')
+    local M = sl.matmul(sl.matmul(S, D), sl.inv(S))
+    local x = sl.matrix('x')
+    local w, v = sl.eig(x)
+    local values = sl.compile({ x }, sl.grad(sl.sum(sl.real(w * w)), x))(M)
+    close(values, M:transpose(1, 2) * 2, 1e-8, 'gradient of sum(w^2) at a repeated eigenvalue')
+    local three = sl.gt(sl.real(w), 2):cast('float64'):dimshuffle('x', 1)
+    local g = sl.compile({ x }, sl.grad(sl.sum(sl.real(w * w)) + sl.sum(sl.abs(v) ^ 3 * three), x))(M)
+    if not torch_oracle.available() then pending('python3-torch is not installed') return end
+    local want = torch_oracle.grad('(lambda w, V: (w * w).real.sum() + (V.abs() ** 3 * (w.real > 2)[None, :]).sum())'
+      .. '(*t.linalg.eig(X))', { X = M }, { 'X' })
+    close(g, want, 1e-8, 'with an eigenvector, against torch')
+  end)
+
+  -- eig and the new QR forms against torch.autograd, on costs of several outputs
+  local C4, C5 = sl.randn(4), sl.randn(5, 5)
+  local TORCH_MULTI = {
+    { 'eig', function(x) local w, v = sl.eig(x)
+        return sl.sum(sl.real(w) ^ 3) + sl.sum(sl.imag(w) ^ 2) + sl.sum(sl.abs(v) * C4:dimshuffle(1, 'x'))
+          + sl.sum(sl.abs(v) ^ 3 * sl.real(w):dimshuffle('x', 1)) end,
+      '(lambda w, V: (w.real ** 3).sum() + (w.imag ** 2).sum() + (V.abs() * C4[:, None]).sum()'
+        .. ' + (V.abs() ** 3 * w.real[None, :]).sum())(*t.linalg.eig(X))', A },
+    { 'batched eig', function(x) local w, v = sl.eig(x)
+        return sl.sum(sl.abs(v) ^ 3 * sl.real(w):dimshuffle(1, 'x', 2)) + sl.sum(sl.imag(w) * sl.imag(w)) end,
+      '(lambda w, V: (V.abs() ** 3 * w.real[:, None, :]).sum() + (w.imag ** 2).sum())(*t.linalg.eig(X))',
+      sl.randn(3, 4, 4) },
+    { 'qr of a wide matrix', function(x) local q, r = sl.qr(x) return sl.sum(q ^ 3) + sl.sum(r ^ 3 * C5:narrow(1, 1, 3)) end,
+      '(lambda q, r: (q ** 3).sum() + (r ** 3 * C5[:3]).sum())(*t.linalg.qr(X))', W:transpose(1, 2):contiguous() },
+    { "batched qr 'complete', wide", function(x) local q, r = sl.qr(x, 'complete') return sl.sum(q ^ 3) + sl.sum(r ^ 3) end,
+      "(lambda q, r: (q ** 3).sum() + (r ** 3).sum())(*t.linalg.qr(X, mode='complete'))", sl.randn(2, 3, 4) },
+    -- torch refuses 'complete' with more rows than columns; its oracle is the
+    -- same cost written with the reduced Q1: Q2 Q2^T = I - Q1 Q1^T
+    { "qr 'complete' of a tall matrix", function(x) local q, r = sl.qr(x, 'complete')
+        local q2 = q:narrow(2, 4, 2)
+        return sl.sum(sl.matmul(q2, sl.matrix_transpose(q2)) * C5) + sl.sum(q:narrow(2, 1, 3) ^ 3) + sl.sum(r ^ 3) end,
+      '(lambda q, r: ((t.eye(5, dtype=t.float64) - q @ q.T) * C5).sum() + (q ** 3).sum() + (r ** 3).sum())'
+        .. '(*t.linalg.qr(X))', W },
+  }
+  for _, c in ipairs(TORCH_MULTI) do
+    it(c[1] .. ' matches torch.autograd', function()
+      if not torch_oracle.available() then pending('python3-torch is not installed') return end
+      local shape = {}
+      for i = 1, c[4]:dim() do shape[i] = -1 end
+      local x = sl.tensor_type('float64', shape)('x')
+      local g = sl.compile({ x }, sl.grad(c[2](x), x))(c[4])
+      local want = torch_oracle.grad(c[3], { X = c[4], C4 = C4, C5 = C5 }, { 'X' })
+      close(g, want, 1e-8, c[1] .. ' against torch')
+    end)
+  end
+
+  local torch = torch_oracle.available()
   local function torch_grad(expr, inputs)
     -- expr: a Python expression of t (torch) and X (the input, requiring grad); the
     -- gradient of its sum against the projection P
