@@ -27,4 +27,27 @@ function M.grad(cost, inputs, wrt)
   return np.exec(table.concat(lines, '\n'), inputs, cost)
 end
 
+-- M.compare(build, cost, points): the gradients of sum(build(X1, X2, ...) * P)
+-- with respect to each point, from sl.grad over build and from torch.autograd
+-- over cost (a Python expression of t and X1, X2, ...), P a fixed random
+-- projection of build's value. Returns two lists of tensors, sl's and torch's.
+function M.compare(build, cost, points)
+  local sl = require 'symlua'
+  local vars, names, inputs = {}, {}, {}
+  for i, p in ipairs(points) do
+    local shape = {}
+    for d = 1, p:dim() do shape[d] = -1 end
+    vars[i] = sl.tensor_type(p:dtype(), shape)('X' .. i)
+    names[i] = 'X' .. i
+    inputs[names[i]] = p
+  end
+  local out = build(unpack(vars))
+  sl.manual_seed(77)
+  local P = sl.randn(sl.compile(vars, out)(unpack(points)):shape(), out:dtype())
+  local got = { sl.compile(vars, sl.grad(sl.sum(out * P), vars))(unpack(points)) }
+  inputs.P = P
+  local want = { M.grad('((' .. cost .. ') * P).sum()', inputs, names) }
+  return got, want
+end
+
 return M
