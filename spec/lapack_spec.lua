@@ -1,7 +1,7 @@
 -- The LAPACK ops (core/ops/lapack.c) and what linalg.lua builds on them:
 -- values against NumPy, eager and compiled, batched, empty and float32;
 -- gradients against finite differences (verify_grad) and torch.autograd;
--- the errors for bad and singular input; the two optimizer rewrites.
+-- the errors for bad and singular input; the optimizer's linalg rewrites.
 local sl = require 'symlua'
 local np = require 'spec.support.numpy'
 local torch_oracle = require 'spec.support.torch'
@@ -431,6 +431,51 @@ describe('linalg rewrites', function()
     close(fv(A, B:select(2, 1)), sl.solve(A, B:select(2, 1)), 1e-12, 'vector value')
     local kept = sl.compile({ a, b }, sl.inv(a):dot(b), { exclude = 'inv_dot_to_solve' })
     assert.are.equal(1, count_ops(kept, 'inv'))
+  end)
+  it('cholesky(L L^T) of a Cholesky factor L is L (cholesky_of_cholesky_product)', function()
+    local a = sl.matrix('a')
+    local L = sl.cholesky(a)
+    local T = sl.matrix_transpose
+    local f = sl.compile({ a }, sl.cholesky(sl.dot(L, T(L))))
+    assert.are.equal(1, f:info().rewrites.cholesky_of_cholesky_product)
+    assert.are.equal(1, count_ops(f, 'cholesky'))
+    local kept = sl.compile({ a }, sl.cholesky(sl.dot(L, T(L))), { exclude = 'cholesky_of_cholesky_product' })
+    assert.is_nil(kept:info().rewrites.cholesky_of_cholesky_product)
+    close(f(SPD), kept(SPD), 1e-12, 'value')
+    close(f(SPD), np.eval('np.linalg.cholesky(S)', { S = SPD }), 1e-12, 'against NumPy')
+    -- U^T U with U = L^T is the same product; stacks too
+    local U = T(L)
+    local fu = sl.compile({ a }, sl.cholesky(sl.dot(T(U), U)))
+    assert.are.equal(1, count_ops(fu, 'cholesky'))
+    close(fu(SPD), kept(SPD), 1e-12, 'U^T U')
+    local s = sl.tensor3('s')
+    local Ls = sl.cholesky(s)
+    local fb = sl.compile({ s }, sl.cholesky(sl.dot(Ls, T(Ls))))
+    assert.are.equal(1, count_ops(fb, 'cholesky'))
+    close(fb(BSPD), sl.cholesky(BSPD), 1e-12, 'batched')
+    -- a lower triangular factor with a negative diagonal is not its product's Cholesky factor
+    local t = sl.matrix('t')
+    local M = t * sl.tensor({ { 1, 0 }, { 1, 1 } }, 'float64')
+    local fn = sl.compile({ t }, sl.cholesky(sl.dot(M, T(M))))
+    assert.is_nil(fn:info().rewrites.cholesky_of_cholesky_product)
+    close(fn(sl.tensor({ { -2, 0 }, { 1, -1 } }, 'float64')), sl.tensor({ { 2, 0 }, { -1, 1 } }, 'float64'), 1e-12, 'tril factor')
+  end)
+  it('solve(L L^T, b) of a Cholesky factor L is two triangular solves (solve_cholesky_product)', function()
+    local a, b = sl.matrix('a'), sl.matrix('b')
+    local L = sl.cholesky(a)
+    local f = sl.compile({ a, b }, sl.solve(sl.dot(L, sl.matrix_transpose(L)), b))
+    assert.are.equal(1, f:info().rewrites.solve_cholesky_product)
+    assert.are.equal(0, count_ops(f, 'solve'))
+    assert.are.equal(2, count_ops(f, 'solve_triangular'))
+    close(f(SPD, B), np.eval('np.linalg.solve(S, B)', { S = SPD, B = B }), 1e-12, 'value')
+    local v = sl.vector('v')
+    local fv = sl.compile({ a, v }, sl.solve(sl.dot(L, sl.matrix_transpose(L)), v))
+    assert.are.equal(1, fv:info().rewrites.solve_cholesky_product)
+    close(fv(SPD, B:select(2, 1)), sl.solve(SPD, B:select(2, 1)), 1e-12, 'vector')
+    local kept = sl.compile({ a, b }, sl.solve(sl.dot(L, sl.matrix_transpose(L)), b),
+      { exclude = 'solve_cholesky_product' })
+    assert.are.equal(1, count_ops(kept, 'solve'))
+    close(f(SPD, B), kept(SPD, B), 1e-12, 'against the LU solve')
   end)
   it('log(det(A)) becomes logdet + log(sign) (log_det_to_slogdet), finite where det overflows', function()
     local a = sl.matrix('a')
