@@ -287,6 +287,9 @@ describe('linalg gradients', function()
       end, { W } },
     { 'eig values', function(x) local w = sl.eig(x) return sl.sum(sl.real(w) ^ 3) + sl.sum(sl.imag(w) ^ 2) end, { A } },
     { 'eig |V|', function(x) local w, v = sl.eig(x) return sl.abs(v) ^ 3 * sl.real(w):dimshuffle('x', 1) end, { A } },
+    { 'eig of float32', function(x) local w, v = sl.eig(x) return sl.sum(sl.real(w) ^ 3) + sl.sum(sl.abs(v) ^ 3) end,
+      { A:cast('float32') } },
+    { "qr 'r' of a wide matrix", function(x) return sl.qr(x, 'r') end, { W:transpose(1, 2):contiguous() } },
     { 'batched eig', function(x) local w, v = sl.eig(x) return sl.sum(sl.abs(v)) + sl.sum(sl.imag(w) ^ 2) end,
       { BATCH } },
   }
