@@ -287,6 +287,11 @@ describe('linalg gradients', function()
       end, { W } },
     { 'eig values', function(x) local w = sl.eig(x) return sl.sum(sl.real(w) ^ 3) + sl.sum(sl.imag(w) ^ 2) end, { A } },
     { 'eig |V|', function(x) local w, v = sl.eig(x) return sl.abs(v) ^ 3 * sl.real(w):dimshuffle('x', 1) end, { A } },
+    { "eig vectors' phases (dgeev's: each column's largest component real)", function(x)
+        local _, v = sl.eig(x)
+        return sl.sum(sl.real(v) ^ 3) + sl.sum(sl.imag(v) * SPD_5:narrow(1, 1, 4):narrow(2, 1, 4)) end, { A } },
+    { "batched eig vectors' phases", function(x) local _, v = sl.eig(x) return sl.real(v) * sl.imag(v) end,
+      { sl.randn(3, 5, 5) } },
     { 'eig of float32', function(x) local w, v = sl.eig(x) return sl.sum(sl.real(w) ^ 3) + sl.sum(sl.abs(v) ^ 3) end,
       { A:cast('float32') } },
     { "qr 'r' of a wide matrix", function(x) return sl.qr(x, 'r') end, { W:transpose(1, 2):contiguous() } },

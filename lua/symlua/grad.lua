@@ -507,13 +507,22 @@ return function(sl)
   -- gA = Re V^-H (diag(gw) + F o (V^H gV - V^H V diag(Re diag(V^H gV)))) V^H,
   -- F_ij = 1 / conj(w_j - w_i) off the diagonal and 0 where w_i, w_j are
   -- equal to within the dtype's precision (as for eigh). The second term of
-  -- the bracket keeps the columns' norms. The gradient is the one of a cost
-  -- that does not depend on the vectors' phases (|V|, V diag(w) V^-1, w):
-  -- another cost has none, and its phase part is dropped.
+  -- the bracket keeps the columns' norms. That rule is the one of costs that
+  -- do not depend on the vectors' phases (|V|, V diag(w) V^-1, w); dgeev
+  -- fixes each phase by making the largest component v_kj real, so a
+  -- column's phase moves as Im(dv_kj) / v_kj, and adding i Im(gv_j^H v_j) /
+  -- v_kj to gV at (k, j) gives every cost its gradient (nothing, for
+  -- phase-free costs, where Im(gv_j^H v_j) = 0).
   rules.eig = function(_, _, outs, g)
     local w, V = outs[1], outs[2]
     local wr, wi, Vr, Vi = sl.real(w), sl.imag(w), sl.real(V), sl.imag(V)
     local gVr, gVi = sl.real(g[2]), sl.imag(g[2])
+    local n = lsize(w, -1)
+    local rows_at = sl.arange(1, n + 1, 'int64'):dimshuffle(1, 'x')
+    local largest = sl.eq(rows_at, as_row(sl.argmax(sl.abs(V), -2))):cast(Vr:dtype())   -- one-hot (k, j)
+    local vk = as_row(sl.sum(Vr * largest, -2))
+    local phase = as_row(sl.sum(gVr * Vi - gVi * Vr, -2))   -- Im(gv_j^H v_j)
+    gVi = gVi + largest * (phase / vk)
     local Hr, Hi = T(Vr), -T(Vi)   -- V^H
     local Pr, Pi = cmm(Hr, Hi, gVr, gVi)   -- V^H gV
     local d = as_row(sl.sum(Vr * gVr + Vi * gVi, -2))   -- Re diag(V^H gV) as a row
