@@ -530,7 +530,7 @@ return function(sl)
     local Xr, Xi = Pr - Sr * d, Pi - Si * d
     local Dr, Di = as_row(wr) - as_col(wr), as_row(wi) - as_col(wi)   -- w_j - w_i
     local gap2 = Dr * Dr + Di * Di
-    local scale = as_col(sl.max(sl.abs(w), -1, true)) * sl.cast(EPS[wr:dtype()] * 8 * lsize(w, -1), wr:dtype())
+    local scale = as_col(sl.max(sl.abs(w), -1, true)) * sl.cast(EPS[wr:dtype()] * 8 * n, wr:dtype())
     local apart = sl.gt(gap2, scale * scale)
     local s = sl.where(apart, 1 / sl.where(apart, gap2, 1), 0)
     local Fr, Fi = Dr * s, Di * s   -- 1 / conj(w_j - w_i) = (w_j - w_i) / |w_j - w_i|^2
@@ -541,7 +541,7 @@ return function(sl)
     -- V^H Z = N as the real system [[Hr, -Hi], [Hi, Hr]] [Zr; Zi] = [Nr; Ni]; gA = Zr
     local H2 = sl.concatenate({ sl.concatenate({ Hr, -Hi }, -1), sl.concatenate({ Hi, Hr }, -1) }, -2)
     local Z = sl.solve(H2, sl.concatenate({ Nr, Ni }, -2))
-    return { rows(Z, 1, lsize(w, -1)) }
+    return { rows(Z, 1, n) }
   end
   -- x = lstsq(A, b) for A of full column rank: z = (A^T A)^-1 gx, r = b - A x,
   -- gA = r z^T - A z x^T, gb = A z; residuals, rank and s take no gradient
