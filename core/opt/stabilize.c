@@ -4,11 +4,12 @@
 **
 ** Forward forms: log(det(A)) -> slogdet's logdet + log(sign), inv(A)·b ->
 ** solve(A, b), cholesky(L·L^T) -> L and solve(L·L^T, b) -> two triangular
-** solves for L = cholesky(X), log(1+x) -> log1p(x), exp(x)-1 -> expm1(x), log(1+exp(x))
-** -> softplus(x), log(sigmoid(x)) -> -softplus(-x), log(1-sigmoid(x)) ->
-** -softplus(x), log(softmax(x)) -> log_softmax(x), log(sum(exp(x))) ->
-** logsumexp(x), and cross-entropy of a softmax (log_softmax picked at the
-** labels, or summed against targets) -> softmax_crossentropy(x, y).
+** solves for L = cholesky(X), log(1+x) -> log1p(x), exp(x)-1 -> expm1(x),
+** log(1+exp(x)) -> softplus(x), log(sigmoid(x)) -> -softplus(-x),
+** log(1-sigmoid(x)) -> -softplus(x), log(softmax(x)) -> log_softmax(x),
+** log(sum(exp(x))) -> logsumexp(x), and cross-entropy of a softmax
+** (log_softmax picked at the labels, or summed against targets) ->
+** softmax_crossentropy(x, y).
 **
 ** Gradient forms, as sl.grad builds them (lua/symlua/grad.lua): the log's
 ** gradient g/z fed to softmax's (softmax_grad) or multiplied back by a

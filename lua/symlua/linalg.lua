@@ -34,7 +34,7 @@ return function(sl)
 
   method('dot', function(a, b)
     if is_scalar(a) or is_scalar(b) then return sl.mul(a, b) end
-    if (HALF[a:dtype()] or HALF[b:dtype()]) then return half_dot(a, b) end
+    if HALF[a:dtype()] or HALF[b:dtype()] then return half_dot(a, b) end
     return apply('dot', nil, a, b)
   end)
 
