@@ -27,13 +27,15 @@ function M.grad(cost, inputs, wrt)
   return np.exec(table.concat(lines, '\n'), inputs, cost)
 end
 
--- M.compare(build, cost, points): the gradients of sum(build(X1, X2, ...) * P)
--- with respect to each point, from sl.grad over build and from torch.autograd
--- over cost (a Python expression of t and X1, X2, ...), P a fixed random
--- projection of build's value. Returns two lists of tensors, sl's and torch's.
-function M.compare(build, cost, points)
+-- M.compare(build, cost, points, consts): the gradients of
+-- sum(build(X1, X2, ...) * P) with respect to each point, from sl.grad over
+-- build and from torch.autograd over cost (a Python expression of t, X1,
+-- X2, ... and the tensors named in consts), P a fixed random projection of
+-- build's value. Returns two lists of tensors, sl's and torch's.
+function M.compare(build, cost, points, consts)
   local sl = require 'symlua'
   local vars, names, inputs = {}, {}, {}
+  for name, c in pairs(consts or {}) do inputs[name] = c end
   for i, p in ipairs(points) do
     local shape = {}
     for d = 1, p:dim() do shape[d] = -1 end
