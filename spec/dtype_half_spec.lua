@@ -4,7 +4,8 @@
 -- printing as NumPy prints float16; .npy for float16; compiled functions
 -- compute in elementwise ops and reductions (in float or double, rounded once
 -- per result, by the C backend as by the reference) and pass through ops
--- that move elements; every other op refuses them by name.
+-- that move elements; dot and matmul compute in float32; every other op
+-- refuses them by name.
 local sl = require 'symlua'
 local np = require 'spec.support.numpy'
 
@@ -142,8 +143,8 @@ describe('float16 and bfloat16 in compiled functions', function()
 
     it(dt .. ' is refused by other ops, by name', function()
       local h, v = sl.zeros(2, dt), sl.tensor_type(dt, { -1 })('v')
-      for _, f in ipairs({ function() return sl.sort(h) end, function() return v:dot(v) end,
-                           function() return sl.cumsum(v) end }) do
+      for _, f in ipairs({ function() return sl.sort(h) end, function() return sl.cumsum(v) end,
+                           function() return sl.outer(v, v) end }) do
         local ok, e = pcall(f)
         assert.is_false(ok)
         assert.is_truthy(tostring(e):find('does not take ' .. dt .. ' input', 1, true), tostring(e))
@@ -154,6 +155,31 @@ describe('float16 and bfloat16 in compiled functions', function()
       assert.is_truthy(tostring(e):find('draw float32 and cast', 1, true), tostring(e))
     end)
   end
+
+  it('dot and matmul multiply float16 and bfloat16 in float32, rounded once (as NumPy and PyTorch)', function()
+    sl.manual_seed(12)
+    local a64, b64 = sl.randn(2, 5, 7), sl.randn(7, 3)
+    for _, dt in ipairs({ 'float16', 'bfloat16' }) do
+      local a, b = a64:cast(dt), b64:cast(dt)
+      -- the oracle: the float32 product of the same values, rounded to dt once
+      local want = sl.matmul(a:cast('float32'), b:cast('float32')):cast(dt)
+      local got = sl.matmul(a, b)
+      assert.are.equal(dt, got:dtype())
+      assert.are.same(bits(want), bits(got))
+      local x, y = sl.tensor_type(dt, { -1, -1, -1 })('x'), sl.tensor_type(dt, { -1, -1 })('y')
+      local f = sl.compile({ x, y }, { x:dot(y), x:dot(y:cast('float32')) })
+      local h, wide = f(a, b)
+      assert.are.same(bits(want), bits(h))
+      assert.are.equal('float32', wide:dtype())
+      np.assert_close(wide, sl.matmul(a:cast('float32'), b:cast('float32')), 1e-6, 1e-6, dt .. ' with float32')
+      local v = a:select(1, 1):select(1, 1)
+      assert.are.equal(dt, v:dot(v):dtype())
+    end
+    assert.are.equal('float32', sl.dot(a64:cast('float16'), b64:cast('bfloat16')):dtype())
+    if not np.available() then pending('NumPy is not installed') return end
+    local a, b = a64:cast('float16'), b64:cast('float16')
+    np.assert_close(sl.matmul(a, b), np.eval('np.matmul(a, b)', { a = a, b = b }), 1e-3, 1e-3, 'float16 against NumPy')
+  end)
 
   it('float16 arithmetic gives the bits NumPy gives', function()
     if not np.available() then return pending('NumPy is not installed') end

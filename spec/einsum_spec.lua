@@ -122,6 +122,44 @@ describe('einsum gradients', function()
   end)
 end)
 
+describe('einsum and tensordot gradients against torch.autograd', function()
+  local torch = require 'spec.support.torch'
+  sl.manual_seed(11)
+  local cases = {
+    { 'bij,bjk->bik', { N(2, 3, 4), N(2, 4, 2) } },
+    { 'abc,cbd->ad', { N(2, 3, 4), N(4, 3, 2) } },
+    { 'ii->i', { N(3, 3) } },
+    { '...ij,jk->...ik', { N(2, 2, 3), N(3, 2) } },
+    { 'i,j->ij', { N(3), N(2) } },
+    { 'ij,ij->i', { N(3, 4), N(3, 4) } },
+    { 'ij->', { N(2, 3) } },
+  }
+  for _, c in ipairs(cases) do
+    it(c[1], function()
+      if not torch.available() then pending('python3-torch is not installed') return end
+      local args = {}
+      for i = 1, #c[2] do args[i] = 'X' .. i end
+      local got, want = torch.compare(function(...) return sl.einsum(c[1], ...) end,
+        string.format("t.einsum('%s', %s)", c[1], table.concat(args, ', ')), c[2])
+      for i = 1, #c[2] do np.assert_close(got[i], want[i], 1e-12, 1e-12, c[1] .. ' operand ' .. i) end
+    end)
+  end
+  it('tensordot over two axis pairs', function()
+    if not torch.available() then pending('python3-torch is not installed') return end
+    local got, want = torch.compare(function(a, b) return sl.tensordot(a, b, { { 1, 3 }, { 2, 1 } }) end,
+      't.tensordot(X1, X2, dims=([0, 2], [1, 0]))', { N(2, 3, 4), N(4, 2, 3) })
+    np.assert_close(got[1], want[1], 1e-12, 1e-12, 'a')
+    np.assert_close(got[2], want[2], 1e-12, 1e-12, 'b')
+  end)
+  it('tensordot over the last axes (an integer count)', function()
+    if not torch.available() then pending('python3-torch is not installed') return end
+    local got, want = torch.compare(function(a, b) return sl.tensordot(a, b, 2) end,
+      't.tensordot(X1, X2, dims=2)', { N(2, 3, 4), N(3, 4, 5) })
+    np.assert_close(got[1], want[1], 1e-12, 1e-12, 'a')
+    np.assert_close(got[2], want[2], 1e-12, 1e-12, 'b')
+  end)
+end)
+
 describe('einsum errors', function()
   local a, b = sl.zeros(2, 3), sl.zeros(3, 4)
   local cases = {

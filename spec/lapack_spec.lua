@@ -1,9 +1,10 @@
 -- The LAPACK ops (core/ops/lapack.c) and what linalg.lua builds on them:
 -- values against NumPy, eager and compiled, batched, empty and float32;
 -- gradients against finite differences (verify_grad) and torch.autograd;
--- the errors for bad and singular input; the two optimizer rewrites.
+-- the errors for bad and singular input; the optimizer's linalg rewrites.
 local sl = require 'symlua'
 local np = require 'spec.support.numpy'
+local torch_oracle = require 'spec.support.torch'
 
 local function close(got, want, tol, what)
   np.assert_close(got, want, tol or 1e-10, tol or 1e-10, what)
@@ -248,6 +249,7 @@ end)
 
 describe('linalg gradients', function()
   local function sym(x) return (x + sl.matrix_transpose(x)) * 0.5 end
+  local SPD_5 = sl.randn(5, 5)
   local cases = {
     { 'cholesky', function(x) return sl.cholesky(sym(x) + sl.eye(4) * 4) end, { A } },
     { 'solve', sl.solve, { A, B } },
@@ -272,6 +274,29 @@ describe('linalg gradients', function()
     { 'norm nuc', function(x) return sl.norm(x, 'nuc') end, { W } },
     { 'norm 2', function(x) return sl.norm(x, 2) end, { W } },
     { 'matrix_power -2', function(x) return sl.matrix_power(x, -2) end, { A } },
+    { 'qr of a wide matrix', function(x) local q, r = sl.qr(x) return sl.sum(q * q * q) + sl.sum(r * r * r) end,
+      { W:transpose(1, 2):contiguous() } },
+    { 'batched qr, wide', function(x) local q, r = sl.qr(x) return sl.sum(q ^ 3) + sl.sum(r ^ 3) end,
+      { sl.randn(2, 3, 5) } },
+    { "qr 'complete' of a wide matrix", function(x) local q, r = sl.qr(x, 'complete') return sl.sum(q ^ 3) + sl.sum(r ^ 3) end,
+      { W:transpose(1, 2):contiguous() } },
+    { "qr 'complete' of a tall matrix (Q's last columns through their span)", function(x)
+        local q, r = sl.qr(x, 'complete')
+        local q2 = q:narrow(2, 4, 2)
+        return sl.sum(sl.matmul(q2, sl.matrix_transpose(q2)) * SPD_5) + sl.sum(q:narrow(2, 1, 3) ^ 3) + sl.sum(r ^ 3)
+      end, { W } },
+    { 'eig values', function(x) local w = sl.eig(x) return sl.sum(sl.real(w) ^ 3) + sl.sum(sl.imag(w) ^ 2) end, { A } },
+    { 'eig |V|', function(x) local w, v = sl.eig(x) return sl.abs(v) ^ 3 * sl.real(w):dimshuffle('x', 1) end, { A } },
+    { "eig vectors' phases (dgeev's: each column's largest component real)", function(x)
+        local _, v = sl.eig(x)
+        return sl.sum(sl.real(v) ^ 3) + sl.sum(sl.imag(v) * SPD_5:narrow(1, 1, 4):narrow(2, 1, 4)) end, { A } },
+    { "batched eig vectors' phases", function(x) local _, v = sl.eig(x) return sl.real(v) * sl.imag(v) end,
+      { sl.randn(3, 5, 5) } },
+    { 'eig of float32', function(x) local w, v = sl.eig(x) return sl.sum(sl.real(w) ^ 3) + sl.sum(sl.abs(v) ^ 3) end,
+      { A:cast('float32') } },
+    { "qr 'r' of a wide matrix", function(x) return sl.qr(x, 'r') end, { W:transpose(1, 2):contiguous() } },
+    { 'batched eig', function(x) local w, v = sl.eig(x) return sl.sum(sl.abs(v)) + sl.sum(sl.imag(w) ^ 2) end,
+      { BATCH } },
   }
   for _, c in ipairs(cases) do
     it(c[1] .. ' matches finite differences', function()
@@ -300,35 +325,84 @@ describe('linalg gradients', function()
     close(g, M * 4, 1e-8, 'gradient at a repeated eigenvalue')
   end)
 
-  local torch = os.execute(np.python .. ' -c "import torch" >/dev/null 2>&1') == 0
-  local function torch_grad(expr, inputs)
-    -- expr: a Python expression of t (torch) and X (the input, requiring grad); the
-    -- gradient of its sum against the projection P
-    local code = '(lambda t: (lambda X: t.autograd.grad(((' .. expr .. ') * t.from_numpy(P)).sum(), X)[0].numpy())'
-      .. '(t.from_numpy(X0).requires_grad_()))(__import__("torch"))'
-    return np.eval(code, inputs)
+  it('qr of wide and complete factors with static sizes matches finite differences', function()
+    local f = function(x) local q, r = sl.qr(x) return sl.sum(q ^ 3) + sl.sum(r ^ 3) end
+    local fc = function(x) local q, r = sl.qr(x, 'complete') return sl.sum(q:narrow(2, 1, 3) ^ 3) + sl.sum(r ^ 3) end
+    local wide = W:transpose(1, 2):contiguous()
+    assert.is_true(sl.verify_grad(f, { wide }, { static_shapes = true }) <= 1)
+    assert.is_true(sl.verify_grad(fc, { W:clone() }, { static_shapes = true }) <= 1)
+  end)
+
+  it('eig of a matrix with a repeated eigenvalue: finite for a cost that does not depend on its basis', function()
+    -- S diag(1, 1, 3) S^-1 (not symmetric): d/dM sum(w^2) = d/dM trace(M^2) = 2 M^T, plus
+    -- a cost of the one eigenvector of 3 (picked by a constant mask)
+    local S = A:narrow(1, 1, 3):narrow(2, 1, 3) + sl.eye(3) * 3
+    local D = sl.tensor({ { 1, 0, 0 }, { 0, 1, 0 }, { 0, 0, 3 } }, 'float64')
+    local M = sl.matmul(sl.matmul(S, D), sl.inv(S))
+    local x = sl.matrix('x')
+    local w, v = sl.eig(x)
+    local values = sl.compile({ x }, sl.grad(sl.sum(sl.real(w * w)), x))(M)
+    close(values, M:transpose(1, 2) * 2, 1e-8, 'gradient of sum(w^2) at a repeated eigenvalue')
+    local three = sl.gt(sl.real(w), 2):cast('float64'):dimshuffle('x', 1)
+    local g = sl.compile({ x }, sl.grad(sl.sum(sl.real(w * w)) + sl.sum(sl.abs(v) ^ 3 * three), x))(M)
+    if not torch_oracle.available() then pending('python3-torch is not installed') return end
+    local want = torch_oracle.grad('(lambda w, V: (w * w).real.sum() + (V.abs() ** 3 * (w.real > 2)[None, :]).sum())'
+      .. '(*t.linalg.eig(X))', { X = M }, { 'X' })
+    close(g, want, 1e-8, 'with an eigenvector, against torch')
+  end)
+
+  -- eig and the new QR forms against torch.autograd, on costs of several outputs
+  local C4, C5 = sl.randn(4), sl.randn(5, 5)
+  local TORCH_MULTI = {
+    { 'eig', function(x) local w, v = sl.eig(x)
+        return sl.sum(sl.real(w) ^ 3) + sl.sum(sl.imag(w) ^ 2) + sl.sum(sl.abs(v) * C4:dimshuffle(1, 'x'))
+          + sl.sum(sl.abs(v) ^ 3 * sl.real(w):dimshuffle('x', 1)) end,
+      '(lambda w, V: (w.real ** 3).sum() + (w.imag ** 2).sum() + (V.abs() * C4[:, None]).sum()'
+        .. ' + (V.abs() ** 3 * w.real[None, :]).sum())(*t.linalg.eig(X))', A },
+    { 'batched eig', function(x) local w, v = sl.eig(x)
+        return sl.sum(sl.abs(v) ^ 3 * sl.real(w):dimshuffle(1, 'x', 2)) + sl.sum(sl.imag(w) * sl.imag(w)) end,
+      '(lambda w, V: (V.abs() ** 3 * w.real[:, None, :]).sum() + (w.imag ** 2).sum())(*t.linalg.eig(X))',
+      sl.randn(3, 4, 4) },
+    { 'qr of a wide matrix', function(x) local q, r = sl.qr(x) return sl.sum(q ^ 3) + sl.sum(r ^ 3 * C5:narrow(1, 1, 3)) end,
+      '(lambda q, r: (q ** 3).sum() + (r ** 3 * C5[:3]).sum())(*t.linalg.qr(X))', W:transpose(1, 2):contiguous() },
+    { "batched qr 'complete', wide", function(x) local q, r = sl.qr(x, 'complete') return sl.sum(q ^ 3) + sl.sum(r ^ 3) end,
+      "(lambda q, r: (q ** 3).sum() + (r ** 3).sum())(*t.linalg.qr(X, mode='complete'))", sl.randn(2, 3, 4) },
+    -- torch refuses 'complete' with more rows than columns; its oracle is the
+    -- same cost written with the reduced Q1: Q2 Q2^T = I - Q1 Q1^T
+    { "qr 'complete' of a tall matrix", function(x) local q, r = sl.qr(x, 'complete')
+        local q2 = q:narrow(2, 4, 2)
+        return sl.sum(sl.matmul(q2, sl.matrix_transpose(q2)) * C5) + sl.sum(q:narrow(2, 1, 3) ^ 3) + sl.sum(r ^ 3) end,
+      '(lambda q, r: ((t.eye(5, dtype=t.float64) - q @ q.T) * C5).sum() + (q ** 3).sum() + (r ** 3).sum())'
+        .. '(*t.linalg.qr(X))', W },
+  }
+  for _, c in ipairs(TORCH_MULTI) do
+    it(c[1] .. ' matches torch.autograd', function()
+      if not torch_oracle.available() then pending('python3-torch is not installed') return end
+      local shape = {}
+      for i = 1, c[4]:dim() do shape[i] = -1 end
+      local x = sl.tensor_type('float64', shape)('x')
+      local g = sl.compile({ x }, sl.grad(c[2](x), x))(c[4])
+      local want = torch_oracle.grad(c[3], { X = c[4], C4 = C4, C5 = C5 }, { 'X' })
+      close(g, want, 1e-8, c[1] .. ' against torch')
+    end)
   end
+
   local TORCH = {
-    { 'cholesky', 'sl', function(x) return sl.cholesky(sym(x)) end, 't.linalg.cholesky((X + X.T) / 2)', SPD, 4 },
-    { 'eigh vectors', 'sl', function(x) local w, v = sl.eigh(sym(x)) return v * v * w:dimshuffle('x', 1) end,
-      '(lambda w, v: v * v * w[None, :])(*t.linalg.eigh((X + X.T) / 2))', SPD, 4 },
-    { 'svd', 'sl', function(x) local u, s, vh = sl.svd(x, false) return sl.matmul(u * u, vh * vh) * s:sum() end,
-      '(lambda u, s, vh: (u * u) @ (vh * vh) * s.sum())(*t.linalg.svd(X, full_matrices=False))', W, 3 },
-    { 'qr', 'sl', function(x) local q, r = sl.qr(x) return sl.matmul(q * q, r) end,
-      '(lambda q, r: (q * q) @ r)(*t.linalg.qr(X))', W, 3 },
-    { 'slogdet', 'sl', function(x) local _, l = sl.slogdet(x) return l end, 't.linalg.slogdet(X)[1]', A, 0 },
-    { 'solve', 'sl', function(x) return sl.solve(x, B) end, 't.linalg.solve(X, t.from_numpy(B))', A, 3 },
+    { 'cholesky', function(x) return sl.cholesky(sym(x)) end, 't.linalg.cholesky((X1 + X1.T) / 2)', SPD },
+    { 'eigh vectors', function(x) local w, v = sl.eigh(sym(x)) return v * v * w:dimshuffle('x', 1) end,
+      '(lambda w, v: v * v * w[None, :])(*t.linalg.eigh((X1 + X1.T) / 2))', SPD },
+    { 'svd', function(x) local u, s, vh = sl.svd(x, false) return sl.matmul(u * u, vh * vh) * s:sum() end,
+      '(lambda u, s, vh: (u * u) @ (vh * vh) * s.sum())(*t.linalg.svd(X1, full_matrices=False))', W },
+    { 'qr', function(x) local q, r = sl.qr(x) return sl.matmul(q * q, r) end,
+      '(lambda q, r: (q * q) @ r)(*t.linalg.qr(X1))', W },
+    { 'slogdet', function(x) local _, l = sl.slogdet(x) return l end, 't.linalg.slogdet(X1)[1]', A },
+    { 'solve', function(x) return sl.solve(x, B) end, 't.linalg.solve(X1, B)', A },
   }
   for _, c in ipairs(TORCH) do
     it(c[1] .. ' matches torch.autograd', function()
-      if not torch then pending('python3-torch is not installed') return end
-      local x = sl.tensor_type('float64', { -1, -1 })('x')
-      local out = c[3](x)
-      local P = sl.randn(unpack(sl.compile({ x }, out)(c[5]):shape()))
-      if #P:shape() == 0 then P = sl.tensor(1.0) end
-      local g = sl.compile({ x }, sl.grad(sl.sum(out * P), x))(c[5])
-      local want = torch_grad(c[4], { X0 = c[5], P = P, B = B })
-      close(g, want, 1e-8, c[1] .. ' against torch')
+      if not torch_oracle.available() then pending('python3-torch is not installed') return end
+      local got, want = torch_oracle.compare(c[2], c[3], { c[4] }, { B = B })
+      close(got[1], want[1], 1e-8, c[1] .. ' against torch')
     end)
   end
 end)
@@ -352,6 +426,51 @@ describe('linalg rewrites', function()
     close(fv(A, B:select(2, 1)), sl.solve(A, B:select(2, 1)), 1e-12, 'vector value')
     local kept = sl.compile({ a, b }, sl.inv(a):dot(b), { exclude = 'inv_dot_to_solve' })
     assert.are.equal(1, count_ops(kept, 'inv'))
+  end)
+  it('cholesky(L L^T) of a Cholesky factor L is L (cholesky_of_cholesky_product)', function()
+    local a = sl.matrix('a')
+    local L = sl.cholesky(a)
+    local T = sl.matrix_transpose
+    local f = sl.compile({ a }, sl.cholesky(sl.dot(L, T(L))))
+    assert.are.equal(1, f:info().rewrites.cholesky_of_cholesky_product)
+    assert.are.equal(1, count_ops(f, 'cholesky'))
+    local kept = sl.compile({ a }, sl.cholesky(sl.dot(L, T(L))), { exclude = 'cholesky_of_cholesky_product' })
+    assert.is_nil(kept:info().rewrites.cholesky_of_cholesky_product)
+    close(f(SPD), kept(SPD), 1e-12, 'value')
+    close(f(SPD), np.eval('np.linalg.cholesky(S)', { S = SPD }), 1e-12, 'against NumPy')
+    -- U^T U with U = L^T is the same product; stacks too
+    local U = T(L)
+    local fu = sl.compile({ a }, sl.cholesky(sl.dot(T(U), U)))
+    assert.are.equal(1, count_ops(fu, 'cholesky'))
+    close(fu(SPD), kept(SPD), 1e-12, 'U^T U')
+    local s = sl.tensor3('s')
+    local Ls = sl.cholesky(s)
+    local fb = sl.compile({ s }, sl.cholesky(sl.dot(Ls, T(Ls))))
+    assert.are.equal(1, count_ops(fb, 'cholesky'))
+    close(fb(BSPD), sl.cholesky(BSPD), 1e-12, 'batched')
+    -- a lower triangular factor with a negative diagonal is not its product's Cholesky factor
+    local t = sl.matrix('t')
+    local M = t * sl.tensor({ { 1, 0 }, { 1, 1 } }, 'float64')
+    local fn = sl.compile({ t }, sl.cholesky(sl.dot(M, T(M))))
+    assert.is_nil(fn:info().rewrites.cholesky_of_cholesky_product)
+    close(fn(sl.tensor({ { -2, 0 }, { 1, -1 } }, 'float64')), sl.tensor({ { 2, 0 }, { -1, 1 } }, 'float64'), 1e-12, 'tril factor')
+  end)
+  it('solve(L L^T, b) of a Cholesky factor L is two triangular solves (solve_cholesky_product)', function()
+    local a, b = sl.matrix('a'), sl.matrix('b')
+    local L = sl.cholesky(a)
+    local f = sl.compile({ a, b }, sl.solve(sl.dot(L, sl.matrix_transpose(L)), b))
+    assert.are.equal(1, f:info().rewrites.solve_cholesky_product)
+    assert.are.equal(0, count_ops(f, 'solve'))
+    assert.are.equal(2, count_ops(f, 'solve_triangular'))
+    close(f(SPD, B), np.eval('np.linalg.solve(S, B)', { S = SPD, B = B }), 1e-12, 'value')
+    local v = sl.vector('v')
+    local fv = sl.compile({ a, v }, sl.solve(sl.dot(L, sl.matrix_transpose(L)), v))
+    assert.are.equal(1, fv:info().rewrites.solve_cholesky_product)
+    close(fv(SPD, B:select(2, 1)), sl.solve(SPD, B:select(2, 1)), 1e-12, 'vector')
+    local kept = sl.compile({ a, b }, sl.solve(sl.dot(L, sl.matrix_transpose(L)), b),
+      { exclude = 'solve_cholesky_product' })
+    assert.are.equal(1, count_ops(kept, 'solve'))
+    close(f(SPD, B), kept(SPD, B), 1e-12, 'against the LU solve')
   end)
   it('log(det(A)) becomes logdet + log(sign) (log_det_to_slogdet), finite where det overflows', function()
     local a = sl.matrix('a')

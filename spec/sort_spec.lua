@@ -150,6 +150,33 @@ describe('gradients of cumulative and sorting ops', function()
   end)
 end)
 
+describe('gradients of cumulative and sorting ops against torch.autograd', function()
+  local torch = require 'spec.support.torch'
+  sl.manual_seed(6)
+  local cases = {
+    { 'cumsum along axis 1', function(x) return sl.cumsum(x, 1) end, 't.cumsum(X1, 0)', { sl.randn(3, 4) } },
+    { 'cumsum along the last axis of a stack', function(x) return sl.cumsum(x, -1) end, 't.cumsum(X1, -1)',
+      { sl.randn(2, 3, 4) } },
+    { 'cumsum flattened', function(x) return sl.cumsum(x) end, 't.cumsum(X1.flatten(), 0)', { sl.randn(2, 3) } },
+    { 'cumprod', function(x) return sl.cumprod(x, 2) end, 't.cumprod(X1, 1)', { sl.rand(3, 4) + 0.5 } },
+    { 'cumprod through negative values', function(x) return sl.cumprod(x, 1) end, 't.cumprod(X1, 0)',
+      { -(sl.rand(4, 2) + 0.5) } },
+    { 'sort', function(x) return sl.sort(x) end, 't.sort(X1, -1)[0]', { sl.randn(3, 5) } },
+    { 'sort descending along axis 1', function(x) return sl.sort(x, 1, true) end,
+      't.sort(X1, 0, descending=True)[0]', { sl.randn(4, 2) } },
+    { 'topk', function(x) return (sl.topk(x, 2)) end, 't.topk(X1, 2, -1)[0]', { sl.randn(3, 5) } },
+    { 'topk smallest along axis 1', function(x) return (sl.topk(x, 3, 1, false)) end,
+      't.topk(X1, 3, 0, largest=False)[0]', { sl.randn(4, 3) } },
+  }
+  for _, c in ipairs(cases) do
+    it(c[1], function()
+      if not torch.available() then pending('python3-torch is not installed') return end
+      local got, want = torch.compare(c[2], c[3], c[4])
+      np.assert_close(got[1], want[1], 1e-12, 1e-12, c[1])
+    end)
+  end
+end)
+
 describe('cumulative and sorting errors', function()
   local v = sl.vector('v')
   local cases = {

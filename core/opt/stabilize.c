@@ -3,11 +3,13 @@
 ** expressions that overflow, cancel or divide by zero when written naively.
 **
 ** Forward forms: log(det(A)) -> slogdet's logdet + log(sign), inv(A)·b ->
-** solve(A, b), log(1+x) -> log1p(x), exp(x)-1 -> expm1(x), log(1+exp(x))
-** -> softplus(x), log(sigmoid(x)) -> -softplus(-x), log(1-sigmoid(x)) ->
-** -softplus(x), log(softmax(x)) -> log_softmax(x), log(sum(exp(x))) ->
-** logsumexp(x), and cross-entropy of a softmax (log_softmax picked at the
-** labels, or summed against targets) -> softmax_crossentropy(x, y).
+** solve(A, b), cholesky(L·L^T) -> L and solve(L·L^T, b) -> two triangular
+** solves for L = cholesky(X), log(1+x) -> log1p(x), exp(x)-1 -> expm1(x),
+** log(1+exp(x)) -> softplus(x), log(sigmoid(x)) -> -softplus(-x),
+** log(1-sigmoid(x)) -> -softplus(x), log(softmax(x)) -> log_softmax(x),
+** log(sum(exp(x))) -> logsumexp(x), and cross-entropy of a softmax
+** (log_softmax picked at the labels, or summed against targets) ->
+** softmax_crossentropy(x, y).
 **
 ** Gradient forms, as sl.grad builds them (lua/symlua/grad.lua): the log's
 ** gradient g/z fed to softmax's (softmax_grad) or multiplied back by a
@@ -563,6 +565,41 @@ static int log_det_to_slogdet(sl_fgraph *g, sl_node *n)
   return 0;
 }
 
+/* v = L·L^T for L an output of cholesky (L^T: a dimshuffle swapping L's last
+** two axes): L, else NULL. Such an L is lower triangular with a positive
+** diagonal, so it is the one Cholesky factor of the product. */
+static sl_var *cholesky_product(const sl_var *v)
+{
+  sl_node *d = sl_rw_owner(v, &sl_op_dot);
+  sl_var *l = d ? d->inputs[0] : NULL;
+  sl_node *t = d ? sl_rw_owner(d->inputs[1], &sl_op_dimshuffle) : NULL;
+  if (!t || t->inputs[0] != l || !sl_rw_owner(l, &sl_op_cholesky)) return NULL;
+  int nd = l->type.ndim;
+  if (nd < 2 || nd > 3 || t->params.n != nd || d->inputs[1]->type.ndim != nd) return NULL;
+  for (int k = 0; k < nd - 2; k++) if (t->params.v[k] != k) return NULL;
+  return t->params.v[nd - 2] == nd - 1 && t->params.v[nd - 1] == nd - 2 ? l : NULL;
+}
+
+/* cholesky(L·L^T) -> L for L = cholesky(X): no second factorization, and
+** L exactly instead of L refactored from its rounded product. */
+static int cholesky_of_product(sl_fgraph *g, sl_node *n)
+{
+  sl_var *l = cholesky_product(n->inputs[0]);
+  return l ? replace(g, &n->outputs[0], l) : 0;
+}
+
+/* solve(L·L^T, b) -> L^-T (L^-1 b) for L = cholesky(X): two triangular
+** solves (cho_solve) instead of an LU of the product, whose condition number
+** is the square of L's. */
+static int solve_cholesky_product(sl_fgraph *g, sl_node *n)
+{
+  sl_var *l = cholesky_product(n->inputs[0]), *b = n->inputs[1];
+  if (!l || b->type.ndim != l->type.ndim) return 0;
+  sl_params fwd = { .n = 3, .v = { 1, 0, 0 } }, back = { .n = 3, .v = { 1, 1, 0 } };
+  sl_var *y = sl_rw_apply(g, &sl_op_solve_triangular, &fwd, 2, l, b);
+  return replace(g, &n->outputs[0], y ? sl_rw_apply(g, &sl_op_solve_triangular, &back, 2, l, y) : NULL);
+}
+
 const sl_rewrite sl_rewrites_stabilize[] = {
   { .name = "softplus_from_log_one_plus_exp", .pass = "stabilize", .ops = SL_OPS(&sl_op_log, &sl_op_log1p),
     .fn = softplus_from_log, .doc = "log(1 + exp(x)) and log1p(exp(x)) -> softplus(x)" },
@@ -604,5 +641,9 @@ const sl_rewrite sl_rewrites_stabilize[] = {
     .fn = inv_dot_to_solve, .doc = "inv(A)·b -> solve(A, b)" },
   { .name = "log_det_to_slogdet", .pass = "stabilize", .ops = SL_OPS(&sl_op_log),
     .fn = log_det_to_slogdet, .doc = "log(det(A)) = log(sign * exp(logdet)) -> logdet + log(sign)" },
+  { .name = "cholesky_of_cholesky_product", .pass = "stabilize", .ops = SL_OPS(&sl_op_cholesky),
+    .fn = cholesky_of_product, .doc = "cholesky(L·L^T) -> L for L = cholesky(X)" },
+  { .name = "solve_cholesky_product", .pass = "stabilize", .ops = SL_OPS(&sl_op_solve),
+    .fn = solve_cholesky_product, .doc = "solve(L·L^T, b) -> two triangular solves for L = cholesky(X)" },
 };
 const int sl_rewrites_stabilize_n = sizeof sl_rewrites_stabilize / sizeof *sl_rewrites_stabilize;

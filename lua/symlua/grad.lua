@@ -22,7 +22,15 @@ return function(sl)
     return v:name() or ((v:owner() and v:owner():op() or v:kind()) .. '#' .. v:id())
   end
 
-  local function zeros_of(v) return sl.zeros_like(v) end
+  -- zeros for an output the cost does not reach (alloc is real: a complex
+  -- one is built from its two parts)
+  local REAL_PART = { complex64 = 'float32', complex128 = 'float64' }
+  local function zeros_of(v)
+    local part = REAL_PART[v:dtype()]
+    if not part then return sl.zeros_like(v) end
+    local z = sl.zeros_like(v, part)
+    return sl.complex(z, z)
+  end
 
   -- Sum g back over the axes that broadcasting stretched, and match x's dtype.
   local function fit(g, x)
@@ -402,20 +410,53 @@ return function(sl)
     local gl = g[2]
     return { as_col(as_col(gl)) * T(sl.inv(ins[1])) }
   end
-  -- A = Q R (reduced, rows >= columns): M = R gR^T - gQ^T Q,
-  -- gA = (gQ + Q copyltu(M)) R^-T, copyltu mirroring M's lower triangle up
+  -- x[..., first..last] over the last axis (cols) or the one before (rows);
+  -- bounds may be symbolic, and first > last gives an empty slice
+  local function cols(x, first, last)
+    local key = {}
+    for i = 1, x:dim() - 1 do key[i] = {} end
+    key[x:dim()] = { first, last }
+    return sl.subtensor(x, key)
+  end
+  local function rows(x, first, last)
+    local key = {}
+    for i = 1, x:dim() - 2 do key[i] = {} end
+    key[x:dim() - 1] = { first, last }
+    return sl.subtensor(x, key)
+  end
+  local function static_le(a, b) return type(a) == 'number' and type(b) == 'number' and a <= b end
+  -- A = Q R with k = min(m, n) (reduced: Q m x k, R k x n). Split A = [X | Y]
+  -- and R = [U | V] after k columns: X = Q U is a square or tall QR, and
+  -- Y = Q V. With M = U gU^T - gQ'^T Q and gQ' = gQ + Y gV^T,
+  -- gX = (gQ' + Q copyltu(M)) U^-T (copyltu mirroring M's lower triangle up)
+  -- and gY = Q gV. 'complete' with m > n: the columns Q2 of Q past k are one
+  -- orthonormal completion among many, so the gradient is the one of a cost
+  -- that depends on them only through their span (Q2 Q2^T = I - Q1 Q1^T,
+  -- which moves Q2's gradient onto Q1 as -Q2 gQ2^T Q1); R's zero rows past k
+  -- take none.
   rules.qr = function(node, ins, outs, g)
-    local shape = ins[1]:static_shape()
-    local m, n = shape[#shape - 1], shape[#shape]
-    if m >= 0 and n >= 0 and (m < n or (node:params().v[1] == 1 and m ~= n)) then
-      core.fail('qr: the gradient is defined for the reduced QR of matrices with at least as many rows as '
-        .. 'columns, not %d x %d%s', m, n, node:params().v[1] == 1 and " in 'complete' mode" or '')
+    local A, Q, R, gQ, gR = ins[1], outs[1], outs[2], g[1], g[2]
+    local m, n = lsize(A, -2), lsize(A, -1)
+    local k = lsize(R, -2)
+    if node:params().v[1] == 1 and not static_le(m, n) then
+      k = (type(m) == 'number' and type(n) == 'number') and math.min(m, n) or sl.minimum(m, n)
+      local Q1, Q2, gQ2 = cols(Q, 1, k), cols(Q, k + 1, -1), cols(gQ, k + 1, -1)
+      Q, gQ = Q1, cols(gQ, 1, k) - mm(Q2, mm(T(gQ2), Q1))
+      R, gR = rows(R, 1, k), rows(gR, 1, k)
     end
-    local Q, R, gQ, gR = outs[1], outs[2], g[1], g[2]
+    local wide = not static_le(n, m)   -- may be wide: split off Y (empty when it is not)
+    local Y, gV
+    if wide then
+      Y, gV = cols(A, k + 1, -1), cols(gR, k + 1, -1)
+      R, gR = cols(R, 1, k), cols(gR, 1, k)
+      gQ = gQ + mm(Y, T(gV))
+    end
     local M = mm(R, T(gR)) - mm(T(gQ), Q)
     local C = tril(M) + T(tril(M, -1))
     local B = gQ + mm(Q, C)
-    return { T(sl.solve_triangular(R, T(B), { lower = false })) }   -- B R^-T
+    local gX = T(sl.solve_triangular(R, T(B), { lower = false }))   -- B U^-T
+    if wide then return { sl.concatenate({ gX, mm(Q, gV) }, -1) } end
+    return { gX }
   end
   -- A = U diag(S) Vh: gA = U [F o (J - J^T) S + S F o (K - K^T) + diag(gS)] Vh
   -- + (gU - U U^T gU) S^-1 Vh + U S^-1 (gVh - gVh V Vh), J = U^T gU, K = Vh gVh^T,
@@ -459,10 +500,48 @@ return function(sl)
     local _, V = apply('eigh', node:params(), ins[1])
     return { mm(V * as_row(g[1]), T(V)) }
   end
-  -- eig: its vectors are defined up to a complex factor each, and no rule is
-  -- given; a cost of a symmetric matrix's spectrum differentiates through eigh
-  rules.eig = function()
-    core.fail('eig: no gradient is defined; for symmetric matrices use eigh, or eigvalsh for the values')
+  -- Complex matrices as (real, imaginary) pairs of real ones: the products
+  -- and solves below then batch and compile like any real graph.
+  local function cmm(ar, ai, br, bi) return mm(ar, br) - mm(ai, bi), mm(ar, bi) + mm(ai, br) end
+  -- A = V diag(w) V^-1, A real, V's columns of unit norm (each up to a phase):
+  -- gA = Re V^-H (diag(gw) + F o (V^H gV - V^H V diag(Re diag(V^H gV)))) V^H,
+  -- F_ij = 1 / conj(w_j - w_i) off the diagonal and 0 where w_i, w_j are
+  -- equal to within the dtype's precision (as for eigh). The second term of
+  -- the bracket keeps the columns' norms. That rule is the one of costs that
+  -- do not depend on the vectors' phases (|V|, V diag(w) V^-1, w); dgeev
+  -- fixes each phase by making the largest component v_kj real, so a
+  -- column's phase moves as Im(dv_kj) / v_kj, and adding i Im(gv_j^H v_j) /
+  -- v_kj to gV at (k, j) gives every cost its gradient (nothing, for
+  -- phase-free costs, where Im(gv_j^H v_j) = 0).
+  rules.eig = function(_, _, outs, g)
+    local w, V = outs[1], outs[2]
+    local wr, wi, Vr, Vi = sl.real(w), sl.imag(w), sl.real(V), sl.imag(V)
+    local gVr, gVi = sl.real(g[2]), sl.imag(g[2])
+    local n = lsize(w, -1)
+    local rows_at = sl.arange(1, n + 1, 'int64'):dimshuffle(1, 'x')
+    local largest = sl.eq(rows_at, as_row(sl.argmax(sl.abs(V), -2))):cast(Vr:dtype())   -- one-hot (k, j)
+    local vk = as_row(sl.sum(Vr * largest, -2))
+    local phase = as_row(sl.sum(gVr * Vi - gVi * Vr, -2))   -- Im(gv_j^H v_j)
+    gVi = gVi + largest * (phase / vk)
+    local Hr, Hi = T(Vr), -T(Vi)   -- V^H
+    local Pr, Pi = cmm(Hr, Hi, gVr, gVi)   -- V^H gV
+    local d = as_row(sl.sum(Vr * gVr + Vi * gVi, -2))   -- Re diag(V^H gV) as a row
+    local Sr, Si = cmm(Hr, Hi, Vr, Vi)   -- V^H V
+    local Xr, Xi = Pr - Sr * d, Pi - Si * d
+    local Dr, Di = as_row(wr) - as_col(wr), as_row(wi) - as_col(wi)   -- w_j - w_i
+    local gap2 = Dr * Dr + Di * Di
+    local scale = as_col(sl.max(sl.abs(w), -1, true)) * sl.cast(EPS[wr:dtype()] * 8 * n, wr:dtype())
+    local apart = sl.gt(gap2, scale * scale)
+    local s = sl.where(apart, 1 / sl.where(apart, gap2, 1), 0)
+    local Fr, Fi = Dr * s, Di * s   -- 1 / conj(w_j - w_i) = (w_j - w_i) / |w_j - w_i|^2
+    local I = sl.linalg.identity_like(Xr)
+    local Ir = Fr * Xr - Fi * Xi + I * as_row(sl.real(g[1]))
+    local Ii = Fr * Xi + Fi * Xr + I * as_row(sl.imag(g[1]))
+    local Nr, Ni = cmm(Ir, Ii, Hr, Hi)
+    -- V^H Z = N as the real system [[Hr, -Hi], [Hi, Hr]] [Zr; Zi] = [Nr; Ni]; gA = Zr
+    local H2 = sl.concatenate({ sl.concatenate({ Hr, -Hi }, -1), sl.concatenate({ Hi, Hr }, -1) }, -2)
+    local Z = sl.solve(H2, sl.concatenate({ Nr, Ni }, -2))
+    return { rows(Z, 1, n) }
   end
   -- x = lstsq(A, b) for A of full column rank: z = (A^T A)^-1 gx, r = b - A x,
   -- gA = r z^T - A z x^T, gb = A z; residuals, rank and s take no gradient

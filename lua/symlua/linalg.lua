@@ -22,8 +22,19 @@ return function(sl)
 
   local method = core.method
 
+  -- float16 and bfloat16 operands multiply as NumPy's and PyTorch's do: in
+  -- float32 (sgemm), the result rounded once to the promoted dtype
+  local HALF = { float16 = true, bfloat16 = true }
+  local function half_dot(a, b)
+    local dt = (sl.tensor(0, a:dtype()) + sl.tensor(0, b:dtype())):dtype()   -- the elementwise promotion
+    local compute = HALF[dt] and 'float32' or dt
+    local c = apply('dot', nil, a:cast(compute), b:cast(compute))
+    return HALF[dt] and c:cast(dt) or c
+  end
+
   method('dot', function(a, b)
     if is_scalar(a) or is_scalar(b) then return sl.mul(a, b) end
+    if HALF[a:dtype()] or HALF[b:dtype()] then return half_dot(a, b) end
     return apply('dot', nil, a, b)
   end)
 

@@ -23,6 +23,12 @@ end
 -- expression over np and those names, giving an array or a tuple of arrays.
 -- Returns the results as tensors.
 function M.eval(code, inputs)
+  return M.exec('r = (' .. code .. ')', inputs, code)
+end
+
+-- M.exec(statements, inputs): Python statements over np and the inputs that
+-- set r (an array or a tuple of arrays); what is the code named in errors.
+function M.exec(statements, inputs, what)
   assert(M.available(), 'numpy is not available')
   local dir = tmpdir()
   local names = {}
@@ -37,7 +43,7 @@ function M.eval(code, inputs)
   for _, name in ipairs(names) do
     f:write(string.format("%s = np.load(d + '/%s.npy')\n", name, name))
   end
-  f:write('r = (' .. code .. ')\n')
+  f:write(statements, '\n')
   f:write('r = r if isinstance(r, tuple) else (r,)\n')
   f:write("for i, a in enumerate(r): np.save(d + '/out%d.npy' % (i + 1), np.asarray(a))\n")
   f:write("open(d + '/count', 'w').write(str(len(r)))\n")
@@ -50,7 +56,7 @@ function M.eval(code, inputs)
   else
     local e = io.open(dir .. '/err'):read('*a')
     os.execute('rm -rf ' .. dir)
-    error('numpy failed on ' .. code .. ':\n' .. e, 2)
+    error('numpy failed on ' .. (what or statements) .. ':\n' .. e, 2)
   end
   os.execute('rm -rf ' .. dir)
   return unpack(results)
