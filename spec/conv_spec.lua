@@ -105,8 +105,8 @@ describe('conv2d', function()
     assert.matches('conv2d: the input must be a 4%-d float tensor', err(sl.nn.conv2d, sl.matrix('m'), X))
     assert.matches('does not fit in input', err(sl.nn.conv2d, x, sl.randn(1, 4, 11, 3)))
     assert.matches('do not split into 3 groups', err(sl.nn.conv2d, x, sl.randn(6, 2, 3, 3), { groups = 3 }))
-    assert.matches("algo must be 'auto', 'im2col', 'fft' or 'direct', not winograd",
-                   err(sl.nn.conv2d, x, sl.randn(6, 4, 3, 3), { algo = 'winograd' }))
+    assert.matches("algo must be 'auto', 'im2col', 'winograd', 'fft' or 'direct', not gemm",
+                   err(sl.nn.conv2d, x, sl.randn(6, 4, 3, 3), { algo = 'gemm' }))
     assert.matches('stride must be an integer or a pair of integers', err(sl.nn.conv2d, X, X, { stride = 1.5 }))
     local f = sl.compile({ X }, sl.nn.conv2d(X, sl.randn(2, 4, 3, 3)))
     assert.matches('has 3 channels but filters', err(f, sl.randn(1, 3, 5, 5)))

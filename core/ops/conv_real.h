@@ -8,97 +8,286 @@
 ** and K/G output channels.
 */
 
-/* cols[(c*kh + i)*kw + j][oy*OW + ox] = x[c][oy*sh - ph + i*dh][ox*sw - pw + j*dw],
-** 0 outside the image. */
-static void IM2COL(const conv_geo *g, int64_t C, const REAL *x, REAL *cols)
+/* The columns of images n0 .. n0+nb-1, group q, side by side: entry
+** (c*kh + i)*kw + j of image b's pixel p = oy*OW + ox is at
+** cols[((c*kh + i)*kw + j) * nb*OH*OW + b*OH*OW + p] and holds
+** x[n0+b][q*Cg + c][oy*sh - ph + i*dh][ox*sw - pw + j*dw], 0 outside the image. */
+static void IM2COL(const conv_geo *g, const REAL *x, int64_t n0, int64_t nb, int64_t q, REAL *cols)
 {
-  int64_t ohw = g->OH * g->OW;
-  for (int64_t c = 0; c < C; c++)
-    for (int64_t i = 0; i < g->kh; i++)
-      for (int64_t j = 0; j < g->kw; j++) {
-        REAL *row = cols + ((c * g->kh + i) * g->kw + j) * ohw;
-        for (int64_t oy = 0; oy < g->OH; oy++) {
-          int64_t y = oy * g->sh - g->ph + i * g->dh;
-          REAL *dst = row + oy * g->OW;
-          if (y < 0 || y >= g->H) { memset(dst, 0, (size_t)g->OW * sizeof *dst); continue; }
-          const REAL *src = x + (c * g->H + y) * g->W;
-          for (int64_t ox = 0; ox < g->OW; ox++) {
-            int64_t xx = ox * g->sw - g->pw + j * g->dw;
-            dst[ox] = xx >= 0 && xx < g->W ? src[xx] : 0;
+  int64_t Cg = g->C / g->G, ohw = g->OH * g->OW, ld = nb * ohw;
+  for (int64_t b = 0; b < nb; b++)
+    for (int64_t c = 0; c < Cg; c++) {
+      const REAL *img = x + ((n0 + b) * g->C + q * Cg + c) * g->H * g->W;
+      for (int64_t i = 0; i < g->kh; i++)
+        for (int64_t j = 0; j < g->kw; j++) {
+          REAL *row = cols + ((c * g->kh + i) * g->kw + j) * ld + b * ohw;
+          int64_t off = j * g->dw - g->pw, lo, hi;
+          inside(g->OW, g->sw, off, g->W, &lo, &hi);
+          for (int64_t oy = 0; oy < g->OH; oy++) {
+            int64_t y = oy * g->sh - g->ph + i * g->dh;
+            REAL *dst = row + oy * g->OW;
+            if (y < 0 || y >= g->H) { memset(dst, 0, (size_t)g->OW * sizeof *dst); continue; }
+            const REAL *src = img + y * g->W;
+            for (int64_t ox = 0; ox < lo; ox++) dst[ox] = 0;
+            if (g->sw == 1) memcpy(dst + lo, src + lo + off, (size_t)(hi - lo) * sizeof *dst);
+            else for (int64_t ox = lo; ox < hi; ox++) dst[ox] = src[ox * g->sw + off];
+            for (int64_t ox = hi; ox < g->OW; ox++) dst[ox] = 0;
           }
         }
-      }
+    }
 }
 
 /* The adjoint of IM2COL: adds each column entry back to its pixel. */
-static void COL2IM(const conv_geo *g, int64_t C, const REAL *cols, REAL *dx)
+static void COL2IM(const conv_geo *g, const REAL *cols, int64_t n0, int64_t nb, int64_t q, REAL *dx)
 {
-  int64_t ohw = g->OH * g->OW;
-  for (int64_t c = 0; c < C; c++)
-    for (int64_t i = 0; i < g->kh; i++)
-      for (int64_t j = 0; j < g->kw; j++) {
-        const REAL *row = cols + ((c * g->kh + i) * g->kw + j) * ohw;
-        for (int64_t oy = 0; oy < g->OH; oy++) {
-          int64_t y = oy * g->sh - g->ph + i * g->dh;
-          if (y < 0 || y >= g->H) continue;
-          REAL *dst = dx + (c * g->H + y) * g->W;
-          for (int64_t ox = 0; ox < g->OW; ox++) {
-            int64_t xx = ox * g->sw - g->pw + j * g->dw;
-            if (xx >= 0 && xx < g->W) dst[xx] += row[oy * g->OW + ox];
+  int64_t Cg = g->C / g->G, ohw = g->OH * g->OW, ld = nb * ohw;
+  for (int64_t b = 0; b < nb; b++)
+    for (int64_t c = 0; c < Cg; c++) {
+      REAL *img = dx + ((n0 + b) * g->C + q * Cg + c) * g->H * g->W;
+      for (int64_t i = 0; i < g->kh; i++)
+        for (int64_t j = 0; j < g->kw; j++) {
+          const REAL *row = cols + ((c * g->kh + i) * g->kw + j) * ld + b * ohw;
+          int64_t off = j * g->dw - g->pw, lo, hi;
+          inside(g->OW, g->sw, off, g->W, &lo, &hi);
+          for (int64_t oy = 0; oy < g->OH; oy++) {
+            int64_t y = oy * g->sh - g->ph + i * g->dh;
+            if (y < 0 || y >= g->H) continue;
+            REAL *dst = img + y * g->W;
+            const REAL *src = row + oy * g->OW;
+            for (int64_t ox = lo; ox < hi; ox++) dst[ox * g->sw + off] += src[ox];
           }
         }
-      }
+    }
 }
 
-/* y[n, k] = W[k] · im2col(x[n]) per group: one gemm of (K/G) x (Cg kh kw) by
-** (Cg kh kw) x (OH OW). */
+/* Between the NCHW layout of a result with K channels, t[n0+b][q*Kg + k][p],
+** and the gemm's, m[k][b*ohw + p] (to_rows gathers, from_rows scatters). */
+static void TO_ROWS(const REAL *t, int64_t K, int64_t Kg, int64_t ohw, int64_t n0, int64_t nb, int64_t q, REAL *m)
+{
+  for (int64_t k = 0; k < Kg; k++)
+    for (int64_t b = 0; b < nb; b++)
+      memcpy(m + (k * nb + b) * ohw, t + ((n0 + b) * K + q * Kg + k) * ohw, (size_t)ohw * sizeof *m);
+}
+
+static void FROM_ROWS(const REAL *m, int64_t K, int64_t Kg, int64_t ohw, int64_t n0, int64_t nb, int64_t q, REAL *t)
+{
+  for (int64_t k = 0; k < Kg; k++)
+    for (int64_t b = 0; b < nb; b++)
+      memcpy(t + ((n0 + b) * K + q * Kg + k) * ohw, m + (k * nb + b) * ohw, (size_t)ohw * sizeof *m);
+}
+
+/* The three im2col ops share one loop: the batch in chunks of s.nb images,
+** the chunks split between s.nt threads (each gemm on its own thread), or
+** one chunk after another when there are too few (each gemm on all of them).
+** Per thread: the columns of a chunk and the gemm's staging rows. */
+
+static int IM2COL_RUN(const conv_geo *g, im_kind kind, const REAL *a, const REAL *b, REAL *out)
+{
+  int64_t Cg = g->C / g->G, Kg = g->K / g->G, ck = Cg * g->kh * g->kw, ohw = g->OH * g->OW;
+  conv_split s = split_batch(g->N, ohw, ck + Kg);
+  REAL **acc = calloc((size_t)s.nt, sizeof *acc);   /* filter gradients, one per thread */
+  int failed = !acc;
+  if (kind == IM_GRAD_FILTERS && !failed)
+    for (int t = 0; t < s.nt && !failed; t++) failed = !(acc[t] = calloc((size_t)(g->K * ck), sizeof **acc));
+  if (failed) goto done;
+#pragma omp parallel num_threads(s.nt)
+  {
+    int t = s.nt > 1 ? omp_get_thread_num() : 0;
+    REAL *cols = malloc((size_t)(ck * s.nb * ohw) * sizeof *cols);
+    REAL *m = s.nb > 1 ? malloc((size_t)(Kg * s.nb * ohw) * sizeof *m) : NULL;
+#pragma omp for schedule(static)
+    for (int64_t c = 0; c < s.chunks; c++) {
+      int64_t n0 = c * s.nb, nb = g->N - n0 < s.nb ? g->N - n0 : s.nb, ld = nb * ohw;
+      if (!cols || (s.nb > 1 && !m)) {
+#pragma omp atomic write
+        failed = 1;
+        continue;
+      }
+      if (kind == IM_GRAD_INPUT) memset(out + n0 * g->C * g->H * g->W, 0, (size_t)(nb * g->C * g->H * g->W) * sizeof *out);
+      for (int64_t q = 0; q < g->G; q++) {
+        const REAL *w = kind == IM_GRAD_FILTERS ? NULL : b + q * Kg * ck;
+        if (kind == IM_FORWARD) {   /* y = W cols */
+          REAL *y = nb > 1 ? m : out + (n0 * g->K + q * Kg) * ohw;
+          IM2COL(g, a, n0, nb, q, cols);
+          GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Kg, (int)ld, (int)ck, 1, w, (int)ck,
+               cols, (int)ld, 0, y, (int)ld);
+          if (nb > 1) FROM_ROWS(m, g->K, Kg, ohw, n0, nb, q, out);
+          continue;
+        }
+        const REAL *dy = kind == IM_GRAD_INPUT ? a : b;
+        if (nb > 1) TO_ROWS(dy, g->K, Kg, ohw, n0, nb, q, m);
+        dy = nb > 1 ? m : dy + (n0 * g->K + q * Kg) * ohw;
+        if (kind == IM_GRAD_INPUT) {   /* dx = col2im(W^T dy) */
+          GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ck, (int)ld, (int)Kg, 1, w, (int)ck,
+               dy, (int)ld, 0, cols, (int)ld);
+          COL2IM(g, cols, n0, nb, q, out);
+        } else {   /* dW += dy cols^T */
+          IM2COL(g, a, n0, nb, q, cols);
+          GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, (int)Kg, (int)ck, (int)ld, 1, dy, (int)ld,
+               cols, (int)ld, 1, acc[t] + q * Kg * ck, (int)ck);
+        }
+      }
+    }
+    free(cols);
+    free(m);
+  }
+  if (kind == IM_GRAD_FILTERS && !failed) {   /* the threads' sums, in thread order */
+    memcpy(out, acc[0], (size_t)(g->K * ck) * sizeof *out);
+    for (int t = 1; t < s.nt; t++)
+      for (int64_t i = 0; i < g->K * ck; i++) out[i] += acc[t][i];
+  }
+done:
+  if (acc) for (int t = 0; t < s.nt; t++) free(acc[t]);
+  free(acc);
+  return failed ? sl_fail("out of memory") : 0;
+}
+
+/* y[n, k] = W[k] · im2col(x[n]) per group */
 static int CONV_IM2COL(const conv_geo *g, const REAL *x, const REAL *w, REAL *y)
 {
-  int64_t Cg = g->C / g->G, Kg = g->K / g->G, ck = Cg * g->kh * g->kw, ohw = g->OH * g->OW;
-  REAL *cols = malloc((size_t)(ck * ohw + 1) * sizeof *cols);
-  if (!cols) return sl_fail("out of memory");
-  for (int64_t n = 0; n < g->N; n++)
-    for (int64_t q = 0; q < g->G; q++) {
-      IM2COL(g, Cg, x + (n * g->C + q * Cg) * g->H * g->W, cols);
-      GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Kg, (int)ohw, (int)ck, 1,
-           w + q * Kg * ck, (int)ck, cols, (int)ohw, 0, y + (n * g->K + q * Kg) * ohw, (int)ohw);
-    }
-  free(cols);
-  return 0;
+  return IM2COL_RUN(g, IM_FORWARD, x, w, y);
 }
 
-/* dx[n] = col2im(W^T · dy[n]) per group. */
+/* dx[n] = col2im(W^T · dy[n]) per group */
 static int CONV_GRAD_INPUT(const conv_geo *g, const REAL *dy, const REAL *w, REAL *dx)
 {
-  int64_t Cg = g->C / g->G, Kg = g->K / g->G, ck = Cg * g->kh * g->kw, ohw = g->OH * g->OW;
-  REAL *cols = malloc((size_t)(ck * ohw + 1) * sizeof *cols);
-  if (!cols) return sl_fail("out of memory");
-  memset(dx, 0, (size_t)(g->N * g->C * g->H * g->W) * sizeof *dx);
-  for (int64_t n = 0; n < g->N; n++)
-    for (int64_t q = 0; q < g->G; q++) {
-      GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ck, (int)ohw, (int)Kg, 1,
-           w + q * Kg * ck, (int)ck, dy + (n * g->K + q * Kg) * ohw, (int)ohw, 0, cols, (int)ohw);
-      COL2IM(g, Cg, cols, dx + (n * g->C + q * Cg) * g->H * g->W);
-    }
-  free(cols);
-  return 0;
+  return IM2COL_RUN(g, IM_GRAD_INPUT, dy, w, dx);
 }
 
-/* dW[group] = sum over n of dy[n] · im2col(x[n])^T. */
+/* dW[group] = sum over n of dy[n] · im2col(x[n])^T */
 static int CONV_GRAD_FILTERS(const conv_geo *g, const REAL *x, const REAL *dy, REAL *dw)
 {
-  int64_t Cg = g->C / g->G, Kg = g->K / g->G, ck = Cg * g->kh * g->kw, ohw = g->OH * g->OW;
-  REAL *cols = malloc((size_t)(ck * ohw + 1) * sizeof *cols);
-  if (!cols) return sl_fail("out of memory");
-  for (int64_t n = 0; n < g->N; n++)
-    for (int64_t q = 0; q < g->G; q++) {
-      IM2COL(g, Cg, x + (n * g->C + q * Cg) * g->H * g->W, cols);
-      GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, (int)Kg, (int)ck, (int)ohw, 1,
-           dy + (n * g->K + q * Kg) * ohw, (int)ohw, cols, (int)ohw, n ? 1 : 0,
-           dw + q * Kg * ck, (int)ck);
+  return IM2COL_RUN(g, IM_GRAD_FILTERS, x, dy, dw);
+}
+
+/* -- Winograd F(2x2, 3x3) -------------------------------------------------------------
+** A 3x3 correlation at stride 1 in tiles of 2x2 outputs: a tile's 4x4 input
+** d becomes V = B^T d B, a filter g becomes U = G g G^T, and the tile's
+** outputs are A^T M A, where M at each of the 16 positions sums U V over the
+** input channels: 16 gemms of (Co x Ci) by (Ci x tiles), 2.25 times fewer
+** multiplications than im2col's. Geometry in wino_geo (ops/conv.c). */
+
+/* U[xi][o][i] for xi = 4a + c: filter o, channel i, is w[o][i] or, flipped
+** (the input gradient), w[i][o] turned by 180 degrees. */
+static void WINO_FILTERS(const wino_geo *g, const REAL *w, REAL *U)
+{
+  for (int64_t o = 0; o < g->Co; o++)
+    for (int64_t i = 0; i < g->Ci; i++) {
+      REAL f[3][3], t[4][3];
+      for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++)
+          f[a][b] = g->flip ? w[((i * g->Co + o) * 3 + 2 - a) * 3 + 2 - b] : w[((o * g->Ci + i) * 3 + a) * 3 + b];
+      for (int b = 0; b < 3; b++) {   /* G f */
+        t[0][b] = f[0][b];
+        t[1][b] = (f[0][b] + f[1][b] + f[2][b]) / 2;
+        t[2][b] = (f[0][b] - f[1][b] + f[2][b]) / 2;
+        t[3][b] = f[2][b];
+      }
+      for (int a = 0; a < 4; a++) {   /* (G f) G^T */
+        REAL u[4] = { t[a][0], (t[a][0] + t[a][1] + t[a][2]) / 2, (t[a][0] - t[a][1] + t[a][2]) / 2, t[a][2] };
+        for (int c = 0; c < 4; c++) U[((a * 4 + c) * g->Co + o) * g->Ci + i] = u[c];
+      }
     }
-  free(cols);
-  return 0;
+}
+
+/* V[xi][i][b*tiles + tile] for images n0 .. n0+nb-1 of x (N, Ci, H, W). */
+static void WINO_INPUT(const wino_geo *g, const REAL *x, int64_t n0, int64_t nb, REAL *V)
+{
+  int64_t TH = (g->OH + 1) / 2, TW = (g->OW + 1) / 2, T = nb * TH * TW;
+  for (int64_t b = 0; b < nb; b++)
+    for (int64_t i = 0; i < g->Ci; i++) {
+      const REAL *img = x + ((n0 + b) * g->Ci + i) * g->H * g->W;
+      REAL *v0 = V + i * T + b * TH * TW;
+      for (int64_t ty = 0; ty < TH; ty++)
+        for (int64_t tx = 0; tx < TW; tx++) {
+          int64_t y0 = 2 * ty - g->ph, x0 = 2 * tx - g->pw;
+          REAL d[4][4], t[4][4];
+          if (y0 >= 0 && x0 >= 0 && y0 + 4 <= g->H && x0 + 4 <= g->W) {
+            for (int r = 0; r < 4; r++)
+              for (int c = 0; c < 4; c++) d[r][c] = img[(y0 + r) * g->W + x0 + c];
+          } else {
+            for (int r = 0; r < 4; r++)
+              for (int c = 0; c < 4; c++) {
+                int64_t yy = y0 + r, xx = x0 + c;
+                d[r][c] = yy >= 0 && yy < g->H && xx >= 0 && xx < g->W ? img[yy * g->W + xx] : 0;
+              }
+          }
+          for (int c = 0; c < 4; c++) {   /* B^T d */
+            t[0][c] = d[0][c] - d[2][c];
+            t[1][c] = d[1][c] + d[2][c];
+            t[2][c] = d[2][c] - d[1][c];
+            t[3][c] = d[1][c] - d[3][c];
+          }
+          REAL *v = v0 + ty * TW + tx;
+          int64_t step = g->Ci * T;   /* from one position xi to the next */
+          for (int r = 0; r < 4; r++) {   /* (B^T d) B */
+            v[(4 * r + 0) * step] = t[r][0] - t[r][2];
+            v[(4 * r + 1) * step] = t[r][1] + t[r][2];
+            v[(4 * r + 2) * step] = t[r][2] - t[r][1];
+            v[(4 * r + 3) * step] = t[r][1] - t[r][3];
+          }
+        }
+    }
+}
+
+/* y[n0+b][o] = A^T M A per tile, clipped at the bottom and right edges. */
+static void WINO_OUTPUT(const wino_geo *g, const REAL *M, int64_t n0, int64_t nb, REAL *y)
+{
+  int64_t TH = (g->OH + 1) / 2, TW = (g->OW + 1) / 2, T = nb * TH * TW, step = g->Co * T;
+  for (int64_t b = 0; b < nb; b++)
+    for (int64_t o = 0; o < g->Co; o++) {
+      REAL *out = y + ((n0 + b) * g->Co + o) * g->OH * g->OW;
+      const REAL *m0 = M + o * T + b * TH * TW;
+      for (int64_t ty = 0; ty < TH; ty++)
+        for (int64_t tx = 0; tx < TW; tx++) {
+          const REAL *m = m0 + ty * TW + tx;
+          REAL s[2][4];
+          for (int c = 0; c < 4; c++) {   /* A^T M */
+            REAL a0 = m[c * step], a1 = m[(4 + c) * step], a2 = m[(8 + c) * step], a3 = m[(12 + c) * step];
+            s[0][c] = a0 + a1 + a2;
+            s[1][c] = a1 - a2 - a3;
+          }
+          for (int r = 0; r < 2 && 2 * ty + r < g->OH; r++) {   /* (A^T M) A */
+            REAL *row = out + (2 * ty + r) * g->OW + 2 * tx;
+            row[0] = s[r][0] + s[r][1] + s[r][2];
+            if (2 * tx + 1 < g->OW) row[1] = s[r][1] - s[r][2] - s[r][3];
+          }
+        }
+    }
+}
+
+static int WINOGRAD(const wino_geo *g, const REAL *x, const REAL *w, REAL *y)
+{
+  int64_t tiles = ((g->OH + 1) / 2) * ((g->OW + 1) / 2);
+  conv_split s = split_batch(g->N, tiles, 16 * (g->Ci + g->Co));
+  REAL *U = malloc((size_t)(16 * g->Co * g->Ci) * sizeof *U);
+  int failed = !U;
+  if (failed) goto done;
+  WINO_FILTERS(g, w, U);
+#pragma omp parallel num_threads(s.nt)
+  {
+    REAL *V = malloc((size_t)(16 * g->Ci * s.nb * tiles) * sizeof *V);
+    REAL *M = malloc((size_t)(16 * g->Co * s.nb * tiles) * sizeof *M);
+#pragma omp for schedule(static)
+    for (int64_t c = 0; c < s.chunks; c++) {
+      int64_t n0 = c * s.nb, nb = g->N - n0 < s.nb ? g->N - n0 : s.nb, T = nb * tiles;
+      if (!V || !M) {
+#pragma omp atomic write
+        failed = 1;
+        continue;
+      }
+      WINO_INPUT(g, x, n0, nb, V);
+      for (int xi = 0; xi < 16; xi++)
+        GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)g->Co, (int)T, (int)g->Ci, 1,
+             U + xi * g->Co * g->Ci, (int)g->Ci, V + xi * g->Ci * T, (int)T, 0, M + xi * g->Co * T, (int)T);
+      WINO_OUTPUT(g, M, n0, nb, y);
+    }
+    free(V);
+    free(M);
+  }
+done:
+  free(U);
+  return failed ? sl_fail("out of memory") : 0;
 }
 
 /* The definition, summed in double: the oracle the others are tested against. */
