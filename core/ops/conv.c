@@ -334,7 +334,7 @@ static int conv_params_ok(const sl_node *n)
 
 static int conv_infer(sl_node *n, sl_type *out)
 {
-  conv_geo g;
+  conv_geo g = { 0 };
   if (conv_params_ok(n) || geometry(n->op->name, &n->params, &n->inputs[0]->type, &n->inputs[1]->type, &g))
     return -1;
   set_type(out, n->inputs[0]->type.dtype, g.N, g.K, g.OH, g.OW);
@@ -343,7 +343,7 @@ static int conv_infer(sl_node *n, sl_type *out)
 
 static int grad_input_infer(sl_node *n, sl_type *out)   /* (dy, w, x) */
 {
-  conv_geo g;
+  conv_geo g = { 0 };
   if (conv_params_ok(n) ||
       geometry(n->op->name, &n->params, &n->inputs[2]->type, &n->inputs[1]->type, &g)) return -1;
   *out = n->inputs[2]->type;
@@ -352,7 +352,7 @@ static int grad_input_infer(sl_node *n, sl_type *out)   /* (dy, w, x) */
 
 static int grad_filters_infer(sl_node *n, sl_type *out)   /* (x, dy, w) */
 {
-  conv_geo g;
+  conv_geo g = { 0 };
   if (conv_params_ok(n) ||
       geometry(n->op->name, &n->params, &n->inputs[0]->type, &n->inputs[2]->type, &g)) return -1;
   *out = n->inputs[2]->type;
@@ -361,7 +361,7 @@ static int grad_filters_infer(sl_node *n, sl_type *out)   /* (x, dy, w) */
 
 static int pool_infer(sl_node *n, sl_type *out)
 {
-  conv_geo g;
+  conv_geo g = { 0 };
   if (n->params.n != 6) return sl_fail("%s: expected 6 parameters", n->op->name);
   if (geometry(n->op->name, &n->params, &n->inputs[0]->type, NULL, &g)) return -1;
   set_type(out, n->inputs[0]->type.dtype, g.N, g.C, g.OH, g.OW);
@@ -370,7 +370,7 @@ static int pool_infer(sl_node *n, sl_type *out)
 
 static int pool_grad_infer(sl_node *n, sl_type *out)   /* (x, dy) */
 {
-  conv_geo g;
+  conv_geo g = { 0 };
   if (n->params.n != 6) return sl_fail("%s: expected 6 parameters", n->op->name);
   if (geometry(n->op->name, &n->params, &n->inputs[0]->type, NULL, &g)) return -1;
   *out = n->inputs[0]->type;
@@ -490,7 +490,7 @@ typedef enum { RUN_CONV, RUN_GRAD_INPUT, RUN_GRAD_FILTERS, RUN_MAX, RUN_AVG, RUN
 
 static int run(const sl_node *n, sl_tensor **in, sl_tensor **out, run_kind kind)
 {
-  conv_geo g;
+  conv_geo g = { 0 };
   sl_tensor *x = NULL, *w = NULL, *dy = NULL;
   int rc = -1;
   /* which input is the image, the filters and the incoming gradient */

@@ -190,69 +190,76 @@ static void WINO_FILTERS(const wino_geo *g, const REAL *w, REAL *U)
     }
 }
 
-/* V[xi][i][b*tiles + tile] for images n0 .. n0+nb-1 of x (N, Ci, H, W). */
-static void WINO_INPUT(const wino_geo *g, const REAL *x, int64_t n0, int64_t nb, REAL *V)
+/* V[xi][i][b*tiles + tile] for images n0 .. n0+nb-1 of x (N, Ci, H, W), a
+** row of tiles at a time so that the loops run along rows: B^T d over four
+** padded input rows, then (B^T d) B along them. rows: 16 (TW + 1) scratch. */
+static void WINO_INPUT(const wino_geo *g, const REAL *x, int64_t n0, int64_t nb, REAL *V, REAL *rows)
 {
-  int64_t TH = (g->OH + 1) / 2, TW = (g->OW + 1) / 2, T = nb * TH * TW;
+  int64_t TH = (g->OH + 1) / 2, TW = (g->OW + 1) / 2, T = nb * TH * TW, WP = 2 * TW + 2, step = g->Ci * T;
+  int64_t lo = g->pw < WP ? g->pw : WP, hi = g->pw + g->W < WP ? g->pw + g->W : WP;   /* image columns in a row */
+  REAL *d = rows, *t = rows + 4 * WP;
   for (int64_t b = 0; b < nb; b++)
     for (int64_t i = 0; i < g->Ci; i++) {
       const REAL *img = x + ((n0 + b) * g->Ci + i) * g->H * g->W;
-      REAL *v0 = V + i * T + b * TH * TW;
-      for (int64_t ty = 0; ty < TH; ty++)
-        for (int64_t tx = 0; tx < TW; tx++) {
-          int64_t y0 = 2 * ty - g->ph, x0 = 2 * tx - g->pw;
-          REAL d[4][4], t[4][4];
-          if (y0 >= 0 && x0 >= 0 && y0 + 4 <= g->H && x0 + 4 <= g->W) {
-            for (int r = 0; r < 4; r++)
-              for (int c = 0; c < 4; c++) d[r][c] = img[(y0 + r) * g->W + x0 + c];
-          } else {
-            for (int r = 0; r < 4; r++)
-              for (int c = 0; c < 4; c++) {
-                int64_t yy = y0 + r, xx = x0 + c;
-                d[r][c] = yy >= 0 && yy < g->H && xx >= 0 && xx < g->W ? img[yy * g->W + xx] : 0;
-              }
-          }
-          for (int c = 0; c < 4; c++) {   /* B^T d */
-            t[0][c] = d[0][c] - d[2][c];
-            t[1][c] = d[1][c] + d[2][c];
-            t[2][c] = d[2][c] - d[1][c];
-            t[3][c] = d[1][c] - d[3][c];
-          }
-          REAL *v = v0 + ty * TW + tx;
-          int64_t step = g->Ci * T;   /* from one position xi to the next */
-          for (int r = 0; r < 4; r++) {   /* (B^T d) B */
-            v[(4 * r + 0) * step] = t[r][0] - t[r][2];
-            v[(4 * r + 1) * step] = t[r][1] + t[r][2];
-            v[(4 * r + 2) * step] = t[r][2] - t[r][1];
-            v[(4 * r + 3) * step] = t[r][1] - t[r][3];
-          }
+      for (int64_t ty = 0; ty < TH; ty++) {
+        for (int r = 0; r < 4; r++) {   /* input row 2 ty - ph + r, padded: column c is x = c - pw */
+          int64_t y = 2 * ty - g->ph + r;
+          REAL *dr = d + r * WP;
+          if (y < 0 || y >= g->H || hi <= lo) { memset(dr, 0, (size_t)WP * sizeof *dr); continue; }
+          memset(dr, 0, (size_t)lo * sizeof *dr);
+          memcpy(dr + lo, img + y * g->W + lo - g->pw, (size_t)(hi - lo) * sizeof *dr);
+          memset(dr + hi, 0, (size_t)(WP - hi) * sizeof *dr);
         }
+        for (int64_t c = 0; c < WP; c++) {   /* B^T d */
+          REAL d0 = d[c], d1 = d[WP + c], d2 = d[2 * WP + c], d3 = d[3 * WP + c];
+          t[c] = d0 - d2;
+          t[WP + c] = d1 + d2;
+          t[2 * WP + c] = d2 - d1;
+          t[3 * WP + c] = d1 - d3;
+        }
+        REAL *v = V + i * T + b * TH * TW + ty * TW;
+        for (int r = 0; r < 4; r++) {   /* (B^T d) B, tile tx at columns 2 tx .. 2 tx + 3 */
+          const REAL *tr = t + r * WP;
+          REAL *v0 = v + (4 * r) * step, *v1 = v0 + step, *v2 = v1 + step, *v3 = v2 + step;
+          for (int64_t tx = 0; tx < TW; tx++) v0[tx] = tr[2 * tx] - tr[2 * tx + 2];
+          for (int64_t tx = 0; tx < TW; tx++) v1[tx] = tr[2 * tx + 1] + tr[2 * tx + 2];
+          for (int64_t tx = 0; tx < TW; tx++) v2[tx] = tr[2 * tx + 2] - tr[2 * tx + 1];
+          for (int64_t tx = 0; tx < TW; tx++) v3[tx] = tr[2 * tx + 1] - tr[2 * tx + 3];
+        }
+      }
     }
 }
 
-/* y[n0+b][o] = A^T M A per tile, clipped at the bottom and right edges. */
-static void WINO_OUTPUT(const wino_geo *g, const REAL *M, int64_t n0, int64_t nb, REAL *y)
+/* y[n0+b][o] = A^T M A per tile, a row of tiles at a time, clipped at the
+** bottom and right edges. rows: 16 (TW + 1) scratch. */
+static void WINO_OUTPUT(const wino_geo *g, const REAL *M, int64_t n0, int64_t nb, REAL *y, REAL *rows)
 {
   int64_t TH = (g->OH + 1) / 2, TW = (g->OW + 1) / 2, T = nb * TH * TW, step = g->Co * T;
+  REAL *s = rows, *out2 = rows + 4 * 2 * TW;   /* s: A^T M, rows 0-1, then the two output rows */
   for (int64_t b = 0; b < nb; b++)
     for (int64_t o = 0; o < g->Co; o++) {
       REAL *out = y + ((n0 + b) * g->Co + o) * g->OH * g->OW;
-      const REAL *m0 = M + o * T + b * TH * TW;
-      for (int64_t ty = 0; ty < TH; ty++)
-        for (int64_t tx = 0; tx < TW; tx++) {
-          const REAL *m = m0 + ty * TW + tx;
-          REAL s[2][4];
-          for (int c = 0; c < 4; c++) {   /* A^T M */
-            REAL a0 = m[c * step], a1 = m[(4 + c) * step], a2 = m[(8 + c) * step], a3 = m[(12 + c) * step];
-            s[0][c] = a0 + a1 + a2;
-            s[1][c] = a1 - a2 - a3;
-          }
-          for (int r = 0; r < 2 && 2 * ty + r < g->OH; r++) {   /* (A^T M) A */
-            REAL *row = out + (2 * ty + r) * g->OW + 2 * tx;
-            row[0] = s[r][0] + s[r][1] + s[r][2];
-            if (2 * tx + 1 < g->OW) row[1] = s[r][1] - s[r][2] - s[r][3];
+      for (int64_t ty = 0; ty < TH; ty++) {
+        const REAL *m = M + o * T + b * TH * TW + ty * TW;
+        for (int c = 0; c < 4; c++) {   /* A^T M, for position c of every tile in the row */
+          const REAL *a0 = m + c * step, *a1 = m + (4 + c) * step, *a2 = m + (8 + c) * step, *a3 = m + (12 + c) * step;
+          REAL *s0 = s + c * TW, *s1 = s + (4 + c) * TW;
+          for (int64_t tx = 0; tx < TW; tx++) {
+            s0[tx] = a0[tx] + a1[tx] + a2[tx];
+            s1[tx] = a1[tx] - a2[tx] - a3[tx];
           }
         }
+        for (int r = 0; r < 2; r++) {   /* (A^T M) A */
+          const REAL *q0 = s + 4 * r * TW, *q1 = q0 + TW, *q2 = q1 + TW, *q3 = q2 + TW;
+          REAL *o2 = out2 + r * 2 * TW;
+          for (int64_t tx = 0; tx < TW; tx++) {
+            o2[2 * tx] = q0[tx] + q1[tx] + q2[tx];
+            o2[2 * tx + 1] = q1[tx] - q2[tx] - q3[tx];
+          }
+        }
+        for (int r = 0; r < 2 && 2 * ty + r < g->OH; r++)
+          memcpy(out + (2 * ty + r) * g->OW, out2 + r * 2 * TW, (size_t)g->OW * sizeof *out);
+      }
     }
 }
 
@@ -268,20 +275,22 @@ static int WINOGRAD(const wino_geo *g, const REAL *x, const REAL *w, REAL *y)
   {
     REAL *V = malloc((size_t)(16 * g->Ci * s.nb * tiles) * sizeof *V);
     REAL *M = malloc((size_t)(16 * g->Co * s.nb * tiles) * sizeof *M);
+    REAL *rows = malloc((size_t)(16 * ((g->OW + 1) / 2 + 1)) * sizeof *rows);   /* WINO_INPUT and _OUTPUT scratch */
 #pragma omp for schedule(static)
     for (int64_t c = 0; c < s.chunks; c++) {
       int64_t n0 = c * s.nb, nb = g->N - n0 < s.nb ? g->N - n0 : s.nb, T = nb * tiles;
-      if (!V || !M) {
+      if (!V || !M || !rows) {
 #pragma omp atomic write
         failed = 1;
         continue;
       }
-      WINO_INPUT(g, x, n0, nb, V);
+      WINO_INPUT(g, x, n0, nb, V, rows);
       for (int xi = 0; xi < 16; xi++)
         GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)g->Co, (int)T, (int)g->Ci, 1,
              U + xi * g->Co * g->Ci, (int)g->Ci, V + xi * g->Ci * T, (int)T, 0, M + xi * g->Co * T, (int)T);
-      WINO_OUTPUT(g, M, n0, nb, y);
+      WINO_OUTPUT(g, M, n0, nb, y, rows);
     }
+    free(rows);
     free(V);
     free(M);
   }
