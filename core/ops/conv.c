@@ -185,6 +185,7 @@ typedef enum { IM_FORWARD, IM_GRAD_INPUT, IM_GRAD_FILTERS } im_kind;
 #define CONV_DIRECT conv_direct_float
 #define CONV_FFT conv_fft_float
 #define IM2COL_RUN im2col_run_float
+#define IM2COL_CHUNK im2col_chunk_float
 #define TO_ROWS to_rows_float
 #define FROM_ROWS from_rows_float
 #define WINO_FILTERS wino_filters_float
@@ -212,6 +213,7 @@ typedef enum { IM_FORWARD, IM_GRAD_INPUT, IM_GRAD_FILTERS } im_kind;
 #undef CONV_DIRECT
 #undef CONV_FFT
 #undef IM2COL_RUN
+#undef IM2COL_CHUNK
 #undef TO_ROWS
 #undef FROM_ROWS
 #undef WINO_FILTERS
@@ -239,6 +241,7 @@ typedef enum { IM_FORWARD, IM_GRAD_INPUT, IM_GRAD_FILTERS } im_kind;
 #define CONV_DIRECT conv_direct_double
 #define CONV_FFT conv_fft_double
 #define IM2COL_RUN im2col_run_double
+#define IM2COL_CHUNK im2col_chunk_double
 #define TO_ROWS to_rows_double
 #define FROM_ROWS from_rows_double
 #define WINO_FILTERS wino_filters_double

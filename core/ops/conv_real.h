@@ -79,66 +79,79 @@ static void FROM_ROWS(const REAL *m, int64_t K, int64_t Kg, int64_t ohw, int64_t
 /* The three im2col ops share one loop: the batch in chunks of s.nb images,
 ** the chunks split between s.nt threads (each gemm on its own thread), or
 ** one chunk after another when there are too few (each gemm on all of them).
-** Per thread: the columns of a chunk and the gemm's staging rows. */
+** Per thread: the columns of a chunk and the gemm's staging rows. Threads
+** take chunks as they come free (a shared machine may stall one of them),
+** so the filter gradient sums each chunk apart, s.slots chunks at a time,
+** and adds those sums in chunk order: the same rounding however the chunks
+** fell to the threads. */
+
+static void IM2COL_CHUNK(const conv_geo *g, im_kind kind, const REAL *a, const REAL *b, REAL *out,
+                         int64_t n0, int64_t nb, REAL *cols, REAL *m, REAL *dw)
+{
+  int64_t Cg = g->C / g->G, Kg = g->K / g->G, ck = Cg * g->kh * g->kw, ohw = g->OH * g->OW, ld = nb * ohw;
+  if (kind == IM_GRAD_INPUT) memset(out + n0 * g->C * g->H * g->W, 0, (size_t)(nb * g->C * g->H * g->W) * sizeof *out);
+  for (int64_t q = 0; q < g->G; q++) {
+    if (kind == IM_FORWARD) {   /* y = W cols */
+      REAL *y = nb > 1 ? m : out + (n0 * g->K + q * Kg) * ohw;
+      IM2COL(g, a, n0, nb, q, cols);
+      GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Kg, (int)ld, (int)ck, 1, b + q * Kg * ck, (int)ck,
+           cols, (int)ld, 0, y, (int)ld);
+      if (nb > 1) FROM_ROWS(m, g->K, Kg, ohw, n0, nb, q, out);
+      continue;
+    }
+    const REAL *dy = kind == IM_GRAD_INPUT ? a : b;
+    if (nb > 1) TO_ROWS(dy, g->K, Kg, ohw, n0, nb, q, m);
+    dy = nb > 1 ? m : dy + (n0 * g->K + q * Kg) * ohw;
+    if (kind == IM_GRAD_INPUT) {   /* dx = col2im(W^T dy) */
+      GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ck, (int)ld, (int)Kg, 1, b + q * Kg * ck, (int)ck,
+           dy, (int)ld, 0, cols, (int)ld);
+      COL2IM(g, cols, n0, nb, q, out);
+    } else {   /* this chunk's dW = dy cols^T */
+      IM2COL(g, a, n0, nb, q, cols);
+      GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, (int)Kg, (int)ck, (int)ld, 1, dy, (int)ld,
+           cols, (int)ld, 0, dw + q * Kg * ck, (int)ck);
+    }
+  }
+}
 
 static int IM2COL_RUN(const conv_geo *g, im_kind kind, const REAL *a, const REAL *b, REAL *out)
 {
-  int64_t Cg = g->C / g->G, Kg = g->K / g->G, ck = Cg * g->kh * g->kw, ohw = g->OH * g->OW;
+  int64_t ck = g->C / g->G * g->kh * g->kw, Kg = g->K / g->G, ohw = g->OH * g->OW, per = g->K * ck;
   conv_split s = split_batch(g->N, ohw, ck + Kg);
-  REAL **acc = calloc((size_t)s.nt, sizeof *acc);   /* filter gradients, one per thread */
-  int failed = !acc;
-  if (kind == IM_GRAD_FILTERS && !failed)
-    for (int t = 0; t < s.nt && !failed; t++) failed = !(acc[t] = calloc((size_t)(g->K * ck), sizeof **acc));
+  int64_t slots = s.chunks < 4 * s.nt ? s.chunks : 4 * s.nt;
+  REAL *sums = kind == IM_GRAD_FILTERS ? malloc((size_t)(slots * per) * sizeof *sums) : NULL;
+  int failed = kind == IM_GRAD_FILTERS && !sums;
   if (failed) goto done;
 #pragma omp parallel num_threads(s.nt)
   {
-    int t = s.nt > 1 ? omp_get_thread_num() : 0;
     REAL *cols = malloc((size_t)(ck * s.nb * ohw) * sizeof *cols);
     REAL *m = s.nb > 1 ? malloc((size_t)(Kg * s.nb * ohw) * sizeof *m) : NULL;
-#pragma omp for schedule(static)
-    for (int64_t c = 0; c < s.chunks; c++) {
-      int64_t n0 = c * s.nb, nb = g->N - n0 < s.nb ? g->N - n0 : s.nb, ld = nb * ohw;
-      if (!cols || (s.nb > 1 && !m)) {
+    for (int64_t c0 = 0; c0 < s.chunks; c0 += slots) {   /* every thread runs the same rounds */
+      int64_t c1 = c0 + slots < s.chunks ? c0 + slots : s.chunks;
+#pragma omp for schedule(dynamic)
+      for (int64_t c = c0; c < c1; c++) {
+        int64_t n0 = c * s.nb, nb = g->N - n0 < s.nb ? g->N - n0 : s.nb;
+        if (!cols || (s.nb > 1 && !m)) {
 #pragma omp atomic write
-        failed = 1;
-        continue;
-      }
-      if (kind == IM_GRAD_INPUT) memset(out + n0 * g->C * g->H * g->W, 0, (size_t)(nb * g->C * g->H * g->W) * sizeof *out);
-      for (int64_t q = 0; q < g->G; q++) {
-        const REAL *w = kind == IM_GRAD_FILTERS ? NULL : b + q * Kg * ck;
-        if (kind == IM_FORWARD) {   /* y = W cols */
-          REAL *y = nb > 1 ? m : out + (n0 * g->K + q * Kg) * ohw;
-          IM2COL(g, a, n0, nb, q, cols);
-          GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Kg, (int)ld, (int)ck, 1, w, (int)ck,
-               cols, (int)ld, 0, y, (int)ld);
-          if (nb > 1) FROM_ROWS(m, g->K, Kg, ohw, n0, nb, q, out);
+          failed = 1;
           continue;
         }
-        const REAL *dy = kind == IM_GRAD_INPUT ? a : b;
-        if (nb > 1) TO_ROWS(dy, g->K, Kg, ohw, n0, nb, q, m);
-        dy = nb > 1 ? m : dy + (n0 * g->K + q * Kg) * ohw;
-        if (kind == IM_GRAD_INPUT) {   /* dx = col2im(W^T dy) */
-          GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ck, (int)ld, (int)Kg, 1, w, (int)ck,
-               dy, (int)ld, 0, cols, (int)ld);
-          COL2IM(g, cols, n0, nb, q, out);
-        } else {   /* dW += dy cols^T */
-          IM2COL(g, a, n0, nb, q, cols);
-          GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, (int)Kg, (int)ck, (int)ld, 1, dy, (int)ld,
-               cols, (int)ld, 1, acc[t] + q * Kg * ck, (int)ck);
+        IM2COL_CHUNK(g, kind, a, b, out, n0, nb, cols, m, sums ? sums + (c - c0) * per : NULL);
+      }
+      if (sums) {   /* after the loop's barrier: this round's sums, in chunk order */
+#pragma omp for schedule(static)
+        for (int64_t i = 0; i < per; i++) {
+          REAL v = c0 ? out[i] : 0;
+          for (int64_t c = c0; c < c1; c++) v += sums[(c - c0) * per + i];
+          out[i] = v;
         }
       }
     }
     free(cols);
     free(m);
   }
-  if (kind == IM_GRAD_FILTERS && !failed) {   /* the threads' sums, in thread order */
-    memcpy(out, acc[0], (size_t)(g->K * ck) * sizeof *out);
-    for (int t = 1; t < s.nt; t++)
-      for (int64_t i = 0; i < g->K * ck; i++) out[i] += acc[t][i];
-  }
 done:
-  if (acc) for (int t = 0; t < s.nt; t++) free(acc[t]);
-  free(acc);
+  free(sums);
   return failed ? sl_fail("out of memory") : 0;
 }
 
@@ -276,7 +289,7 @@ static int WINOGRAD(const wino_geo *g, const REAL *x, const REAL *w, REAL *y)
     REAL *V = malloc((size_t)(16 * g->Ci * s.nb * tiles) * sizeof *V);
     REAL *M = malloc((size_t)(16 * g->Co * s.nb * tiles) * sizeof *M);
     REAL *rows = malloc((size_t)(16 * ((g->OW + 1) / 2 + 1)) * sizeof *rows);   /* WINO_INPUT and _OUTPUT scratch */
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic)
     for (int64_t c = 0; c < s.chunks; c++) {
       int64_t n0 = c * s.nb, nb = g->N - n0 < s.nb ? g->N - n0 : s.nb, T = nb * tiles;
       if (!V || !M || !rows) {
