@@ -122,6 +122,15 @@ describe('conv2d', function()
     assert.matches('needs 3x3 filters', err(sl.nn.conv2d, x, sl.randn(6, 4, 5, 5), { algo = 'winograd' }))
   end)
 
+  it('shows the algorithm it ran in the profile', function()
+    local X, W = sl.tensor4('X'), sl.tensor4('W')
+    for _, algo in ipairs({ 'winograd', 'im2col', 'direct' }) do
+      local f = sl.compile({ X, W }, sl.nn.conv2d(X, W, { padding = 1, algo = algo }), { profile = true })
+      f(sl.randn(1, 2, 5, 5), sl.randn(3, 2, 3, 3))
+      assert.truthy(f:profile({ print = false }).text:find('conv2d [' .. algo .. ']', 1, true), algo)
+    end
+  end)
+
   describe("'auto'", function()
     local dir, saved
     local function mktemp_dir()

@@ -397,6 +397,7 @@ static int winograd_fits(const conv_geo *g, int grad)
 ** (grad 1: in is dy); w the filters. */
 static int run_algo(const conv_geo *g, int grad, int a, int f32, const void *in, const void *w, void *out)
 {
+  sl_perform_variant = algo_names[a];
   if (a == ALGO_WINOGRAD) {
     wino_geo wg = grad ? (wino_geo){ g->N, g->K, g->OH, g->OW, g->C, g->H, g->W, 2 - g->ph, 2 - g->pw, 1 }
                        : (wino_geo){ g->N, g->C, g->H, g->W, g->K, g->OH, g->OW, g->ph, g->pw, 0 };
