@@ -81,7 +81,7 @@ static void FROM_ROWS(const REAL *m, int64_t K, int64_t Kg, int64_t ohw, int64_t
 ** one chunk after another when there are too few (each gemm on all of them).
 ** Per thread: the columns of a chunk and the gemm's staging rows. Threads
 ** take chunks as they come free (a shared machine may stall one of them),
-** so the filter gradient sums each chunk apart, s.slots chunks at a time,
+** so the filter gradient sums each chunk apart, some chunks at a time,
 ** and adds those sums in chunk order: the same rounding however the chunks
 ** fell to the threads. */
 
@@ -118,7 +118,8 @@ static int IM2COL_RUN(const conv_geo *g, im_kind kind, const REAL *a, const REAL
 {
   int64_t ck = g->C / g->G * g->kh * g->kw, Kg = g->K / g->G, ohw = g->OH * g->OW, per = g->K * ck;
   conv_split s = split_batch(g->N, ohw, ck + Kg);
-  int64_t slots = s.chunks < 4 * s.nt ? s.chunks : 4 * s.nt;
+  int64_t slots = COLS_MAX / per > 4 * s.nt ? COLS_MAX / per : 4 * s.nt;   /* few rounds, bounded memory */
+  if (slots > s.chunks) slots = s.chunks;
   REAL *sums = kind == IM_GRAD_FILTERS ? malloc((size_t)(slots * per) * sizeof *sums) : NULL;
   int failed = kind == IM_GRAD_FILTERS && !sums;
   if (failed) goto done;
