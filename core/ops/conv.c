@@ -3,7 +3,7 @@
 ** ops their gradients need.
 **
 ** conv2d(x, w): x (N, C, H, W), w (K, C/G, kh, kw) -> (N, K, OH, OW), with
-** OH = (H + 2 ph - dh (kh - 1) - 1) / sh + 1 (and OW alike). Three ways to
+** OH = (H + 2 ph - dh (kh - 1) - 1) / sh + 1 (and OW alike). Four ways to
 ** compute it: im2col + gemm over chunks of the batch, Winograd F(2x2, 3x3)
 ** for 3x3 filters at stride and dilation 1, an FFT path for large kernels at
 ** stride and dilation 1 (its cost does not grow with the kernel), and the
