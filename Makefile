@@ -23,15 +23,19 @@ BLAS_CFLAGS := $(shell $(BLAS_CONFIG) --cflags openblas 2>/dev/null)
 BLAS_LIBDIR := $(if $(BLAS_PC),$(shell $(BLAS_CONFIG) --variable=libdir openblas))
 BLAS_LIBS   := $(or $(shell $(BLAS_CONFIG) --libs openblas 2>/dev/null),-lopenblas) $(BLAS_LIBDIR:%=-Wl,-rpath,%)
 FFTW_LIBS   := $(or $(shell pkg-config --libs fftw3 fftw3f 2>/dev/null),-lfftw3 -lfftw3f)
+# The convolution ops (core/ops/conv.c) split their batch between OpenMP
+# threads, the runtime OpenBLAS already runs on; a gemm called inside such a
+# region runs on its calling thread.
+OMP_FLAGS ?= -fopenmp
 # Every folder of core/ is on the include path: a header is named by its file.
 CORE_DIRS := $(patsubst %/,%,$(sort $(dir $(wildcard core/*/ core/*/*/))))
 CFLAGS_ALL = -std=gnu11 $(OPT) $(WARN) -fPIC -Icore/include -Icore $(CORE_DIRS:%=-I%) -I$(LUA_INCDIR) $(BLAS_CFLAGS) \
-             $(CFLAGS) $(EXTRA_CFLAGS)
+             $(OMP_FLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 # The core may refer to them through weak symbols (op_blas.c does, so that a
 # build without them still runs); a linker in --as-needed mode would drop a
 # library that only satisfies weak references, hence --no-as-needed.
 LIBS       = -Wl,--push-state,--no-as-needed $(BLAS_LIBS) $(FFTW_LIBS) -Wl,--pop-state \
-             -lz -lm -ldl -lpthread
+             $(OMP_FLAGS) -lz -lm -ldl -lpthread
 # libtcc (in-memory compiles of generated code) is a static library built
 # without -fPIC: only executables can take it. The core refers to it through
 # weak symbols, which do not pull archive members, hence the -u; text
@@ -138,6 +142,10 @@ $(LOOP_SRC:core/%.c=$(BUILD)/core/%.o): CFLAGS_ALL += -O3
 $(BUILD)/core/%.o: core/%.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+# The convolution's packing and Winograd transforms are loops along rows
+# that -O3 vectorizes (-O2 leaves their stride-2 loads scalar).
+$(BUILD)/core/ops/conv.o: OPT += -O3
 
 $(BUILD)/libsymlua.a: $(CORE_OBJ)
 	@rm -f $@

@@ -2,7 +2,9 @@
 -- same run with the same models, batch sizes, float32 and thread count:
 -- training steps per second of the Fashion-MNIST MLP (784-256-128-100-10,
 -- Adam) and convnet (two 5x5 conv + pool layers, dense 1024, dropout), and
--- GFLOP/s of a 3x3 convolution (N32 C64 56x56 K64) forward and backward.
+-- GFLOP/s of a 3x3 convolution (N32 C64 56x56 K64) and of the convnet's two
+-- layers, forward and backward (algo 'auto': each shape's choice is timed
+-- at its first call and kept in the cache directory).
 -- Random inputs stand in for the data set, so it need not be installed.
 -- Run: bin/symlua bench/nn.lua [steps]   (default 20 steps per model)
 local sl = require 'symlua'
@@ -56,20 +58,25 @@ local function convnet_step(batch)
   return function() train(xs, ys) end
 end
 
--- 3x3 convolution, padding 1: forward, and backward to input and filters
-local CONV = { N = 32, C = 64, H = 56, W = 56, K = 64 }
-local CONV_FLOP = 2 * CONV.N * CONV.K * CONV.H * CONV.W * CONV.C * 9
-local function conv_steps()
+-- convolutions forward, and backward to input and filters: a 3x3 layer
+-- (padding 1), and the convnet's two 5x5 layers (padding 2)
+local CONVS = {
+  { name = '3x3 (N32 C64 56x56 K64)', N = 32, C = 64, H = 56, W = 56, K = 64, k = 3, pad = 1 },
+  { name = '5x5 (N100 C32 14x14 K64)', N = 100, C = 32, H = 14, W = 14, K = 64, k = 5, pad = 2 },
+  { name = '5x5 (N100 C1 28x28 K32)', N = 100, C = 1, H = 28, W = 28, K = 32, k = 5, pad = 2 },
+}
+local function conv_flop(c) return 2 * c.N * c.K * c.H * c.W * c.C * c.k * c.k end
+local function conv_steps(c)
   -- static shapes: the gradient then needs no forward value for its shapes
-  local X = sl.tensor_type('float32', { CONV.N, CONV.C, CONV.H, CONV.W })('X')
-  local Wt = sl.tensor_type('float32', { CONV.K, CONV.C, 3, 3 })('Wt')
-  local y = sl.nn.conv2d(X, Wt, { padding = 1, algo = 'im2col' })
+  local X = sl.tensor_type('float32', { c.N, c.C, c.H, c.W })('X')
+  local Wt = sl.tensor_type('float32', { c.K, c.C, c.k, c.k })('Wt')
+  local y = sl.nn.conv2d(X, Wt, { padding = c.pad })
   local fwd = sl.compile({ X, Wt }, y)
-  local G = sl.tensor_type('float32', { CONV.N, CONV.K, CONV.H, CONV.W })('G')
+  local G = sl.tensor_type('float32', { c.N, c.K, c.H, c.W })('G')
   local bwd = sl.compile({ X, Wt, G }, sl.grad((y * G):sum(), { X, Wt }))
-  local xs = sl.rand(CONV.N, CONV.C, CONV.H, CONV.W, 'float32')
-  local ws = sl.randn(CONV.K, CONV.C, 3, 3, 'float32')
-  local gs = sl.randn(CONV.N, CONV.K, CONV.H, CONV.W, 'float32')
+  local xs = sl.rand(c.N, c.C, c.H, c.W, 'float32')
+  local ws = sl.randn(c.K, c.C, c.k, c.k, 'float32')
+  local gs = sl.randn(c.N, c.K, c.H, c.W, 'float32')
   return function() fwd(xs, ws) end, function() bwd(xs, ws, gs) end
 end
 
@@ -97,26 +104,29 @@ cnn = nn.Sequential(nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
 r = []
 r.append(per_call(trainer(mlp, torch.rand(128, 784), torch.randint(0, 10, (128,))), steps))
 r.append(per_call(trainer(cnn, torch.rand(100, 1, 28, 28), torch.randint(0, 10, (100,))), max(2, steps // 4)))
-x = torch.rand(32, 64, 56, 56, requires_grad=True); w = torch.randn(64, 64, 3, 3, requires_grad=True)
-g = torch.randn(32, 64, 56, 56)
-with torch.no_grad():
-    r.append(per_call(lambda: F.conv2d(x, w, padding=1), 3))
-def bwd():
-    y = F.conv2d(x, w, padding=1); gx, gw = torch.autograd.grad(y, (x, w), g)
-r.append(per_call(bwd, 3) - r[-1])
+for N, C, H, K, k, pad in ((32, 64, 56, 64, 3, 1), (100, 32, 14, 64, 5, 2), (100, 1, 28, 32, 5, 2)):
+    x = torch.rand(N, C, H, H, requires_grad=True); w = torch.randn(K, C, k, k, requires_grad=True)
+    g = torch.randn(N, K, H, H)
+    with torch.no_grad():
+        r.append(per_call(lambda: F.conv2d(x, w, padding=pad), 3))
+    def bwd():
+        y = F.conv2d(x, w, padding=pad); gx, gw = torch.autograd.grad(y, (x, w), g)
+    r.append(per_call(bwd, 3) - r[-1])
 print(' '.join('%.6g' % v for v in r))
 ]]
 
 local function torch_times()
-  return python.numbers(TORCH, 4, THREADS .. ' ' .. STEPS)
+  return python.numbers(TORCH, 2 + 2 * #CONVS, THREADS .. ' ' .. STEPS)
 end
 
 -- -- the table -----------------------------------------------------------------------------
 local mlp = per_call(mlp_step(128), STEPS)
 local cnn = per_call(convnet_step(100), math.max(2, math.floor(STEPS / 4)))
-local fwd, bwd = conv_steps()
-local t_fwd = per_call(fwd, 3)
-local t_bwd = per_call(bwd, 3)
+local conv_times = {}
+for i, c in ipairs(CONVS) do
+  local fwd, bwd = conv_steps(c)
+  conv_times[i] = { per_call(fwd, 3), per_call(bwd, 3) }
+end
 local torch = torch_times()
 
 print(('%d threads; PyTorch %s'):format(THREADS, torch and 'measured in the same run' or 'not available (python3-torch)'))
@@ -130,5 +140,8 @@ local function row(name, ours, theirs, unit, scale)
 end
 row('MLP training, batch 128', mlp, torch and torch[1], 'examples/s', 128)
 row('convnet training, batch 100', cnn, torch and torch[2], 'examples/s', 100)
-row('conv2d 3x3 forward (N32 C64 56x56 K64)', t_fwd, torch and torch[3], 'GFLOP/s', CONV_FLOP / 1e9)
-row('conv2d 3x3 backward (input and filters)', t_bwd, torch and torch[4], 'GFLOP/s', 2 * CONV_FLOP / 1e9)
+for i, c in ipairs(CONVS) do
+  local flop = conv_flop(c) / 1e9
+  row('conv2d ' .. c.name .. ' forward', conv_times[i][1], torch and torch[1 + 2 * i], 'GFLOP/s', flop)
+  row('conv2d ' .. c.name .. ' backward (input and filters)', conv_times[i][2], torch and torch[2 + 2 * i], 'GFLOP/s', 2 * flop)
+end

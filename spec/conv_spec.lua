@@ -49,9 +49,153 @@ describe('conv2d', function()
     local xf, wf = x:cast('float32'), w:cast('float32')
     assert.is_true(diff(sl.nn.conv2d(xf, wf, { algo = 'fft', padding = 3 }),
                         sl.nn.conv2d(xf, wf, { algo = 'direct', padding = 3 })) < 1e-4)
-    assert.is_true(diff(sl.nn.conv2d(x, w, { padding = 3 }), fft) == 0)   -- auto picked fft
     assert.matches('the FFT algorithm needs stride 1',
                    err(sl.nn.conv2d, x, w, { algo = 'fft', stride = 2 }))
+  end)
+
+  -- <conv(x, w), g> = <x, grad_input(g, w)> = <w, grad_filters(x, g)>: the
+  -- gradient ops are the adjoints of the direct definition in any direction
+  local function adjoint_gaps(xs, w, opts, dt)
+    local d = { algo = 'direct' }
+    for k, v in pairs(opts) do d[k] = v end
+    local y = sl.nn.conv2d(xs, w, d)
+    local g = sl.randn(y:size(1), y:size(2), y:size(3), y:size(4), dt)
+    local X, W = sl.tensor4('X', dt), sl.tensor4('W', dt)
+    local gx, gw = sl.compile({ X, W }, sl.grad((sl.nn.conv2d(X, W, opts) * g):sum(), { X, W }))(xs, w)
+    local yg = (y * g):sum():item()
+    local scale = math.abs(yg) + 1
+    return math.abs(yg - (xs * gx):sum():item()) / scale, math.abs(yg - (w * gw):sum():item()) / scale
+  end
+
+  -- the batch in chunks of several images, one thread and two; odd sizes
+  for _, threads in ipairs({ 1, 2 }) do
+    it('im2col over chunks of the batch agrees with the direct loop, and its gradients are its adjoints, '
+       .. threads .. ' thread(s)', function()
+      local saved = sl.config.threads
+      sl.config.threads = threads
+      local cases = {
+        { {}, 3 }, { { stride = 2, padding = 1 }, 3 }, { { stride = { 2, 1 }, padding = { 0, 2 } }, 3 },
+        { { dilation = 2, padding = { 2, 1 } }, 3 }, { { groups = 2, padding = 1 }, 2 },
+        { { groups = 4, stride = 3, padding = 2, dilation = { 1, 2 } }, 1 },
+      }
+      for _, dt in ipairs({ 'float64', 'float32' }) do
+        local tol = dt == 'float64' and 1e-12 or 1e-4
+        local xs = sl.randn(7, 4, 5, 6, dt)   -- 7 images: chunks of 4 and 3 on two threads
+        for _, c in ipairs(cases) do
+          local opts, cin = c[1], c[2]
+          local w = sl.randn(8, 4 / (opts.groups or 1), cin, 3, dt)
+          local a, d = { algo = 'im2col' }, { algo = 'direct' }
+          for k, v in pairs(opts) do a[k], d[k] = v, v end
+          assert.is_true(diff(sl.nn.conv2d(xs, w, a), sl.nn.conv2d(xs, w, d)) < tol, dt)
+          local gap_x, gap_w = adjoint_gaps(xs, w, a, dt)
+          assert.is_true(gap_x < tol and gap_w < tol, ('%s %g %g'):format(dt, gap_x, gap_w))
+        end
+      end
+      sl.config.threads = saved
+    end)
+  end
+
+  it('Winograd agrees with the direct loop for 3x3 filters, float64 and float32, odd sizes and any padding', function()
+    for _, dt in ipairs({ 'float64', 'float32' }) do
+      local tol = dt == 'float64' and 1e-12 or 1e-4
+      for _, c in ipairs({ { 2, 3, 7, 5, 4, 1 }, { 3, 4, 8, 8, 5, 0 }, { 1, 2, 5, 9, 3, 2 }, { 5, 6, 1, 1, 2, 1 },
+                           { 4, 3, 6, 6, 2, 3 }, { 9, 2, 3, 4, 3, 1 } }) do
+        local xs, w = sl.randn(c[1], c[2], c[3], c[4], dt), sl.randn(c[5], c[2], 3, 3, dt)
+        local opts = { padding = c[6], algo = 'winograd' }
+        local want = sl.nn.conv2d(xs, w, { padding = c[6], algo = 'direct' })
+        assert.is_true(diff(sl.nn.conv2d(xs, w, opts), want) < tol, dt .. ' ' .. table.concat(c, ','))
+        -- its input gradient is Winograd too up to padding 2, im2col beyond
+        local gap_x, gap_w = adjoint_gaps(xs, w, opts, dt)
+        assert.is_true(gap_x < tol and gap_w < tol, ('%s %g %g'):format(dt, gap_x, gap_w))
+      end
+    end
+    sl.verify_grad(function(a, w) return sl.nn.conv2d(a, w, { padding = 1, algo = 'winograd' }) end,
+                   { sl.randn(2, 3, 5, 4), sl.randn(2, 3, 3, 3) })
+  end)
+
+  it('Winograd names what it needs', function()
+    for _, opts in ipairs({ { stride = 2 }, { dilation = 2 }, { groups = 2 } }) do
+      opts.algo = 'winograd'
+      assert.matches('conv2d: the Winograd algorithm needs 3x3 filters, stride 1, dilation 1 and one group',
+                     err(sl.nn.conv2d, x, sl.randn(6, 4 / (opts.groups or 1), 3, 3), opts))
+    end
+    assert.matches('needs 3x3 filters', err(sl.nn.conv2d, x, sl.randn(6, 4, 5, 5), { algo = 'winograd' }))
+  end)
+
+  it('shows the algorithm it ran in the profile', function()
+    local X, W = sl.tensor4('X'), sl.tensor4('W')
+    for _, algo in ipairs({ 'winograd', 'im2col', 'direct' }) do
+      local f = sl.compile({ X, W }, sl.nn.conv2d(X, W, { padding = 1, algo = algo }), { profile = true })
+      f(sl.randn(1, 2, 5, 5), sl.randn(3, 2, 3, 3))
+      assert.truthy(f:profile({ print = false }).text:find('conv2d [' .. algo .. ']', 1, true), algo)
+    end
+  end)
+
+  describe("'auto'", function()
+    local dir, saved
+    local function mktemp_dir()
+      local p = io.popen('mktemp -d')
+      local d = p:read('*l')
+      p:close()
+      return d
+    end
+    local function lines(path)
+      local f, out = io.open(path), {}
+      if f then for l in f:lines() do out[#out + 1] = l end f:close() end
+      return out
+    end
+    before_each(function() dir, saved = mktemp_dir(), sl.config.cache_dir sl.config.cache_dir = dir end)
+    after_each(function() sl.config.cache_dir = saved os.execute("rm -rf '" .. dir .. "'") end)
+
+    it('times the algorithms that fit once per shape and keeps the choice in the cache directory', function()
+      local w = sl.randn(3, 4, 7, 7)
+      local y = sl.nn.conv2d(x, w, { padding = 3 })
+      assert.is_true(diff(y, sl.nn.conv2d(x, w, { padding = 3, algo = 'direct' })) < 1e-10)
+      local kept = lines(dir .. '/conv_algos.txt')
+      assert.are.equal(1, #kept)
+      local key, algo = kept[1]:match('^(conv2d float64 %d+ threads N2 C4 9x8 K3 7x7 stride 1,1 pad 3,3 groups 1)\t(%w+)$')
+      assert.is_truthy(key, kept[1])
+      assert.is_truthy(algo == 'im2col' or algo == 'fft', algo)
+      sl.nn.conv2d(x, w, { padding = 3 })   -- known now: not measured again
+      assert.are.equal(1, #lines(dir .. '/conv_algos.txt'))
+      -- a kept choice is what later runs use: a later line for the key wins
+      for _, forced in ipairs({ 'fft', 'im2col' }) do
+        local other = mktemp_dir()
+        local f = io.open(other .. '/conv_algos.txt', 'w')
+        f:write(key, '\tim2col\n', 'a line of another kind\n', key, '\t', forced, '\n')
+        f:close()
+        sl.config.cache_dir = other
+        local want = sl.nn.conv2d(x, w, { padding = 3, algo = forced })
+        assert.are.equal(0, diff(sl.nn.conv2d(x, w, { padding = 3 }), want), forced)
+        os.execute("rm -rf '" .. other .. "'")
+      end
+    end)
+
+    it('measures the input gradient too, and measures again a kept choice that does not fit', function()
+      local xs, w = sl.randn(2, 3, 6, 6, 'float32'), sl.randn(4, 3, 3, 3, 'float32')
+      local gap_x, gap_w = adjoint_gaps(xs, w, { padding = 1 }, 'float32')
+      assert.is_true(gap_x < 1e-4 and gap_w < 1e-4, ('%g %g'):format(gap_x, gap_w))
+      local kept = {}
+      for _, l in ipairs(lines(dir .. '/conv_algos.txt')) do
+        local key, op, algo = l:match('^((%S+) float32 .*)\t(%w+)$')
+        if op then kept[op] = { key, algo } end
+      end
+      assert.is_truthy(kept.conv2d[2] == 'im2col' or kept.conv2d[2] == 'winograd', kept.conv2d[2])
+      assert.is_truthy(kept.conv2d_grad_input[2] == 'im2col' or kept.conv2d_grad_input[2] == 'winograd')
+      -- FFT is no candidate for 3x3 filters: measured again, and the new choice appended
+      local other = mktemp_dir()
+      local f = io.open(other .. '/conv_algos.txt', 'w')
+      f:write(kept.conv2d[1], '\tfft\n')
+      f:close()
+      sl.config.cache_dir = other
+      local y = sl.nn.conv2d(xs, w, { padding = 1 })
+      assert.is_true(diff(y, sl.nn.conv2d(xs, w, { padding = 1, algo = 'direct' })) < 1e-5)
+      local after = lines(other .. '/conv_algos.txt')
+      assert.are.equal(2, #after)
+      local again = after[2]:match('\t(%w+)$')
+      assert.is_truthy(again == 'im2col' or again == 'winograd', after[2])
+      os.execute("rm -rf '" .. other .. "'")
+    end)
   end)
 
   ;(np.available() and it or pending)('matches NumPy', function()
@@ -105,8 +249,8 @@ describe('conv2d', function()
     assert.matches('conv2d: the input must be a 4%-d float tensor', err(sl.nn.conv2d, sl.matrix('m'), X))
     assert.matches('does not fit in input', err(sl.nn.conv2d, x, sl.randn(1, 4, 11, 3)))
     assert.matches('do not split into 3 groups', err(sl.nn.conv2d, x, sl.randn(6, 2, 3, 3), { groups = 3 }))
-    assert.matches("algo must be 'auto', 'im2col', 'fft' or 'direct', not winograd",
-                   err(sl.nn.conv2d, x, sl.randn(6, 4, 3, 3), { algo = 'winograd' }))
+    assert.matches("algo must be 'auto', 'im2col', 'winograd', 'fft' or 'direct', not gemm",
+                   err(sl.nn.conv2d, x, sl.randn(6, 4, 3, 3), { algo = 'gemm' }))
     assert.matches('stride must be an integer or a pair of integers', err(sl.nn.conv2d, X, X, { stride = 1.5 }))
     local f = sl.compile({ X }, sl.nn.conv2d(X, sl.randn(2, 4, 3, 3)))
     assert.matches('has 3 channels but filters', err(f, sl.randn(1, 3, 5, 5)))

@@ -157,12 +157,18 @@ int sl_run_node(sl_run *r, int at)
   if (n->nin > (int)(sizeof in / sizeof *in)) return sl_fail("%s: too many inputs", n->op->name);
   for (int i = 0; i < n->nin; i++) in[i] = r->val[f->in_slot[at][i]];
   double t0 = prof ? sl_clock() : 0;
+  sl_perform_variant = NULL;
   /* nodes the inplace pass marked write into a dying input; not under the NaN guard,
   ** whose report shows the inputs and whose failed calls must change nothing */
   int failed = f->nan_guard ? sl_node_perform(n, in, out) : sl_node_perform_inplace(n, in, out);
   if (failed) return sl_node_fail(n, 0, in);
   r->nodes_run++;
-  if (prof) { prof->node[at].seconds += sl_clock() - t0; prof->node[at].calls++; prof->node[at].variant[0] = 0; }
+  if (prof) {
+    sl_profile_node *e = &prof->node[at];
+    e->seconds += sl_clock() - t0;
+    e->calls++;
+    snprintf(e->variant, sizeof e->variant, "%s", sl_perform_variant ? sl_perform_variant : "");
+  }
   if (f->nan_guard && nan_check(n, in, out)) {
     for (int j = 0; j < n->nout; j++) sl_tensor_release(out[j]);
     return -1;

@@ -19,7 +19,8 @@ typedef struct sl_profile_node {
   char *label, *where;                 /* the output var's label; "file:line" or NULL */
   double seconds;
   int64_t calls;
-  char variant[48];                    /* C backend: the kernel variant last taken, or "fused"; a
+  char variant[48];                    /* the kernel variant last taken (C backend), "fused", or
+                                          what a choosing kernel ran (sl_perform_variant); a
                                           copy, as profiles printed at exit outlive the code */
 } sl_profile_node;
 

@@ -300,6 +300,8 @@ sl_node *sl_node_apply(const sl_op *op, const sl_params *params, int nin, sl_var
   return n;
 }
 
+_Thread_local const char *sl_perform_variant;
+
 int sl_node_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 {
   for (int k = 0; k < n->nout; k++) out[k] = NULL;

@@ -205,6 +205,9 @@ int sl_node_perform(const sl_node *n, sl_tensor **in, sl_tensor **out);
 ** gets that input's tensor in out[0] on entry and writes the result there
 ** when it has the result's shape (opt/inplace.c). */
 int sl_node_perform_inplace(const sl_node *n, sl_tensor **in, sl_tensor **out);
+/* Which way a kernel that chooses among several took ("winograd"), set by
+** it for the call in progress on this thread; profiles show it after the op. */
+extern _Thread_local const char *sl_perform_variant;
 
 /* The dtype elementwise node n computes in (the generators print it too). */
 sl_dtype sl_elemwise_compute_dtype(const sl_node *n);

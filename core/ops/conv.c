@@ -3,10 +3,12 @@
 ** ops their gradients need.
 **
 ** conv2d(x, w): x (N, C, H, W), w (K, C/G, kh, kw) -> (N, K, OH, OW), with
-** OH = (H + 2 ph - dh (kh - 1) - 1) / sh + 1 (and OW alike). Three ways to
-** compute it: im2col + gemm (the default), an FFT path for large kernels at
+** OH = (H + 2 ph - dh (kh - 1) - 1) / sh + 1 (and OW alike). Four ways to
+** compute it: im2col + gemm over chunks of the batch, Winograd F(2x2, 3x3)
+** for 3x3 filters at stride and dilation 1, an FFT path for large kernels at
 ** stride and dilation 1 (its cost does not grow with the kernel), and the
 ** direct definition (the oracle). Params v: sh, sw, ph, pw, dh, dw, G, algo.
+** 'auto' times the candidates once per shape (conv_tune.c keeps the choice).
 **
 ** conv2d_grad_input(dy, w, x) and conv2d_grad_filters(x, dy, w) read their
 ** last input only for its shape. max_pool2d / avg_pool2d(x): params v: kh,
@@ -18,14 +20,59 @@
 
 #include <cblas.h>
 #include <fftw3.h>
+#include <omp.h>
 
+#include "clock.h"
+#include "config.h"
+#include "conv_tune.h"
 #include "rows.h"
 
 typedef struct {
   int64_t N, C, H, W, K, kh, kw, OH, OW, sh, sw, ph, pw, dh, dw, G;
 } conv_geo;
 
-enum { ALGO_AUTO, ALGO_IM2COL, ALGO_FFT, ALGO_DIRECT };
+/* The values of params v[7], in the order of lua/symlua/conv.lua's names. */
+enum { ALGO_AUTO, ALGO_IM2COL, ALGO_FFT, ALGO_DIRECT, ALGO_WINOGRAD, ALGO_COUNT };
+static const char *const algo_names[ALGO_COUNT] = { "auto", "im2col", "fft", "direct", "winograd" };
+
+/* Winograd's view of a stride-1 3x3 correlation: Ci input channels of H x W
+** into Co output channels of OH x OW, padded by (ph, pw). flip: the filters
+** are (Ci, Co, 3, 3) and turned by 180 degrees, which makes the input
+** gradient of a convolution another one of these. */
+typedef struct {
+  int64_t N, Ci, H, W, Co, OH, OW, ph, pw;
+  int flip;
+} wino_geo;
+
+/* The batch in chunks of nb images (chunks of them), run on nt threads. */
+typedef struct {
+  int64_t nb, chunks;
+  int nt;
+} conv_split;
+
+static int conv_threads(void)
+{
+  return sl_cfg.threads > 0 ? (int)sl_cfg.threads : omp_get_max_threads();
+}
+
+/* A chunk gives its gemm at least COLS_WANTED columns where images are
+** small, and keeps its buffers within COLS_MAX elements; each thread gets a
+** chunk at least. With fewer chunks than threads they run one after another
+** and each gemm uses every thread. */
+enum { COLS_WANTED = 2048, COLS_MAX = 1 << 22 };
+
+static conv_split split_batch(int64_t N, int64_t cols_per_image, int64_t elems_per_col)
+{
+  conv_split s = { 1, N, conv_threads() };
+  int64_t per_image = cols_per_image * elems_per_col > 0 ? cols_per_image * elems_per_col : 1;
+  int64_t nb = (COLS_WANTED + cols_per_image - 1) / (cols_per_image > 0 ? cols_per_image : 1);
+  if (nb > COLS_MAX / per_image) nb = COLS_MAX / per_image;
+  if (nb > (N + s.nt - 1) / s.nt) nb = (N + s.nt - 1) / s.nt;
+  s.nb = nb > 1 ? nb : 1;
+  s.chunks = (N + s.nb - 1) / s.nb;
+  if (s.chunks < s.nt) s.nt = 1;
+  return s;
+}
 
 /* The smallest size >= n whose only prime factors are 2, 3, 5 and 7, which
 ** FFTW transforms fastest. */
@@ -108,6 +155,18 @@ static int plans_double(int64_t P, int64_t Q, fftw_plan *f, fftw_plan *i)
   return 0;
 }
 
+/* The output columns ox in [*lo, *hi) whose input column ox*sw + off lies
+** inside a row of width W; the others read padding. */
+static inline void inside(int64_t OW, int64_t sw, int64_t off, int64_t W, int64_t *lo, int64_t *hi)
+{
+  int64_t a = off >= 0 ? 0 : (-off + sw - 1) / sw, b = W - off <= 0 ? 0 : (W - off + sw - 1) / sw;
+  *lo = a < OW ? a : OW;
+  *hi = b < *lo ? *lo : b < OW ? b : OW;
+}
+
+/* What IM2COL_RUN computes. */
+typedef enum { IM_FORWARD, IM_GRAD_INPUT, IM_GRAD_FILTERS } im_kind;
+
 /* -- the loops, once per type -------------------------------------------------------------- */
 
 #define REAL float
@@ -125,6 +184,14 @@ static int plans_double(int64_t P, int64_t Q, fftw_plan *f, fftw_plan *i)
 #define CONV_GRAD_FILTERS conv_grad_filters_float
 #define CONV_DIRECT conv_direct_float
 #define CONV_FFT conv_fft_float
+#define IM2COL_RUN im2col_run_float
+#define IM2COL_CHUNK im2col_chunk_float
+#define TO_ROWS to_rows_float
+#define FROM_ROWS from_rows_float
+#define WINO_FILTERS wino_filters_float
+#define WINO_INPUT wino_input_float
+#define WINO_OUTPUT wino_output_float
+#define WINOGRAD winograd_float
 #define MAX_POOL max_pool_float
 #define MAX_POOL_GRAD max_pool_grad_float
 #define AVG_POOL avg_pool_float
@@ -145,6 +212,14 @@ static int plans_double(int64_t P, int64_t Q, fftw_plan *f, fftw_plan *i)
 #undef CONV_GRAD_FILTERS
 #undef CONV_DIRECT
 #undef CONV_FFT
+#undef IM2COL_RUN
+#undef IM2COL_CHUNK
+#undef TO_ROWS
+#undef FROM_ROWS
+#undef WINO_FILTERS
+#undef WINO_INPUT
+#undef WINO_OUTPUT
+#undef WINOGRAD
 #undef MAX_POOL
 #undef MAX_POOL_GRAD
 #undef AVG_POOL
@@ -165,6 +240,14 @@ static int plans_double(int64_t P, int64_t Q, fftw_plan *f, fftw_plan *i)
 #define CONV_GRAD_FILTERS conv_grad_filters_double
 #define CONV_DIRECT conv_direct_double
 #define CONV_FFT conv_fft_double
+#define IM2COL_RUN im2col_run_double
+#define IM2COL_CHUNK im2col_chunk_double
+#define TO_ROWS to_rows_double
+#define FROM_ROWS from_rows_double
+#define WINO_FILTERS wino_filters_double
+#define WINO_INPUT wino_input_double
+#define WINO_OUTPUT wino_output_double
+#define WINOGRAD winograd_double
 #define MAX_POOL max_pool_double
 #define MAX_POOL_GRAD max_pool_grad_double
 #define AVG_POOL avg_pool_double
@@ -247,14 +330,14 @@ static void set_type(sl_type *out, sl_dtype dt, int64_t a, int64_t b, int64_t c,
 static int conv_params_ok(const sl_node *n)
 {
   if (n->params.n != 8) return sl_fail("%s: expected 8 parameters", n->op->name);
-  if (n->params.v[7] < ALGO_AUTO || n->params.v[7] > ALGO_DIRECT)
+  if (n->params.v[7] < ALGO_AUTO || n->params.v[7] >= ALGO_COUNT)
     return sl_fail("%s: unknown algorithm %lld", n->op->name, (long long)n->params.v[7]);
   return 0;
 }
 
 static int conv_infer(sl_node *n, sl_type *out)
 {
-  conv_geo g;
+  conv_geo g = { 0 };
   if (conv_params_ok(n) || geometry(n->op->name, &n->params, &n->inputs[0]->type, &n->inputs[1]->type, &g))
     return -1;
   set_type(out, n->inputs[0]->type.dtype, g.N, g.K, g.OH, g.OW);
@@ -263,7 +346,7 @@ static int conv_infer(sl_node *n, sl_type *out)
 
 static int grad_input_infer(sl_node *n, sl_type *out)   /* (dy, w, x) */
 {
-  conv_geo g;
+  conv_geo g = { 0 };
   if (conv_params_ok(n) ||
       geometry(n->op->name, &n->params, &n->inputs[2]->type, &n->inputs[1]->type, &g)) return -1;
   *out = n->inputs[2]->type;
@@ -272,7 +355,7 @@ static int grad_input_infer(sl_node *n, sl_type *out)   /* (dy, w, x) */
 
 static int grad_filters_infer(sl_node *n, sl_type *out)   /* (x, dy, w) */
 {
-  conv_geo g;
+  conv_geo g = { 0 };
   if (conv_params_ok(n) ||
       geometry(n->op->name, &n->params, &n->inputs[0]->type, &n->inputs[2]->type, &g)) return -1;
   *out = n->inputs[2]->type;
@@ -281,7 +364,7 @@ static int grad_filters_infer(sl_node *n, sl_type *out)   /* (x, dy, w) */
 
 static int pool_infer(sl_node *n, sl_type *out)
 {
-  conv_geo g;
+  conv_geo g = { 0 };
   if (n->params.n != 6) return sl_fail("%s: expected 6 parameters", n->op->name);
   if (geometry(n->op->name, &n->params, &n->inputs[0]->type, NULL, &g)) return -1;
   set_type(out, n->inputs[0]->type.dtype, g.N, g.C, g.OH, g.OW);
@@ -290,10 +373,102 @@ static int pool_infer(sl_node *n, sl_type *out)
 
 static int pool_grad_infer(sl_node *n, sl_type *out)   /* (x, dy) */
 {
-  conv_geo g;
+  conv_geo g = { 0 };
   if (n->params.n != 6) return sl_fail("%s: expected 6 parameters", n->op->name);
   if (geometry(n->op->name, &n->params, &n->inputs[0]->type, NULL, &g)) return -1;
   *out = n->inputs[0]->type;
+  return 0;
+}
+
+/* -- choosing the algorithm ------------------------------------------------------------- */
+
+static int fft_fits(const conv_geo *g)
+{
+  return g->sh == 1 && g->sw == 1 && g->dh == 1 && g->dw == 1 && g->G == 1;
+}
+
+/* The input gradient is a Winograd correlation padded by 2 - p: p at most 2. */
+static int winograd_fits(const conv_geo *g, int grad)
+{
+  return fft_fits(g) && g->kh == 3 && g->kw == 3 && (!grad || (g->ph <= 2 && g->pw <= 2));
+}
+
+/* Algorithm a for a convolution (grad 0: in is x) or its input gradient
+** (grad 1: in is dy); w the filters. */
+static int run_algo(const conv_geo *g, int grad, int a, int f32, const void *in, const void *w, void *out)
+{
+  sl_perform_variant = algo_names[a];
+  if (a == ALGO_WINOGRAD) {
+    wino_geo wg = grad ? (wino_geo){ g->N, g->K, g->OH, g->OW, g->C, g->H, g->W, 2 - g->ph, 2 - g->pw, 1 }
+                       : (wino_geo){ g->N, g->C, g->H, g->W, g->K, g->OH, g->OW, g->ph, g->pw, 0 };
+    return f32 ? winograd_float(&wg, in, w, out) : winograd_double(&wg, in, w, out);
+  }
+  if (grad) return f32 ? conv_grad_input_float(g, in, w, out) : conv_grad_input_double(g, in, w, out);
+  if (a == ALGO_FFT) return f32 ? conv_fft_float(g, in, w, out) : conv_fft_double(g, in, w, out);
+  if (a == ALGO_DIRECT) return f32 ? conv_direct_float(g, in, w, out) : conv_direct_double(g, in, w, out);
+  return f32 ? conv_im2col_float(g, in, w, out) : conv_im2col_double(g, in, w, out);
+}
+
+/* The algorithm the params ask for, or under 'auto' the fastest candidate
+** for this shape: each one timed on these operands, the choice kept
+** by conv_tune.c and run again unless it ran last, so that this call's
+** result rounds as the later calls' will. The input gradient has no FFT or
+** direct path of its own, nor Winograd's beyond padding 2: im2col stands in. */
+static int choose_and_run(const sl_node *n, const conv_geo *g, int grad, int f32, const void *in,
+                          const void *w, void *out)
+{
+  const char *op = n->op->name;
+  int want = (int)n->params.v[7], debug = sl_env_int(SL_ENV_DEBUG) >= 1;
+  if (grad && (want == ALGO_FFT || want == ALGO_DIRECT || (want == ALGO_WINOGRAD && !winograd_fits(g, 1))))
+    want = ALGO_IM2COL;
+  if (want == ALGO_FFT && !fft_fits(g))
+    return sl_fail("%s: the FFT algorithm needs stride 1, dilation 1 and one group", op);
+  if (want == ALGO_WINOGRAD && !winograd_fits(g, grad))
+    return sl_fail("%s: the Winograd algorithm needs 3x3 filters, stride 1, dilation 1 and one group", op);
+  if (want != ALGO_AUTO) return run_algo(g, grad, want, f32, in, w, out);
+  int cand[3], nc = 0;
+  cand[nc++] = ALGO_IM2COL;
+  if (winograd_fits(g, grad)) cand[nc++] = ALGO_WINOGRAD;
+  if (!grad && fft_fits(g) && g->kh * g->kw >= 25) cand[nc++] = ALGO_FFT;
+  if (nc == 1) return run_algo(g, grad, ALGO_IM2COL, f32, in, w, out);
+
+  char key[256], known[32];
+  snprintf(key, sizeof key, "%s %s %d threads N%lld C%lld %lldx%lld K%lld %lldx%lld stride %lld,%lld "
+           "pad %lld,%lld groups %lld", op, f32 ? "float32" : "float64", conv_threads(), (long long)g->N,
+           (long long)g->C, (long long)g->H, (long long)g->W, (long long)g->K, (long long)g->kh,
+           (long long)g->kw, (long long)g->sh, (long long)g->sw, (long long)g->ph, (long long)g->pw,
+           (long long)g->G);
+  int found = sl_conv_tune_find(key, known, sizeof known);
+  for (int i = 0; found && i < nc; i++)
+    if (strcmp(known, algo_names[cand[i]]) == 0) {
+      if (debug && found == 2) fprintf(stderr, "symlua: %s: %s (kept in the cache)\n", key, known);
+      return run_algo(g, grad, cand[i], f32, in, w, out);
+    }
+  /* the best of two rounds, taken in turn so that a burst of load on a shared
+  ** machine does not decide alone; a candidate that fails (memory) is passed over */
+  double secs[3] = { INFINITY, INFINITY, INFINITY };
+  int pick = -1;
+  for (int round = 0; round < 2; round++)
+    for (int i = 0; i < nc; i++) {
+      if (round && secs[i] == INFINITY) continue;
+      double t0 = sl_clock();
+      if (run_algo(g, grad, cand[i], f32, in, w, out)) continue;
+      double dt = sl_clock() - t0;
+      if (dt < secs[i]) secs[i] = dt;
+    }
+  for (int i = 0; i < nc; i++)
+    if (secs[i] < INFINITY && (pick < 0 || secs[i] < secs[pick])) pick = i;
+  if (pick < 0) return -1;
+  if (pick != nc - 1 && run_algo(g, grad, cand[pick], f32, in, w, out)) return -1;
+  sl_conv_tune_keep(key, algo_names[cand[pick]]);
+  if (debug) {
+    char times[128];
+    int at = 0;
+    for (int i = 0; i < nc; i++)
+      at += snprintf(times + at, sizeof times - (size_t)at, "%s%s %.3f ms", i ? ", " : "",
+                     algo_names[cand[i]], secs[i] * 1e3);
+    fprintf(stderr, "symlua: %s: %s (measured: %s)\n", key, algo_names[cand[pick]], times);
+  }
   return 0;
 }
 
@@ -326,7 +501,7 @@ typedef enum { RUN_CONV, RUN_GRAD_INPUT, RUN_GRAD_FILTERS, RUN_MAX, RUN_AVG, RUN
 
 static int run(const sl_node *n, sl_tensor **in, sl_tensor **out, run_kind kind)
 {
-  conv_geo g;
+  conv_geo g = { 0 };
   sl_tensor *x = NULL, *w = NULL, *dy = NULL;
   int rc = -1;
   /* which input is the image, the filters and the incoming gradient */
@@ -352,17 +527,8 @@ static int run(const sl_node *n, sl_tensor **in, sl_tensor **out, run_kind kind)
   void *DY = dy ? sl_tensor_ptr(dy) : NULL, *Y = sl_tensor_ptr(out[0]);
   if (sl_tensor_numel(out[0]) == 0) { rc = 0; goto done; }
   switch (kind) {
-  case RUN_CONV: {
-    int algo = (int)n->params.v[7];
-    int fft_ok = g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.G == 1;
-    if (algo == ALGO_AUTO) algo = fft_ok && g.kh * g.kw >= 49 ? ALGO_FFT : ALGO_IM2COL;
-    if (algo == ALGO_FFT && !fft_ok) { sl_fail("conv2d: the FFT algorithm needs stride 1, dilation 1 and one group"); goto done; }
-    if (algo == ALGO_FFT) rc = f32 ? conv_fft_float(&g, X, Wp, Y) : conv_fft_double(&g, X, Wp, Y);
-    else if (algo == ALGO_DIRECT) rc = f32 ? conv_direct_float(&g, X, Wp, Y) : conv_direct_double(&g, X, Wp, Y);
-    else rc = f32 ? conv_im2col_float(&g, X, Wp, Y) : conv_im2col_double(&g, X, Wp, Y);
-    break;
-  }
-  case RUN_GRAD_INPUT: rc = f32 ? conv_grad_input_float(&g, DY, Wp, Y) : conv_grad_input_double(&g, DY, Wp, Y); break;
+  case RUN_CONV: rc = choose_and_run(n, &g, 0, f32, X, Wp, Y); break;
+  case RUN_GRAD_INPUT: rc = choose_and_run(n, &g, 1, f32, DY, Wp, Y); break;
   case RUN_GRAD_FILTERS: rc = f32 ? conv_grad_filters_float(&g, X, DY, Y) : conv_grad_filters_double(&g, X, DY, Y); break;
   case RUN_MAX: if (f32) max_pool_float(&g, X, Y); else max_pool_double(&g, X, Y); rc = 0; break;
   case RUN_AVG: if (f32) avg_pool_float(&g, X, Y); else avg_pool_double(&g, X, Y); rc = 0; break;

@@ -8,97 +8,309 @@
 ** and K/G output channels.
 */
 
-/* cols[(c*kh + i)*kw + j][oy*OW + ox] = x[c][oy*sh - ph + i*dh][ox*sw - pw + j*dw],
-** 0 outside the image. */
-static void IM2COL(const conv_geo *g, int64_t C, const REAL *x, REAL *cols)
+/* The columns of images n0 .. n0+nb-1, group q, side by side: entry
+** (c*kh + i)*kw + j of image b's pixel p = oy*OW + ox is at
+** cols[((c*kh + i)*kw + j) * nb*OH*OW + b*OH*OW + p] and holds
+** x[n0+b][q*Cg + c][oy*sh - ph + i*dh][ox*sw - pw + j*dw], 0 outside the image. */
+static void IM2COL(const conv_geo *g, const REAL *x, int64_t n0, int64_t nb, int64_t q, REAL *cols)
 {
-  int64_t ohw = g->OH * g->OW;
-  for (int64_t c = 0; c < C; c++)
-    for (int64_t i = 0; i < g->kh; i++)
-      for (int64_t j = 0; j < g->kw; j++) {
-        REAL *row = cols + ((c * g->kh + i) * g->kw + j) * ohw;
-        for (int64_t oy = 0; oy < g->OH; oy++) {
-          int64_t y = oy * g->sh - g->ph + i * g->dh;
-          REAL *dst = row + oy * g->OW;
-          if (y < 0 || y >= g->H) { memset(dst, 0, (size_t)g->OW * sizeof *dst); continue; }
-          const REAL *src = x + (c * g->H + y) * g->W;
-          for (int64_t ox = 0; ox < g->OW; ox++) {
-            int64_t xx = ox * g->sw - g->pw + j * g->dw;
-            dst[ox] = xx >= 0 && xx < g->W ? src[xx] : 0;
+  int64_t Cg = g->C / g->G, ohw = g->OH * g->OW, ld = nb * ohw;
+  for (int64_t b = 0; b < nb; b++)
+    for (int64_t c = 0; c < Cg; c++) {
+      const REAL *img = x + ((n0 + b) * g->C + q * Cg + c) * g->H * g->W;
+      for (int64_t i = 0; i < g->kh; i++)
+        for (int64_t j = 0; j < g->kw; j++) {
+          REAL *row = cols + ((c * g->kh + i) * g->kw + j) * ld + b * ohw;
+          int64_t off = j * g->dw - g->pw, lo, hi;
+          inside(g->OW, g->sw, off, g->W, &lo, &hi);
+          for (int64_t oy = 0; oy < g->OH; oy++) {
+            int64_t y = oy * g->sh - g->ph + i * g->dh;
+            REAL *dst = row + oy * g->OW;
+            if (y < 0 || y >= g->H) { memset(dst, 0, (size_t)g->OW * sizeof *dst); continue; }
+            const REAL *src = img + y * g->W;
+            for (int64_t ox = 0; ox < lo; ox++) dst[ox] = 0;
+            if (g->sw == 1) memcpy(dst + lo, src + lo + off, (size_t)(hi - lo) * sizeof *dst);
+            else for (int64_t ox = lo; ox < hi; ox++) dst[ox] = src[ox * g->sw + off];
+            for (int64_t ox = hi; ox < g->OW; ox++) dst[ox] = 0;
           }
         }
-      }
+    }
 }
 
 /* The adjoint of IM2COL: adds each column entry back to its pixel. */
-static void COL2IM(const conv_geo *g, int64_t C, const REAL *cols, REAL *dx)
+static void COL2IM(const conv_geo *g, const REAL *cols, int64_t n0, int64_t nb, int64_t q, REAL *dx)
 {
-  int64_t ohw = g->OH * g->OW;
-  for (int64_t c = 0; c < C; c++)
-    for (int64_t i = 0; i < g->kh; i++)
-      for (int64_t j = 0; j < g->kw; j++) {
-        const REAL *row = cols + ((c * g->kh + i) * g->kw + j) * ohw;
-        for (int64_t oy = 0; oy < g->OH; oy++) {
-          int64_t y = oy * g->sh - g->ph + i * g->dh;
-          if (y < 0 || y >= g->H) continue;
-          REAL *dst = dx + (c * g->H + y) * g->W;
-          for (int64_t ox = 0; ox < g->OW; ox++) {
-            int64_t xx = ox * g->sw - g->pw + j * g->dw;
-            if (xx >= 0 && xx < g->W) dst[xx] += row[oy * g->OW + ox];
+  int64_t Cg = g->C / g->G, ohw = g->OH * g->OW, ld = nb * ohw;
+  for (int64_t b = 0; b < nb; b++)
+    for (int64_t c = 0; c < Cg; c++) {
+      REAL *img = dx + ((n0 + b) * g->C + q * Cg + c) * g->H * g->W;
+      for (int64_t i = 0; i < g->kh; i++)
+        for (int64_t j = 0; j < g->kw; j++) {
+          const REAL *row = cols + ((c * g->kh + i) * g->kw + j) * ld + b * ohw;
+          int64_t off = j * g->dw - g->pw, lo, hi;
+          inside(g->OW, g->sw, off, g->W, &lo, &hi);
+          for (int64_t oy = 0; oy < g->OH; oy++) {
+            int64_t y = oy * g->sh - g->ph + i * g->dh;
+            if (y < 0 || y >= g->H) continue;
+            REAL *dst = img + y * g->W;
+            const REAL *src = row + oy * g->OW;
+            for (int64_t ox = lo; ox < hi; ox++) dst[ox * g->sw + off] += src[ox];
           }
         }
-      }
+    }
 }
 
-/* y[n, k] = W[k] · im2col(x[n]) per group: one gemm of (K/G) x (Cg kh kw) by
-** (Cg kh kw) x (OH OW). */
+/* Between the NCHW layout of a result with K channels, t[n0+b][q*Kg + k][p],
+** and the gemm's, m[k][b*ohw + p] (to_rows gathers, from_rows scatters). */
+static void TO_ROWS(const REAL *t, int64_t K, int64_t Kg, int64_t ohw, int64_t n0, int64_t nb, int64_t q, REAL *m)
+{
+  for (int64_t k = 0; k < Kg; k++)
+    for (int64_t b = 0; b < nb; b++)
+      memcpy(m + (k * nb + b) * ohw, t + ((n0 + b) * K + q * Kg + k) * ohw, (size_t)ohw * sizeof *m);
+}
+
+static void FROM_ROWS(const REAL *m, int64_t K, int64_t Kg, int64_t ohw, int64_t n0, int64_t nb, int64_t q, REAL *t)
+{
+  for (int64_t k = 0; k < Kg; k++)
+    for (int64_t b = 0; b < nb; b++)
+      memcpy(t + ((n0 + b) * K + q * Kg + k) * ohw, m + (k * nb + b) * ohw, (size_t)ohw * sizeof *m);
+}
+
+/* The three im2col ops share one loop: the batch in chunks of s.nb images,
+** the chunks split between s.nt threads (each gemm on its own thread), or
+** one chunk after another when there are too few (each gemm on all of them).
+** Per thread: the columns of a chunk and the gemm's staging rows. Threads
+** take chunks as they come free (a shared machine may stall one of them),
+** so the filter gradient sums each chunk apart, some chunks at a time,
+** and adds those sums in chunk order: the same rounding however the chunks
+** fell to the threads. */
+
+static void IM2COL_CHUNK(const conv_geo *g, im_kind kind, const REAL *a, const REAL *b, REAL *out,
+                         int64_t n0, int64_t nb, REAL *cols, REAL *m, REAL *dw)
+{
+  int64_t Cg = g->C / g->G, Kg = g->K / g->G, ck = Cg * g->kh * g->kw, ohw = g->OH * g->OW, ld = nb * ohw;
+  if (kind == IM_GRAD_INPUT) memset(out + n0 * g->C * g->H * g->W, 0, (size_t)(nb * g->C * g->H * g->W) * sizeof *out);
+  for (int64_t q = 0; q < g->G; q++) {
+    if (kind == IM_FORWARD) {   /* y = W cols */
+      REAL *y = nb > 1 ? m : out + (n0 * g->K + q * Kg) * ohw;
+      IM2COL(g, a, n0, nb, q, cols);
+      GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Kg, (int)ld, (int)ck, 1, b + q * Kg * ck, (int)ck,
+           cols, (int)ld, 0, y, (int)ld);
+      if (nb > 1) FROM_ROWS(m, g->K, Kg, ohw, n0, nb, q, out);
+      continue;
+    }
+    const REAL *dy = kind == IM_GRAD_INPUT ? a : b;
+    if (nb > 1) TO_ROWS(dy, g->K, Kg, ohw, n0, nb, q, m);
+    dy = nb > 1 ? m : dy + (n0 * g->K + q * Kg) * ohw;
+    if (kind == IM_GRAD_INPUT) {   /* dx = col2im(W^T dy) */
+      GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ck, (int)ld, (int)Kg, 1, b + q * Kg * ck, (int)ck,
+           dy, (int)ld, 0, cols, (int)ld);
+      COL2IM(g, cols, n0, nb, q, out);
+    } else {   /* this chunk's dW = dy cols^T */
+      IM2COL(g, a, n0, nb, q, cols);
+      GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, (int)Kg, (int)ck, (int)ld, 1, dy, (int)ld,
+           cols, (int)ld, 0, dw + q * Kg * ck, (int)ck);
+    }
+  }
+}
+
+static int IM2COL_RUN(const conv_geo *g, im_kind kind, const REAL *a, const REAL *b, REAL *out)
+{
+  int64_t ck = g->C / g->G * g->kh * g->kw, Kg = g->K / g->G, ohw = g->OH * g->OW, per = g->K * ck;
+  conv_split s = split_batch(g->N, ohw, ck + Kg);
+  int64_t slots = COLS_MAX / per > 4 * s.nt ? COLS_MAX / per : 4 * s.nt;   /* few rounds, bounded memory */
+  if (slots > s.chunks) slots = s.chunks;
+  REAL *sums = kind == IM_GRAD_FILTERS ? malloc((size_t)(slots * per) * sizeof *sums) : NULL;
+  int failed = kind == IM_GRAD_FILTERS && !sums;
+  if (failed) goto done;
+#pragma omp parallel num_threads(s.nt)
+  {
+    REAL *cols = malloc((size_t)(ck * s.nb * ohw) * sizeof *cols);
+    REAL *m = s.nb > 1 ? malloc((size_t)(Kg * s.nb * ohw) * sizeof *m) : NULL;
+    for (int64_t c0 = 0; c0 < s.chunks; c0 += slots) {   /* every thread runs the same rounds */
+      int64_t c1 = c0 + slots < s.chunks ? c0 + slots : s.chunks;
+#pragma omp for schedule(dynamic)
+      for (int64_t c = c0; c < c1; c++) {
+        int64_t n0 = c * s.nb, nb = g->N - n0 < s.nb ? g->N - n0 : s.nb;
+        if (!cols || (s.nb > 1 && !m)) {
+#pragma omp atomic write
+          failed = 1;
+          continue;
+        }
+        IM2COL_CHUNK(g, kind, a, b, out, n0, nb, cols, m, sums ? sums + (c - c0) * per : NULL);
+      }
+      if (sums) {   /* after the loop's barrier: this round's sums, in chunk order */
+#pragma omp for schedule(static)
+        for (int64_t i = 0; i < per; i++) {
+          REAL v = c0 ? out[i] : 0;
+          for (int64_t c = c0; c < c1; c++) v += sums[(c - c0) * per + i];
+          out[i] = v;
+        }
+      }
+    }
+    free(cols);
+    free(m);
+  }
+done:
+  free(sums);
+  return failed ? sl_fail("out of memory") : 0;
+}
+
+/* y[n, k] = W[k] · im2col(x[n]) per group */
 static int CONV_IM2COL(const conv_geo *g, const REAL *x, const REAL *w, REAL *y)
 {
-  int64_t Cg = g->C / g->G, Kg = g->K / g->G, ck = Cg * g->kh * g->kw, ohw = g->OH * g->OW;
-  REAL *cols = malloc((size_t)(ck * ohw + 1) * sizeof *cols);
-  if (!cols) return sl_fail("out of memory");
-  for (int64_t n = 0; n < g->N; n++)
-    for (int64_t q = 0; q < g->G; q++) {
-      IM2COL(g, Cg, x + (n * g->C + q * Cg) * g->H * g->W, cols);
-      GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Kg, (int)ohw, (int)ck, 1,
-           w + q * Kg * ck, (int)ck, cols, (int)ohw, 0, y + (n * g->K + q * Kg) * ohw, (int)ohw);
-    }
-  free(cols);
-  return 0;
+  return IM2COL_RUN(g, IM_FORWARD, x, w, y);
 }
 
-/* dx[n] = col2im(W^T · dy[n]) per group. */
+/* dx[n] = col2im(W^T · dy[n]) per group */
 static int CONV_GRAD_INPUT(const conv_geo *g, const REAL *dy, const REAL *w, REAL *dx)
 {
-  int64_t Cg = g->C / g->G, Kg = g->K / g->G, ck = Cg * g->kh * g->kw, ohw = g->OH * g->OW;
-  REAL *cols = malloc((size_t)(ck * ohw + 1) * sizeof *cols);
-  if (!cols) return sl_fail("out of memory");
-  memset(dx, 0, (size_t)(g->N * g->C * g->H * g->W) * sizeof *dx);
-  for (int64_t n = 0; n < g->N; n++)
-    for (int64_t q = 0; q < g->G; q++) {
-      GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ck, (int)ohw, (int)Kg, 1,
-           w + q * Kg * ck, (int)ck, dy + (n * g->K + q * Kg) * ohw, (int)ohw, 0, cols, (int)ohw);
-      COL2IM(g, Cg, cols, dx + (n * g->C + q * Cg) * g->H * g->W);
-    }
-  free(cols);
-  return 0;
+  return IM2COL_RUN(g, IM_GRAD_INPUT, dy, w, dx);
 }
 
-/* dW[group] = sum over n of dy[n] · im2col(x[n])^T. */
+/* dW[group] = sum over n of dy[n] · im2col(x[n])^T */
 static int CONV_GRAD_FILTERS(const conv_geo *g, const REAL *x, const REAL *dy, REAL *dw)
 {
-  int64_t Cg = g->C / g->G, Kg = g->K / g->G, ck = Cg * g->kh * g->kw, ohw = g->OH * g->OW;
-  REAL *cols = malloc((size_t)(ck * ohw + 1) * sizeof *cols);
-  if (!cols) return sl_fail("out of memory");
-  for (int64_t n = 0; n < g->N; n++)
-    for (int64_t q = 0; q < g->G; q++) {
-      IM2COL(g, Cg, x + (n * g->C + q * Cg) * g->H * g->W, cols);
-      GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, (int)Kg, (int)ck, (int)ohw, 1,
-           dy + (n * g->K + q * Kg) * ohw, (int)ohw, cols, (int)ohw, n ? 1 : 0,
-           dw + q * Kg * ck, (int)ck);
+  return IM2COL_RUN(g, IM_GRAD_FILTERS, x, dy, dw);
+}
+
+/* -- Winograd F(2x2, 3x3) -------------------------------------------------------------
+** A 3x3 correlation at stride 1 in tiles of 2x2 outputs: a tile's 4x4 input
+** d becomes V = B^T d B, a filter g becomes U = G g G^T, and the tile's
+** outputs are A^T M A, where M at each of the 16 positions sums U V over the
+** input channels: 16 gemms of (Co x Ci) by (Ci x tiles), 2.25 times fewer
+** multiplications than im2col's. Geometry in wino_geo (ops/conv.c). */
+
+/* U[xi][o][i] for xi = 4a + c: filter o, channel i, is w[o][i] or, flipped
+** (the input gradient), w[i][o] turned by 180 degrees. */
+static void WINO_FILTERS(const wino_geo *g, const REAL *w, REAL *U)
+{
+  for (int64_t o = 0; o < g->Co; o++)
+    for (int64_t i = 0; i < g->Ci; i++) {
+      REAL f[3][3], t[4][3];
+      for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++)
+          f[a][b] = g->flip ? w[((i * g->Co + o) * 3 + 2 - a) * 3 + 2 - b] : w[((o * g->Ci + i) * 3 + a) * 3 + b];
+      for (int b = 0; b < 3; b++) {   /* G f */
+        t[0][b] = f[0][b];
+        t[1][b] = (f[0][b] + f[1][b] + f[2][b]) / 2;
+        t[2][b] = (f[0][b] - f[1][b] + f[2][b]) / 2;
+        t[3][b] = f[2][b];
+      }
+      for (int a = 0; a < 4; a++) {   /* (G f) G^T */
+        REAL u[4] = { t[a][0], (t[a][0] + t[a][1] + t[a][2]) / 2, (t[a][0] - t[a][1] + t[a][2]) / 2, t[a][2] };
+        for (int c = 0; c < 4; c++) U[((a * 4 + c) * g->Co + o) * g->Ci + i] = u[c];
+      }
     }
-  free(cols);
-  return 0;
+}
+
+/* V[xi][i][b*tiles + tile] for images n0 .. n0+nb-1 of x (N, Ci, H, W), a
+** row of tiles at a time so that the loops run along rows: B^T d over four
+** padded input rows, then (B^T d) B along them. rows: 16 (TW + 1) scratch. */
+static void WINO_INPUT(const wino_geo *g, const REAL *x, int64_t n0, int64_t nb, REAL *V, REAL *rows)
+{
+  int64_t TH = (g->OH + 1) / 2, TW = (g->OW + 1) / 2, T = nb * TH * TW, WP = 2 * TW + 2, step = g->Ci * T;
+  int64_t lo = g->pw < WP ? g->pw : WP, hi = g->pw + g->W < WP ? g->pw + g->W : WP;   /* image columns in a row */
+  REAL *d = rows, *t = rows + 4 * WP;
+  for (int64_t b = 0; b < nb; b++)
+    for (int64_t i = 0; i < g->Ci; i++) {
+      const REAL *img = x + ((n0 + b) * g->Ci + i) * g->H * g->W;
+      for (int64_t ty = 0; ty < TH; ty++) {
+        for (int r = 0; r < 4; r++) {   /* input row 2 ty - ph + r, padded: column c is x = c - pw */
+          int64_t y = 2 * ty - g->ph + r;
+          REAL *dr = d + r * WP;
+          if (y < 0 || y >= g->H || hi <= lo) { memset(dr, 0, (size_t)WP * sizeof *dr); continue; }
+          memset(dr, 0, (size_t)lo * sizeof *dr);
+          memcpy(dr + lo, img + y * g->W + lo - g->pw, (size_t)(hi - lo) * sizeof *dr);
+          memset(dr + hi, 0, (size_t)(WP - hi) * sizeof *dr);
+        }
+        for (int64_t c = 0; c < WP; c++) {   /* B^T d */
+          REAL d0 = d[c], d1 = d[WP + c], d2 = d[2 * WP + c], d3 = d[3 * WP + c];
+          t[c] = d0 - d2;
+          t[WP + c] = d1 + d2;
+          t[2 * WP + c] = d2 - d1;
+          t[3 * WP + c] = d1 - d3;
+        }
+        REAL *v = V + i * T + b * TH * TW + ty * TW;
+        for (int r = 0; r < 4; r++) {   /* (B^T d) B, tile tx at columns 2 tx .. 2 tx + 3 */
+          const REAL *tr = t + r * WP;
+          REAL *v0 = v + (4 * r) * step, *v1 = v0 + step, *v2 = v1 + step, *v3 = v2 + step;
+          for (int64_t tx = 0; tx < TW; tx++) v0[tx] = tr[2 * tx] - tr[2 * tx + 2];
+          for (int64_t tx = 0; tx < TW; tx++) v1[tx] = tr[2 * tx + 1] + tr[2 * tx + 2];
+          for (int64_t tx = 0; tx < TW; tx++) v2[tx] = tr[2 * tx + 2] - tr[2 * tx + 1];
+          for (int64_t tx = 0; tx < TW; tx++) v3[tx] = tr[2 * tx + 1] - tr[2 * tx + 3];
+        }
+      }
+    }
+}
+
+/* y[n0+b][o] = A^T M A per tile, a row of tiles at a time, clipped at the
+** bottom and right edges. rows: 16 (TW + 1) scratch. */
+static void WINO_OUTPUT(const wino_geo *g, const REAL *M, int64_t n0, int64_t nb, REAL *y, REAL *rows)
+{
+  int64_t TH = (g->OH + 1) / 2, TW = (g->OW + 1) / 2, T = nb * TH * TW, step = g->Co * T;
+  REAL *s = rows, *out2 = rows + 4 * 2 * TW;   /* s: A^T M, rows 0-1, then the two output rows */
+  for (int64_t b = 0; b < nb; b++)
+    for (int64_t o = 0; o < g->Co; o++) {
+      REAL *out = y + ((n0 + b) * g->Co + o) * g->OH * g->OW;
+      for (int64_t ty = 0; ty < TH; ty++) {
+        const REAL *m = M + o * T + b * TH * TW + ty * TW;
+        for (int c = 0; c < 4; c++) {   /* A^T M, for position c of every tile in the row */
+          const REAL *a0 = m + c * step, *a1 = m + (4 + c) * step, *a2 = m + (8 + c) * step, *a3 = m + (12 + c) * step;
+          REAL *s0 = s + c * TW, *s1 = s + (4 + c) * TW;
+          for (int64_t tx = 0; tx < TW; tx++) {
+            s0[tx] = a0[tx] + a1[tx] + a2[tx];
+            s1[tx] = a1[tx] - a2[tx] - a3[tx];
+          }
+        }
+        for (int r = 0; r < 2; r++) {   /* (A^T M) A */
+          const REAL *q0 = s + 4 * r * TW, *q1 = q0 + TW, *q2 = q1 + TW, *q3 = q2 + TW;
+          REAL *o2 = out2 + r * 2 * TW;
+          for (int64_t tx = 0; tx < TW; tx++) {
+            o2[2 * tx] = q0[tx] + q1[tx] + q2[tx];
+            o2[2 * tx + 1] = q1[tx] - q2[tx] - q3[tx];
+          }
+        }
+        for (int r = 0; r < 2 && 2 * ty + r < g->OH; r++)
+          memcpy(out + (2 * ty + r) * g->OW, out2 + r * 2 * TW, (size_t)g->OW * sizeof *out);
+      }
+    }
+}
+
+static int WINOGRAD(const wino_geo *g, const REAL *x, const REAL *w, REAL *y)
+{
+  int64_t tiles = ((g->OH + 1) / 2) * ((g->OW + 1) / 2);
+  conv_split s = split_batch(g->N, tiles, 16 * (g->Ci + g->Co));
+  REAL *U = malloc((size_t)(16 * g->Co * g->Ci) * sizeof *U);
+  int failed = !U;
+  if (failed) goto done;
+  WINO_FILTERS(g, w, U);
+#pragma omp parallel num_threads(s.nt)
+  {
+    REAL *V = malloc((size_t)(16 * g->Ci * s.nb * tiles) * sizeof *V);
+    REAL *M = malloc((size_t)(16 * g->Co * s.nb * tiles) * sizeof *M);
+    REAL *rows = malloc((size_t)(16 * ((g->OW + 1) / 2 + 1)) * sizeof *rows);   /* WINO_INPUT and _OUTPUT scratch */
+#pragma omp for schedule(dynamic)
+    for (int64_t c = 0; c < s.chunks; c++) {
+      int64_t n0 = c * s.nb, nb = g->N - n0 < s.nb ? g->N - n0 : s.nb, T = nb * tiles;
+      if (!V || !M || !rows) {
+#pragma omp atomic write
+        failed = 1;
+        continue;
+      }
+      WINO_INPUT(g, x, n0, nb, V, rows);
+      for (int xi = 0; xi < 16; xi++)
+        GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)g->Co, (int)T, (int)g->Ci, 1,
+             U + xi * g->Co * g->Ci, (int)g->Ci, V + xi * g->Ci * T, (int)T, 0, M + xi * g->Co * T, (int)T);
+      WINO_OUTPUT(g, M, n0, nb, y, rows);
+    }
+    free(rows);
+    free(V);
+    free(M);
+  }
+done:
+  free(U);
+  return failed ? sl_fail("out of memory") : 0;
 }
 
 /* The definition, summed in double: the oracle the others are tested against. */

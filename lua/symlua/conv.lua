@@ -5,7 +5,7 @@ return function(sl)
   local apply = core.apply
   sl.nn = sl.nn or {}
 
-  local ALGOS = { auto = 0, im2col = 1, fft = 2, direct = 3 }
+  local ALGOS = { auto = 0, im2col = 1, fft = 2, direct = 3, winograd = 4 }   -- core/ops/conv.c
 
   -- a number or a pair {h, w} -> h, w
   local function pair(op, what, v, default)
@@ -34,7 +34,7 @@ return function(sl)
     end
     local algo = ALGOS[opts.algo or 'auto']
     if not algo then
-      core.fail("conv2d: algo must be 'auto', 'im2col', 'fft' or 'direct', not %s", tostring(opts.algo))
+      core.fail("conv2d: algo must be 'auto', 'im2col', 'winograd', 'fft' or 'direct', not %s", tostring(opts.algo))
     end
     return { v = { sh, sw, ph, pw, dh, dw, opts.groups or 1, algo } }
   end
@@ -50,7 +50,8 @@ return function(sl)
 
   -- sl.nn.conv2d(input, filters, {stride, padding (number, pair or 'same'),
   -- dilation, groups, algo}): cross-correlation, as in every deep-learning
-  -- library; input (N, C, H, W), filters (K, C/groups, kh, kw).
+  -- library; input (N, C, H, W), filters (K, C/groups, kh, kw). algo 'auto'
+  -- times the algorithms that fit once per shape and keeps the fastest.
   function sl.nn.conv2d(x, w, opts)
     local kh, kw = filter_size(w)
     return apply('conv2d', conv_params(opts, kh, kw), x, w)
