@@ -180,6 +180,12 @@ describe('scan: gradients', function()
         { sequences = x, outputs_info = { sl.tensor(0.3) }, non_sequences = { w } })
       return sl.grad(hh:sum(), w)
     end, { xv, sl.tensor(0.7) })
+    -- through a weight whose gradient is one product after the loop
+    sl.verify_grad(function(xs, W)
+      local hh = sl.scan(function(xt, hp, W) return sl.tanh(xt + hp:dot(W)) end,
+        { sequences = xs, outputs_info = { sl.zeros(2, 3) }, non_sequences = { W } })
+      return sl.grad((hh * hh):sum(), W)
+    end, { sl.randn(4, 2, 3), sl.randn(3, 3) * 0.5 }, { static_shapes = true })
   end)
 
   it('truncate_gradient backpropagates through the last steps only', function()

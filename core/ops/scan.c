@@ -313,11 +313,12 @@ static int scan_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
     ** shape changed gets the error below, naming the step */
     if (rc && direct) rc = sl_function_run(f, args, res), direct = 0;
     for (int i = 0; i < at; i++) { sl_tensor_release(args[i]); args[i] = NULL; }
-    if (rc) { for (int k = 0; k < nout; k++) { sl_tensor_release(into[k]); into[k] = NULL; } break; }
+    if (rc) {   /* a failed run has released its results */
+      for (int k = 0; k < nout; k++) { sl_tensor_release(into[k]); into[k] = res[k] = NULL; }
+      break;
+    }
     for (int k = 0; k < nout && !rc; k++) {
-      if (direct && into[k]) { sl_tensor_release(into[k]); into[k] = NULL; continue; }
-      sl_tensor_release(into[k]);
-      into[k] = NULL;
+      if (direct && into[k]) continue;   /* written in place */
       sl_tensor *v = res[k];
       if (k < L.nstate) {
         if (!same_shape(v, out[k]->ndim - 1, out[k]->shape + 1))
@@ -331,7 +332,11 @@ static int scan_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
       }
     }
     int stop = !rc && (L.flags & SCAN_UNTIL) && *(const uint8_t *)sl_tensor_ptr(res[nout - 1]);
-    for (int k = 0; k < nout; k++) { sl_tensor_release(res[k]); res[k] = NULL; }
+    for (int k = 0; k < nout; k++) {
+      sl_tensor_release(res[k]);
+      sl_tensor_release(into[k]);
+      res[k] = into[k] = NULL;
+    }
     ran = t + 1;
     if (stop) break;
   }
