@@ -571,3 +571,24 @@ describe('sl.verify_grad', function()
                        'not a float'))
   end)
 end)
+
+describe('sum_to', function()
+  it('sums float32 gradients in double, and passes one that was not broadcast through', function()
+    local g, like = sl.fmatrix('g'), sl.fvector('like')
+    local f = sl.compile({ g, like }, sl.core.apply('sum_to', nil, g, like))
+    -- 2^20 rows of 0.1f: a float32 running sum drifts by about 1% (hand-computed
+    -- in double: 104857.6015625, which rounds to float32 104857.6015625)
+    local gv = sl.ones(1048576, 2, 'float32') * 0.1
+    local got = f(gv, sl.zeros(2, 'float32'))
+    assert.are.same({ 2 }, got:shape())
+    for i = 1, 2 do assert.near(104857.6015625, got[i], 1e-3) end
+    -- like the same shape as g, known only at run time: g itself, a copy
+    local m = sl.fmatrix('m')
+    local h = sl.compile({ g, m }, sl.core.apply('sum_to', nil, g, m))
+    local v = sl.tensor({ { 1.5, -2 }, { 3, 4.25 } }, 'float32')
+    local out = h(v, v)
+    assert.are.same({ { 1.5, -2 }, { 3, 4.25 } }, out:totable())
+    out[1][1] = 7
+    assert.are.same(1.5, v[1][1])
+  end)
+end)

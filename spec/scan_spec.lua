@@ -120,6 +120,51 @@ describe('scan: gradients', function()
     end
   end)
 
+  it('of a weight used as dot(row, W) are one product after the loop, equal to the unrolled loop\'s', function()
+    local x, h0 = sl.tensor3('x'), sl.matrix('h0')
+    local V, W, b = sl.matrix('V'), sl.matrix('W'), sl.vector('b')
+    -- V reads sequence rows, W reads the taps and the rows (two products), b is added: a running sum
+    local function step(xt, hp, V, W, b) return sl.tanh(xt:dot(V) + hp:dot(W) + xt:dot(W) * 0.5 + b) end
+    local function loss(h) return (h * h):sum() end
+    local xv, h0v = sl.randn(5, 2, 3), sl.randn(2, 3)
+    local Vv, Wv, bv = sl.randn(3, 3) * 0.5, sl.randn(3, 3) * 0.5, sl.randn(3)
+    for _, opts in ipairs({ {}, { reverse = true }, { truncate_gradient = 2 } }) do
+      local h = sl.scan(step, { sequences = x, outputs_info = { h0 }, non_sequences = { V, W, b },
+                                reverse = opts.reverse, truncate_gradient = opts.truncate_gradient })
+      local g = sl.grad(loss(h), { V, W, b })
+      -- the backward loop carries the state's window and b's sum, nothing for V and W
+      local carries = {}
+      local stack = { g[1], g[2], g[3] }
+      while #stack > 0 do
+        local n = table.remove(stack):owner()
+        if n then
+          if n:op() == 'scan' then carries[#carries + 1] = n:params().v[2] end
+          for _, i in ipairs(n:inputs()) do stack[#stack + 1] = i end
+        end
+      end
+      table.sort(carries)
+      assert.are.same(1, carries[1])
+      assert.are.same(2, carries[#carries])
+      -- the oracle: the same loop unrolled in the graph; truncated, the steps
+      -- before the last T start from the state they reached, as an input
+      local T = opts.truncate_gradient or 5
+      local hc = sl.matrix('hc')
+      local hs, hh = {}, hc
+      for q = 1, 5 do
+        local t = opts.reverse and 6 - q or q
+        if q > 5 - T then hh = step(x[t], hh, V, W, b); hs[#hs + 1] = hh end
+      end
+      local want = sl.grad(loss(sl.stack(hs, 1)), { V, W, b })
+      local hcv = h0v
+      if T < 5 then hcv = sl.compile({ x, h0, V, W, b }, h)(xv, h0v, Vv, Wv, bv)[5 - T] end
+      for _, mode in ipairs(MODES) do
+        local got = { sl.compile({ x, h0, V, W, b }, g, { mode = mode })(xv, h0v, Vv, Wv, bv) }
+        local ref = { sl.compile({ x, hc, V, W, b }, want, { mode = mode })(xv, hcv, Vv, Wv, bv) }
+        for i = 1, 3 do close(ref[i], got[i], 1e-12, mode .. ' input ' .. i) end
+      end
+    end
+  end)
+
   it('have second derivatives', function()
     local w, x = sl.scalar('w'), sl.vector('x')
     local h = sl.scan(function(xt, hp, w) return sl.sin(hp * w + xt) end,
@@ -135,6 +180,12 @@ describe('scan: gradients', function()
         { sequences = x, outputs_info = { sl.tensor(0.3) }, non_sequences = { w } })
       return sl.grad(hh:sum(), w)
     end, { xv, sl.tensor(0.7) })
+    -- through a weight whose gradient is one product after the loop
+    sl.verify_grad(function(xs, W)
+      local hh = sl.scan(function(xt, hp, W) return sl.tanh(xt + hp:dot(W)) end,
+        { sequences = xs, outputs_info = { sl.zeros(2, 3) }, non_sequences = { W } })
+      return sl.grad((hh * hh):sum(), W)
+    end, { sl.randn(4, 2, 3), sl.randn(3, 3) * 0.5 }, { static_shapes = true })
   end)
 
   it('truncate_gradient backpropagates through the last steps only', function()

@@ -224,9 +224,24 @@ static void recycle(sl_run *r, sl_tensor *t)
   sl_tensor_release(t);
 }
 
+/* The bytes a view can reach: [*lo, *hi) */
+static void reach(const sl_tensor *t, const char **lo, const char **hi)
+{
+  const char *p = sl_tensor_ptr(t);
+  int64_t below = 0, above = 0, es = (int64_t)sl_dtype_size(t->dtype);
+  for (int d = 0; d < t->ndim; d++) {
+    if (t->shape[d] == 0) { *lo = *hi = p; return; }
+    int64_t span = (t->shape[d] - 1) * t->strides[d];
+    if (span < 0) below += span; else above += span;
+  }
+  *lo = p + below * es;
+  *hi = p + (above + 1) * es;
+}
+
 /* The host's buffer for output slot `slot`, when the kernel can write there:
-** contiguous, of the result's dtype and shape, and sharing no memory with
-** any value of the call (an input read after the write would see it). */
+** contiguous, of the result's dtype and shape, and reaching no memory that
+** a value of the call can (an input read after the write would see it; a
+** scan writes a step's new row next to the rows the step reads). */
 static sl_tensor *host_target(const sl_run *r, int slot, sl_dtype dt, int nd, const int64_t *shape)
 {
   const sl_function *f = r->f;
@@ -237,8 +252,10 @@ static sl_tensor *host_target(const sl_run *r, int slot, sl_dtype dt, int nd, co
         !sl_tensor_is_contiguous(t)) return NULL;
     const char *lo = sl_tensor_ptr(t), *hi = lo + sl_tensor_numel(t) * (int64_t)sl_dtype_size(dt);
     for (int s = 0; s < f->nslots; s++) {
-      const sl_storage *v = r->val[s] ? r->val[s]->storage : NULL;
-      if (v && (const char *)v->data < hi && lo < (const char *)v->data + v->nbytes) return NULL;
+      const char *vlo, *vhi;
+      if (!r->val[s]) continue;
+      reach(r->val[s], &vlo, &vhi);
+      if (vlo < hi && lo < vhi) return NULL;
     }
     sl_tensor_retain(t);
     return t;

@@ -288,8 +288,8 @@ static int scan_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
     sl_tensor_release(head);
   }
   int nargs = f->nin;
-  sl_tensor **args = calloc((size_t)nargs + (size_t)nout + 1, sizeof *args);
-  sl_tensor **res = args ? args + nargs : NULL;
+  sl_tensor **args = calloc((size_t)nargs + 2 * ((size_t)nout + 1), sizeof *args);
+  sl_tensor **res = args ? args + nargs : NULL, **into = res ? res + nout + 1 : NULL;
   if (!args) rc = sl_fail("out of memory");
   int64_t ran = 0;
   for (int t = 0; t < steps && !rc; t++) {
@@ -300,10 +300,25 @@ static int scan_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
         if (L.mask[k] & (1 << (j - 1))) args[at++] = sl_tensor_select(out[k], 0, state_row(&L, k, t + L.m[k] - j));
     for (int i = 0; i < L.nnon; i++) { args[at] = in[L.nseq + L.nstate + i]; sl_tensor_retain(args[at++]); }
     for (int i = 0; i < at; i++) if (!args[i]) rc = -1;
-    if (!rc) rc = sl_function_run(f, args, res);
-    for (int i = 0; i < at; i++) { sl_tensor_release(args[i]); args[i] = NULL; }
-    if (rc) break;
+    /* the step writes its rows into the buffers (the stacked ones exist from step 2) */
+    int direct = 0;
     for (int k = 0; k < nout && !rc; k++) {
+      int cond = (L.flags & SCAN_UNTIL) && k == nout - 1;   /* read below: returned as a value */
+      sl_tensor *buf = cond ? NULL : k < L.nstate ? out[k] : t > 0 ? out[k] : NULL;
+      into[k] = buf ? sl_tensor_select(buf, 0, k < L.nstate ? state_row(&L, k, t + L.m[k]) : t) : NULL;
+      direct |= into[k] != NULL;
+    }
+    if (!rc) rc = sl_function_run_into(f, args, res, direct ? into : NULL);
+    /* a failed step runs again without the buffers, so that a result whose
+    ** shape changed gets the error below, naming the step */
+    if (rc && direct) rc = sl_function_run(f, args, res), direct = 0;
+    for (int i = 0; i < at; i++) { sl_tensor_release(args[i]); args[i] = NULL; }
+    if (rc) {   /* a failed run has released its results */
+      for (int k = 0; k < nout; k++) { sl_tensor_release(into[k]); into[k] = res[k] = NULL; }
+      break;
+    }
+    for (int k = 0; k < nout && !rc; k++) {
+      if (direct && into[k]) continue;   /* written in place */
       sl_tensor *v = res[k];
       if (k < L.nstate) {
         if (!same_shape(v, out[k]->ndim - 1, out[k]->shape + 1))
@@ -317,7 +332,11 @@ static int scan_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
       }
     }
     int stop = !rc && (L.flags & SCAN_UNTIL) && *(const uint8_t *)sl_tensor_ptr(res[nout - 1]);
-    for (int k = 0; k < nout; k++) { sl_tensor_release(res[k]); res[k] = NULL; }
+    for (int k = 0; k < nout; k++) {
+      sl_tensor_release(res[k]);
+      sl_tensor_release(into[k]);
+      res[k] = into[k] = NULL;
+    }
     ran = t + 1;
     if (stop) break;
   }

@@ -27,6 +27,52 @@ return function(sl)
   -- the last T rows of x (all of them when there are fewer)
   local function tail(x, T) if T then return x[{ { -T, -1 } }] end return x end
 
+  -- Weight gradients as one product after the loop. A non-sequence W used
+  -- only as dot(r, W), r a row that the backward loop reads as a sequence
+  -- (a row of a forward sequence or a tap), gets sum over steps of r_t^T d_t
+  -- (d_t the gradient of that product at step t). Rather than a matrix
+  -- product per step added to a running sum, the backward loop returns each
+  -- d_t stacked, and W's gradient is one product of the stacked rows
+  -- (steps * batch, k)^T (steps * batch, n) after the loop. Per
+  -- non-sequence: the list of its uses { product = the forward step's dot,
+  -- row = the index of r among the step's inputs }, or nil when a use does
+  -- not fit.
+  local function row_products(step_ins, step_outs, nrows, nnon)
+    local row_of, non_of = {}, {}
+    for q = 1, nrows do row_of[step_ins[q]:id()] = q end
+    for i = 1, nnon do non_of[step_ins[#step_ins - nnon + i]:id()] = i end
+    local uses, unfit, seen, stack = {}, {}, {}, {}
+    for _, o in ipairs(step_outs) do
+      stack[#stack + 1] = o
+      if non_of[o:id()] then unfit[non_of[o:id()]] = true end   -- returned as it is
+    end
+    while #stack > 0 do
+      local v = table.remove(stack)
+      local node = v:owner()
+      if node and not seen[v:id()] then
+        seen[v:id()] = true
+        local ins = node:inputs()
+        for pos, x in ipairs(ins) do
+          local i = non_of[x:id()]
+          if i then
+            local r = ins[1]
+            if node:op() == 'dot' and pos == 2 and row_of[r:id()] and r:dim() == 2 and x:dim() == 2
+               and (x:dtype() == 'float32' or x:dtype() == 'float64') and r:dtype() == x:dtype() then
+              uses[i] = uses[i] or {}
+              uses[i][#uses[i] + 1] = { product = v, row = row_of[r:id()] }
+            else
+              unfit[i] = true
+            end
+          end
+          stack[#stack + 1] = x
+        end
+      end
+    end
+    local products = {}
+    for i = 1, nnon do if uses[i] and not unfit[i] then products[i] = uses[i] end end
+    return products
+  end
+
   sl.gradients.scan = function(node, inputs, outputs, gouts)
     local p = node:params()
     local nseq, nstate, nnon, nsteps = p.v[1], p.v[2], p.v[3], p.v[4]
@@ -86,16 +132,20 @@ return function(sl)
         end
       end
     end
+    local nrows = #bseqs   -- the forward step's inputs 1 .. nrows are rows of bseqs 1 .. nrows
     for k = 1, nstate do bseqs[#bseqs + 1] = tail(gouts[k][{ { ms[k] + 1, -1 } }], T) end
     for y = 1, ny do bseqs[#bseqs + 1] = tail(gouts[nstate + y], T) end
 
     local float_non = {}
     for i = 1, nnon do float_non[i] = is_float(nons[i]) end
+    local products = row_products(step_ins, step_outs, nrows, nnon)
     local info = {}
     for k = 1, nstate do info[#info + 1] = { initial = sl.zeros_like(inits[k]), keep = 'last' } end
-    for i = 1, nnon do if float_non[i] then info[#info + 1] = { initial = sl.zeros_like(nons[i]), keep = 'last' } end end
-    local nfloat_seq = 0
-    for i = 1, nseq do if is_float(seqs[i]) then nfloat_seq = nfloat_seq + 1; info[#info + 1] = false end end
+    for i = 1, nnon do
+      if float_non[i] and not products[i] then info[#info + 1] = { initial = sl.zeros_like(nons[i]), keep = 'last' } end
+    end
+    for i = 1, nseq do if is_float(seqs[i]) then info[#info + 1] = false end end
+    for i = 1, nnon do for _ in ipairs(products[i] or {}) do info[#info + 1] = false end end
 
     local function back_step(...)
       local a = { ... }
@@ -107,7 +157,7 @@ return function(sl)
       for k = 1, nstate do gw[k] = take() end
       for y = 1, ny do gy[y] = take() end
       for k = 1, nstate do win[k] = take() end
-      for i = 1, nnon do if float_non[i] then acc[i] = take() end end
+      for i = 1, nnon do if float_non[i] and not products[i] then acc[i] = take() end end
       for i = 1, nnon do non[i] = take() end
 
       -- the forward step again, on this step's values
@@ -120,7 +170,11 @@ return function(sl)
       for i = 1, nseq do bind(rows[i]) end
       for k = 1, nstate do for t = 1, ntaps[k] do bind(taps[k][t]) end end
       for i = 1, nnon do bind(non[i]) end
-      local outs = sl.clone(step_outs, givens)
+      -- with the products whose gradients replace a weight's (row_products)
+      local traced = {}
+      for _, o in ipairs(step_outs) do traced[#traced + 1] = o end
+      for i = 1, nnon do for _, u in ipairs(products[i] or {}) do traced[#traced + 1] = u.product end end
+      local outs = sl.clone(traced, givens)
 
       local known = {}
       for k = 1, nstate do
@@ -132,6 +186,7 @@ return function(sl)
       for i, v in ipairs(fwd_ins) do
         if is_float(v) then wrt[#wrt + 1] = v; slot[i] = #wrt end
       end
+      for q = #step_outs + 1, #outs do wrt[#wrt + 1] = outs[q] end
       local g = (#wrt > 0 and next(known)) and sl.grad(nil, wrt, { known_grads = known, disconnected = 'ignore' }) or {}
       local function grad_of(i, like) return slot[i] and g[slot[i]] or sl.zeros_like(like) end
 
@@ -153,9 +208,12 @@ return function(sl)
         results[#results + 1] = sl.stack(new, 1)
       end
       for i = 1, nnon do
-        if float_non[i] then results[#results + 1] = acc[i] + grad_of(base + i, non[i]) end
+        if float_non[i] and not products[i] then results[#results + 1] = acc[i] + grad_of(base + i, non[i]) end
       end
       for i = 1, nseq do if is_float(seqs[i]) then results[#results + 1] = grad_of(i, rows[i]) end end
+      for q = #step_outs + 1, #outs do
+        results[#results + 1] = #wrt > 0 and next(known) and g[#wrt - #outs + q] or sl.zeros_like(outs[q])
+      end
       return unpack(results)
     end
 
@@ -174,7 +232,7 @@ return function(sl)
       grads[nseq + k] = gouts[k][{ { 1, ms[k] } }] + w
     end
     for i = 1, nnon do
-      if float_non[i] then at = at + 1; grads[nseq + nstate + i] = outs[at] end
+      if float_non[i] and not products[i] then at = at + 1; grads[nseq + nstate + i] = outs[at] end
     end
     for i = 1, nseq do
       if is_float(seqs[i]) then
@@ -189,6 +247,14 @@ return function(sl)
           g = sl.concatenate({ g, sl.zeros_like(s[{ { nsteps + 1, -1 } }]) }, 1)
         end
         grads[i] = g
+      end
+    end
+    for i = 1, nnon do
+      for _, u in ipairs(products[i] or {}) do   -- sum over steps and batch of r^T d, one product
+        at = at + 1
+        local r, d = bseqs[u.row], outs[at]
+        local rd = r:reshape(-1, r:shape(3)):dimshuffle(2, 1):dot(d:reshape(-1, d:shape(3)))
+        grads[nseq + nstate + i] = grads[nseq + nstate + i] and grads[nseq + nstate + i] + rd or rd
       end
     end
     return grads
