@@ -133,12 +133,7 @@ describe('conv2d', function()
 
   describe("'auto'", function()
     local dir, saved
-    local function mktemp_dir()
-      local p = io.popen('mktemp -d')
-      local d = p:read('*l')
-      p:close()
-      return d
-    end
+    local mktemp_dir = require('spec.support.files').tmpdir
     local function lines(path)
       local f, out = io.open(path), {}
       if f then for l in f:lines() do out[#out + 1] = l end f:close() end

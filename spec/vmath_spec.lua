@@ -18,12 +18,7 @@ end
 
 local have_cc = sh(CC .. ' --version')
 
-local function tmpdir()
-  local p = io.popen('mktemp -d')
-  local d = p:read('*l')
-  p:close()
-  return d
-end
+local tmpdir = require('spec.support.files').tmpdir
 
 -- -- against NumPy -------------------------------------------------------------------
 -- NumPy computes sigmoid and softplus in float64 here (it has neither), then

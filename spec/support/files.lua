@@ -17,6 +17,14 @@ do
   M.symlua = (exe and exe:match('/symlua[^/]*$')) and exe or M.root .. '/bin/symlua'
 end
 
+-- A fresh empty directory (mktemp -d).
+function M.tmpdir()
+  local p = io.popen('mktemp -d')
+  local d = p:read('*l')
+  p:close()
+  return d
+end
+
 function M.read(path)
   local f = io.open(path, 'rb')
   if not f then return nil end

@@ -12,12 +12,7 @@ function M.available()
   return available
 end
 
-local function tmpdir()
-  local p = io.popen('mktemp -d')
-  local d = p:read('*l')
-  p:close()
-  return d
-end
+local tmpdir = require('spec.support.files').tmpdir
 
 -- M.eval(code, inputs): inputs maps names to tensors; code is a Python
 -- expression over np and those names, giving an array or a tuple of arrays.
