@@ -364,23 +364,25 @@ describe('compile modes', function()
   it('take reference and reject unknown modes', function()
     local x = sl.vector('x')
     assert.are.same({ 2 }, sl.compile({ x }, x * 2, { mode = 'reference' })(f64({ 1 })):totable())
-    assert.matches("compile: unknown mode 'fast' (available: 'reference', 'c')",
+    assert.matches("compile: unknown mode 'fast' (available: 'reference', 'c', 'cuda')",
                    err(sl.compile, { x }, x, { mode = 'fast' }), 1, true)
   end)
 
   it('are the backends of the registry, and each one gives the same results', function()
-    local names = {}
+    local names, runnable = {}, {}
     for i, b in ipairs(sl.backends()) do
       names[i] = b.name
       assert.are.equal('boolean', type(b.available))
+      -- cuda runs nothing yet (docs/backend_cuda.md); without a driver it is not available
+      if b.available and b.name ~= 'cuda' then runnable[#runnable + 1] = b.name end
     end
-    assert.are.same({ 'reference', 'c' }, names)
+    assert.are.same({ 'reference', 'c', 'cuda' }, names)
     local x, y = sl.matrix('x'), sl.vector('y')
     local out = sl.sum(sl.exp(x) * y + 1, 2)
     local xv, yv = f64({ { 0, 1 }, { 2, 3 } }), f64({ 1, -1 })
     -- by hand: exp(0) - exp(1) + 2, exp(2) - exp(3) + 2
     local want = { 1 - math.exp(1) + 2, math.exp(2) - math.exp(3) + 2 }
-    for _, name in ipairs(names) do
+    for _, name in ipairs(runnable) do
       local f = sl.compile({ x, y }, out, { mode = name })
       assert.are.equal(name, f:info().backend)
       local got = f(xv, yv):totable()

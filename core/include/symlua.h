@@ -74,6 +74,9 @@ typedef struct sl_storage_cache_stats {
 } sl_storage_cache_stats;
 void sl_storage_cache_info(sl_storage_cache_stats *out);
 void sl_storage_cache_trim(void);
+/* A host's collector frees up to `bytes` of tensors at once (its threshold):
+** the cache keeps at least that much, so the next calls reuse all of it. */
+void sl_storage_cache_expect(int64_t bytes);
 
 /* -- tensors ---------------------------------------------------------------- */
 /* Where a buffer lives; a device backend adds its kind. Tensors on

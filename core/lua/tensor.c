@@ -38,6 +38,7 @@ static void follow_live(lua_State *L)
   int64_t heap = (int64_t)lua_gc(L, LUA_GCCOUNT, 0) * 1024;
   int64_t floor = 4 * heap > SL_GC_MIN_BYTES ? 4 * heap : SL_GC_MIN_BYTES;
   gc_threshold = live * 2 > floor ? live * 2 : floor;
+  sl_storage_cache_expect(gc_threshold);
   collected = 0;
 }
 

@@ -16,7 +16,10 @@
 ** lets garbage grow to about the live size before it runs (lua/tensor.c), and
 ** then frees it at once, on top of what the cache holds already (a call's
 ** intermediates): three times the live size keeps all of that for reuse, with
-** room for the rounding up to a class. Cached bytes are not live:
+** room for the rounding up to a class; and never less than what the
+** collector may free at once (its threshold: sl_storage_cache_expect), or a
+** collection in a large Lua heap frees more than the cache keeps and the
+** next calls take fresh memory again. Cached bytes are not live:
 ** sl_mem_bytes() counts only buffers in use.
 **
 ** One mutex guards the cache and the counts: tensors are made on the thread
@@ -165,10 +168,13 @@ static void free_evicted(cached *list)
   }
 }
 
+static int64_t comeback_bytes;        /* what one collection may free at once (sl_storage_cache_expect) */
+
 static int64_t cache_limit_locked(void)
 {
   int64_t cap = sl_cfg.buffer_cache;
   int64_t floor = 3 * live_bytes > CACHE_FLOOR ? 3 * live_bytes : CACHE_FLOOR;
+  if (comeback_bytes > floor) floor = comeback_bytes;
   return cap < floor ? cap : floor;
 }
 
@@ -189,6 +195,13 @@ void sl_storage_cache_info(sl_storage_cache_stats *out)
   out->buffers = cache_count;
   out->hits = cache_hits;
   out->misses = cache_misses;
+  pthread_mutex_unlock(&lock);
+}
+
+void sl_storage_cache_expect(int64_t bytes)
+{
+  pthread_mutex_lock(&lock);
+  comeback_bytes = bytes;
   pthread_mutex_unlock(&lock);
 }
 
