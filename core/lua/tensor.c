@@ -46,13 +46,13 @@ static void follow_live(lua_State *L)
 ** resets the threshold: after a large working set is dropped, small calls
 ** would otherwise pile up garbage to twice the old size before the next
 ** collection, every result a fresh, page-faulting buffer. A collection
-** is seen by a sentinel that finalizes at the end of each cycle and makes
-** its successor. */
-static void new_sentinel(lua_State *L);
+** is seen by a sentinel that finalizes at the end of its cycle; the next
+** tensor pushed makes its successor (not the finalizer: while a state
+** closes, a stock luajit may already have unloaded this library). */
 static int sentinel_gc(lua_State *L)
 {
+  (void)L;
   collected = 1;
-  new_sentinel(L);
   return 0;
 }
 
@@ -69,10 +69,12 @@ static void new_sentinel(lua_State *L)
 
 static void account(lua_State *L)
 {
-  if (collected) follow_live(L);
-  if (sl_mem_bytes() <= gc_threshold) return;
-  lua_gc(L, LUA_GCCOLLECT, 0);
+  if (!collected) {
+    if (sl_mem_bytes() <= gc_threshold) return;
+    lua_gc(L, LUA_GCCOLLECT, 0);   /* finalizes the sentinel too */
+  }
   follow_live(L);
+  new_sentinel(L);
 }
 
 void sl_lua_push_tensor(lua_State *L, sl_tensor *t)
