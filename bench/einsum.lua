@@ -12,16 +12,7 @@ local here = (arg and arg[0] or ''):match('^(.*/)') or './'
 local now = dofile(here .. 'support/clock.lua')
 local python = dofile(here .. 'support/python.lua')
 
-local function best(f)
-  f()
-  local t = math.huge
-  for _ = 1, 9 do
-    local t0 = now()
-    f()
-    t = math.min(t, now() - t0)
-  end
-  return t
-end
+local best = dofile(here .. 'support/best.lua')(now)
 
 -- Each case: a name, the subscripts, the operands' shapes and the dtype.
 local cases = {

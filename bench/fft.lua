@@ -22,16 +22,7 @@ local here = (arg and arg[0] or ''):match('^(.*/)') or './'
 local now = dofile(here .. 'support/clock.lua')
 local python = dofile(here .. 'support/python.lua')
 
-local function best(f, reps)
-  f()
-  local t = math.huge
-  for _ = 1, reps or 9 do
-    local t0 = now()
-    f()
-    t = math.min(t, now() - t0)
-  end
-  return t
-end
+local best = dofile(here .. 'support/best.lua')(now)
 
 local fftw = (pcall(function() return ffi.C.fftw_plan_dft_1d end)) and ffi.C or select(2, pcall(ffi.load, 'fftw3'))
 local fftwf = (pcall(function() return ffi.C.fftwf_plan_dft_r2c_1d end)) and ffi.C or select(2, pcall(ffi.load, 'fftw3f'))

@@ -8,16 +8,7 @@ local here = (arg and arg[0] or ''):match('^(.*/)') or './'
 local now = dofile(here .. 'support/clock.lua')
 local python = dofile(here .. 'support/python.lua')
 
-local function best(f, reps)
-  f()
-  local t = math.huge
-  for _ = 1, reps do
-    local t0 = now()
-    f()
-    t = math.min(t, now() - t0)
-  end
-  return t
-end
+local best = dofile(here .. 'support/best.lua')(now)
 
 local SIZES = { 256, 1024 }
 local function reps(n) return n <= 256 and 9 or 3 end
