@@ -4,13 +4,17 @@ local sl = require 'symlua'
 
 local M = { python = '/usr/bin/python3' }
 
-local available
-function M.available()
-  if available == nil then
-    available = os.execute(M.python .. ' -c "import numpy" >/dev/null 2>&1') == 0
+-- M.has_module(name): whether the oracle's python imports that module
+-- (asked once per name).
+local has = {}
+function M.has_module(name)
+  if has[name] == nil then
+    has[name] = os.execute(M.python .. ' -c "import ' .. name .. '" >/dev/null 2>&1') == 0
   end
-  return available
+  return has[name]
 end
+
+function M.available() return M.has_module('numpy') end
 
 local tmpdir = require('spec.support.files').tmpdir
 

@@ -5,13 +5,7 @@ local np = require 'spec.support.numpy'
 
 local M = {}
 
-local available
-function M.available()
-  if available == nil then
-    available = os.execute(np.python .. ' -c "import torch" >/dev/null 2>&1') == 0
-  end
-  return available
-end
+function M.available() return np.has_module('torch') end
 
 -- M.grad(cost, inputs, wrt): inputs maps names to tensors (torch tensors of
 -- those names in Python, with t the torch module); cost is a Python
