@@ -14,13 +14,7 @@
 #include "config.h"
 #include "internal.h"
 
-static int failures;
-
-static void check(int ok, const char *what)
-{
-  printf("%s %s\n", ok ? "ok" : "FAIL", what);
-  if (!ok) failures++;
-}
+#include "tap.h"
 
 static int same(sl_hash128 a, sl_hash128 b) { return a.lo == b.lo && a.hi == b.hi; }
 
@@ -40,7 +34,7 @@ static void test_hash(void)
         sl_hasher_update(&h, msg + at, n - at < piece ? n - at : piece);
       ok &= same(sl_hasher_final(&h), sl_hash128_bytes(msg, n));
     }
-  check(ok, "streaming in pieces gives the one-shot hash");
+  CHECK(ok, "streaming in pieces gives the one-shot hash");
 
   /* Runs of zeros differ only in length; a flipped bit anywhere must show. */
   enum { N = 65 + 64 * 8 };
@@ -59,10 +53,10 @@ static void test_hash(void)
   int distinct = 1;
   for (int i = 0; i < N; i++)
     for (int j = 0; j < i; j++) distinct &= !same(hs[i], hs[j]);
-  check(distinct, "no collisions among zero runs of each length and single-bit flips");
+  CHECK(distinct, "no collisions among zero runs of each length and single-bit flips");
   flipped /= 64 * 8;
   printf("# a flipped input bit changes %.1f of 128 output bits on average\n", flipped);
-  check(flipped > 60 && flipped < 68, "one flipped bit changes about half the output bits");
+  CHECK(flipped > 60 && flipped < 68, "one flipped bit changes about half the output bits");
 
   sl_hasher a, b;   /* strings are fed with their ends */
   sl_hasher_init(&a, 1);
@@ -71,11 +65,11 @@ static void test_hash(void)
   sl_hasher_init(&b, 1);
   sl_hasher_string(&b, "a");
   sl_hasher_string(&b, "bc");
-  check(!same(sl_hasher_final(&a), sl_hasher_final(&b)), "(ab, c) and (a, bc) differ");
+  CHECK(!same(sl_hasher_final(&a), sl_hasher_final(&b)), "(ab, c) and (a, bc) differ");
   sl_hasher_init(&b, 2);
   sl_hasher_string(&b, "ab");
   sl_hasher_string(&b, "c");
-  check(!same(sl_hasher_final(&a), sl_hasher_final(&b)), "the seed changes the hash");
+  CHECK(!same(sl_hasher_final(&a), sl_hasher_final(&b)), "the seed changes the hash");
 }
 
 static const char *body =
@@ -108,17 +102,17 @@ static void test_compile(void)
   /* f(7.25) = floor(7.25 / 0.5) + 7 mod -4 = 14 + (-1) */
   sl_module *m = sl_module_compile(src);
   if (!m) printf("# %s\n", sl_errmsg());
-  check(m && calls_f(m, 7.25, 13), "cc: compiles, loads and runs");
-  check(m && sl_module_sym(m, "no_such_symbol") == NULL, "an absent symbol is NULL");
+  CHECK(m && calls_f(m, 7.25, 13), "cc: compiles, loads and runs");
+  CHECK(m && sl_module_sym(m, "no_such_symbol") == NULL, "an absent symbol is NULL");
   sl_module *again = sl_module_compile(src);
-  check(again && calls_f(again, 7.25, 13), "cc: the same source again (a cache hit)");
+  CHECK(again && calls_f(again, 7.25, 13), "cc: the same source again (a cache hit)");
   sl_module_release(again);
   sl_module_release(m);
 
   if (sl_cc_tcc_available()) {
     m = sl_module_compile_tcc(src);
     if (!m) printf("# %s\n", sl_errmsg());
-    check(m && calls_f(m, 7.25, 13), "libtcc: compiles and runs in memory");
+    CHECK(m && calls_f(m, 7.25, 13), "libtcc: compiles and runs in memory");
     sl_module_release(m);
   }
 
@@ -126,11 +120,11 @@ static void test_compile(void)
   ** one compile; every poll once it is done loads a reference of its own. */
   sl_compile_job_free(sl_compile_start(src));
   sl_compile_job *j = sl_compile_start(src), *j2 = sl_compile_start(src);
-  check(j && j == j2, "two background compiles of one source are one job");
+  CHECK(j && j == j2, "two background compiles of one source are one job");
   struct timespec pause = { 0, 1000000 };
   while (!(m = sl_compile_poll(j)) && !sl_compile_failed(j)) nanosleep(&pause, NULL);
   sl_module *m2 = sl_compile_poll(j2);
-  check(m && m2 && calls_f(m, 7.25, 13) && calls_f(m2, 7.25, 13), "a finished background compile loads for each owner");
+  CHECK(m && m2 && calls_f(m, 7.25, 13) && calls_f(m2, 7.25, 13), "a finished background compile loads for each owner");
   sl_compile_job_free(j);
   sl_compile_job_free(j2);
   sl_module_release(m);
@@ -138,7 +132,7 @@ static void test_compile(void)
 
   j = sl_compile_start("double f(double x) { return x +; }");
   while (!sl_compile_poll(j) && !sl_compile_failed(j)) nanosleep(&pause, NULL);
-  check(sl_compile_poll(j) == NULL && strstr(sl_errmsg(), "C compile failed") != NULL,
+  CHECK(sl_compile_poll(j) == NULL && strstr(sl_errmsg(), "C compile failed") != NULL,
         "a failed background compile leaves the compiler's message for the poller");
   sl_compile_job_free(j);
   free(src);
@@ -154,7 +148,6 @@ int main(void)
   sl_cfg.cache_dir = NULL;
   char cmd[64];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  if (system(cmd) != 0) failures++;
-  if (failures) printf("%d FAILED\n", failures);
-  return failures != 0;
+  CHECK(system(cmd) == 0, "the cache directory is removed");
+  return tap_done();
 }

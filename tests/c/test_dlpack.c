@@ -13,12 +13,7 @@
 #include "symlua_dlpack.h"
 #include "symlua_host.h"
 
-static int failures, count;
-#define CHECK(cond, name) do { \
-    count++; \
-    if (cond) printf("ok %d - %s\n", count, name); \
-    else { failures++; printf("not ok %d - %s (line %d: %s)\n", count, name, __LINE__, sl_errmsg()); } \
-  } while (0)
+#include "tap.h"
 
 /* -- a producer: a 3x4 float64 matrix stored transposed (column-major), one
 **    padding element in front reached through byte_offset -- */
@@ -157,6 +152,5 @@ int main(void)
 
   sl_function_release(f);
   sl_state_close(S);
-  printf("1..%d\n", count);
-  return failures != 0;
+  return tap_done();
 }

@@ -9,12 +9,7 @@
 
 #include "symlua_host.h"
 
-static int failures, count;
-#define CHECK(cond, name) do { \
-    count++; \
-    if (cond) printf("ok %d - %s\n", count, name); \
-    else { failures++; printf("not ok %d - %s (line %d: %s)\n", count, name, __LINE__, sl_errmsg()); } \
-  } while (0)
+#include "tap.h"
 
 /* status s, and a message that contains each of the texts */
 static int says(sl_status got, sl_status want, const char *a, const char *b)
@@ -164,6 +159,5 @@ int main(void)
 
   sl_tensor_release(x); sl_tensor_release(y); sl_tensor_release(odd); sl_tensor_release(five);
   sl_tensor_release(xf); sl_tensor_release(m); sl_tensor_release(four);
-  printf("1..%d\n", count);
-  return failures != 0;
+  return tap_done();
 }

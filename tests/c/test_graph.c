@@ -7,12 +7,7 @@
 
 #include "../../core/compile/function.h"
 
-static int failures, count;
-#define CHECK(cond, name) do { \
-    count++; \
-    if (cond) printf("ok %d - %s\n", count, name); \
-    else { failures++; printf("not ok %d - %s (line %d: %s)\n", count, name, __LINE__, sl_errmsg()); } \
-  } while (0)
+#include "tap.h"
 
 static sl_var *apply(const char *op, int nin, sl_var **in)
 {
@@ -79,5 +74,5 @@ int main(void)
   sl_var_release(c);
   sl_var_release(x);
   CHECK(sl_mem_bytes() == base, "every tensor is freed");
-  return failures != 0;
+  return tap_done();
 }

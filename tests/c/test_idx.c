@@ -9,13 +9,7 @@
 
 #include "symlua.h"
 
-static int failures;
-
-static void check(int ok, const char *what)
-{
-  printf("%s %s\n", ok ? "ok" : "FAIL", what);
-  if (!ok) failures++;
-}
+#include "tap.h"
 
 int main(void)
 {
@@ -31,10 +25,10 @@ int main(void)
   fwrite(file, 1, sizeof file, f);
   fclose(f);
   sl_tensor *t = sl_idx_load(path);
-  check(t && t->dtype == SL_INT32 && t->ndim == 2 && t->shape[0] == 2 && t->shape[1] == 2,
+  CHECK(t && t->dtype == SL_INT32 && t->ndim == 2 && t->shape[0] == 2 && t->shape[1] == 2,
         "int16 (2, 2) loads as int32 (2, 2)");
   const int32_t want[] = { -2, 300, 1, -32768 };
-  check(t && memcmp(sl_tensor_ptr(t), want, sizeof want) == 0, "big-endian int16 values decoded");
+  CHECK(t && memcmp(sl_tensor_ptr(t), want, sizeof want) == 0, "big-endian int16 values decoded");
   sl_tensor_release(t);
 
   /* a 5000-byte path: the reason stays at the end, the path is clipped */
@@ -44,13 +38,13 @@ int main(void)
   t = sl_idx_load(name);
   const char *msg = sl_errmsg();
   size_t n = strlen(msg);
-  check(!t && n < 1024 && n > 20 && strcmp(msg + n - 20, "(File name too long)") == 0,
+  CHECK(!t && n < 1024 && n > 20 && strcmp(msg + n - 20, "(File name too long)") == 0,
         "a long path's error ends in its reason");
-  check(strstr(msg, "aaaa \xe2\x80\xa6 aaaa") != NULL, "the path is clipped around an ellipsis");
+  CHECK(strstr(msg, "aaaa \xe2\x80\xa6 aaaa") != NULL, "the path is clipped around an ellipsis");
   free(name);
 
   unlink(path);
   rmdir(dir);
-  check(sl_mem_bytes() == 0, "no tensor memory left");
-  return failures ? 1 : 0;
+  CHECK(sl_mem_bytes() == 0, "no tensor memory left");
+  return tap_done();
 }

@@ -9,13 +9,7 @@
 
 #include "symlua.h"
 
-static int failures;
-
-static void check(int ok, const char *what)
-{
-  printf("%s %s\n", ok ? "ok" : "FAIL", what);
-  if (!ok) failures++;
-}
+#include "tap.h"
 
 /* The load fails and its message contains want. */
 static void check_load_error(const char *path, const char *want, const char *what)
@@ -24,7 +18,7 @@ static void check_load_error(const char *path, const char *want, const char *wha
   int ok = t == NULL && strstr(sl_errmsg(), want) != NULL;
   if (!ok) printf("# message: %s\n", t ? "(none: the load succeeded)" : sl_errmsg());
   sl_tensor_release(t);
-  check(ok, what);
+  CHECK(ok, what);
 }
 
 static void write_file(const char *path, const void *data, size_t n)
@@ -48,21 +42,21 @@ int main(void)
   float *p = sl_tensor_ptr(m);
   for (int i = 0; i < 12; i++) p[i] = (float)i * 0.5f - 1.0f;
   sl_tensor *tr = sl_tensor_transpose(m, 0, 1);
-  check(sl_npy_save(path, tr) == 0, "save a transposed view");
+  CHECK(sl_npy_save(path, tr) == 0, "save a transposed view");
 
   sl_tensor *u = sl_npy_load(path);
-  check(u != NULL, "load it back");
+  CHECK(u != NULL, "load it back");
   if (u) {
-    check(u->dtype == SL_FLOAT32 && u->ndim == 2 && u->shape[0] == 4 && u->shape[1] == 3,
+    CHECK(u->dtype == SL_FLOAT32 && u->ndim == 2 && u->shape[0] == 4 && u->shape[1] == 3,
           "dtype float32 and shape (4, 3)");
-    check(sl_tensor_is_contiguous(u), "the loaded tensor is contiguous");
+    CHECK(sl_tensor_is_contiguous(u), "the loaded tensor is contiguous");
     int same = 1;
     for (int64_t i = 0; i < 4; i++)
       for (int64_t j = 0; j < 3; j++) {
         int64_t a[2] = { i, j }, b[2] = { j, i };
         if (sl_tensor_get(u, a) != sl_tensor_get(m, b)) same = 0;
       }
-    check(same, "values equal the transpose");
+    CHECK(same, "values equal the transpose");
   }
 
   /* a corrupt file: the right magic, then a header cut short */
@@ -76,7 +70,7 @@ int main(void)
   char missing[300];
   snprintf(missing, sizeof missing, "%s/no/such.npy", dir);
   int r = sl_npy_save(missing, m);
-  check(r == -1 && strstr(sl_errmsg(), "No such file or directory") != NULL,
+  CHECK(r == -1 && strstr(sl_errmsg(), "No such file or directory") != NULL,
         "a save into a missing directory fails with the OS reason");
 
   sl_tensor_release(u);
@@ -85,6 +79,6 @@ int main(void)
   unlink(path);
   unlink(bad);
   rmdir(dir);
-  check(sl_mem_bytes() == 0, "no tensor memory left");
-  return failures ? 1 : 0;
+  CHECK(sl_mem_bytes() == 0, "no tensor memory left");
+  return tap_done();
 }

@@ -9,12 +9,7 @@
 #include "../../core/opt/fgraph.h"
 #include "../../core/compile/function.h"
 
-static int failures, count;
-#define CHECK(cond, name) do { \
-    count++; \
-    if (cond) printf("ok %d - %s\n", count, name); \
-    else { failures++; printf("not ok %d - %s (line %d: %s)\n", count, name, __LINE__, sl_errmsg()); } \
-  } while (0)
+#include "tap.h"
 
 static sl_var *apply(const char *op, int nin, sl_var **in)
 {
@@ -125,6 +120,5 @@ int main(void)
 
   sl_var_release(x);
   CHECK(sl_mem_bytes() == base, "frees all tensor memory");
-  printf("1..%d\n", count);
-  return failures ? 1 : 0;
+  return tap_done();
 }

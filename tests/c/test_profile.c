@@ -9,12 +9,7 @@
 
 #include "../../core/compile/function.h"
 
-static int failures, count;
-#define CHECK(cond, name) do { \
-    count++; \
-    if (cond) printf("ok %d - %s\n", count, name); \
-    else { failures++; printf("not ok %d - %s (line %d: %s)\n", count, name, __LINE__, sl_errmsg()); } \
-  } while (0)
+#include "tap.h"
 
 static sl_var *apply(const char *op, int nin, sl_var **in, const char *where)
 {
@@ -97,7 +92,6 @@ int main(void)
   sl_var_release(lg);
   sl_var_release(x);
   CHECK(sl_mem_bytes() == base, "all tensor memory is released");
-  printf("1..%d\n", count);
   printf("# the report of the first function follows, printed at exit (stderr)\n");
-  return failures ? 1 : 0;
+  return tap_done();
 }
