@@ -460,19 +460,21 @@ return function(sl)
   end
   -- A = U diag(S) Vh: gA = U [F o (J - J^T) S + S F o (K - K^T) + diag(gS)] Vh
   -- + (gU - U U^T gU) S^-1 Vh + U S^-1 (gVh - gVh V Vh), J = U^T gU, K = Vh gVh^T,
-  -- F = gap_inverse(S^2). Full U and V: the columns past min(m, n) are not
-  -- unique and take no gradient.
+  -- F = gap_inverse(S^2). Full U and V (k = min(m, n)): U's columns U2 past k
+  -- are one orthonormal basis among many of the complement of U1's span, so
+  -- the gradient is the one of a cost that depends on them only through that
+  -- span (U2 U2^T = I - U1 U1^T), the only case where one exists: gU2 moves
+  -- onto U1 as -U2 gU2^T U1 (and Vh's rows past k onto Vh1 as -Vh1 gVh2^T Vh2),
+  -- as for qr's complete Q. A cost that depends on the basis chosen within
+  -- the span gets the gradient of its span-dependent part.
   rules.svd = function(node, ins, outs, g)
     local U, S, Vh, gU, gS, gVh = outs[1], outs[2], outs[3], g[1], g[2], g[3]
     if node:params().v[1] == 1 then
-      local k = S:static_shape()[S:dim()]
-      local shape = ins[1]:static_shape()
-      local m, n = shape[#shape - 1], shape[#shape]
-      if not (k and k >= 0 and m >= 0 and n >= 0) then
-        core.fail('svd: the gradient of full_matrices = true needs static matrix sizes; use full_matrices = false')
-      end
-      if m > k then U, gU = U:narrow(-1, 1, k), gU:narrow(-1, 1, k) end
-      if n > k then Vh, gVh = Vh:narrow(-2, 1, k), gVh:narrow(-2, 1, k) end
+      local k = lsize(S, -1)
+      local U2, gU2, Vh2, gVh2 = cols(U, k + 1, -1), cols(gU, k + 1, -1), rows(Vh, k + 1, -1), rows(gVh, k + 1, -1)
+      U, gU, Vh, gVh = cols(U, 1, k), cols(gU, 1, k), rows(Vh, 1, k), rows(gVh, 1, k)
+      gU = gU - mm(U2, mm(T(gU2), U))
+      gVh = gVh - mm(mm(Vh, T(gVh2)), Vh2)
     end
     local F = gap_inverse(S * S)
     local J, K = mm(T(U), gU), mm(Vh, T(gVh))
