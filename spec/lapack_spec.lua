@@ -195,6 +195,8 @@ describe('linalg values against NumPy', function()
   end)
 end)
 
+local core_apply = sl.core.apply
+
 describe('linalg errors', function()
   local function fails(pattern, f, ...)
     local ok, err = pcall(f, ...)
@@ -238,7 +240,8 @@ describe('linalg errors', function()
     fails('lstsq: expected a matrix (2 dimensions), got 3-d', sl.lstsq, BATCH, sl.ones(2, 3))
     fails("qr: mode must be 'reduced', 'complete' or 'r'", sl.qr, W, 'full')
     fails("eigh: UPLO must be 'L' or 'U'", sl.eigh, SPD, 'X')
-    fails('linalg: complex matrices are not supported', sl.inv, SPD:cast('complex128'))
+    fails('cholesky: expected a float or complex matrix, got bool', function()
+      return core_apply('cholesky', nil, sl.eq(SPD, SPD)) end)
     fails('norm: invalid norm order fro for vectors', sl.norm, sl.ones(3), 'fro')
     fails('norm: improper number of dimensions', sl.norm, BATCH, 2)
     fails('matrix_power: the exponent must be an integer', sl.matrix_power, SPD, 0.5)
