@@ -544,7 +544,8 @@ return function(sl)
   -- and solves below then batch and compile like any real graph.
   local function cmm(ar, ai, br, bi) return mm(ar, br) - mm(ai, bi), mm(ar, bi) + mm(ai, br) end
   -- A = V diag(w) V^-1, V's columns of unit norm (each up to a phase):
-  -- gA = V^-H (its real part for real A) (diag(gw) + F o (V^H gV - V^H V diag(Re diag(V^H gV)))) V^H,
+  -- gA = V^-H (diag(gw) + F o (V^H gV - V^H V diag(Re diag(V^H gV)))) V^H
+  -- (its real part for real A),
   -- F_ij = 1 / conj(w_j - w_i) off the diagonal and 0 where w_i, w_j are
   -- equal to within the dtype's precision (as for eigh). The second term of
   -- the bracket keeps the columns' norms. That rule is the one of costs that
