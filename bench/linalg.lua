@@ -1,6 +1,6 @@
 -- Linear algebra: sl.solve, cholesky, svd and eigh in compiled functions
 -- against numpy.linalg in the same run, both on this machine's OpenBLAS
--- LAPACK. numpy / symlua (its time over ours) should be at least 0.95.
+-- LAPACK, on float64 and complex128 matrices (LAPACK's d and z routines). numpy / symlua (its time over ours) should be at least 0.95.
 -- Run: bin/symlua bench/linalg.lua
 local sl = require 'symlua'
 
@@ -14,7 +14,8 @@ local SIZES = { 256, 1024 }
 local function reps(n) return n <= 256 and 9 or 3 end
 
 -- Each case: a name, symlua's expression of (A, b), numpy's of (A, b). A is
--- symmetric positive definite, so every op takes it.
+-- symmetric (Hermitian) positive definite, so every op takes it.
+local DTYPES = { 'float64', 'complex128' }
 local cases = {
   { 'solve (n x n, 1 column)', function(a, b) return sl.solve(a, b) end, 'np.linalg.solve(A, b)' },
   { 'cholesky', function(a) return sl.cholesky(a) end, 'np.linalg.cholesky(A)' },
@@ -25,29 +26,35 @@ local cases = {
 -- numpy.linalg times, one subprocess for every case and size
 local function numpy_times()
   local lines = {}
-  for _, n in ipairs(SIZES) do
-    lines[#lines + 1] = ('M = np.random.randn(%d, %d); A = M @ M.T + %d * np.eye(%d); b = np.random.randn(%d, 1)')
-      :format(n, n, n, n, n)
-    for _, c in ipairs(cases) do lines[#lines + 1] = ('r.append(best(lambda: %s, %d))'):format(c[3], reps(n)) end
+  for _, dt in ipairs(DTYPES) do
+    local i = dt == 'complex128' and ' + 1j * np.random.randn(%d, %d)' or ''
+    for _, n in ipairs(SIZES) do
+      lines[#lines + 1] = ('M = np.random.randn(%d, %d)' .. i .. '; A = M @ M.conj().T + %d * np.eye(%d); b = np.random.randn(%d, 1)')
+        :format(n, n, n, n, n, n, n)
+      for _, c in ipairs(cases) do lines[#lines + 1] = ('r.append(best(lambda: %s, %d))'):format(c[3], reps(n)) end
+    end
   end
-  return python.numpy_times(lines, #cases * #SIZES)
+  return python.numpy_times(lines, #cases * #SIZES * #DTYPES)
 end
 
 local np = numpy_times()
-print('| case | n | symlua | numpy.linalg | numpy / symlua |')
-print('|---|---:|---:|---:|---:|')
+print('| case | dtype | n | symlua | numpy.linalg | numpy / symlua |')
+print('|---|---|---:|---:|---:|---:|')
 local k = 0
-for _, n in ipairs(SIZES) do
-  local M = sl.randn(n, n)
-  local A = sl.dot(M, M:transpose(1, 2)) + sl.eye(n) * n
-  local b = sl.randn(n, 1)
-  for _, c in ipairs(cases) do
-    k = k + 1
-    local a, bb = sl.matrix('A'), sl.matrix('b')
-    local f = sl.compile({ a, bb }, c[2](a, bb))
-    local t_sl = best(function() f(A, b) end, reps(n))
-    local t_np = np and np[k]
-    local function ms(t) return t and ('%.3f ms'):format(t * 1e3) or 'n/a' end
-    print(('| %s | %d | %s | %s | %s |'):format(c[1], n, ms(t_sl), ms(t_np), t_np and ('%.2f'):format(t_np / t_sl) or 'n/a'))
+for _, dt in ipairs(DTYPES) do
+  for _, n in ipairs(SIZES) do
+    local M = dt == 'complex128' and sl.complex(sl.randn(n, n), sl.randn(n, n)) or sl.randn(n, n)
+    local A = sl.matmul(M, sl.matrix_adjoint(M)) + sl.eye(n) * n
+    local b = sl.randn(n, 1)
+    for _, c in ipairs(cases) do
+      k = k + 1
+      local a, bb = sl.tensor_type(dt, { -1, -1 })('A'), sl.matrix('b')
+      local f = sl.compile({ a, bb }, c[2](a, bb))
+      local t_sl = best(function() f(A, b) end, reps(n))
+      local t_np = np and np[k]
+      local function ms(t) return t and ('%.3f ms'):format(t * 1e3) or 'n/a' end
+      print(('| %s | %s | %d | %s | %s | %s |'):format(c[1], dt, n, ms(t_sl), ms(t_np),
+        t_np and ('%.2f'):format(t_np / t_sl) or 'n/a'))
+    end
   end
 end

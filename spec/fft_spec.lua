@@ -35,6 +35,14 @@ describe('complex values', function()
     assert.are.equal('complex128', (a * sl.tensor({ 2, 2 }, 'float64')):dtype())
     local q = a / a
     assert.are.same({ 1, 1 }, q:real():totable())
+    -- a Lua number is weak: a float one keeps the complex dtype and its imaginary part
+    local h = a * 0.5 + 0.25
+    assert.are.equal('complex64', h:dtype())
+    assert.are.same({ 0.75, 1.25 }, h:real():totable())
+    assert.are.same({ 0.5, -0.5 }, h:imag():totable())
+    local x = sl.tensor_type('complex128', { -1 })('x')
+    assert.are.equal('complex128', (x * 0.5):dtype())
+    assert.are.same({ 0.5, -0.5 }, sl.compile({ x }, x * 0.5)(a:cast('complex128')):imag():totable())
     assert.are.same({ true, false }, sl.eq(a, sl.complex(sl.tensor({ 1, 0 }, 'float32'), sl.tensor({ 1, -1 }, 'float32'))):totable())
   end)
 

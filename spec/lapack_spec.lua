@@ -195,6 +195,8 @@ describe('linalg values against NumPy', function()
   end)
 end)
 
+local core_apply = sl.core.apply
+
 describe('linalg errors', function()
   local function fails(pattern, f, ...)
     local ok, err = pcall(f, ...)
@@ -238,7 +240,8 @@ describe('linalg errors', function()
     fails('lstsq: expected a matrix (2 dimensions), got 3-d', sl.lstsq, BATCH, sl.ones(2, 3))
     fails("qr: mode must be 'reduced', 'complete' or 'r'", sl.qr, W, 'full')
     fails("eigh: UPLO must be 'L' or 'U'", sl.eigh, SPD, 'X')
-    fails('linalg: complex matrices are not supported', sl.inv, SPD:cast('complex128'))
+    fails('cholesky: expected a float or complex matrix, got bool', function()
+      return core_apply('cholesky', nil, sl.eq(SPD, SPD)) end)
     fails('norm: invalid norm order fro for vectors', sl.norm, sl.ones(3), 'fro')
     fails('norm: improper number of dimensions', sl.norm, BATCH, 2)
     fails('matrix_power: the exponent must be an integer', sl.matrix_power, SPD, 0.5)
@@ -309,6 +312,44 @@ describe('linalg gradients', function()
   it('svd with full matrices (static sizes) matches finite differences', function()
     local f = function(x) local u, s, vh = sl.svd(x) return sl.sum(u:narrow(2, 1, 3) ^ 3) + sl.sum(vh ^ 3) + s end
     assert.is_true(sl.verify_grad(f, { W:clone() }, { static_shapes = true }) <= 1)
+  end)
+
+  -- full U and V: the columns past min(m, n) through their span (U2 U2^T, V2 V2^T),
+  -- with symbolic sizes as well as static ones
+  local function span(x) return sl.matmul(x, sl.matrix_transpose(x)) end
+  local FULL_SVD = {
+    { 'tall', function(x) local u, s, vh = sl.svd(x)
+        return sl.sum(span(u:narrow(2, 4, 2)) * SPD_5) + sl.sum(u:narrow(2, 1, 3) ^ 4) + sl.sum(vh ^ 4) + sl.sum(s ^ 3) end, W },
+    { 'wide', function(x) local u, s, vh = sl.svd(x)
+        return sl.sum(span(sl.matrix_transpose(vh:narrow(1, 4, 2))) * SPD_5) + sl.sum(vh:narrow(1, 1, 3) ^ 4) + sl.sum(u ^ 4) end,
+      W:transpose(1, 2):contiguous() },
+    { 'batched tall, U and V', function(x) local u, _, vh = sl.svd(x)
+        return sl.sum(span(u:narrow(3, 3, 2)) * SPD_5:narrow(1, 1, 4):narrow(2, 1, 4)) + sl.sum(vh ^ 4) end, sl.randn(2, 4, 2) },
+  }
+  for _, c in ipairs(FULL_SVD) do
+    it('svd with full matrices, ' .. c[1] .. ': the extra columns through their span match finite differences', function()
+      assert.is_true(sl.verify_grad(c[2], { c[3]:clone() }) <= 1)
+      assert.is_true(sl.verify_grad(c[2], { c[3]:clone() }, { static_shapes = true }) <= 1)
+    end)
+  end
+  it('svd with full matrices: the extra columns through their span match torch.autograd', function()
+    if not torch_oracle.available() then pending('python3-torch is not installed') return end
+    -- torch ignores U's columns past min(m, n); its oracle is the same cost written
+    -- with the reduced factors: U2 U2^T = I - U1 U1^T, V2 V2^T = I - V1 V1^T
+    local x = sl.matrix('x')
+    local u, s, vh = sl.svd(x)
+    local cost = sl.sum(span(u:narrow(2, 4, 2)) * SPD_5) + sl.sum(u:narrow(2, 1, 3) ^ 4) + sl.sum(vh ^ 4) + sl.sum(s ^ 3)
+    local g = sl.compile({ x }, sl.grad(cost, x))(W)
+    local want = torch_oracle.grad('(lambda u, s, vh: ((t.eye(5, dtype=t.float64) - u @ u.T) * C5).sum() + (u ** 4).sum()'
+      .. ' + (vh ** 4).sum() + (s ** 3).sum())(*t.linalg.svd(X, full_matrices=False))', { X = W, C5 = SPD_5 }, { 'X' })
+    close(g, want, 1e-8, 'tall, against torch')
+    local wide = W:transpose(1, 2):contiguous()
+    u, s, vh = sl.svd(x)
+    cost = sl.sum(span(sl.matrix_transpose(vh:narrow(1, 4, 2))) * SPD_5) + sl.sum(vh:narrow(1, 1, 3) ^ 4) + sl.sum(u ^ 4)
+    g = sl.compile({ x }, sl.grad(cost, x))(wide)
+    want = torch_oracle.grad('(lambda u, s, vh: ((t.eye(5, dtype=t.float64) - vh.T @ vh) * C5).sum() + (vh ** 4).sum()'
+      .. ' + (u ** 4).sum())(*t.linalg.svd(X, full_matrices=False))', { X = wide, C5 = SPD_5 }, { 'X' })
+    close(g, want, 1e-8, 'wide, against torch')
   end)
 
   it('eigh of a matrix with a repeated eigenvalue: finite for a basis-independent cost', function()

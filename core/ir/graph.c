@@ -68,12 +68,12 @@ int sl_type_broadcast(int n, const sl_type *const *in, sl_type *out)
 
 /* Result dtype of inputs first.. of n by NumPy's promotion. A weak input (a
 ** constant from a Lua number) only matters when its kind (bool < integer <
-** float) is above the strong inputs' kind: then the result takes the default
-** dtype of its kind. */
+** float < complex) is above the strong inputs' kind: then the result takes
+** the default dtype of its kind. A complex tensor times 0.5 stays complex. */
 static int kind_rank(sl_dtype dt)
 {
   char k = sl_dtype_kind(dt);
-  return k == 'b' ? 0 : k == 'f' ? 2 : 1;
+  return k == 'b' ? 0 : k == 'f' ? 2 : k == 'c' ? 3 : 1;
 }
 
 sl_dtype sl_promote_inputs(const sl_node *n, int first)
@@ -92,7 +92,8 @@ sl_dtype sl_promote_inputs(const sl_node *n, int first)
     }
   }
   if (!have_strong) return weak_rank == 2 ? sl_float_default : weak;
-  if (weak_rank > kind_rank(strong)) return weak_rank == 2 ? sl_float_default : SL_INT64;
+  if (weak_rank > kind_rank(strong))
+    return weak_rank == 3 ? sl_dtype_promote(strong, weak) : weak_rank == 2 ? sl_float_default : SL_INT64;
   return strong;
 }
 

@@ -210,10 +210,10 @@ return function(sl)
   rules.imag = function(_, ins, _, g) return { sl.complex(g[1] * 0, g[1]):cast(ins[1]:dtype()) } end
   rules.conj = function(_, _, _, g) return { apply('conj', nil, g[1]) } end
   rules.complex = function(_, _, _, g) return { apply('real', nil, g[1]), apply('imag', nil, g[1]) } end
-  -- |z|: (a, b) / |z|, so G = g z / |z|
+  -- |z|: (a, b) / |z|, so G = g z / |z|; 0 at z = 0, as real abs's sign(0) is
   rules.cabs = function(_, ins, outs, g)
-    local z = ins[1]
-    local s = g[1] / outs[1]
+    local z, r = ins[1], outs[1]
+    local s = g[1] / sl.where(sl.gt(r, 0), r, 1)
     return { z * sl.complex(s, s * 0) }
   end
   -- angle = atan2(b, a): (-b, a) / |z|^2, so G = g i z / |z|^2

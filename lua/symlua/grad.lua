@@ -339,8 +339,12 @@ return function(sl)
   -- np.matmul. Rules are the standard ones (Giles 2008, Murray 2016,
   -- Townsend 2016 for the SVD, Walter and Lehmann for QR), written with other
   -- ops so that they batch and compile like the forward graph.
-  local T, mm = sl.matrix_transpose, sl.matmul
+  -- Complex matrices (complex inputs of the LAPACK ops) take the same rules
+  -- with H, the conjugate transpose, for T; matmul multiplies them through
+  -- their real and imaginary parts, so the gradients stay real graphs.
+  local T, H, mm = sl.matrix_transpose, sl.matrix_adjoint, sl.matmul
   local lsize = sl.linalg.size
+  local is_complex = sl.linalg.is_complex
   -- NumPy's tril mask: 1 where column j <= row i + k
   local function lower_mask(x, k)
     local i = sl.arange(0, lsize(x, -2), 'int64')
@@ -375,40 +379,59 @@ return function(sl)
     return sl.where(apart, 1 / sl.where(apart, d, 1), 0)
   end
 
-  -- L = cholesky(A): gA = L^-T Phi(L^T gL) L^-1 symmetrized, Phi taking the
+  -- L = cholesky(A): gA = L^-H Phi(L^H gL) L^-1 symmetrized, Phi taking the
   -- lower triangle with half its diagonal: two triangular solves and a
   -- product (the matrix form of the blocked rule)
   rules.cholesky = function(_, _, outs, g)
     local L = outs[1]
-    local P = tril(mm(T(L), g[1]))
-    local S = (P + T(tril(P, -1))) * 0.5
-    local Y = sl.solve_triangular(L, S, { lower = true, trans = true })   -- L^-T S
-    return { T(sl.solve_triangular(L, T(Y), { lower = true, trans = true })) }   -- Y L^-1
+    local P = tril(mm(H(L), g[1]))
+    local S = (P + H(tril(P, -1))) * 0.5
+    local Y = sl.solve_triangular(L, S, { lower = true, trans = 'C' })   -- L^-H S
+    return { H(sl.solve_triangular(L, H(Y), { lower = true, trans = 'C' })) }   -- Y L^-1
   end
-  -- X = solve(A, B): gB = solve(A^T, gX), gA = -gB X^T
+  -- X = solve(A, B): gB = solve(A^H, gX), gA = -gB X^H
   rules.solve = function(_, ins, outs, g)
-    local gb = sl.solve(T(ins[1]), g[1])
-    return { -mm(gb, T(outs[1])), gb }
+    local gb = sl.solve(H(ins[1]), g[1])
+    return { -mm(gb, H(outs[1])), gb }
   end
-  -- X = op(A)^-1 B over the triangle read: gB = op(A)^-T gX, gA = -gB X^T
-  -- (or -X gB^T when op transposes), kept to that triangle
+  -- X = op(A)^-1 B over the triangle read: gB = op(A)^-H gX, gA = -gB X^H
+  -- for op(A) = A, -X gB^H for A^H and -conj(X) gB^T for A^T (gB then being
+  -- conj(A^-1 conj(gX))), kept to that triangle
+  local function cconj(x) return is_complex(x) and apply('conj', nil, x) or x end
   rules.solve_triangular = function(node, ins, outs, g)
     local v = node:params().v
-    local lower, trans, unit = v[1] == 1, v[2] == 1, v[3] == 1
-    local gb = sl.solve_triangular(ins[1], g[1], { lower = lower, trans = not trans, unit_diagonal = unit })
-    local ga = trans and -mm(outs[1], T(gb)) or -mm(gb, T(outs[1]))
+    local lower, unit, X = v[1] == 1, v[3] == 1, outs[1]
+    local trans = v[2] == 0 and 'N' or (v[2] == 2 or not is_complex(X)) and 'C' or 'T'
+    local function st(b, t) return sl.solve_triangular(ins[1], b, { lower = lower, trans = t, unit_diagonal = unit }) end
+    local gb, ga
+    if trans == 'N' then
+      gb = st(g[1], 'C')
+      ga = -mm(gb, H(X))
+    elseif trans == 'C' then
+      gb = st(g[1], 'N')
+      ga = -mm(X, H(gb))
+    else
+      gb = cconj(st(cconj(g[1]), 'N'))
+      ga = -mm(cconj(X), T(gb))
+    end
     local k = unit and 1 or 0
     return { lower and tril(ga, -k) or triu(ga, k), gb }
   end
-  -- Y = inv(A): gA = -Y^T gY Y^T
+  -- Y = inv(A): gA = -Y^H gY Y^H
   rules.inv = function(_, _, outs, g)
-    local Yt = T(outs[1])
-    return { -mm(mm(Yt, g[1]), Yt) }
+    local Yh = H(outs[1])
+    return { -mm(mm(Yh, g[1]), Yh) }
   end
-  -- (sign, log|det A|): gA = g_logdet inv(A)^T; the sign is piecewise constant
-  rules.slogdet = function(_, ins, _, g)
-    local gl = g[2]
-    return { as_col(as_col(gl)) * T(sl.inv(ins[1])) }
+  -- (sign, log|det A|): gA = g_logdet inv(A)^H for real A, whose sign is
+  -- piecewise constant. A complex sign s moves as s i Im tr(A^-1 dA), so then
+  -- gA = (g_logdet + i b) inv(A)^H with b = -Im(conj(g_sign) s).
+  rules.slogdet = function(_, ins, outs, g)
+    local A, s, gs = ins[1], outs[1], g[1]
+    local c = g[2]
+    if is_complex(A) then
+      c = sl.complex(c, sl.imag(gs) * sl.real(s) - sl.real(gs) * sl.imag(s))
+    end
+    return { as_col(as_col(c)) * H(sl.inv(A)) }
   end
   -- x[..., first..last] over the last axis (cols) or the one before (rows);
   -- bounds may be symbolic, and first > last gives an empty slice
@@ -433,7 +456,8 @@ return function(sl)
   -- orthonormal completion among many, so the gradient is the one of a cost
   -- that depends on them only through their span (Q2 Q2^T = I - Q1 Q1^T,
   -- which moves Q2's gradient onto Q1 as -Q2 gQ2^T Q1); R's zero rows past k
-  -- take none.
+  -- take none. Complex A: H for T, and copyltu keeps only the real part of
+  -- M's diagonal (LAPACK's R has a real diagonal, so Q R has no phase left free).
   rules.qr = function(node, ins, outs, g)
     local A, Q, R, gQ, gR = ins[1], outs[1], outs[2], g[1], g[2]
     local m, n = lsize(A, -2), lsize(A, -1)
@@ -441,7 +465,7 @@ return function(sl)
     if node:params().v[1] == 1 and not static_le(m, n) then
       k = (type(m) == 'number' and type(n) == 'number') and math.min(m, n) or sl.minimum(m, n)
       local Q1, Q2, gQ2 = cols(Q, 1, k), cols(Q, k + 1, -1), cols(gQ, k + 1, -1)
-      Q, gQ = Q1, cols(gQ, 1, k) - mm(Q2, mm(T(gQ2), Q1))
+      Q, gQ = Q1, cols(gQ, 1, k) - mm(Q2, mm(H(gQ2), Q1))
       R, gR = rows(R, 1, k), rows(gR, 1, k)
     end
     local wide = not static_le(n, m)   -- may be wide: split off Y (empty when it is not)
@@ -449,38 +473,52 @@ return function(sl)
     if wide then
       Y, gV = cols(A, k + 1, -1), cols(gR, k + 1, -1)
       R, gR = cols(R, 1, k), cols(gR, 1, k)
-      gQ = gQ + mm(Y, T(gV))
+      gQ = gQ + mm(Y, H(gV))
     end
-    local M = mm(R, T(gR)) - mm(T(gQ), Q)
-    local C = tril(M) + T(tril(M, -1))
+    local M = mm(R, H(gR)) - mm(H(gQ), Q)
+    local C = tril(M) + H(tril(M, -1))
+    if is_complex(M) then   -- R's diagonal is real: C keeps Re diag(M) alone
+      local d = sl.imag(M) * sl.linalg.identity_like(sl.imag(M))
+      C = C - sl.complex(d * 0, d)
+    end
     local B = gQ + mm(Q, C)
-    local gX = T(sl.solve_triangular(R, T(B), { lower = false }))   -- B U^-T
+    local gX = H(sl.solve_triangular(R, H(B), { lower = false }))   -- B U^-H
     if wide then return { sl.concatenate({ gX, mm(Q, gV) }, -1) } end
     return { gX }
   end
   -- A = U diag(S) Vh: gA = U [F o (J - J^T) S + S F o (K - K^T) + diag(gS)] Vh
   -- + (gU - U U^T gU) S^-1 Vh + U S^-1 (gVh - gVh V Vh), J = U^T gU, K = Vh gVh^T,
-  -- F = gap_inverse(S^2). Full U and V: the columns past min(m, n) are not
-  -- unique and take no gradient.
+  -- F = gap_inverse(S^2). Full U and V (k = min(m, n)): U's columns U2 past k
+  -- are one orthonormal basis among many of the complement of U1's span, so
+  -- the gradient is the one of a cost that depends on them only through that
+  -- span (U2 U2^T = I - U1 U1^T), the only case where one exists: gU2 moves
+  -- onto U1 as -U2 gU2^T U1 (and Vh's rows past k onto Vh1 as -Vh1 gVh2^T Vh2),
+  -- as for qr's complete Q. A cost that depends on the basis chosen within
+  -- the span gets the gradient of its span-dependent part. Complex A: H for T,
+  -- plus i Im(J_jj) / S_j on the diagonal; a pair u_j, v_j is unique only up
+  -- to a common phase, so the gradient is that of a cost that does not depend
+  -- on it (as PyTorch's, which refuses the others where it can tell).
   rules.svd = function(node, ins, outs, g)
     local U, S, Vh, gU, gS, gVh = outs[1], outs[2], outs[3], g[1], g[2], g[3]
     if node:params().v[1] == 1 then
-      local k = S:static_shape()[S:dim()]
-      local shape = ins[1]:static_shape()
-      local m, n = shape[#shape - 1], shape[#shape]
-      if not (k and k >= 0 and m >= 0 and n >= 0) then
-        core.fail('svd: the gradient of full_matrices = true needs static matrix sizes; use full_matrices = false')
-      end
-      if m > k then U, gU = U:narrow(-1, 1, k), gU:narrow(-1, 1, k) end
-      if n > k then Vh, gVh = Vh:narrow(-2, 1, k), gVh:narrow(-2, 1, k) end
+      local k = lsize(S, -1)
+      local U2, gU2, Vh2, gVh2 = cols(U, k + 1, -1), cols(gU, k + 1, -1), rows(Vh, k + 1, -1), rows(gVh, k + 1, -1)
+      U, gU, Vh, gVh = cols(U, 1, k), cols(gU, 1, k), rows(Vh, 1, k), rows(gVh, 1, k)
+      gU = gU - mm(U2, mm(H(gU2), U))
+      gVh = gVh - mm(mm(Vh, H(gVh2)), Vh2)
     end
     local F = gap_inverse(S * S)
-    local J, K = mm(T(U), gU), mm(Vh, T(gVh))
+    local J, K = mm(H(U), gU), mm(Vh, H(gVh))
     local Sr, Sc = as_row(S), as_col(S)
-    local inner = F * (J - T(J)) * Sr + Sc * (F * (K - T(K))) + sl.linalg.identity_like(J) * as_row(gS)
+    local I = sl.linalg.identity_like(J)
+    local inner = F * (J - H(J)) * Sr + Sc * (F * (K - H(K))) + I * as_row(gS)
+    if is_complex(J) then
+      local d = as_row(sl.sum(sl.imag(J) * sl.linalg.identity_like(S), -2) / S)   -- Im(J_jj) / S_j
+      inner = inner + I * sl.complex(d * 0, d)
+    end
     local ga = mm(mm(U, inner), Vh)
     local gu_perp = gU - mm(U, J)
-    local gv_perp = gVh - mm(T(K), Vh)   -- gVh - (gVh V) Vh
+    local gv_perp = gVh - mm(H(K), Vh)   -- gVh - (gVh V) Vh
     return { ga + mm(gu_perp / Sr, Vh) + mm(U, gv_perp / Sc) }
   end
   -- S alone: gA = U diag(gS) Vh
@@ -488,23 +526,26 @@ return function(sl)
     local U, _, Vh = apply('svd', { v = { 0 } }, ins[1])
     return { mm(U * as_row(g[1]), Vh) }
   end
-  -- A = V diag(w) V^T: gA = V (diag(gw) + F o (V^T gV)) V^T, symmetrized;
-  -- F = gap_inverse(w)
+  -- A = V diag(w) V^H: gA = V (diag(gw) + F o (V^H gV)) V^H, symmetrized;
+  -- F = gap_inverse(w). A complex eigenvector is unique up to a phase: the
+  -- gradient is that of a cost that does not depend on it (F's zero diagonal
+  -- drops the phase's term, Im diag(V^H gV)).
   rules.eigh = function(_, _, outs, g)
     local w, V, gw, gV = outs[1], outs[2], g[1], g[2]
-    local inner = gap_inverse(w) * mm(T(V), gV)
-    local ga = mm(mm(V, inner), T(V)) + mm(V * as_row(gw), T(V))
-    return { (ga + T(ga)) * 0.5 }
+    local inner = gap_inverse(w) * mm(H(V), gV)
+    local ga = mm(mm(V, inner), H(V)) + mm(V * as_row(gw), H(V))
+    return { (ga + H(ga)) * 0.5 }
   end
   rules.eigvalsh = function(node, ins, _, g)
     local _, V = apply('eigh', node:params(), ins[1])
-    return { mm(V * as_row(g[1]), T(V)) }
+    return { mm(V * as_row(g[1]), H(V)) }
   end
   -- Complex matrices as (real, imaginary) pairs of real ones: the products
   -- and solves below then batch and compile like any real graph.
   local function cmm(ar, ai, br, bi) return mm(ar, br) - mm(ai, bi), mm(ar, bi) + mm(ai, br) end
-  -- A = V diag(w) V^-1, A real, V's columns of unit norm (each up to a phase):
-  -- gA = Re V^-H (diag(gw) + F o (V^H gV - V^H V diag(Re diag(V^H gV)))) V^H,
+  -- A = V diag(w) V^-1, V's columns of unit norm (each up to a phase):
+  -- gA = V^-H (diag(gw) + F o (V^H gV - V^H V diag(Re diag(V^H gV)))) V^H
+  -- (its real part for real A),
   -- F_ij = 1 / conj(w_j - w_i) off the diagonal and 0 where w_i, w_j are
   -- equal to within the dtype's precision (as for eigh). The second term of
   -- the bracket keeps the columns' norms. That rule is the one of costs that
@@ -513,7 +554,7 @@ return function(sl)
   -- column's phase moves as Im(dv_kj) / v_kj, and adding i Im(gv_j^H v_j) /
   -- v_kj to gV at (k, j) gives every cost its gradient (nothing, for
   -- phase-free costs, where Im(gv_j^H v_j) = 0).
-  rules.eig = function(_, _, outs, g)
+  rules.eig = function(_, ins, outs, g)
     local w, V = outs[1], outs[2]
     local wr, wi, Vr, Vi = sl.real(w), sl.imag(w), sl.real(V), sl.imag(V)
     local gVr, gVi = sl.real(g[2]), sl.imag(g[2])
@@ -538,18 +579,19 @@ return function(sl)
     local Ir = Fr * Xr - Fi * Xi + I * as_row(sl.real(g[1]))
     local Ii = Fr * Xi + Fi * Xr + I * as_row(sl.imag(g[1]))
     local Nr, Ni = cmm(Ir, Ii, Hr, Hi)
-    -- V^H Z = N as the real system [[Hr, -Hi], [Hi, Hr]] [Zr; Zi] = [Nr; Ni]; gA = Zr
+    -- V^H Z = N as the real system [[Hr, -Hi], [Hi, Hr]] [Zr; Zi] = [Nr; Ni]; gA = Zr (+ i Zi)
     local H2 = sl.concatenate({ sl.concatenate({ Hr, -Hi }, -1), sl.concatenate({ Hi, Hr }, -1) }, -2)
     local Z = sl.solve(H2, sl.concatenate({ Nr, Ni }, -2))
+    if is_complex(ins[1]) then return { sl.complex(rows(Z, 1, n), rows(Z, n + 1, -1)) } end
     return { rows(Z, 1, n) }
   end
-  -- x = lstsq(A, b) for A of full column rank: z = (A^T A)^-1 gx, r = b - A x,
-  -- gA = r z^T - A z x^T, gb = A z; residuals, rank and s take no gradient
+  -- x = lstsq(A, b) for A of full column rank: z = (A^H A)^-1 gx, r = b - A x,
+  -- gA = r z^H - A z x^H, gb = A z; residuals, rank and s take no gradient
   rules.lstsq = function(_, ins, outs, g)
     local A, b, x = ins[1], ins[2], outs[1]
-    local z = sl.solve(mm(T(A), A), g[1])
+    local z = sl.solve(mm(H(A), A), g[1])
     local Az = mm(A, z)
-    return { mm(b - mm(A, x), T(z)) - mm(Az, T(x)), Az }
+    return { mm(b - mm(A, x), H(z)) - mm(Az, H(x)), Az }
   end
   rules.reshape = function(_, ins, _, g)
     return { sl.reshape(g[1], ins[1]:shape()) }   -- size inputs get nothing
@@ -615,10 +657,19 @@ return function(sl)
     for i = 1, #ins do out[i] = sl.subtensor(g[1], key_at(axis, i)) end
     return out
   end
+  -- g added into zeros shaped like x by add(zeros, g); a complex g's two parts
+  -- apart, as the scatters are real
+  local function scatter(add, x, g)
+    local part = REAL_PART[g:dtype()]
+    if not part then return add(sl.zeros_like(x), g) end
+    local z = sl.zeros_like(x, part)
+    return sl.complex(add(z, sl.real(g)), add(z, sl.imag(g)))
+  end
   rules.narrow = function(node, ins, _, g)
     local v, x = params_of(node), ins[1]
-    if v[3] == 0 then return { sl.zeros_like(x) } end
-    return { sl.inc_subtensor(sl.zeros_like(x), key_at(v[1], { v[2] + 1, v[2] + v[3] }), g[1]) }
+    if v[3] == 0 then return { zeros_of(x) } end
+    local key = key_at(v[1], { v[2] + 1, v[2] + v[3] })
+    return { scatter(function(z, gp) return sl.inc_subtensor(z, key, gp) end, x, g[1]) }
   end
 
   -- allreduce (sl.dist): the gradient of the job's total cost, the sum of the
@@ -668,7 +719,7 @@ return function(sl)
   -- subtensor's params encode the key and its extra inputs are the bounds
   -- (core/ops/index.c); the update ops take the same params with y second.
   rules.subtensor = function(node, ins, _, g)
-    return { apply('inc_subtensor', node:params(), sl.zeros_like(ins[1]), g[1], unpack(ins, 2)) }
+    return { scatter(function(z, gp) return apply('inc_subtensor', node:params(), z, gp, unpack(ins, 2)) end, ins[1], g[1]) }
   end
   rules.set_subtensor = function(node, ins, _, g)   -- (x, y, bounds...)
     local p = node:params()

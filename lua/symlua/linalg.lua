@@ -43,7 +43,8 @@ return function(sl)
   -- -- LAPACK (core/ops/lapack.c) and what is built from it ----------------------
   -- Stacks of matrices are the last two axes, the leading ones a batch, as in
   -- numpy.linalg. Integer and bool inputs compute in floatX; float32 stays
-  -- float32. A right-hand side of solve, solve_triangular, cho_solve and
+  -- float32; complex64 and complex128 go through LAPACK's complex routines.
+  -- A right-hand side of solve, solve_triangular, cho_solve and
   -- lstsq that is 1-d is one vector; otherwise it is a (stack of) matrix.
   local fail = core.fail
   sl.linalg = sl.linalg or {}
@@ -55,13 +56,15 @@ return function(sl)
     if tensor_methods[name] == nil then tensor_methods[name] = f end
   end
 
+  local COMPLEX = { complex64 = true, complex128 = true }
+  local function is_complex(x) return COMPLEX[x:dtype()] == true end
+  sl.linalg.is_complex = is_complex
   local function ndim(x) return sl.is_var(x) and #x:static_shape() or x:dim() end
   local function as_float(x)
     if type(x) == 'number' then return sl.tensor(x, sl.config.floatX) end
     if type(x) == 'table' and not sl.is_var(x) and not sl.is_tensor(x) then x = sl.tensor(x) end
     local d = x:dtype()
-    if d == 'float32' or d == 'float64' then return x end
-    if d == 'complex64' or d == 'complex128' then fail('linalg: complex matrices are not supported (%s)', d) end
+    if d == 'float32' or d == 'float64' or d == 'complex64' or d == 'complex128' then return x end
     return x:cast(sl.config.floatX)
   end
   local function need_matrix(op, x, flat)
@@ -93,10 +96,31 @@ return function(sl)
     return apply('dimshuffle', { v = v }, x)
   end
   linalg('matrix_transpose', mT)
+  -- the conjugate transpose (x.mH); mT for real x
+  local function mH(x)
+    if is_complex(x) then return apply('conj', nil, mT(x)) end
+    return mT(x)
+  end
+  linalg('matrix_adjoint', mH)
 
   -- np.matmul for stacks of any rank: dot takes 2-d and 3-d operands; more
   -- leading axes (the same on both sides) are folded into one.
-  local function matmul(a, b)
+  local matmul
+  -- complex operands multiply through their real and imaginary parts (dot
+  -- is real), so the product and its gradient are real graphs
+  local function complex_matmul(a, b)
+    local ar, ai = a, nil
+    local br, bi = b, nil
+    if is_complex(a) then ar, ai = sl.real(a), sl.imag(a) end
+    if is_complex(b) then br, bi = sl.real(b), sl.imag(b) end
+    local re, im = matmul(ar, br), nil
+    if ai and bi then re = re - matmul(ai, bi) end
+    if ai then im = matmul(ai, br) end
+    if bi then im = im and im + matmul(ar, bi) or matmul(ar, bi) end
+    return sl.complex(re, im)
+  end
+  matmul = function(a, b)
+    if is_complex(a) or is_complex(b) then return complex_matmul(a, b) end
     local na, nb = ndim(a), ndim(b)
     if na <= 3 and nb <= 3 then return sl.dot(a, b) end
     if na ~= nb then fail('matmul: stacks of %d and %d dimensions; give both the same batch axes', na, nb) end
@@ -135,25 +159,27 @@ return function(sl)
   end)
 
   -- solve_triangular(a, b, opts): SciPy's; opts.lower (default false), opts.trans
-  -- (false/'N'/0, true/'T'/1) and opts.unit_diagonal. Only the triangle named is read.
-  local TRANS = { N = 0, T = 1, C = 1, [0] = 0, [1] = 1, [false] = 0, [true] = 1 }
+  -- (false/'N'/0, true/'T'/1, 'C'/2: the conjugate transpose, the transpose
+  -- for real a) and opts.unit_diagonal. Only the triangle named is read.
+  local TRANS = { N = 0, T = 1, C = 2, [0] = 0, [1] = 1, [2] = 2, [false] = 0, [true] = 1 }
   linalg('solve_triangular', function(a, b, opts)
     opts = opts or {}
     a, b = as_float(a), as_float(b)
     need_matrix('solve_triangular', a)
     local trans = TRANS[opts.trans == nil and 0 or opts.trans]
-    if not trans then fail("solve_triangular: trans must be 'N', 'T', 0, 1 or a boolean, got %s", tostring(opts.trans)) end
+    if not trans then fail("solve_triangular: trans must be 'N', 'T', 'C', 0, 1, 2 or a boolean, got %s", tostring(opts.trans)) end
+    if trans == 2 and not is_complex(a) then trans = 1 end   -- one form for one real solve
     local cols, vector = as_columns(b)
     local p = { v = { opts.lower and 1 or 0, trans, opts.unit_diagonal and 1 or 0 } }
     return from_columns(apply('solve_triangular', p, a, cols), vector)
   end)
 
-  -- cho_solve(L, b, opts): x with A x = b for A = L L^T (opts.lower, default
-  -- true) or U^T U (opts.lower = false), by two triangular solves
+  -- cho_solve(L, b, opts): x with A x = b for A = L L^H (opts.lower, default
+  -- true) or U^H U (opts.lower = false), by two triangular solves
   linalg('cho_solve', function(c, b, opts)
     local lower = not (opts and opts.lower == false)
-    local y = sl.solve_triangular(c, b, { lower = lower, trans = not lower })
-    return sl.solve_triangular(c, y, { lower = lower, trans = lower })
+    local y = sl.solve_triangular(c, b, { lower = lower, trans = lower and 'N' or 'C' })
+    return sl.solve_triangular(c, y, { lower = lower, trans = lower and 'C' or 'N' })
   end)
 
   linalg('inv', function(a)
@@ -162,7 +188,8 @@ return function(sl)
     return apply('inv', nil, a)
   end)
 
-  -- slogdet(a): sign and log|det a|; (0, -inf) for a singular matrix
+  -- slogdet(a): sign and log|det a|; (0, -inf) for a singular matrix. The sign
+  -- of a complex matrix is det / |det|, a complex unit
   linalg('slogdet', function(a)
     a = as_float(a)
     need_matrix('slogdet', a)
@@ -238,7 +265,7 @@ return function(sl)
     return from_columns(x, vector), res, rank, s
   end)
 
-  -- pinv(a, rcond): V diag(1/s) U^T over the singular values above rcond * max(s)
+  -- pinv(a, rcond): V diag(1/s) U^H over the singular values above rcond * max(s)
   linalg('pinv', function(a, rcond)
     a = as_float(a)
     need_matrix('pinv', a)
@@ -246,14 +273,14 @@ return function(sl)
     local cutoff = sl.max(s, -1, true) * (rcond or 1e-15)
     local keep = sl.gt(s, cutoff)
     local inv_s = sl.where(keep, 1 / sl.where(keep, s, 1), 0)
-    local v = mT(vh) * apply('dimshuffle', { v = (function()
+    local v = mH(vh) * apply('dimshuffle', { v = (function()
       local p = {}
       for i = 1, ndim(s) - 1 do p[i] = i - 1 end
       p[#p + 1] = -1
       p[#p + 1] = ndim(s) - 1
       return p
     end)() }, inv_s)
-    return matmul(v, mT(u))
+    return matmul(v, mH(u))
   end)
 
   -- an identity of a's matrix size, in a's dtype, broadcasting over its batch
@@ -286,7 +313,9 @@ return function(sl)
   -- norm(x, ord, axis, keepdims): NumPy's vector and matrix norms. axis nil:
   -- x 1-d or 2-d (or any x with ord nil: the 2-norm of all of it); a number:
   -- vector norms along it; a pair: matrix norms over those axes.
+  -- a complex x's norms are those of |x|, but for the singular-value ones
   local function vector_norm(x, ord, axis, keepdims)
+    if is_complex(x) then x = sl.abs(x) end
     local ax = sl.abs(x)
     if ord == nil or ord == 2 then return sl.sqrt(sl.sum(x * x, axis, keepdims)) end
     if ord == math.huge then return sl.max(ax, axis, keepdims) end
@@ -309,7 +338,10 @@ return function(sl)
       end
       return v:dimshuffle(p)
     end
-    if ord == nil or ord == 'fro' then return sl.sqrt(sl.sum(x * x, { r, c }, keepdims)) end
+    if ord == nil or ord == 'fro' then
+      local m = is_complex(x) and sl.abs(x) or x
+      return sl.sqrt(sl.sum(m * m, { r, c }, keepdims))
+    end
     local ax = sl.abs(x)
     if ord == 1 or ord == -1 then   -- max/min column sum
       local s = sl.sum(ax, r, true)
@@ -334,7 +366,8 @@ return function(sl)
     local nd = ndim(x)
     if axis == nil then
       if ord == nil then
-        local r = sl.sqrt(sl.sum(x * x))
+        local ax = is_complex(x) and sl.abs(x) or x
+        local r = sl.sqrt(sl.sum(ax * ax))
         if keepdims then
           local p = {}
           for i = 1, nd do p[i] = 'x' end
