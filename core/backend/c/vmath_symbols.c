@@ -33,10 +33,16 @@ SL_VMATH_FUNCS(SL_VM_FMA)
 static const sl_vmath_symbol with_fma[] = { SL_VMATH_FUNCS(SL_VM_ROW) { NULL, NULL } };
 #undef SL_VM_ROW
 
-const sl_vmath_symbol *sl_vmath_symbols(void)
-{
-  return __builtin_cpu_supports("fma") ? with_fma : plain;
-}
+static int has_fma(void) { return __builtin_cpu_supports("fma"); }
 #else
-const sl_vmath_symbol *sl_vmath_symbols(void) { return plain; }
+static const sl_vmath_symbol *const with_fma = NULL;
+static int has_fma(void) { return 0; }
 #endif
+
+const sl_vmath_symbol *sl_vmath_symbols(void) { return has_fma() ? with_fma : plain; }
+
+void sl_vmath_symbol_tables(const sl_vmath_symbol **without, const sl_vmath_symbol **with)
+{
+  *without = plain;
+  *with = has_fma() ? with_fma : NULL;
+}

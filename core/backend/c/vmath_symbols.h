@@ -11,4 +11,8 @@ typedef struct sl_vmath_symbol { const char *name; const void *fn; } sl_vmath_sy
 ** ending in { NULL, NULL }. */
 const sl_vmath_symbol *sl_vmath_symbols(void);
 
+/* Both tables, for tests: without the FMA instruction, and with it (NULL
+** where the CPU or the build has none). */
+void sl_vmath_symbol_tables(const sl_vmath_symbol **without, const sl_vmath_symbol **with);
+
 #endif
