@@ -138,6 +138,10 @@ help:
 LOOP_SRC = core/tensor/copy.c core/tensor/philox.c core/ops/elemwise.c
 $(LOOP_SRC:core/%.c=$(BUILD)/core/%.o): CFLAGS_ALL += -O3
 
+# kernels/vmath.h compiled into symlua for libtcc's code: contracted like
+# generated code (not at all), so that both tiers give the same bits.
+$(BUILD)/core/backend/c/vmath_symbols.o: CFLAGS_ALL += -ffp-contract=off
+
 # Everything is rebuilt when this Makefile (its flags) changes.
 $(BUILD)/core/%.o: core/%.c Makefile
 	@mkdir -p $(dir $@)

@@ -16,9 +16,11 @@
 ** with -O3 -march=native -fno-math-errno they become SIMD code (AVX-512 and
 ** AVX2 alike). Results stay within 2 ulp of glibc's libm, and within about
 ** 1 ulp of the exact result (tests/c/test_vmath.c measures it); the float
-** versions compute in float. exp2, tanh and sigmoid use fma() for exact
-** remainders: one instruction wherever the target has FMA (x86-64 since
-** 2013); elsewhere a libm call, still correct but not vectorized.
+** versions compute in float. The polynomials use fma(), and exp2, tanh and
+** sigmoid use it for exact remainders: one instruction wherever the target
+** has FMA (x86-64 since 2013); elsewhere a libm call, still correct but not
+** vectorized. Since fma rounds once on every target, every compiler and
+** target gets the same bits from this text.
 **
 ** Conventions: every function is sl_v<name>_d (double) or sl_v<name>_f
 ** (float). Rounding to an integer adds and subtracts 1.5 * 2^52 (2^23), so
@@ -31,6 +33,25 @@
 
 #include <math.h>
 #include <stdint.h>
+
+/* The functions this header provides, as (type, name). */
+#define SL_VMATH_FUNCS(_) \
+  _(double, sl_vexp_d) _(float, sl_vexp_f) _(double, sl_vexp2_d) _(float, sl_vexp2_f) \
+  _(double, sl_vexpm1_d) _(float, sl_vexpm1_f) _(double, sl_vlog_d) _(float, sl_vlog_f) \
+  _(double, sl_vlog2_d) _(float, sl_vlog2_f) _(double, sl_vlog10_d) _(float, sl_vlog10_f) \
+  _(double, sl_vlog1p_d) _(float, sl_vlog1p_f) _(double, sl_vtanh_d) _(float, sl_vtanh_f) \
+  _(float, sl_vcosh_f) _(double, sl_vsigmoid_d) _(float, sl_vsigmoid_f) \
+  _(double, sl_vsoftplus_d) _(float, sl_vsoftplus_f)
+
+#ifdef SL_VMATH_EXTERN
+/* libtcc's build of generated code (the C backend's first tier) defines
+** SL_VMATH_EXTERN: it calls the copies that the system compiler built into
+** symlua (core/backend/c/vmath_symbols.c) from this same text, which are
+** many times faster than libtcc's and give the same bits. */
+#define SL_VM_DECLARE(T, name) T name(T);
+SL_VMATH_FUNCS(SL_VM_DECLARE)
+#undef SL_VM_DECLARE
+#else
 
 #if defined(__GNUC__) && !defined(__TINYC__)
 #define SL_VM_INLINE static inline __attribute__((always_inline))
@@ -59,16 +80,17 @@ SL_VM_INLINE float sl_vm_sel_f(int c, float a, float b)
   return sl_vm_from_f((sl_vm_bits_f(a) & m) | (sl_vm_bits_f(b) & ~m));
 }
 
-/* a * b + c for the polynomials: one rounding through fma where the target
-** has the instruction (it vectorizes, and it is closer); elsewhere two, as
-** written. Spelt out because generated code is built with -ffp-contract=off,
-** which keeps the ops' own a * b + c at two roundings. */
-#if defined(__FMA__) && defined(__GNUC__) && !defined(__TINYC__)
+/* a * b + c for the polynomials, rounded once: fma everywhere, so that every
+** compiler and target computes the same bits (one instruction that vectorizes
+** where the target has FMA; elsewhere libm's exact fma). Spelt out because
+** generated code is built with -ffp-contract=off, which keeps the ops' own
+** a * b + c at two roundings. */
+#if defined(__GNUC__) && !defined(__TINYC__)
 #define SL_VM_MADD_D(a, b, c) __builtin_fma(a, b, c)
 #define SL_VM_MADD_F(a, b, c) __builtin_fmaf(a, b, c)
 #else
-#define SL_VM_MADD_D(a, b, c) ((a) * (b) + (c))
-#define SL_VM_MADD_F(a, b, c) ((a) * (b) + (c))
+#define SL_VM_MADD_D(a, b, c) fma(a, b, c)
+#define SL_VM_MADD_F(a, b, c) fmaf(a, b, c)
 #endif
 
 #define SL_VM_SHIFT_D 0x1.8p52       /* x + SHIFT rounds x to an integer */
@@ -552,4 +574,5 @@ SL_VM_INLINE float sl_vsoftplus_f(float x)
   return sl_vm_sel_f(x > 0, x, 0.0f) + sl_vm_log1p2_f(e.hi, e.lo);
 }
 
+#endif /* SL_VMATH_EXTERN */
 #endif

@@ -471,6 +471,25 @@ describe('C backend: fusion and buffers', function()
     compare(fc, fr, { sl.randn(3, 4), sl.randn(1, 4) }, 'multi-output row')
   end)
 
+  it('runs slices and reshapes as views of their input, never written through, results fresh', function()
+    local x, W = sl.tensor3('x'), sl.matrix('W')
+    local flipped = x[{ { -1, 1, -1 } }]                       -- negative strides: its reshape copies
+    local rows = x[{ { 2, -1 } }]                              -- whole rows: its reshape is a view
+    local a = rows:reshape(-1, 4):dot(W)
+    local b = flipped:reshape(-1, 4):transpose():dot(flipped:reshape(-1, 4))
+    local c = rows * 2 + 1                                     -- may run in place: not on x's buffer
+    local d = x[{ {}, 1 }]:reshape(-1)                         -- a result: its own buffer
+    local fc, fr = both({ x, W }, { a, b, c, d })
+    local xv, Wv = sl.randn(5, 3, 4), sl.randn(4, 2)
+    local keep = xv:clone()
+    compare(fc, fr, { xv, Wv }, 'views')
+    assert.are.equal(0, (xv - keep):abs():max():item())
+    local _, _, _, dc = fc(xv, Wv)
+    xv[{ 1, 1, 1 }] = 1000
+    assert.are.equal(keep[{ 1, 1, 1 }], dc[1])
+    compare(fc, fr, { sl.randn(5, 3, 4):transpose(2, 3):contiguous():transpose(2, 3), Wv }, 'strided input')
+  end)
+
   -- the kernels of a compiled function, as f:info().plan lists them: { 'mul exp mul add', ... }
   local function kernels(f)
     local ks = {}

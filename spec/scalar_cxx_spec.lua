@@ -12,17 +12,22 @@ end
 -- A program printing each op at a few points, for double, float and int64_t.
 local function program(vector_math)
   local lines = { vector_math and '#define SL_VECTOR_MATH 1' or '',
-                  '#include <stdio.h>', '#include "kernels/scalar.h"',
+                  '#include <math.h>', '#include <stdio.h>', '#include "kernels/scalar.h"',
                   vector_math and '#include "kernels/vmath.h"' or '', 'int main(void) {' }
   local points = { { 0.5, 2, -1 }, { -1.25, 3, 0.75 }, { 3, -2, 1 } }
   for _, op in ipairs(sl.core.ops()) do
     if op.elemwise and op.cexpr then
       for _, ty in ipairs({ 'double', 'float', 'int64_t' }) do
         for _, p in ipairs(points) do
+          -- an int64_t result of a float function (log(0) = -inf) out of
+          -- int64_t's range has no defined conversion: printed as such
+          local value = ty == 'int64_t'
+            and ('fabs((double)(%s)) < 9.2e18 ? (double)(int64_t)(%s) : -0.0'):format(op.cexpr, op.cexpr)
+            or ('(double)(%s)(%s)'):format(ty, op.cexpr)
           lines[#lines + 1] = string.format(
             '{ %s a = (%s)%s, b = (%s)%s, c = (%s)%s; (void)a; (void)b; (void)c; ' ..
-            'printf("%s %s %%.17g\\n", (double)(%s)(%s)); }',
-            ty, ty, p[1], ty, p[2], ty, p[3], op.name, ty, ty, op.cexpr)
+            'printf("%s %s %%.17g\\n", %s); }',
+            ty, ty, p[1], ty, p[2], ty, p[3], op.name, ty, value)
         end
       end
     end

@@ -173,3 +173,81 @@ describe('kernels/vmath.h', function()
     assert.is_nil(asm:find('\tcall\t'), 'a vmath function left a call behind')
   end)
 end)
+
+-- -- both tiers of the C backend --------------------------------------------------------
+-- libtcc's code (the first tier) calls the copies of vmath.h built into symlua;
+-- the optimizing compiler inlines and vectorizes the same text. Both must give
+-- the same bits for every function and dtype (docs/backend_c.md, Tiers).
+describe('kernels/vmath.h in both tiers', function()
+  local ffi = require 'ffi'
+  local core = require 'symlua.core'
+
+  -- The special values of inputs(), scaled normals, and random bit patterns.
+  local function bits_inputs(dtype)
+    local edge = inputs(dtype)
+    local n = edge:size(1)
+    local total = n + 3 * 20000
+    local x = sl.zeros(total, dtype)
+    x[{ { 1, n } }] = edge
+    x[{ { n + 1, n + 20000 } }] = sl.randn(20000, dtype) * 3
+    x[{ { n + 20001, n + 40000 } }] = sl.randn(20000, dtype) * 60
+    local p = x:data()
+    local u = ffi.cast(dtype == 'float32' and 'uint32_t *' or 'uint64_t *', p)
+    math.randomseed(7)
+    for i = n + 40000, total - 1 do
+      if dtype == 'float32' then
+        u[i] = math.random(0, 2^31 - 1) * 2 + math.random(0, 1)
+      else
+        u[i] = ffi.new('uint64_t', math.random(0, 2^31 - 1)) * 2^33 + math.random(0, 2^31 - 1) * 4 + math.random(0, 3)
+      end
+    end
+    return x
+  end
+
+  -- Indices (0-based) where a and b differ in their bit patterns; NaNs are
+  -- equal whatever their payloads (which operand of a sum of two NaNs gives
+  -- its payload depends on the order the compiler chose).
+  local function differ(a, b, dtype)
+    local ct = dtype == 'float32' and 'uint32_t *' or 'uint64_t *'
+    local ua, ub = ffi.cast(ct, a:data()), ffi.cast(ct, b:data())
+    local fa, fb = ffi.cast(dtype == 'float32' and 'float *' or 'double *', a:data()), ffi.cast(dtype == 'float32' and 'float *' or 'double *', b:data())
+    local bad = {}
+    for i = 0, a:size(1) - 1 do
+      local nans = fa[i] ~= fa[i] and fb[i] ~= fb[i]
+      if ua[i] ~= ub[i] and not nans and #bad < 5 then bad[#bad + 1] = i end
+    end
+    return bad
+  end
+
+  for _, dtype in ipairs({ 'float64', 'float32' }) do
+    it('gives the same bits from tcc code and from the optimizing compiler (' .. dtype .. ')', function()
+      if not core.has_tcc then return pending('libtcc is not linked into this binary') end
+      local mode, compile = sl.config.mode, sl.config.compile
+      sl.config.mode = 'c'
+      local x = sl.vector('x', dtype)
+      local outs = {}
+      for i, name in ipairs(NAMES) do outs[i] = sl[name](x) end
+      local xv = bits_inputs(dtype)
+      local ok, e = pcall(function()
+        sl.config.compile = 'tcc'
+        local ft = sl.compile({ x }, outs)
+        local t = { ft(xv) }
+        assert.are.equal('tcc', ft:info().tier)
+        sl.config.compile = 'sync'
+        local fc = sl.compile({ x }, outs)
+        local c = { fc(xv) }
+        assert.are.equal('cc', fc:info().tier)
+        for i, name in ipairs(NAMES) do
+          local bad = differ(t[i], c[i], dtype)
+          local where = {}
+          for k, j in ipairs(bad) do
+            where[k] = ('%s(%.17g): tcc %.17g, cc %.17g'):format(name, xv[j + 1], t[i][j + 1], c[i][j + 1])
+          end
+          assert.are.same({}, where, name .. ' ' .. dtype)
+        end
+      end)
+      sl.config.mode, sl.config.compile = mode, compile
+      assert(ok, e)
+    end)
+  end
+end)

@@ -212,11 +212,16 @@ static int subtensor_infer(sl_node *n, sl_type *out)
   return index_infer(n, &d, out);
 }
 
-static int subtensor_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
+static sl_tensor *subtensor_view(const sl_node *n, sl_tensor *const *in)
 {
   index_desc d;
-  if (parse_index(n, 1, &d)) return -1;
-  sl_tensor *v = index_view(n, &d, in[0], in);
+  if (parse_index(n, 1, &d)) return NULL;
+  return index_view(n, &d, in[0], (sl_tensor **)in);
+}
+
+static int subtensor_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
+{
+  sl_tensor *v = subtensor_view(n, in);
   if (!v) return -1;
   out[0] = sl_tensor_clone(v);
   sl_tensor_release(v);
@@ -675,7 +680,7 @@ static int shape_i_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 
 /* -- the table -------------------------------------------------------------------------------- */
 
-const sl_op sl_op_subtensor = { .name = "subtensor", .nin = -1, .nout = 1, .infer = subtensor_infer, .perform = subtensor_perform, .flags = SL_OP_COMPLEX | SL_OP_MOVES, .size = SL_SIZE_SUBTENSOR };
+const sl_op sl_op_subtensor = { .name = "subtensor", .nin = -1, .nout = 1, .infer = subtensor_infer, .perform = subtensor_perform, .view = subtensor_view, .flags = SL_OP_COMPLEX | SL_OP_MOVES, .size = SL_SIZE_SUBTENSOR };
 const sl_op sl_op_set_subtensor = { .name = "set_subtensor", .nin = -1, .nout = 1, .infer = update_infer, .perform = update_perform, .size = SL_SIZE_OF_FIRST };
 const sl_op sl_op_inc_subtensor = { .name = "inc_subtensor", .nin = -1, .nout = 1, .infer = update_infer, .perform = update_perform, .size = SL_SIZE_OF_FIRST };
 const sl_op sl_op_take = { .name = "take", .nin = 2, .nout = 1, .infer = take_infer, .perform = take_perform, .flags = SL_OP_COMPLEX | SL_OP_MOVES, .size = SL_SIZE_TAKE };

@@ -4,7 +4,10 @@
 **
 ** Layout. params.v = { nseq, nstate, nnonseq, nsteps, mask_1 .. mask_nstate,
 ** flags }: nsteps is the trip count, or -1 for the sequences' common length
-** (with SCAN_UNTIL, the most steps); mask_k says which earlier steps state
+** (with SCAN_UNTIL, the most steps), or SCAN_STEPS_FROM_SEQ (-2) for the
+** same where sequence 1 stands for a symbolic n_steps (scan.lua gives n
+** zeros that the step does not read, and cuts the others to n rows, so a
+** shorter one is named as too short for n_steps); mask_k says which earlier steps state
 ** k's step reads (bit j-1: tap -j). With SCAN_UNTIL the step's last output
 ** is a boolean scalar, and the loop stops after the first step that returns
 ** true: the outputs then hold the steps that ran. Flag SCAN_FINAL << k
@@ -32,6 +35,7 @@
 #include "backend.h"
 
 enum { SCAN_UNTIL = 1, SCAN_FINAL = 2 };
+enum { SCAN_STEPS_FROM_SEQ = -2 };
 
 typedef struct layout {
   int nseq, nstate, nnon, ny, flags;
@@ -271,6 +275,8 @@ static int scan_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
     if (L.nsteps >= 0 && len < L.nsteps)
       return sl_fail("scan: sequence %d has %lld steps, fewer than n_steps = %lld", s + 1, (long long)len,
                      (long long)L.nsteps);
+    if (L.nsteps == SCAN_STEPS_FROM_SEQ && s > 0 && len != steps)   /* sequence s + 1 is the user's s */
+      return sl_fail("scan: sequence %d has %lld steps, fewer than n_steps = %lld", s, (long long)len, (long long)steps);
     if (L.nsteps < 0 && steps >= 0 && len != steps)
       return sl_fail("scan: sequence %d has %lld steps, sequence 1 has %lld", s + 1, (long long)len, (long long)steps);
     if (L.nsteps < 0) steps = len;

@@ -208,15 +208,28 @@ static int reshape_infer(sl_node *n, sl_type *out)
   return reshape_resolve(type_str(x, a, sizeof a), type_numel(x), nd, e, out->shape);
 }
 
-static int reshape_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
+static int reshape_shape(const sl_node *n, sl_tensor *const *in, int64_t *shape)
 {
   char a[256];
-  int64_t e[SL_MAXDIM], shape[SL_MAXDIM];
+  int64_t e[SL_MAXDIM];
   reshape_entries(n, in, e);
-  if (reshape_resolve(tensor_str(in[0], a, sizeof a), sl_tensor_numel(in[0]),
-                      n->params.n, e, shape))
-    return -1;
+  return reshape_resolve(tensor_str(in[0], a, sizeof a), sl_tensor_numel(in[0]), n->params.n, e, shape);
+}
+
+static int reshape_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
+{
+  int64_t shape[SL_MAXDIM];
+  if (reshape_shape(n, in, shape)) return -1;
   return copy_reshaped(in[0], n->params.n, shape, out);
+}
+
+/* A view where in[0]'s strides allow one (a contiguous input, a slice of
+** whole rows), else a copy: what the C backend runs instead of perform. */
+static sl_tensor *reshape_view(const sl_node *n, sl_tensor *const *in)
+{
+  int64_t shape[SL_MAXDIM];
+  if (reshape_shape(n, in, shape)) return NULL;
+  return sl_tensor_reshape(in[0], n->params.n, shape);
 }
 
 /* -- flatten ---------------------------------------------------------------------- */
@@ -593,7 +606,7 @@ static int tile_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 
 /* -- the table ---------------------------------------------------------------------- */
 
-const sl_op sl_op_reshape = { .name = "reshape",     .nin = -1, .nout = 1, .infer = reshape_infer,    .perform = reshape_perform, .flags = SL_OP_COMPLEX | SL_OP_MOVES | SL_OP_EXACT_GRAD, .size = SL_SIZE_RESHAPE };
+const sl_op sl_op_reshape = { .name = "reshape",     .nin = -1, .nout = 1, .infer = reshape_infer,    .perform = reshape_perform, .view = reshape_view, .flags = SL_OP_COMPLEX | SL_OP_MOVES | SL_OP_EXACT_GRAD, .size = SL_SIZE_RESHAPE };
 const sl_op sl_op_flatten = { .name = "flatten",     .nin = 1,  .nout = 1, .infer = flatten_infer,    .perform = flatten_perform, .flags = SL_OP_COMPLEX | SL_OP_MOVES | SL_OP_EXACT_GRAD, .size = SL_SIZE_FLATTEN };
 const sl_op sl_op_dimshuffle = { .name = "dimshuffle",  .nin = 1,  .nout = 1, .infer = dimshuffle_infer, .perform = dimshuffle_perform, .view = dimshuffle_view, .flags = SL_OP_COMPLEX | SL_OP_MOVES | SL_OP_EXACT_GRAD, .size = SL_SIZE_DIMSHUFFLE };
 const sl_op sl_op_concatenate = { .name = "concatenate", .nin = -1, .nout = 1, .infer = concat_infer,     .perform = concat_perform, .flags = SL_OP_COMPLEX | SL_OP_MOVES, .size = SL_SIZE_CONCATENATE };

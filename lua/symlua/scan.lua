@@ -147,7 +147,8 @@ return function(sl)
     return mask, m
   end
 
-  local build
+  local build, symbolic_steps
+  local INTEGER = { int8 = true, int16 = true, int32 = true, int64 = true, uint8 = true }
 
   -- checkpoint = k: the steps in segments of k, a loop over segments whose
   -- step is a loop over one segment keeping only its final state. The outer
@@ -206,8 +207,36 @@ return function(sl)
     return result, {}
   end
 
-  -- The core of sl.scan and sl.scan_until; stop_on: fn's last result is the condition.
-  function build(fn, opts, stop_on)
+  -- A symbolic n_steps (an integer scalar variable) becomes the length of
+  -- one more sequence, put first: n int8 zeros that fn never sees. The trip
+  -- count is then the sequences' common length, known at run time; the
+  -- user's sequences are cut to their first n rows, and one with fewer rows
+  -- is an error at the call that names it (the loop knows that its sequence
+  -- 1 stands for n_steps). Returns fn, opts, and whether this was done.
+  function symbolic_steps(fn, opts)
+    local n = type(opts) == 'table' and opts.n_steps
+    if not sl.is_var(n) then return fn, opts, false end
+    if n:dim() ~= 0 or not INTEGER[n:dtype()] then
+      fail('scan: n_steps must be a non-negative integer or an integer scalar variable, got a %d-d %s variable',
+           n:dim(), n:dtype())
+    end
+    local o = {}
+    for k, v in pairs(opts) do o[k] = v end
+    local list, nseq = list_of(opts.sequences)
+    local seqs = { sl.alloc(sl.tensor(0, 'int8'), n) }
+    for i = 1, nseq do
+      local s = as_var(list[i])
+      if not s then fail('scan: sequence %d is a %s, not a variable or tensor', i, type(list[i])) end
+      if s:dim() < 1 then fail('scan: sequence %d is 0-d: a sequence needs an axis to step along', i) end
+      seqs[i + 1] = s[{ { 1, n } }]
+    end
+    o.sequences, o.n_steps = seqs, nil
+    return function(_, ...) return fn(...) end, o, true
+  end
+
+  -- The core of sl.scan and sl.scan_until; stop_on: fn's last result is the
+  -- condition; steps_seq: sequence 1 stands for a symbolic n_steps.
+  function build(fn, opts, stop_on, steps_seq)
     if type(fn) ~= 'function' then fail('scan: the first argument must be the step function, got %s', type(fn)) end
     opts = opts or {}
     if type(opts) ~= 'table' then fail('scan: options must be a table, got %s', type(opts)) end
@@ -377,7 +406,7 @@ return function(sl)
     for _, r in ipairs(seq_rows) do step_ins[#step_ins + 1] = r end
     for _, x in ipairs(canonical) do step_ins[#step_ins + 1] = x end
     for _, x in ipairs(non_inputs) do step_ins[#step_ins + 1] = x end
-    local v = { #seqs, #states, #nons, n_steps or -1 }
+    local v = { #seqs, #states, #nons, n_steps or (steps_seq and -2 or -1) }
     for _, st in ipairs(states) do v[#v + 1] = st.mask end
     local flags = stop_on and SCAN_UNTIL or 0
     for k, st in ipairs(states) do if st.last then flags = flags + SCAN_FINAL * 2 ^ (k - 1) end end
@@ -411,8 +440,10 @@ return function(sl)
   -- k every output must be fed back, and each comes back as its final value:
   -- the states are stored every k steps only.
   function sl.scan(fn, opts)
+    local steps_seq
+    fn, opts, steps_seq = symbolic_steps(fn, opts)
     if type(opts) == 'table' and opts.checkpoint ~= nil then return checkpointed(fn, opts) end
-    return build(fn, opts, false)
+    return build(fn, opts, false, steps_seq)
   end
 
   -- sl.scan_until(fn, opts): as sl.scan, with fn returning its outputs and
@@ -426,7 +457,9 @@ return function(sl)
     if opts.n_steps == nil and opts.sequences == nil then
       fail('scan_until: give n_steps, the most steps to run')
     end
-    return build(fn, opts, true)
+    local steps_seq
+    fn, opts, steps_seq = symbolic_steps(fn, opts)
+    return build(fn, opts, true, steps_seq)
   end
 
   -- sl.map(fn, sequences, non_sequences): fn on each row (of each sequence)

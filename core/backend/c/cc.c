@@ -26,6 +26,7 @@
 #include "cc.h"
 #include "config.h"
 #include "internal.h"
+#include "vmath_symbols.h"
 
 extern char **environ;
 
@@ -496,6 +497,8 @@ sl_module *sl_module_compile(const char *source)
 #pragma weak tcc_set_error_func
 #pragma weak tcc_set_output_type
 #pragma weak tcc_compile_string
+#pragma weak tcc_define_symbol
+#pragma weak tcc_add_symbol
 #pragma weak tcc_add_library
 #pragma weak tcc_relocate
 #pragma weak tcc_get_symbol
@@ -525,10 +528,14 @@ sl_module *sl_module_compile_tcc(const char *source)
   int ok = t != NULL;
   if (ok) {
     tcc_set_error_func(t, &errs, tcc_error_sink);
+    /* the vector math links to symlua's optimized copies (vmath_symbols.c) */
+    tcc_define_symbol(t, "SL_VMATH_EXTERN", "1");
     ok = tcc_set_output_type(t, TCC_OUTPUT_MEMORY) == 0 &&
          tcc_compile_string(t, source) == 0 &&
-         tcc_add_library(t, "m") == 0 &&
-         tcc_relocate(t, TCC_RELOCATE_AUTO) >= 0;
+         tcc_add_library(t, "m") == 0;
+    for (const sl_vmath_symbol *v = sl_vmath_symbols(); ok && v->name; v++)
+      ok = tcc_add_symbol(t, v->name, v->fn) == 0;
+    ok = ok && tcc_relocate(t, TCC_RELOCATE_AUTO) >= 0;
   }
   pthread_mutex_unlock(&tcc_lock);
   if (!ok) {

@@ -393,22 +393,26 @@ static int run_kernel(sl_program *p, sl_run *r, sl_step *step, int *rank, int64_
   return 0;
 }
 
-/* A node of a view op (dimshuffle, narrow) whose value is no result or
-** update of the function runs as a view of its input, not a copy: the kernels
-** that read it walk its strides (a transpose in tiles). Results stay fresh
-** tensors; aliasing is safe inside the call because everything that writes
-** into an existing buffer (the inplace paths, the pool) first checks that its
-** storage has no other holder. Returns 1 when n is not such a node. */
+/* A node of a view op (dimshuffle, narrow, subtensor, reshape) whose value
+** is no result or update of the function runs as a view of its input, not a
+** copy: the kernels that read it walk its strides (a transpose in tiles).
+** Results stay fresh tensors; aliasing is safe inside the call because
+** everything that writes into an existing buffer (the inplace paths, the
+** pool) first checks that its storage has no other holder. Returns 1 when n
+** is not such a node. */
+#define VIEW_INPUTS 16
+
 static int run_view(sl_run *r, int at)
 {
   const sl_function *f = r->f;
   const sl_node *n = f->order[at];
-  if (!n->op->view || n->nin != 1 || n->nout != 1 || f->nan_guard || f->profile) return 1;
+  if (!n->op->view || n->nin < 1 || n->nin > VIEW_INPUTS || n->nout != 1 || f->nan_guard || f->profile) return 1;
   int s = f->out_slot[at][0];
   for (int i = 0; i < f->nout + f->nupd; i++) if (f->result_slot[i] == s) return 1;
-  sl_tensor *in = r->val[f->in_slot[at][0]];
-  sl_tensor *t = n->op->view(n, &in);
-  if (!t) return sl_node_fail(n, 0, &in);
+  sl_tensor *in[VIEW_INPUTS];
+  for (int i = 0; i < n->nin; i++) in[i] = r->val[f->in_slot[at][i]];
+  sl_tensor *t = n->op->view(n, in);
+  if (!t) return sl_node_fail(n, 0, in);
   sl_tensor_release(r->val[s]);
   r->val[s] = t;
   return 0;
