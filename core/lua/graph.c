@@ -749,6 +749,8 @@ static sl_tensor *input_arg(lua_State *L, const sl_function *f, int i, int idx)
   return sl_lua_to_tensor(L, idx);
 }
 
+#define CALL_SHORT 16
+
 /* f(...): see input_arg for what each argument may be. */
 static int l_function_call(lua_State *L)
 {
@@ -757,9 +759,13 @@ static int l_function_call(lua_State *L)
   if (nargs != f->nin)
     sl_lua_error(L, "compiled function takes %d argument%s, got %d", f->nin,
                  f->nin == 1 ? "" : "s", nargs);
-  sl_tensor **args = lua_newuserdata(L, ((size_t)f->nin + 1) * sizeof *args);
+  /* the lists live on the C stack when short (every call of a small function
+  ** would otherwise leave two objects for the collector), else in userdata,
+  ** which a raised error cannot leak */
+  sl_tensor *args_here[CALL_SHORT], *res_here[CALL_SHORT];
+  sl_tensor **args = f->nin <= CALL_SHORT ? args_here : lua_newuserdata(L, (size_t)f->nin * sizeof *args);
+  sl_tensor **res = f->nout <= CALL_SHORT ? res_here : lua_newuserdata(L, (size_t)f->nout * sizeof *res);
   for (int i = 0; i < f->nin; i++) args[i] = input_arg(L, f, i, i + 2);
-  sl_tensor **res = lua_newuserdata(L, ((size_t)f->nout + 1) * sizeof *res);
   if (sl_function_run(f, args, res)) sl_lua_fail(L);
   for (int k = 0; k < f->nout; k++) sl_lua_push_tensor(L, res[k]);
   return f->nout;
