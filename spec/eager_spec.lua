@@ -152,6 +152,37 @@ describe('eager elementwise ops on two tensors', function()
     assert.are.equal(-9223372036854775808, tonumber((big * sl.tensor({ 2 }, 'int64'))[1]))
   end)
 
+  it('build no graph: no var is made, and types and errors are those of a node', function()
+    local a, b = sl.tensor({ 1, 2, 3 }, 'int32'), sl.tensor({ 0.5, 1.5, 2.5 }, 'float32')
+    local x = sl.vector('x')
+    local c, d, e = a + 2.0, b * 2, sl.where(sl.gt(a, 1), a, -a)
+    local h = sl.tensor({ 1, 2 }, 'float16') / 4
+    local y = sl.vector('y')
+    assert.are.equal(x:id() + 1, y:id())   -- nothing between them took an id
+    assert.are.equal('int32', c:dtype())   -- weak Lua numbers keep the tensor's dtype
+    assert.are.same({ 3, 4, 5 }, c:totable())
+    assert.are.equal('float32', d:dtype())
+    assert.are.same({ 1, 3, 5 }, d:totable())
+    assert.are.same({ -1, 2, 3 }, e:totable())
+    assert.are.equal('float16', h:dtype())
+    assert.are.same({ 0.25, 0.5 }, h:cast('float64'):totable())
+    -- the same messages as building the node on a variable of the same type
+    local function message(f)
+      local ok, err = pcall(f)
+      assert.is_false(ok)
+      return (tostring(err):gsub('^.-:%d+: ', ''))
+    end
+    local two = sl.tensor({ 1, 2 }, 'int32')
+    local want = message(function() return sl.tensor_type('int32', { 3 })('p') + two end)
+    assert.are.equal(want, message(function() return a + two end))
+    assert.truthy(want:find('add: shapes do not broadcast', 1, true), want)
+    local z = sl.complex(sl.tensor({ 1.5 }), sl.tensor({ 2.5 }))
+    want = message(function() return sl.floor(sl.tensor_type('complex128', { 1 })('q')) end)
+    assert.are.equal(want, message(function() return sl.floor(z) end))
+    assert.truthy(want:find('floor does not take complex input', 1, true), want)
+    assert.are.equal(message(function() return sl.add(x) end), message(function() return sl.add(a) end))
+  end)
+
   it('agree with NumPy for every real dtype and a 1003-element run', function()
     if not numpy.available() then return pending('NumPy is not installed') end
     for _, dt in ipairs({ 'uint8', 'int32', 'int64', 'float32', 'float64' }) do
