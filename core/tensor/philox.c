@@ -68,6 +68,15 @@ typedef struct {
   uint32_t key[2];
 } draw_job;
 
+/* The batch loops in an AVX2 clone too, picked at load time (GCC's
+** target_clones); neither clone has FMA, so both compute the same bits. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
+#define BATCH_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define BATCH_CLONES
+#endif
+
+BATCH_CLONES
 static void philox_batch(uint64_t first, int m, const uint32_t key[2], uint32_t w[4][BATCH])
 {
   uint32_t c0[BATCH], c1[BATCH], c2[BATCH] = { 0 }, c3[BATCH] = { 0 }, k0 = key[0], k1 = key[1];
@@ -104,15 +113,9 @@ static int64_t int_below(uint32_t a, uint32_t b, int64_t low, int64_t range)
 ** exact in binary; then |2 pi f| <= pi/4, where the Taylor polynomials
 ** below (to degree 17 and 18) are correct to well under an ulp, and q
 ** picks the quadrant. Each value depends on its block alone, so the
-** numbers are the same for any thread count and on every machine (no FMA
-** in either clone: the roundings are those of the written operations).
+** numbers are the same for any thread count and on every machine (the
+** roundings are those of the written operations).
 */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
-#define NORMAL_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define NORMAL_CLONES
-#endif
-
 /* uniform53 in operations that vectorize (no 64-bit integer converts to
 ** double before AVX-512): its 53 bits as 27 + 26, each exact in int32. */
 static double uniform53_split(uint32_t a, uint32_t b)
@@ -121,7 +124,7 @@ static double uniform53_split(uint32_t a, uint32_t b)
   return (double)hi * 0x1p-27 + (double)lo * 0x1p-53;
 }
 
-NORMAL_CLONES
+BATCH_CLONES
 static void normal_pairs(const uint32_t (*w)[BATCH], int m, double *out)
 {
 #pragma omp simd
