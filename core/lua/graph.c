@@ -119,7 +119,7 @@ static int normalize_arg(lua_State *L, int idx, sl_tensor **t)
     int is_tensor = lua_rawequal(L, -1, -2);
     lua_pop(L, 2);
     if (is_var) return 1;
-    if (is_tensor) { *t = *(sl_tensor **)lua_touserdata(L, idx); return 0; }
+    if (is_tensor && (*t = *(sl_tensor **)lua_touserdata(L, idx))) return 0;
   }
   if (ty != LUA_TTABLE)
     sl_lua_error(L, "expected a tensor, variable, number or table, got %s", luaL_typename(L, idx));
@@ -158,8 +158,8 @@ static sl_var *as_var(lua_State *L, int idx, int *symbolic)
 }
 
 /* An elementwise op whose inputs are all values: computed at once by
-** sl_eval_elemwise, which builds no node (the common eager case, a + b on
-** two tensors, costs about what NumPy's call does). */
+** sl_eval_elemwise, which builds no node, so the common eager case (a + b
+** on two tensors) allocates nothing but its result. */
 static int apply_values(lua_State *L, const sl_op *op, const sl_params *params, int nin, sl_tensor **given)
 {
   sl_tensor *vals[SL_EVAL_MAX_IN], *out = NULL;

@@ -189,16 +189,10 @@ static int ew_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 /* -- the table ---------------------------------------------------------------- */
 
 /* The expression over a run, once per domain: plain loops over arrays,
-** which the compiler vectorizes where the expression allows it, for AVX2
-** too where the compiler and the loader can pick a variant per processor
-** (GCC's target_clones: an ifunc, resolved once at load time). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
-#define EW_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define EW_CLONES
-#endif
+** which the compiler vectorizes where the expression allows it (with an
+** AVX2 clone: SL_LOOP_CLONES). */
 #define EW_FUNCS(name, arity, rule, expr, cfn) \
-  EW_CLONES static void ew_f_##name(double *o, const double *x, const double *y, const double *z, int64_t n) \
+  SL_LOOP_CLONES static void ew_f_##name(double *o, const double *x, const double *y, const double *z, int64_t n) \
   { \
     for (int64_t j = 0; j < n; j++) { \
       double a = x[j], b = y[j], c = z[j]; \
@@ -206,7 +200,7 @@ static int ew_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
       o[j] = (double)(expr); \
     } \
   } \
-  EW_CLONES static void ew_i_##name(int64_t *o, const int64_t *x, const int64_t *y, const int64_t *z, int64_t n) \
+  SL_LOOP_CLONES static void ew_i_##name(int64_t *o, const int64_t *x, const int64_t *y, const int64_t *z, int64_t n) \
   { \
     for (int64_t j = 0; j < n; j++) { \
       int64_t a = x[j], b = y[j], c = z[j]; \

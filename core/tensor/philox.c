@@ -68,15 +68,7 @@ typedef struct {
   uint32_t key[2];
 } draw_job;
 
-/* The batch loops in an AVX2 clone too, picked at load time (GCC's
-** target_clones); neither clone has FMA, so both compute the same bits. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
-#define BATCH_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define BATCH_CLONES
-#endif
-
-BATCH_CLONES
+SL_LOOP_CLONES   /* the batch loops: an AVX2 clone too (internal.h) */
 static void philox_batch(uint64_t first, int m, const uint32_t key[2], uint32_t w[4][BATCH])
 {
   uint32_t c0[BATCH], c1[BATCH], c2[BATCH] = { 0 }, c3[BATCH] = { 0 }, k0 = key[0], k1 = key[1];
@@ -124,7 +116,7 @@ static double uniform53_split(uint32_t a, uint32_t b)
   return (double)hi * 0x1p-27 + (double)lo * 0x1p-53;
 }
 
-BATCH_CLONES
+SL_LOOP_CLONES
 static void normal_pairs(const uint32_t (*w)[BATCH], int m, double *out)
 {
 #pragma omp simd
