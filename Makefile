@@ -137,6 +137,9 @@ help:
 # vectorizes only loops whose count it knows to be a multiple of the vector width.
 LOOP_SRC = core/tensor/copy.c core/tensor/philox.c core/ops/elemwise.c
 $(LOOP_SRC:core/%.c=$(BUILD)/core/%.o): CFLAGS_ALL += -O3
+# The normal draws' loop takes a sqrt, which vectorizes only when it need
+# not set errno (its argument is never negative).
+$(BUILD)/core/tensor/philox.o: CFLAGS_ALL += -fno-math-errno
 
 # kernels/vmath.h compiled into symlua for libtcc's code: contracted like
 # generated code (not at all), so that both tiers give the same bits.

@@ -89,6 +89,27 @@ describe('compile arguments', function()
     assert.matches('compiled function takes 1 argument, got 0', err(g), 1, true)
   end)
 
+  -- the argument and result lists of a call are on the C stack up to 16
+  -- entries and in userdata past that: both ways pass values and errors alike
+  it('take and return up to 16 values and more than 16 alike', function()
+    for _, n in ipairs({ 16, 17, 40 }) do
+      local xs, outs, args = {}, {}, {}
+      for i = 1, n do xs[i] = sl.scalar('x' .. i) end
+      for i = 1, n do outs[i] = xs[i] * i + xs[n + 1 - i] end
+      for i = 1, n do args[i] = sl.tensor(i * 10, 'float64') end
+      local f = sl.compile(xs, outs)
+      local got = { f(unpack(args)) }
+      assert.are.equal(n, #got)
+      for i = 1, n do assert.are.equal(i * 10 * i + (n + 1 - i) * 10, got[i]:item()) end
+      args[n] = sl.zeros(2)
+      assert.matches(("input %d ('x%d'): expected float64 (), got float64 (2,) (wrong rank)"):format(n, n),
+                     err(f, unpack(args)), 1, true)
+      args[n] = 'text'
+      assert.matches(('argument %d: expected a tensor, number or table, got string'):format(n),
+                     err(f, unpack(args)), 1, true)
+    end
+  end)
+
   it('name the input and what was expected when dtype, rank or shape is wrong', function()
     local x = sl.vector('x')
     local f = sl.compile({ x }, x + 1)

@@ -258,6 +258,16 @@ static int too_large(const sl_op *op, int nout, const sl_type *types)
   return 0;
 }
 
+/* The checks and typing of a node whose inputs are in place: its outputs' types. */
+static int node_types(const sl_node *n, sl_type *types)
+{
+  const sl_op *op = n->op;
+  if (refuses_complex(n) || refuses_half(n)) return -1;
+  if (n->nout > SL_MAX_OUTPUTS)
+    return sl_fail("%s: %d outputs, more than the %d a node can have", op->name, n->nout, SL_MAX_OUTPUTS);
+  return op->infer((sl_node *)n, types) || too_large(op, n->nout, types) ? -1 : 0;
+}
+
 sl_node *sl_node_apply(const sl_op *op, const sl_params *params, int nin, sl_var **inputs)
 {
   if (op->nin >= 0 && nin != op->nin) {
@@ -282,10 +292,8 @@ sl_node *sl_node_apply(const sl_op *op, const sl_params *params, int nin, sl_var
     return NULL;
   }
   for (int i = 0; i < nin; i++) { n->inputs[i] = inputs[i]; sl_var_retain(inputs[i]); }
-  if (refuses_complex(n) || refuses_half(n)) { n->nout = 0; sl_node_release(n); return NULL; }
   sl_type types[SL_MAX_OUTPUTS];
-  if (nout > SL_MAX_OUTPUTS) sl_fail("%s: %d outputs, more than the %d a node can have", op->name, nout, SL_MAX_OUTPUTS);
-  if (nout > SL_MAX_OUTPUTS || op->infer(n, types) || too_large(op, nout, types)) {
+  if (node_types(n, types)) {
     n->nout = 0;
     sl_node_release(n);
     return NULL;
@@ -299,6 +307,36 @@ sl_node *sl_node_apply(const sl_op *op, const sl_params *params, int nin, sl_var
     v->index = k;
   }
   return n;
+}
+
+/* An elementwise op on tensors, computed at once: the checks, typing and
+** reference kernel of sl_node_apply + sl_node_perform, on a node and
+** constants that live on the stack for the call (elementwise rows neither
+** keep their node nor read a var's id, name or place). */
+int sl_eval_elemwise(const sl_op *op, const sl_params *params, int nin, sl_tensor **vals,
+                     const int *weak, sl_tensor **out)
+{
+  if (op->rule == SL_TR_NONE || op->nout != 1 || nin > SL_EVAL_MAX_IN || (params && params->sub))
+    return sl_fail("%s: not an elementwise op of at most %d inputs", op->name, SL_EVAL_MAX_IN);
+  if (op->nin >= 0 && nin != op->nin)
+    return sl_fail("%s takes %d input%s, got %d", op->name, op->nin, op->nin == 1 ? "" : "s", nin);
+  sl_var cin[SL_EVAL_MAX_IN], *in[SL_EVAL_MAX_IN], result;
+  sl_node n = { .refcount = 1, .op = op, .nin = nin, .nout = 1, .inputs = in, .outputs = &result };
+  if (params) n.params = *params;
+  memset(&result, 0, sizeof result);
+  for (int i = 0; i < nin; i++) {
+    memset(&cin[i], 0, sizeof cin[i]);
+    cin[i].refcount = 1;
+    cin[i].kind = SL_VAR_CONSTANT;
+    sl_type_of_tensor(vals[i], &cin[i].type);
+    cin[i].value = vals[i];
+    cin[i].weak = weak ? weak[i] : 0;
+    in[i] = &cin[i];
+  }
+  if (node_types(&n, &result.type)) return -1;
+  result.kind = SL_VAR_RESULT;
+  result.owner = &n;
+  return sl_node_perform(&n, vals, out);
 }
 
 _Thread_local const char *sl_perform_variant;

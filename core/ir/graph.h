@@ -202,6 +202,14 @@ const sl_op *sl_op_at(int i);
 /* Run one node's reference kernel on concrete tensors (used for eager
 ** evaluation and by the reference backend). out[] receives new tensors. */
 int sl_node_perform(const sl_node *n, sl_tensor **in, sl_tensor **out);
+
+/* An elementwise op (a row with a typing rule) applied to tensors at once,
+** as sl_node_apply + sl_node_perform would, with the same errors, but with
+** no node or var allocated; weak[i] (or NULL: none) marks constants from
+** Lua numbers. *out receives a new tensor. */
+#define SL_EVAL_MAX_IN 4
+int sl_eval_elemwise(const sl_op *op, const sl_params *params, int nin, sl_tensor **vals,
+                     const int *weak, sl_tensor **out);
 /* The same for a backend whose in[] are its own values, each held once:
 ** when n->destroy is set and the input is safe to write now, the kernel
 ** gets that input's tensor in out[0] on entry and writes the result there

@@ -104,17 +104,42 @@ static int l_shared(lua_State *L)
 }
 
 /* Arguments that become constants: nested tables are made tensors first, in
-** place on the stack, so that as_var below cannot raise and leak. */
-static void normalize_arg(lua_State *L, int idx)
+** place on the stack, so that as_var below cannot raise and leak. Returns
+** 1 for a variable, else 0 and in *t the tensor, if it is one. */
+static int normalize_arg(lua_State *L, int idx, sl_tensor **t)
 {
-  int t = lua_type(L, idx);
-  if (to_var(L, idx) || sl_lua_to_tensor(L, idx) || t == LUA_TNUMBER || t == LUA_TBOOLEAN) return;
-  if (t != LUA_TTABLE)
+  int ty = lua_type(L, idx);
+  *t = NULL;
+  if (ty == LUA_TNUMBER || ty == LUA_TBOOLEAN) return 0;
+  if (ty == LUA_TUSERDATA && lua_getmetatable(L, idx)) {   /* a var's or a tensor's */
+    sl_lua_push_metatable(L, SL_VAR_MT);
+    int is_var = lua_rawequal(L, -1, -2);
+    lua_pop(L, 1);
+    sl_lua_push_metatable(L, SL_TENSOR_MT);
+    int is_tensor = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    if (is_var) return 1;
+    if (is_tensor && (*t = *(sl_tensor **)lua_touserdata(L, idx))) return 0;
+  }
+  if (ty != LUA_TTABLE)
     sl_lua_error(L, "expected a tensor, variable, number or table, got %s", luaL_typename(L, idx));
   lua_pushcfunction(L, sl_lua_from_table);
   lua_pushvalue(L, idx);
   lua_call(L, 1, 1);
   lua_replace(L, idx);
+  *t = sl_lua_to_tensor(L, idx);
+  return 0;
+}
+
+/* A Lua number or boolean as a 0-d tensor, and whether it is a weak constant. */
+static sl_tensor *scalar_arg(lua_State *L, int idx, int *weak)
+{
+  int is_bool = lua_type(L, idx) == LUA_TBOOLEAN;
+  double d = is_bool ? lua_toboolean(L, idx) : lua_tonumber(L, idx);
+  sl_dtype dt = is_bool ? SL_BOOL
+              : (d == (double)(int64_t)d && d > -9.2e18 && d < 9.2e18) ? SL_INT64 : SL_FLOAT64;
+  *weak = 1;
+  return sl_tensor_full(dt, 0, NULL, d);
 }
 
 /* A var for a normalized argument: the var itself, or a constant from a
@@ -125,15 +150,30 @@ static sl_var *as_var(lua_State *L, int idx, int *symbolic)
   if (v) { *symbolic = 1; sl_var_retain(v); return v; }
   sl_tensor *t = sl_lua_to_tensor(L, idx);
   if (t) return sl_var_constant(t, 0);   /* copied by l_apply if it joins a graph */
-  int is_bool = lua_type(L, idx) == LUA_TBOOLEAN;
-  double d = is_bool ? lua_toboolean(L, idx) : lua_tonumber(L, idx);
-  sl_dtype dt = is_bool ? SL_BOOL
-              : (d == (double)(int64_t)d && d > -9.2e18 && d < 9.2e18) ? SL_INT64 : SL_FLOAT64;
-  t = sl_tensor_full(dt, 0, NULL, d);
-  if (!t) return NULL;
-  v = sl_var_constant(t, 1);
+  int weak;
+  if (!(t = scalar_arg(L, idx, &weak))) return NULL;
+  v = sl_var_constant(t, weak);
   sl_tensor_release(t);
   return v;
+}
+
+/* An elementwise op whose inputs are all values: computed at once by
+** sl_eval_elemwise, which builds no node, so the common eager case (a + b
+** on two tensors) allocates nothing but its result. */
+static int apply_values(lua_State *L, const sl_op *op, const sl_params *params, int nin, sl_tensor **given)
+{
+  sl_tensor *vals[SL_EVAL_MAX_IN], *out = NULL;
+  int weak[SL_EVAL_MAX_IN], rc = 0, made = 0;
+  for (; made < nin && !rc; made++) {
+    weak[made] = 0;
+    if ((vals[made] = given[made])) sl_tensor_retain(vals[made]);
+    else if (!(vals[made] = scalar_arg(L, made + 3, &weak[made]))) rc = -1;
+  }
+  if (!rc) rc = sl_eval_elemwise(op, params, nin, vals, weak, &out);
+  while (made--) sl_tensor_release(vals[made]);
+  if (rc) sl_lua_fail(L);
+  sl_lua_push_tensor(L, out);
+  return 1;
 }
 
 /* constant(t): a constant variable holding a copy of t */
@@ -184,7 +224,11 @@ static int l_apply(lua_State *L)
   int nin = lua_gettop(L) - 2, symbolic = 0;
   if (nin > SL_MAX_OPERANDS * 4) sl_lua_error(L, "%s: too many inputs", op->name);
   sl_var *in[SL_MAX_OPERANDS * 4];
-  for (int i = 0; i < nin; i++) normalize_arg(L, i + 3);
+  sl_tensor *given[SL_MAX_OPERANDS * 4];
+  for (int i = 0; i < nin; i++) symbolic |= normalize_arg(L, i + 3, &given[i]);
+  if (!symbolic && op->rule != SL_TR_NONE && op->nout == 1 && nin <= SL_EVAL_MAX_IN &&
+      (op->nin < 0 || nin == op->nin) && !params.sub)
+    return apply_values(L, op, &params, nin, given);
   for (int i = 0; i < nin; i++) {
     in[i] = as_var(L, i + 3, &symbolic);
     if (!in[i]) { while (i--) sl_var_release(in[i]); sl_lua_fail(L); }
@@ -749,6 +793,8 @@ static sl_tensor *input_arg(lua_State *L, const sl_function *f, int i, int idx)
   return sl_lua_to_tensor(L, idx);
 }
 
+#define CALL_SHORT 16
+
 /* f(...): see input_arg for what each argument may be. */
 static int l_function_call(lua_State *L)
 {
@@ -757,9 +803,13 @@ static int l_function_call(lua_State *L)
   if (nargs != f->nin)
     sl_lua_error(L, "compiled function takes %d argument%s, got %d", f->nin,
                  f->nin == 1 ? "" : "s", nargs);
-  sl_tensor **args = lua_newuserdata(L, ((size_t)f->nin + 1) * sizeof *args);
+  /* the lists live on the C stack when short (every call of a small function
+  ** would otherwise leave two objects for the collector), else in userdata,
+  ** which a raised error cannot leak */
+  sl_tensor *args_here[CALL_SHORT], *res_here[CALL_SHORT];
+  sl_tensor **args = f->nin <= CALL_SHORT ? args_here : lua_newuserdata(L, (size_t)f->nin * sizeof *args);
+  sl_tensor **res = f->nout <= CALL_SHORT ? res_here : lua_newuserdata(L, (size_t)f->nout * sizeof *res);
   for (int i = 0; i < f->nin; i++) args[i] = input_arg(L, f, i, i + 2);
-  sl_tensor **res = lua_newuserdata(L, ((size_t)f->nout + 1) * sizeof *res);
   if (sl_function_run(f, args, res)) sl_lua_fail(L);
   for (int k = 0; k < f->nout; k++) sl_lua_push_tensor(L, res[k]);
   return f->nout;

@@ -103,7 +103,6 @@ static void ew_run(char **p, const int64_t *stride, int64_t n, void *vctx)
 {
   ew_ctx *c = vctx;
   union { double f[CHUNK]; int64_t i[CHUNK]; cplx c[CHUNK]; } in[3], out;
-  for (int k = c->nin; k < 3; k++) memset(&in[k], 0, sizeof in[k]);   /* unused operands */
   for (int64_t done = 0; done < n; done += CHUNK) {
     int64_t m = n - done < CHUNK ? n - done : CHUNK;
     void *src[3] = { &in[0], &in[1], &in[2] }, *dst = &out;
@@ -112,6 +111,7 @@ static void ew_run(char **p, const int64_t *stride, int64_t n, void *vctx)
       if (c->direct[k] && stride[k] == 1) src[k - 1] = at;
       else c->load[k - 1](&in[k - 1], 1, at, stride[k], m);
     }
+    for (int k = c->nin; k < 3; k++) src[k] = src[0];   /* unused operands: any m values */
     char *out_at = p[0] + done * stride[0] * (int64_t)c->esize[0];
     if (c->direct[0] && stride[0] == 1) dst = out_at;
     if (c->as_complex) {
@@ -158,9 +158,14 @@ static int ew_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
     sl_tensor *src = in[k];
     int cast_first = n->inputs[k]->weak && src->dtype != ct;
     if (cast_first && !(src = sl_tensor_cast(in[k], ct))) { rc = -1; break; }
-    views[k] = sl_tensor_expand(src, nd, shape);
-    if (cast_first) sl_tensor_release(src);
-    if (!views[k]) { rc = -1; break; }
+    if (src->ndim == nd && memcmp(src->shape, shape, (size_t)nd * sizeof *shape) == 0) {
+      views[k] = src;   /* of the result's shape already: no view needed */
+      if (!cast_first) sl_tensor_retain(src);
+    } else {
+      views[k] = sl_tensor_expand(src, nd, shape);
+      if (cast_first) sl_tensor_release(src);
+      if (!views[k]) { rc = -1; break; }
+    }
     c.load[k] = sl_cast_fn(domain, views[k]->dtype);
     c.esize[k + 1] = sl_dtype_size(views[k]->dtype);
     c.direct[k + 1] = views[k]->dtype == domain;
@@ -184,9 +189,10 @@ static int ew_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 /* -- the table ---------------------------------------------------------------- */
 
 /* The expression over a run, once per domain: plain loops over arrays,
-** which the compiler vectorizes where the expression allows it. */
+** which the compiler vectorizes where the expression allows it (with an
+** AVX2 clone: SL_LOOP_CLONES). */
 #define EW_FUNCS(name, arity, rule, expr, cfn) \
-  static void ew_f_##name(double *o, const double *x, const double *y, const double *z, int64_t n) \
+  SL_LOOP_CLONES static void ew_f_##name(double *o, const double *x, const double *y, const double *z, int64_t n) \
   { \
     for (int64_t j = 0; j < n; j++) { \
       double a = x[j], b = y[j], c = z[j]; \
@@ -194,7 +200,7 @@ static int ew_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
       o[j] = (double)(expr); \
     } \
   } \
-  static void ew_i_##name(int64_t *o, const int64_t *x, const int64_t *y, const int64_t *z, int64_t n) \
+  SL_LOOP_CLONES static void ew_i_##name(int64_t *o, const int64_t *x, const int64_t *y, const int64_t *z, int64_t n) \
   { \
     for (int64_t j = 0; j < n; j++) { \
       int64_t a = x[j], b = y[j], c = z[j]; \

@@ -6,11 +6,11 @@
 ** (two 32-bit words), so it depends only on (seed, offset, i): the same on
 ** every machine, in every thread split, for float32 and float64 alike.
 */
-#define _GNU_SOURCE   /* sincos */
 #include <math.h>
 
 #include "internal.h"
 #include "parallel.h"
+#include "../kernels/vmath.h"
 
 static uint64_t rng_seed, rng_offset;
 
@@ -68,6 +68,7 @@ typedef struct {
   uint32_t key[2];
 } draw_job;
 
+SL_LOOP_CLONES   /* the batch loops: an AVX2 clone too (internal.h) */
 static void philox_batch(uint64_t first, int m, const uint32_t key[2], uint32_t w[4][BATCH])
 {
   uint32_t c0[BATCH], c1[BATCH], c2[BATCH] = { 0 }, c3[BATCH] = { 0 }, k0 = key[0], k1 = key[1];
@@ -96,10 +97,53 @@ static int64_t int_below(uint32_t a, uint32_t b, int64_t low, int64_t range)
   return low + (int64_t)(((unsigned __int128)x * (uint64_t)range) >> 64);
 }
 
+/* -- normals --------------------------------------------------------------------
+** Box-Muller on a block's two uniforms u, v: r = sqrt(-2 log(1 - u)) and
+** theta = 2 pi v, the pair r cos(theta), r sin(theta). The loop has no
+** calls, so it vectorizes: log is vmath.h's (within 2 ulp of libm), and
+** cos and sin of 2 pi v come from v = q/4 + f, q = round(4 v), which is
+** exact in binary; then |2 pi f| <= pi/4, where the Taylor polynomials
+** below (to degree 17 and 18) are correct to well under an ulp, and q
+** picks the quadrant. Each value depends on its block alone, so the
+** numbers are the same for any thread count and on every machine (the
+** roundings are those of the written operations).
+*/
+/* uniform53 in operations that vectorize (no 64-bit integer converts to
+** double before AVX-512): its 53 bits as 27 + 26, each exact in int32. */
+static double uniform53_split(uint32_t a, uint32_t b)
+{
+  int32_t hi = (int32_t)(a >> 5), lo = (int32_t)(((a & 31u) << 21) | (b >> 11));
+  return (double)hi * 0x1p-27 + (double)lo * 0x1p-53;
+}
+
+SL_LOOP_CLONES
+static void normal_pairs(const uint32_t (*w)[BATCH], int m, double *out)
+{
+#pragma omp simd
+  for (int j = 0; j < m; j++) {
+    double u = uniform53_split(w[0][j], w[1][j]), v = uniform53_split(w[2][j], w[3][j]);
+    double r = sqrt(-2.0 * sl_vlog_d(1.0 - u));
+    double t = 4.0 * v + SL_VM_SHIFT_D;   /* q in the low bits */
+    uint64_t q = sl_vm_bits_d(t) & 3;
+    double x = 6.283185307179586 * (v - 0.25 * (t - SL_VM_SHIFT_D)), z = x * x;
+    double sn = x + x * z * (-1.0 / 6 + z * (1.0 / 120 + z * (-1.0 / 5040 + z * (1.0 / 362880 +
+                z * (-1.0 / 39916800 + z * (1.0 / 6227020800.0 + z * (-1.0 / 1307674368000.0 +
+                z * (1.0 / 355687428096000.0))))))));
+    double cs = 1.0 + z * (-0.5 + z * (1.0 / 24 + z * (-1.0 / 720 + z * (1.0 / 40320 +
+                z * (-1.0 / 3628800 + z * (1.0 / 479001600 + z * (-1.0 / 87178291200.0 +
+                z * (1.0 / 20922789888000.0 + z * (-1.0 / 6402373705728000.0)))))))));
+    double c = sl_vm_sel_d(q & 1, sn, cs), s = sl_vm_sel_d(q & 1, cs, sn);
+    c = sl_vm_sel_d(q == 1 || q == 2, -c, c);   /* cos(theta) < 0 in quadrants 1, 2 */
+    s = sl_vm_sel_d(q >= 2, -s, s);             /* sin(theta) < 0 in 2, 3 */
+    out[2 * j] = r * c;
+    out[2 * j + 1] = r * s;
+  }
+}
+
 /* Value 2j reads words 0-1 of block offset + j, value 2j + 1 words 2-3. A
-** normal pair is Box-Muller on the block's two uniforms: r cos(theta),
-** r sin(theta). A float32 uniform takes the top 24 bits, so it never rounds
-** up to 1 and is exact in double. */
+** normal pair is Box-Muller on the block's two uniforms (normal_pairs).
+** A float32 uniform takes the top 24 bits, so it never rounds up to 1 and
+** is exact in double. */
 static void draw_blocks(int64_t lo, int64_t hi, void *vjob)
 {
   const draw_job *job = vjob;
@@ -115,13 +159,7 @@ static void draw_blocks(int64_t lo, int64_t hi, void *vjob)
     philox_batch(job->offset + (uint64_t)b0, m, job->key, w);
     switch (job->kind) {
     case DRAW_NORMAL:
-      for (int j = 0; j < m; j++) {
-        double r = sqrt(-2.0 * log(1.0 - uniform53(w[0][j], w[1][j])));
-        double s, c;
-        sincos(6.283185307179586 * uniform53(w[2][j], w[3][j]), &s, &c);   /* 2 pi u */
-        v.f[2 * j] = r * c;
-        v.f[2 * j + 1] = r * s;
-      }
+      normal_pairs((const uint32_t (*)[BATCH])w, m, v.f);
       break;
     case DRAW_UNIFORM:
       if (f32) {
