@@ -4,8 +4,8 @@
 **
 ** conv2d(x, w): x (N, C, H, W), w (K, C/G, kh, kw) -> (N, K, OH, OW), with
 ** OH = (H + 2 ph - dh (kh - 1) - 1) / sh + 1 (and OW alike). Four ways to
-** compute it: im2col + gemm over chunks of the batch, Winograd F(2x2, 3x3)
-** for 3x3 filters at stride and dilation 1, an FFT path for large kernels at
+** compute it: im2col + gemm over chunks of the batch, Winograd F(2x2, 3x3),
+** F(4x4, 3x3) and F(2x2, 5x5) at stride and dilation 1, an FFT path for large kernels at
 ** stride and dilation 1 (its cost does not grow with the kernel), and the
 ** direct definition (the oracle). Params v: sh, sw, ph, pw, dh, dw, G, algo.
 ** 'auto' times the candidates once per shape (conv_tune.c keeps the choice).
@@ -32,17 +32,53 @@ typedef struct {
 } conv_geo;
 
 /* The values of params v[7], in the order of lua/symlua/conv.lua's names. */
-enum { ALGO_AUTO, ALGO_IM2COL, ALGO_FFT, ALGO_DIRECT, ALGO_WINOGRAD, ALGO_COUNT };
-static const char *const algo_names[ALGO_COUNT] = { "auto", "im2col", "fft", "direct", "winograd" };
+enum { ALGO_AUTO, ALGO_IM2COL, ALGO_FFT, ALGO_DIRECT, ALGO_WINOGRAD, ALGO_WINOGRAD4X4, ALGO_COUNT };
+static const char *const algo_names[ALGO_COUNT] = { "auto", "im2col", "fft", "direct", "winograd", "winograd4x4" };
 
-/* Winograd's view of a stride-1 3x3 correlation: Ci input channels of H x W
-** into Co output channels of OH x OW, padded by (ph, pw). flip: the filters
-** are (Ci, Co, 3, 3) and turned by 180 degrees, which makes the input
-** gradient of a convolution another one of these. */
+/* Winograd F(m x m, r x r): Y = A^T [(G f G^T) * (B^T d B)] A for an n x n
+** input tile d, n = m + r - 1 (Lavin and Gray's form). The matrices come
+** from evaluating at the points 0, 1, -1, 2, -2 (and infinity), B^T scaled
+** to integers; each was checked against the direct correlation. */
+enum { WINO_M = 4, WINO_R = 5, WINO_N = 6 };   /* the largest m, r and n below */
+typedef struct {
+  int m, r;
+  double BT[WINO_N][WINO_N], G[WINO_N][WINO_R], AT[WINO_M][WINO_N];
+} wino_rule;
+
+static const wino_rule wino_2x2_3x3 = { 2, 3,
+  { { 1, 0, -1, 0 }, { 0, 1, 1, 0 }, { 0, -1, 1, 0 }, { 0, -1, 0, 1 } },
+  { { 1, 0, 0 }, { 0.5, 0.5, 0.5 }, { 0.5, -0.5, 0.5 }, { 0, 0, 1 } },
+  { { 1, 1, 1, 0 }, { 0, 1, -1, 1 } } };
+
+#define WINO_BT_6 { { 4, 0, -5, 0, 1, 0 }, { 0, 4, 4, -1, -1, 0 }, { 0, -4, 4, 1, -1, 0 }, \
+                    { 0, -2, -1, 2, 1, 0 }, { 0, 2, -1, -2, 1, 0 }, { 0, 4, 0, -5, 0, 1 } }
+static const wino_rule wino_4x4_3x3 = { 4, 3, WINO_BT_6,
+  { { 1. / 4, 0, 0 }, { 1. / 6, 1. / 6, 1. / 6 }, { 1. / 6, -1. / 6, 1. / 6 },
+    { 1. / 24, 1. / 12, 1. / 6 }, { 1. / 24, -1. / 12, 1. / 6 }, { 0, 0, 1 } },
+  { { 1, 1, 1, 1, 1, 0 }, { 0, 1, -1, 2, -2, 0 }, { 0, 1, 1, 4, 4, 0 }, { 0, 1, -1, 8, -8, 1 } } };
+
+static const wino_rule wino_2x2_5x5 = { 2, 5, WINO_BT_6,
+  { { 1. / 4, 0, 0, 0, 0 }, { 1. / 6, 1. / 6, 1. / 6, 1. / 6, 1. / 6 }, { 1. / 6, -1. / 6, 1. / 6, -1. / 6, 1. / 6 },
+    { 1. / 24, 1. / 12, 1. / 6, 1. / 3, 2. / 3 }, { 1. / 24, -1. / 12, 1. / 6, -1. / 3, 2. / 3 }, { 0, 0, 0, 0, 1 } },
+  { { 1, 1, 1, 1, 1, 0 }, { 0, 1, -1, 2, -2, 1 } } };
+
+/* Winograd's view of a stride-1 r x r correlation: Ci input channels of
+** H x W into Co output channels of OH x OW, padded by (ph, pw). flip: the
+** filters are (Ci, Co, r, r) and turned by 180 degrees, which makes the
+** input gradient of a convolution another one of these. */
 typedef struct {
   int64_t N, Ci, H, W, Co, OH, OW, ph, pw;
   int flip;
+  const wino_rule *rule;
 } wino_geo;
+
+/* Per-thread scratch of WINO_INPUT and WINO_OUTPUT, in elements. */
+static int64_t wino_scratch(const wino_geo *g)
+{
+  int64_t m = g->rule->m, r = g->rule->r, n = m + r - 1, TW = (g->OW + m - 1) / m;
+  int64_t in = (n + 1) * (m * TW + r) + m * (TW + r), out = m * (n + m) * TW;
+  return in > out ? in : out;
+}
 
 /* The batch in chunks of nb images (chunks of them), run on nt threads. */
 typedef struct {
@@ -189,6 +225,7 @@ typedef enum { IM_FORWARD, IM_GRAD_INPUT, IM_GRAD_FILTERS } im_kind;
 #define TO_ROWS to_rows_float
 #define FROM_ROWS from_rows_float
 #define WINO_FILTERS wino_filters_float
+#define WINO_COMBINE wino_combine_float
 #define WINO_INPUT wino_input_float
 #define WINO_OUTPUT wino_output_float
 #define WINOGRAD winograd_float
@@ -217,6 +254,7 @@ typedef enum { IM_FORWARD, IM_GRAD_INPUT, IM_GRAD_FILTERS } im_kind;
 #undef TO_ROWS
 #undef FROM_ROWS
 #undef WINO_FILTERS
+#undef WINO_COMBINE
 #undef WINO_INPUT
 #undef WINO_OUTPUT
 #undef WINOGRAD
@@ -245,6 +283,7 @@ typedef enum { IM_FORWARD, IM_GRAD_INPUT, IM_GRAD_FILTERS } im_kind;
 #define TO_ROWS to_rows_double
 #define FROM_ROWS from_rows_double
 #define WINO_FILTERS wino_filters_double
+#define WINO_COMBINE wino_combine_double
 #define WINO_INPUT wino_input_double
 #define WINO_OUTPUT wino_output_double
 #define WINOGRAD winograd_double
@@ -387,20 +426,31 @@ static int fft_fits(const conv_geo *g)
   return g->sh == 1 && g->sw == 1 && g->dh == 1 && g->dw == 1 && g->G == 1;
 }
 
-/* The input gradient is a Winograd correlation padded by 2 - p: p at most 2. */
-static int winograd_fits(const conv_geo *g, int grad)
+/* The Winograd rule of algorithm a for these filters, or NULL where none
+** fits; the input gradient is a Winograd correlation padded by r - 1 - p,
+** so p is at most r - 1 there. */
+static const wino_rule *winograd_rule(const conv_geo *g, int a, int grad)
 {
-  return fft_fits(g) && g->kh == 3 && g->kw == 3 && (!grad || (g->ph <= 2 && g->pw <= 2));
+  const wino_rule *t = NULL;
+  if (!fft_fits(g) || g->kh != g->kw) return NULL;
+  if (a == ALGO_WINOGRAD) t = g->kh == 3 ? &wino_2x2_3x3 : g->kh == 5 ? &wino_2x2_5x5 : NULL;
+  if (a == ALGO_WINOGRAD4X4) t = g->kh == 3 ? &wino_4x4_3x3 : NULL;
+  if (t && grad && (g->ph > t->r - 1 || g->pw > t->r - 1)) return NULL;
+  return t;
 }
+
+static int is_winograd(int a) { return a == ALGO_WINOGRAD || a == ALGO_WINOGRAD4X4; }
 
 /* Algorithm a for a convolution (grad 0: in is x) or its input gradient
 ** (grad 1: in is dy); w the filters. */
 static int run_algo(const conv_geo *g, int grad, int a, int f32, const void *in, const void *w, void *out)
 {
   sl_perform_variant = algo_names[a];
-  if (a == ALGO_WINOGRAD) {
-    wino_geo wg = grad ? (wino_geo){ g->N, g->K, g->OH, g->OW, g->C, g->H, g->W, 2 - g->ph, 2 - g->pw, 1 }
-                       : (wino_geo){ g->N, g->C, g->H, g->W, g->K, g->OH, g->OW, g->ph, g->pw, 0 };
+  if (is_winograd(a)) {
+    const wino_rule *t = winograd_rule(g, a, grad);
+    int64_t e = t->r - 1;
+    wino_geo wg = grad ? (wino_geo){ g->N, g->K, g->OH, g->OW, g->C, g->H, g->W, e - g->ph, e - g->pw, 1, t }
+                       : (wino_geo){ g->N, g->C, g->H, g->W, g->K, g->OH, g->OW, g->ph, g->pw, 0, t };
     return f32 ? winograd_float(&wg, in, w, out) : winograd_double(&wg, in, w, out);
   }
   if (grad) return f32 ? conv_grad_input_float(g, in, w, out) : conv_grad_input_double(g, in, w, out);
@@ -419,25 +469,30 @@ static int choose_and_run(const sl_node *n, const conv_geo *g, int grad, int f32
 {
   const char *op = n->op->name;
   int want = (int)n->params.v[7], debug = sl_env_int(SL_ENV_DEBUG) >= 1;
-  if (grad && (want == ALGO_FFT || want == ALGO_DIRECT || (want == ALGO_WINOGRAD && !winograd_fits(g, 1))))
+  if (grad && (want == ALGO_FFT || want == ALGO_DIRECT || (is_winograd(want) && !winograd_rule(g, want, 1))))
     want = ALGO_IM2COL;
   if (want == ALGO_FFT && !fft_fits(g))
     return sl_fail("%s: the FFT algorithm needs stride 1, dilation 1 and one group", op);
-  if (want == ALGO_WINOGRAD && !winograd_fits(g, grad))
-    return sl_fail("%s: the Winograd algorithm needs 3x3 filters, stride 1, dilation 1 and one group", op);
+  if (is_winograd(want) && !winograd_rule(g, want, grad))
+    return sl_fail("%s: the %s algorithm needs %s filters, stride 1, dilation 1 and one group", op,
+                   algo_names[want], want == ALGO_WINOGRAD ? "3x3 or 5x5" : "3x3");
   if (want != ALGO_AUTO) return run_algo(g, grad, want, f32, in, w, out);
-  int cand[3], nc = 0;
+  int cand[4], nc = 0;
   cand[nc++] = ALGO_IM2COL;
-  if (winograd_fits(g, grad)) cand[nc++] = ALGO_WINOGRAD;
+  if (winograd_rule(g, ALGO_WINOGRAD, grad)) cand[nc++] = ALGO_WINOGRAD;
+  if (winograd_rule(g, ALGO_WINOGRAD4X4, grad)) cand[nc++] = ALGO_WINOGRAD4X4;
   if (!grad && fft_fits(g) && g->kh * g->kw >= 25) cand[nc++] = ALGO_FFT;
   if (nc == 1) return run_algo(g, grad, ALGO_IM2COL, f32, in, w, out);
 
+  /* the key names the candidates, so that a new one is measured against a kept choice */
   char key[256], known[32];
-  snprintf(key, sizeof key, "%s %s %d threads N%lld C%lld %lldx%lld K%lld %lldx%lld stride %lld,%lld "
-           "pad %lld,%lld groups %lld", op, f32 ? "float32" : "float64", conv_threads(), (long long)g->N,
-           (long long)g->C, (long long)g->H, (long long)g->W, (long long)g->K, (long long)g->kh,
-           (long long)g->kw, (long long)g->sh, (long long)g->sw, (long long)g->ph, (long long)g->pw,
-           (long long)g->G);
+  int at = snprintf(key, sizeof key, "%s %s %d threads N%lld C%lld %lldx%lld K%lld %lldx%lld stride %lld,%lld "
+                    "pad %lld,%lld groups %lld of", op, f32 ? "float32" : "float64", conv_threads(), (long long)g->N,
+                    (long long)g->C, (long long)g->H, (long long)g->W, (long long)g->K, (long long)g->kh,
+                    (long long)g->kw, (long long)g->sh, (long long)g->sw, (long long)g->ph, (long long)g->pw,
+                    (long long)g->G);
+  for (int i = 0; i < nc && at > 0 && at < (int)sizeof key; i++)
+    at += snprintf(key + at, sizeof key - (size_t)at, " %s", algo_names[cand[i]]);
   int found = sl_conv_tune_find(key, known, sizeof known);
   for (int i = 0; found && i < nc; i++)
     if (strcmp(known, algo_names[cand[i]]) == 0) {
@@ -446,7 +501,7 @@ static int choose_and_run(const sl_node *n, const conv_geo *g, int grad, int f32
     }
   /* the best of two rounds, taken in turn so that a burst of load on a shared
   ** machine does not decide alone; a candidate that fails (memory) is passed over */
-  double secs[3] = { INFINITY, INFINITY, INFINITY };
+  double secs[4] = { INFINITY, INFINITY, INFINITY, INFINITY };
   int pick = -1;
   for (int round = 0; round < 2; round++)
     for (int i = 0; i < nc; i++) {
@@ -462,8 +517,8 @@ static int choose_and_run(const sl_node *n, const conv_geo *g, int grad, int f32
   if (pick != nc - 1 && run_algo(g, grad, cand[pick], f32, in, w, out)) return -1;
   sl_conv_tune_keep(key, algo_names[cand[pick]]);
   if (debug) {
-    char times[128];
-    int at = 0;
+    char times[160];
+    at = 0;
     for (int i = 0; i < nc; i++)
       at += snprintf(times + at, sizeof times - (size_t)at, "%s%s %.3f ms", i ? ", " : "",
                      algo_names[cand[i]], secs[i] * 1e3);

@@ -174,122 +174,146 @@ static int CONV_GRAD_FILTERS(const conv_geo *g, const REAL *x, const REAL *dy, R
   return IM2COL_RUN(g, IM_GRAD_FILTERS, x, dy, dw);
 }
 
-/* -- Winograd F(2x2, 3x3) -------------------------------------------------------------
-** A 3x3 correlation at stride 1 in tiles of 2x2 outputs: a tile's 4x4 input
-** d becomes V = B^T d B, a filter g becomes U = G g G^T, and the tile's
-** outputs are A^T M A, where M at each of the 16 positions sums U V over the
-** input channels: 16 gemms of (Co x Ci) by (Ci x tiles), 2.25 times fewer
-** multiplications than im2col's. Geometry in wino_geo (ops/conv.c). */
+/* -- Winograd F(m x m, r x r) ---------------------------------------------------------
+** A stride-1 r x r correlation in tiles of m x m outputs (wino_rule, ops/conv.c):
+** a tile's n x n input d (n = m + r - 1) becomes V = B^T d B, a filter f
+** becomes U = G f G^T, and the tile's outputs are A^T M A, where M at each of
+** the n^2 positions sums U V over the input channels: n^2 gemms of
+** (Co x Ci) by (Ci x tiles), (m r / n)^2 times fewer multiplications than
+** im2col's. Geometry in wino_geo (ops/conv.c). */
 
-/* U[xi][o][i] for xi = 4a + c: filter o, channel i, is w[o][i] or, flipped
+/* U[xi][o][i] for xi = a n + c: filter o, channel i, is w[o][i] or, flipped
 ** (the input gradient), w[i][o] turned by 180 degrees. */
 static void WINO_FILTERS(const wino_geo *g, const REAL *w, REAL *U)
 {
+  const wino_rule *t = g->rule;
+  int r = t->r, n = t->m + t->r - 1;
   for (int64_t o = 0; o < g->Co; o++)
     for (int64_t i = 0; i < g->Ci; i++) {
-      REAL f[3][3], t[4][3];
-      for (int a = 0; a < 3; a++)
-        for (int b = 0; b < 3; b++)
-          f[a][b] = g->flip ? w[((i * g->Co + o) * 3 + 2 - a) * 3 + 2 - b] : w[((o * g->Ci + i) * 3 + a) * 3 + b];
-      for (int b = 0; b < 3; b++) {   /* G f */
-        t[0][b] = f[0][b];
-        t[1][b] = (f[0][b] + f[1][b] + f[2][b]) / 2;
-        t[2][b] = (f[0][b] - f[1][b] + f[2][b]) / 2;
-        t[3][b] = f[2][b];
-      }
-      for (int a = 0; a < 4; a++) {   /* (G f) G^T */
-        REAL u[4] = { t[a][0], (t[a][0] + t[a][1] + t[a][2]) / 2, (t[a][0] - t[a][1] + t[a][2]) / 2, t[a][2] };
-        for (int c = 0; c < 4; c++) U[((a * 4 + c) * g->Co + o) * g->Ci + i] = u[c];
-      }
+      double f[WINO_R][WINO_R], h[WINO_N][WINO_R];
+      for (int a = 0; a < r; a++)
+        for (int b = 0; b < r; b++)
+          f[a][b] = g->flip ? w[((i * g->Co + o) * r + r - 1 - a) * r + r - 1 - b] : w[((o * g->Ci + i) * r + a) * r + b];
+      for (int a = 0; a < n; a++)   /* G f */
+        for (int b = 0; b < r; b++) {
+          double v = 0;
+          for (int k = 0; k < r; k++) v += t->G[a][k] * f[k][b];
+          h[a][b] = v;
+        }
+      for (int a = 0; a < n; a++)   /* (G f) G^T */
+        for (int c = 0; c < n; c++) {
+          double v = 0;
+          for (int k = 0; k < r; k++) v += h[a][k] * t->G[c][k];
+          U[((a * n + c) * g->Co + o) * g->Ci + i] = (REAL)v;
+        }
     }
 }
 
+/* dst[0 .. len) = sum over k of coef[k] src[k * ld + ...], zero coefficients skipped. */
+static void WINO_COMBINE(REAL *dst, const double *coef, int nk, const REAL *src, int64_t ld, int64_t len)
+{
+  int first = 1;
+  for (int k = 0; k < nk; k++) {
+    if (coef[k] == 0) continue;
+    const REAL *s = src + k * ld;
+    REAL c = (REAL)coef[k];
+    if (first) for (int64_t j = 0; j < len; j++) dst[j] = c * s[j];
+    else for (int64_t j = 0; j < len; j++) dst[j] += c * s[j];
+    first = 0;
+  }
+  if (first) memset(dst, 0, (size_t)len * sizeof *dst);
+}
+
 /* V[xi][i][b*tiles + tile] for images n0 .. n0+nb-1 of x (N, Ci, H, W), a
-** row of tiles at a time so that the loops run along rows: B^T d over four
-** padded input rows, then (B^T d) B along them. rows: 16 (TW + 1) scratch. */
+** row of tiles at a time so that the loops run along rows: B^T d over n
+** padded input rows, then each row of that split into its m column phases
+** (phase s holds columns m j + s), so that (B^T d) B reads them at unit
+** stride. rows: WINO_SCRATCH(g) elements. */
 static void WINO_INPUT(const wino_geo *g, const REAL *x, int64_t n0, int64_t nb, REAL *V, REAL *rows)
 {
-  int64_t TH = (g->OH + 1) / 2, TW = (g->OW + 1) / 2, T = nb * TH * TW, WP = 2 * TW + 2, step = g->Ci * T;
+  const wino_rule *t = g->rule;
+  int m = t->m, n = t->m + t->r - 1;
+  int64_t TH = (g->OH + m - 1) / m, TW = (g->OW + m - 1) / m, T = nb * TH * TW, step = g->Ci * T;
+  int64_t WP = m * TW + t->r - 1, PL = TW + t->r;   /* padded row; phase length */
   int64_t lo = g->pw < WP ? g->pw : WP, hi = g->pw + g->W < WP ? g->pw + g->W : WP;   /* image columns in a row */
-  REAL *d = rows, *t = rows + 4 * WP;
+  REAL *d = rows, *tr = d + n * WP, *ph = tr + WP;
+  memset(ph, 0, (size_t)(m * PL) * sizeof *ph);
   for (int64_t b = 0; b < nb; b++)
     for (int64_t i = 0; i < g->Ci; i++) {
       const REAL *img = x + ((n0 + b) * g->Ci + i) * g->H * g->W;
       for (int64_t ty = 0; ty < TH; ty++) {
-        for (int r = 0; r < 4; r++) {   /* input row 2 ty - ph + r, padded: column c is x = c - pw */
-          int64_t y = 2 * ty - g->ph + r;
-          REAL *dr = d + r * WP;
+        for (int k = 0; k < n; k++) {   /* input row m ty - ph + k, padded: column c is x = c - pw */
+          int64_t y = m * ty - g->ph + k;
+          REAL *dr = d + k * WP;
           if (y < 0 || y >= g->H || hi <= lo) { memset(dr, 0, (size_t)WP * sizeof *dr); continue; }
           memset(dr, 0, (size_t)lo * sizeof *dr);
           memcpy(dr + lo, img + y * g->W + lo - g->pw, (size_t)(hi - lo) * sizeof *dr);
           memset(dr + hi, 0, (size_t)(WP - hi) * sizeof *dr);
         }
-        for (int64_t c = 0; c < WP; c++) {   /* B^T d */
-          REAL d0 = d[c], d1 = d[WP + c], d2 = d[2 * WP + c], d3 = d[3 * WP + c];
-          t[c] = d0 - d2;
-          t[WP + c] = d1 + d2;
-          t[2 * WP + c] = d2 - d1;
-          t[3 * WP + c] = d1 - d3;
-        }
         REAL *v = V + i * T + b * TH * TW + ty * TW;
-        for (int r = 0; r < 4; r++) {   /* (B^T d) B, tile tx at columns 2 tx .. 2 tx + 3 */
-          const REAL *tr = t + r * WP;
-          REAL *v0 = v + (4 * r) * step, *v1 = v0 + step, *v2 = v1 + step, *v3 = v2 + step;
-          for (int64_t tx = 0; tx < TW; tx++) v0[tx] = tr[2 * tx] - tr[2 * tx + 2];
-          for (int64_t tx = 0; tx < TW; tx++) v1[tx] = tr[2 * tx + 1] + tr[2 * tx + 2];
-          for (int64_t tx = 0; tx < TW; tx++) v2[tx] = tr[2 * tx + 2] - tr[2 * tx + 1];
-          for (int64_t tx = 0; tx < TW; tx++) v3[tx] = tr[2 * tx + 1] - tr[2 * tx + 3];
+        for (int a = 0; a < n; a++) {
+          WINO_COMBINE(tr, t->BT[a], n, d, WP, WP);   /* row a of B^T d */
+          for (int s = 0; s < m; s++)
+            for (int64_t j = 0; m * j + s < WP; j++) ph[s * PL + j] = tr[m * j + s];
+          for (int c = 0; c < n; c++) {   /* (B^T d B)[a][c] of tile tx: sum_k tr[m tx + k] BT[c][k] */
+            REAL *out = v + (a * n + c) * step;
+            int first = 1;
+            for (int k = 0; k < n; k++) {
+              if (t->BT[c][k] == 0) continue;
+              const REAL *s = ph + (k % m) * PL + k / m;
+              REAL co = (REAL)t->BT[c][k];
+              if (first) for (int64_t tx = 0; tx < TW; tx++) out[tx] = co * s[tx];
+              else for (int64_t tx = 0; tx < TW; tx++) out[tx] += co * s[tx];
+              first = 0;
+            }
+          }
         }
       }
     }
 }
 
 /* y[n0+b][o] = A^T M A per tile, a row of tiles at a time, clipped at the
-** bottom and right edges. rows: 16 (TW + 1) scratch. */
+** bottom and right edges. rows: WINO_SCRATCH(g) elements. */
 static void WINO_OUTPUT(const wino_geo *g, const REAL *M, int64_t n0, int64_t nb, REAL *y, REAL *rows)
 {
-  int64_t TH = (g->OH + 1) / 2, TW = (g->OW + 1) / 2, T = nb * TH * TW, step = g->Co * T;
-  REAL *s = rows, *out2 = rows + 4 * 2 * TW;   /* s: A^T M, rows 0-1, then the two output rows */
+  const wino_rule *t = g->rule;
+  int m = t->m, n = t->m + t->r - 1;
+  int64_t TH = (g->OH + m - 1) / m, TW = (g->OW + m - 1) / m, T = nb * TH * TW, step = g->Co * T;
+  REAL *s = rows, *orow = rows + m * n * TW;   /* s[p][c]: (A^T M)[p][c] of every tile in the row */
   for (int64_t b = 0; b < nb; b++)
     for (int64_t o = 0; o < g->Co; o++) {
       REAL *out = y + ((n0 + b) * g->Co + o) * g->OH * g->OW;
       for (int64_t ty = 0; ty < TH; ty++) {
-        const REAL *m = M + o * T + b * TH * TW + ty * TW;
-        for (int c = 0; c < 4; c++) {   /* A^T M, for position c of every tile in the row */
-          const REAL *a0 = m + c * step, *a1 = m + (4 + c) * step, *a2 = m + (8 + c) * step, *a3 = m + (12 + c) * step;
-          REAL *s0 = s + c * TW, *s1 = s + (4 + c) * TW;
-          for (int64_t tx = 0; tx < TW; tx++) {
-            s0[tx] = a0[tx] + a1[tx] + a2[tx];
-            s1[tx] = a1[tx] - a2[tx] - a3[tx];
+        const REAL *mt = M + o * T + b * TH * TW + ty * TW;
+        for (int p = 0; p < m; p++)
+          for (int c = 0; c < n; c++) WINO_COMBINE(s + (p * n + c) * TW, t->AT[p], n, mt + c * step, n * step, TW);
+        for (int p = 0; p < m && m * ty + p < g->OH; p++) {   /* (A^T M A)[p][q] at column m tx + q */
+          for (int q = 0; q < m; q++) {
+            REAL *col = orow + q * TW;
+            WINO_COMBINE(col, t->AT[q], n, s + p * n * TW, TW, TW);
           }
+          REAL *dst = out + (m * ty + p) * g->OW;
+          for (int64_t tx = 0; tx < TW; tx++)
+            for (int q = 0; q < m && m * tx + q < g->OW; q++) dst[m * tx + q] = orow[q * TW + tx];
         }
-        for (int r = 0; r < 2; r++) {   /* (A^T M) A */
-          const REAL *q0 = s + 4 * r * TW, *q1 = q0 + TW, *q2 = q1 + TW, *q3 = q2 + TW;
-          REAL *o2 = out2 + r * 2 * TW;
-          for (int64_t tx = 0; tx < TW; tx++) {
-            o2[2 * tx] = q0[tx] + q1[tx] + q2[tx];
-            o2[2 * tx + 1] = q1[tx] - q2[tx] - q3[tx];
-          }
-        }
-        for (int r = 0; r < 2 && 2 * ty + r < g->OH; r++)
-          memcpy(out + (2 * ty + r) * g->OW, out2 + r * 2 * TW, (size_t)g->OW * sizeof *out);
       }
     }
 }
 
 static int WINOGRAD(const wino_geo *g, const REAL *x, const REAL *w, REAL *y)
 {
-  int64_t tiles = ((g->OH + 1) / 2) * ((g->OW + 1) / 2);
-  conv_split s = split_batch(g->N, tiles, 16 * (g->Ci + g->Co));
-  REAL *U = malloc((size_t)(16 * g->Co * g->Ci) * sizeof *U);
+  int m = g->rule->m, n = g->rule->m + g->rule->r - 1, nn = n * n;
+  int64_t tiles = ((g->OH + m - 1) / m) * ((g->OW + m - 1) / m);
+  conv_split s = split_batch(g->N, tiles, nn * (g->Ci + g->Co));
+  REAL *U = malloc((size_t)(nn * g->Co * g->Ci) * sizeof *U);
   int failed = !U;
   if (failed) goto done;
   WINO_FILTERS(g, w, U);
 #pragma omp parallel num_threads(s.nt)
   {
-    REAL *V = malloc((size_t)(16 * g->Ci * s.nb * tiles) * sizeof *V);
-    REAL *M = malloc((size_t)(16 * g->Co * s.nb * tiles) * sizeof *M);
-    REAL *rows = malloc((size_t)(16 * ((g->OW + 1) / 2 + 1)) * sizeof *rows);   /* WINO_INPUT and _OUTPUT scratch */
+    REAL *V = malloc((size_t)(nn * g->Ci * s.nb * tiles) * sizeof *V);
+    REAL *M = malloc((size_t)(nn * g->Co * s.nb * tiles) * sizeof *M);
+    REAL *rows = malloc((size_t)wino_scratch(g) * sizeof *rows);   /* WINO_INPUT and _OUTPUT scratch */
 #pragma omp for schedule(dynamic)
     for (int64_t c = 0; c < s.chunks; c++) {
       int64_t n0 = c * s.nb, nb = g->N - n0 < s.nb ? g->N - n0 : s.nb, T = nb * tiles;
@@ -299,7 +323,7 @@ static int WINOGRAD(const wino_geo *g, const REAL *x, const REAL *w, REAL *y)
         continue;
       }
       WINO_INPUT(g, x, n0, nb, V, rows);
-      for (int xi = 0; xi < 16; xi++)
+      for (int xi = 0; xi < nn; xi++)
         GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)g->Co, (int)T, (int)g->Ci, 1,
              U + xi * g->Co * g->Ci, (int)g->Ci, V + xi * g->Ci * T, (int)T, 0, M + xi * g->Co * T, (int)T);
       WINO_OUTPUT(g, M, n0, nb, y, rows);
