@@ -62,6 +62,14 @@ static const wino_rule wino_2x2_5x5 = { 2, 5, WINO_BT_6,
     { 1. / 24, 1. / 12, 1. / 6, 1. / 3, 2. / 3 }, { 1. / 24, -1. / 12, 1. / 6, -1. / 3, 2. / 3 }, { 0, 0, 0, 0, 1 } },
   { { 1, 1, 1, 1, 1, 0 }, { 0, 1, -1, 2, -2, 1 } } };
 
+/* The transforms' loops in copies for AVX-512, AVX2 and the baseline, one
+** chosen at load time by the processor (the core builds for the baseline). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define WINO_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define WINO_CLONES
+#endif
+
 /* Winograd's view of a stride-1 r x r correlation: Ci input channels of
 ** H x W into Co output channels of OH x OW, padded by (ph, pw). flip: the
 ** filters are (Ci, Co, r, r) and turned by 180 degrees, which makes the
@@ -75,8 +83,8 @@ typedef struct {
 /* Per-thread scratch of WINO_INPUT and WINO_OUTPUT, in elements. */
 static int64_t wino_scratch(const wino_geo *g)
 {
-  int64_t m = g->rule->m, r = g->rule->r, n = m + r - 1, TW = (g->OW + m - 1) / m;
-  int64_t in = (n + 1) * (m * TW + r) + m * (TW + r), out = m * (n + m) * TW;
+  int64_t m = g->rule->m, r = g->rule->r, n = m + r - 1, TH = (g->OH + m - 1) / m, TW = (g->OW + m - 1) / m;
+  int64_t in = (m * TH + r - 1) * (m * TW + r - 1) + 2 * n * n * TH * TW, out = m * (n + m) * TH * TW;
   return in > out ? in : out;
 }
 
@@ -109,6 +117,25 @@ static conv_split split_batch(int64_t N, int64_t cols_per_image, int64_t elems_p
   if (s.chunks < s.nt) s.nt = 1;
   return s;
 }
+
+/* Chunks of as many images as fit in budget bytes of per_image each, one
+** at least, a chunk per thread at least. */
+static conv_split split_fitting(int64_t N, int64_t per_image, int64_t budget)
+{
+  conv_split s = { 1, N, conv_threads() };
+  int64_t nb = per_image > 0 ? budget / per_image : N;
+  if (nb > (N + s.nt - 1) / s.nt) nb = (N + s.nt - 1) / s.nt;
+  s.nb = nb > 1 ? nb : 1;
+  s.chunks = (N + s.nb - 1) / s.nb;
+  if (s.chunks < s.nt) s.nt = 1;
+  return s;
+}
+
+/* Winograd's transformed inputs and products of a chunk stay within about
+** a core's L2 cache, so that each pass reads what the one before it wrote
+** while it is still there: chunks of one image were up to twice as fast
+** as chunks of 2048 tiles. */
+enum { WINO_BYTES = 1 << 20 };
 
 /* The smallest size >= n whose only prime factors are 2, 3, 5 and 7, which
 ** FFTW transforms fastest. */

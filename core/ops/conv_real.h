@@ -209,94 +209,82 @@ static void WINO_FILTERS(const wino_geo *g, const REAL *w, REAL *U)
     }
 }
 
-/* dst[0 .. len) = sum over k of coef[k] src[k * ld + ...], zero coefficients skipped. */
-static void WINO_COMBINE(REAL *dst, const double *coef, int nk, const REAL *src, int64_t ld, int64_t len)
+/* dst[0 .. len) = sum over k < nk (at most WINO_N) of coef[k] src[k ld + ...]:
+** one pass, every term in registers (a zero coefficient costs a multiply
+** but no extra pass over dst); built for the vector units that the
+** processor has. */
+WINO_CLONES static void WINO_COMBINE(REAL *restrict dst, const double *coef, int nk, const REAL *src, int64_t ld,
+                                     int64_t len)
 {
-  int first = 1;
-  for (int k = 0; k < nk; k++) {
-    if (coef[k] == 0) continue;
-    const REAL *s = src + k * ld;
-    REAL c = (REAL)coef[k];
-    if (first) for (int64_t j = 0; j < len; j++) dst[j] = c * s[j];
-    else for (int64_t j = 0; j < len; j++) dst[j] += c * s[j];
-    first = 0;
+  REAL c[WINO_N] = { 0 };
+  const REAL *s[WINO_N];
+  for (int k = 0; k < WINO_N; k++) {
+    s[k] = src + (k < nk ? k : 0) * ld;
+    if (k < nk) c[k] = (REAL)coef[k];
   }
-  if (first) memset(dst, 0, (size_t)len * sizeof *dst);
+  const REAL *restrict s0 = s[0], *restrict s1 = s[1], *restrict s2 = s[2], *restrict s3 = s[3], *restrict s4 = s[4],
+                       *restrict s5 = s[5];
+  for (int64_t j = 0; j < len; j++)
+    dst[j] = c[0] * s0[j] + c[1] * s1[j] + c[2] * s2[j] + c[3] * s3[j] + c[4] * s4[j] + c[5] * s5[j];
 }
 
-/* V[xi][i][b*tiles + tile] for images n0 .. n0+nb-1 of x (N, Ci, H, W), a
-** row of tiles at a time so that the loops run along rows: B^T d over n
-** padded input rows, then each row of that split into its m column phases
-** (phase s holds columns m j + s), so that (B^T d) B reads them at unit
-** stride. rows: WINO_SCRATCH(g) elements. */
+/* V[xi][i][b*tiles + tile] for images n0 .. n0+nb-1 of x (N, Ci, H, W), one
+** image plane at a time, so that every loop runs over all of its tiles: the
+** plane padded, the n x n inputs of its tiles gathered (D[k][l][tile]), then
+** B^T over k and B over l. rows: wino_scratch(g) elements. */
 static void WINO_INPUT(const wino_geo *g, const REAL *x, int64_t n0, int64_t nb, REAL *V, REAL *rows)
 {
   const wino_rule *t = g->rule;
   int m = t->m, n = t->m + t->r - 1;
-  int64_t TH = (g->OH + m - 1) / m, TW = (g->OW + m - 1) / m, T = nb * TH * TW, step = g->Ci * T;
-  int64_t WP = m * TW + t->r - 1, PL = TW + t->r;   /* padded row; phase length */
-  int64_t lo = g->pw < WP ? g->pw : WP, hi = g->pw + g->W < WP ? g->pw + g->W : WP;   /* image columns in a row */
-  REAL *d = rows, *tr = d + n * WP, *ph = tr + WP;
-  memset(ph, 0, (size_t)(m * PL) * sizeof *ph);
+  int64_t TH = (g->OH + m - 1) / m, TW = (g->OW + m - 1) / m, tiles = TH * TW, T = nb * tiles, step = g->Ci * T;
+  int64_t HP = m * TH + t->r - 1, WP = m * TW + t->r - 1;   /* the padded plane */
+  int64_t h = g->H < HP - g->ph ? g->H : HP - g->ph, w = g->W < WP - g->pw ? g->W : WP - g->pw;   /* what of x it holds */
+  REAL *P = rows, *D = P + HP * WP, *Tk = D + n * n * tiles;
+  memset(P, 0, (size_t)(HP * WP) * sizeof *P);
   for (int64_t b = 0; b < nb; b++)
     for (int64_t i = 0; i < g->Ci; i++) {
       const REAL *img = x + ((n0 + b) * g->Ci + i) * g->H * g->W;
-      for (int64_t ty = 0; ty < TH; ty++) {
-        for (int k = 0; k < n; k++) {   /* input row m ty - ph + k, padded: column c is x = c - pw */
-          int64_t y = m * ty - g->ph + k;
-          REAL *dr = d + k * WP;
-          if (y < 0 || y >= g->H || hi <= lo) { memset(dr, 0, (size_t)WP * sizeof *dr); continue; }
-          memset(dr, 0, (size_t)lo * sizeof *dr);
-          memcpy(dr + lo, img + y * g->W + lo - g->pw, (size_t)(hi - lo) * sizeof *dr);
-          memset(dr + hi, 0, (size_t)(WP - hi) * sizeof *dr);
-        }
-        REAL *v = V + i * T + b * TH * TW + ty * TW;
-        for (int a = 0; a < n; a++) {
-          WINO_COMBINE(tr, t->BT[a], n, d, WP, WP);   /* row a of B^T d */
-          for (int s = 0; s < m; s++)
-            for (int64_t j = 0; m * j + s < WP; j++) ph[s * PL + j] = tr[m * j + s];
-          for (int c = 0; c < n; c++) {   /* (B^T d B)[a][c] of tile tx: sum_k tr[m tx + k] BT[c][k] */
-            REAL *out = v + (a * n + c) * step;
-            int first = 1;
-            for (int k = 0; k < n; k++) {
-              if (t->BT[c][k] == 0) continue;
-              const REAL *s = ph + (k % m) * PL + k / m;
-              REAL co = (REAL)t->BT[c][k];
-              if (first) for (int64_t tx = 0; tx < TW; tx++) out[tx] = co * s[tx];
-              else for (int64_t tx = 0; tx < TW; tx++) out[tx] += co * s[tx];
-              first = 0;
-            }
+      for (int64_t y = 0; y < h; y++) memcpy(P + (y + g->ph) * WP + g->pw, img + y * g->W, (size_t)w * sizeof *P);
+      for (int k = 0; k < n; k++)
+        for (int l = 0; l < n; l++) {
+          REAL *dk = D + (k * n + l) * tiles;
+          for (int64_t ty = 0; ty < TH; ty++) {
+            const REAL *src = P + (m * ty + k) * WP + l;
+            for (int64_t tx = 0; tx < TW; tx++) dk[ty * TW + tx] = src[m * tx];
           }
         }
-      }
+      for (int a = 0; a < n; a++)   /* (B^T d)[a][l] */
+        for (int l = 0; l < n; l++) WINO_COMBINE(Tk + (a * n + l) * tiles, t->BT[a], n, D + l * tiles, n * tiles, tiles);
+      for (int a = 0; a < n; a++)   /* (B^T d B)[a][c] */
+        for (int c = 0; c < n; c++)
+          WINO_COMBINE(V + (a * n + c) * step + i * T + b * tiles, t->BT[c], n, Tk + a * n * tiles, tiles, tiles);
     }
 }
 
-/* y[n0+b][o] = A^T M A per tile, a row of tiles at a time, clipped at the
-** bottom and right edges. rows: WINO_SCRATCH(g) elements. */
+/* y[n0+b][o] = A^T M A per tile, one output plane at a time, clipped at
+** the bottom and right edges. rows: wino_scratch(g) elements. */
 static void WINO_OUTPUT(const wino_geo *g, const REAL *M, int64_t n0, int64_t nb, REAL *y, REAL *rows)
 {
   const wino_rule *t = g->rule;
   int m = t->m, n = t->m + t->r - 1;
-  int64_t TH = (g->OH + m - 1) / m, TW = (g->OW + m - 1) / m, T = nb * TH * TW, step = g->Co * T;
-  REAL *s = rows, *orow = rows + m * n * TW;   /* s[p][c]: (A^T M)[p][c] of every tile in the row */
+  int64_t TH = (g->OH + m - 1) / m, TW = (g->OW + m - 1) / m, tiles = TH * TW, T = nb * tiles, step = g->Co * T;
+  REAL *S = rows, *Y = rows + m * n * tiles;   /* S[p][c] = (A^T M)[p][c], Y[p][q] = (A^T M A)[p][q], per tile */
   for (int64_t b = 0; b < nb; b++)
     for (int64_t o = 0; o < g->Co; o++) {
+      const REAL *mt = M + o * T + b * tiles;
+      for (int p = 0; p < m; p++)
+        for (int c = 0; c < n; c++) WINO_COMBINE(S + (p * n + c) * tiles, t->AT[p], n, mt + c * step, n * step, tiles);
+      for (int p = 0; p < m; p++)
+        for (int q = 0; q < m; q++) WINO_COMBINE(Y + (p * m + q) * tiles, t->AT[q], n, S + p * n * tiles, tiles, tiles);
       REAL *out = y + ((n0 + b) * g->Co + o) * g->OH * g->OW;
-      for (int64_t ty = 0; ty < TH; ty++) {
-        const REAL *mt = M + o * T + b * TH * TW + ty * TW;
-        for (int p = 0; p < m; p++)
-          for (int c = 0; c < n; c++) WINO_COMBINE(s + (p * n + c) * TW, t->AT[p], n, mt + c * step, n * step, TW);
-        for (int p = 0; p < m && m * ty + p < g->OH; p++) {   /* (A^T M A)[p][q] at column m tx + q */
-          for (int q = 0; q < m; q++) {
-            REAL *col = orow + q * TW;
-            WINO_COMBINE(col, t->AT[q], n, s + p * n * TW, TW, TW);
-          }
+      for (int64_t ty = 0; ty < TH; ty++)
+        for (int p = 0; p < m && m * ty + p < g->OH; p++) {
           REAL *dst = out + (m * ty + p) * g->OW;
-          for (int64_t tx = 0; tx < TW; tx++)
-            for (int q = 0; q < m && m * tx + q < g->OW; q++) dst[m * tx + q] = orow[q * TW + tx];
+          for (int q = 0; q < m; q++) {
+            const REAL *src = Y + (p * m + q) * tiles + ty * TW;
+            for (int64_t tx = 0; tx < TW && m * tx + q < g->OW; tx++) dst[m * tx + q] = src[tx];
+          }
         }
-      }
     }
 }
 
@@ -304,7 +292,7 @@ static int WINOGRAD(const wino_geo *g, const REAL *x, const REAL *w, REAL *y)
 {
   int m = g->rule->m, n = g->rule->m + g->rule->r - 1, nn = n * n;
   int64_t tiles = ((g->OH + m - 1) / m) * ((g->OW + m - 1) / m);
-  conv_split s = split_batch(g->N, tiles, nn * (g->Ci + g->Co));
+  conv_split s = split_fitting(g->N, (int64_t)sizeof(REAL) * nn * (g->Ci + g->Co) * tiles, WINO_BYTES);
   REAL *U = malloc((size_t)(nn * g->Co * g->Ci) * sizeof *U);
   int failed = !U;
   if (failed) goto done;
