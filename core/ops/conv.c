@@ -501,7 +501,7 @@ static int choose_and_run(const sl_node *n, const conv_geo *g, int grad, int f32
   if (want == ALGO_FFT && !fft_fits(g))
     return sl_fail("%s: the FFT algorithm needs stride 1, dilation 1 and one group", op);
   if (is_winograd(want) && !winograd_rule(g, want, grad))
-    return sl_fail("%s: the %s algorithm needs %s filters, stride 1, dilation 1 and one group", op,
+    return sl_fail("%s: the Winograd algorithm '%s' needs %s filters, stride 1, dilation 1 and one group", op,
                    algo_names[want], want == ALGO_WINOGRAD ? "3x3 or 5x5" : "3x3");
   if (want != ALGO_AUTO) return run_algo(g, grad, want, f32, in, w, out);
   int cand[4], nc = 0;
