@@ -39,28 +39,38 @@ static const char *const algo_names[ALGO_COUNT] = { "auto", "im2col", "fft", "di
 ** input tile d, n = m + r - 1 (Lavin and Gray's form). The matrices come
 ** from evaluating at the points 0, 1, -1, 2, -2 (and infinity), B^T scaled
 ** to integers; each was checked against the direct correlation. */
-enum { WINO_M = 4, WINO_R = 5, WINO_N = 6 };   /* the largest m, r and n below */
+enum { WINO_M = 5, WINO_R = 5, WINO_N = 6 };   /* the largest m (and r), r and n below */
 typedef struct {
   int m, r;
   double BT[WINO_N][WINO_N], G[WINO_N][WINO_R], AT[WINO_M][WINO_N];
+  /* the filter gradient is F(r x r, m x m) on the same points: B^T as
+  ** above, Ge (n x m) for the output gradient's tiles, ATe (r x n) */
+  double Ge[WINO_N][WINO_M], ATe[WINO_R][WINO_N];
 } wino_rule;
 
 static const wino_rule wino_2x2_3x3 = { 2, 3,
   { { 1, 0, -1, 0 }, { 0, 1, 1, 0 }, { 0, -1, 1, 0 }, { 0, -1, 0, 1 } },
   { { 1, 0, 0 }, { 0.5, 0.5, 0.5 }, { 0.5, -0.5, 0.5 }, { 0, 0, 1 } },
-  { { 1, 1, 1, 0 }, { 0, 1, -1, 1 } } };
+  { { 1, 1, 1, 0 }, { 0, 1, -1, 1 } },
+  { { 1, 0 }, { 0.5, 0.5 }, { 0.5, -0.5 }, { 0, 1 } },
+  { { 1, 1, 1, 0 }, { 0, 1, -1, 0 }, { 0, 1, 1, 1 } } };
 
 #define WINO_BT_6 { { 4, 0, -5, 0, 1, 0 }, { 0, 4, 4, -1, -1, 0 }, { 0, -4, 4, 1, -1, 0 }, \
                     { 0, -2, -1, 2, 1, 0 }, { 0, 2, -1, -2, 1, 0 }, { 0, 4, 0, -5, 0, 1 } }
 static const wino_rule wino_4x4_3x3 = { 4, 3, WINO_BT_6,
   { { 1. / 4, 0, 0 }, { 1. / 6, 1. / 6, 1. / 6 }, { 1. / 6, -1. / 6, 1. / 6 },
     { 1. / 24, 1. / 12, 1. / 6 }, { 1. / 24, -1. / 12, 1. / 6 }, { 0, 0, 1 } },
-  { { 1, 1, 1, 1, 1, 0 }, { 0, 1, -1, 2, -2, 0 }, { 0, 1, 1, 4, 4, 0 }, { 0, 1, -1, 8, -8, 1 } } };
+  { { 1, 1, 1, 1, 1, 0 }, { 0, 1, -1, 2, -2, 0 }, { 0, 1, 1, 4, 4, 0 }, { 0, 1, -1, 8, -8, 1 } },
+  { { 1. / 4, 0, 0, 0 }, { 1. / 6, 1. / 6, 1. / 6, 1. / 6 }, { 1. / 6, -1. / 6, 1. / 6, -1. / 6 },
+    { 1. / 24, 1. / 12, 1. / 6, 1. / 3 }, { 1. / 24, -1. / 12, 1. / 6, -1. / 3 }, { 0, 0, 0, 1 } },
+  { { 1, 1, 1, 1, 1, 0 }, { 0, 1, -1, 2, -2, 0 }, { 0, 1, 1, 4, 4, 1 } } };
 
 static const wino_rule wino_2x2_5x5 = { 2, 5, WINO_BT_6,
   { { 1. / 4, 0, 0, 0, 0 }, { 1. / 6, 1. / 6, 1. / 6, 1. / 6, 1. / 6 }, { 1. / 6, -1. / 6, 1. / 6, -1. / 6, 1. / 6 },
     { 1. / 24, 1. / 12, 1. / 6, 1. / 3, 2. / 3 }, { 1. / 24, -1. / 12, 1. / 6, -1. / 3, 2. / 3 }, { 0, 0, 0, 0, 1 } },
-  { { 1, 1, 1, 1, 1, 0 }, { 0, 1, -1, 2, -2, 1 } } };
+  { { 1, 1, 1, 1, 1, 0 }, { 0, 1, -1, 2, -2, 1 } },
+  { { 1. / 4, 0 }, { 1. / 6, 1. / 6 }, { 1. / 6, -1. / 6 }, { 1. / 24, 1. / 12 }, { 1. / 24, -1. / 12 }, { 0, 1 } },
+  { { 1, 1, 1, 1, 1, 0 }, { 0, 1, -1, 2, -2, 0 }, { 0, 1, 1, 4, 4, 0 }, { 0, 1, -1, 8, -8, 0 }, { 0, 1, 1, 16, 16, 1 } } };
 
 /* The transforms' loops in copies for AVX-512, AVX2 and the baseline, one
 ** chosen at load time by the processor (the core builds for the baseline). */
@@ -85,7 +95,8 @@ static int64_t wino_scratch(const wino_geo *g)
 {
   int64_t m = g->rule->m, r = g->rule->r, n = m + r - 1, TH = (g->OH + m - 1) / m, TW = (g->OW + m - 1) / m;
   int64_t in = (m * TH + r - 1) * (m * TW + r - 1) + 2 * n * n * TH * TW, out = m * (n + m) * TH * TW;
-  return in > out ? in : out;
+  int64_t dy = m * TH * m * TW + (m + n) * m * TH * TW;   /* WINO_GRAD_TILES */
+  return in > out ? (in > dy ? in : dy) : (out > dy ? out : dy);
 }
 
 /* The batch in chunks of nb images (chunks of them), run on nt threads. */
@@ -256,6 +267,8 @@ typedef enum { IM_FORWARD, IM_GRAD_INPUT, IM_GRAD_FILTERS } im_kind;
 #define WINO_INPUT wino_input_float
 #define WINO_OUTPUT wino_output_float
 #define WINOGRAD winograd_float
+#define WINO_GRAD_TILES wino_grad_tiles_float
+#define WINOGRAD_FILTERS winograd_filters_float
 #define MAX_POOL max_pool_float
 #define MAX_POOL_GRAD max_pool_grad_float
 #define AVG_POOL avg_pool_float
@@ -285,6 +298,8 @@ typedef enum { IM_FORWARD, IM_GRAD_INPUT, IM_GRAD_FILTERS } im_kind;
 #undef WINO_INPUT
 #undef WINO_OUTPUT
 #undef WINOGRAD
+#undef WINO_GRAD_TILES
+#undef WINOGRAD_FILTERS
 #undef MAX_POOL
 #undef MAX_POOL_GRAD
 #undef AVG_POOL
@@ -314,6 +329,8 @@ typedef enum { IM_FORWARD, IM_GRAD_INPUT, IM_GRAD_FILTERS } im_kind;
 #define WINO_INPUT wino_input_double
 #define WINO_OUTPUT wino_output_double
 #define WINOGRAD winograd_double
+#define WINO_GRAD_TILES wino_grad_tiles_double
+#define WINOGRAD_FILTERS winograd_filters_double
 #define MAX_POOL max_pool_double
 #define MAX_POOL_GRAD max_pool_grad_double
 #define AVG_POOL avg_pool_double
@@ -453,6 +470,9 @@ static int fft_fits(const conv_geo *g)
   return g->sh == 1 && g->sw == 1 && g->dh == 1 && g->dw == 1 && g->G == 1;
 }
 
+/* What choose_and_run computes: the convolution, or one of its gradients. */
+enum { FOR_OUTPUT, FOR_INPUT_GRAD, FOR_FILTER_GRAD };
+
 /* The Winograd rule of algorithm a for these filters, or NULL where none
 ** fits; the input gradient is a Winograd correlation padded by r - 1 - p,
 ** so p is at most r - 1 there. */
@@ -462,24 +482,28 @@ static const wino_rule *winograd_rule(const conv_geo *g, int a, int grad)
   if (!fft_fits(g) || g->kh != g->kw) return NULL;
   if (a == ALGO_WINOGRAD) t = g->kh == 3 ? &wino_2x2_3x3 : g->kh == 5 ? &wino_2x2_5x5 : NULL;
   if (a == ALGO_WINOGRAD4X4) t = g->kh == 3 ? &wino_4x4_3x3 : NULL;
-  if (t && grad && (g->ph > t->r - 1 || g->pw > t->r - 1)) return NULL;
+  if (t && grad == FOR_INPUT_GRAD && (g->ph > t->r - 1 || g->pw > t->r - 1)) return NULL;
   return t;
 }
 
 static int is_winograd(int a) { return a == ALGO_WINOGRAD || a == ALGO_WINOGRAD4X4; }
 
-/* Algorithm a for a convolution (grad 0: in is x) or its input gradient
-** (grad 1: in is dy); w the filters. */
+/* Algorithm a for a convolution (in is x, w the filters), its input
+** gradient (in is dy, w the filters) or its filter gradient (in is x, w is dy). */
 static int run_algo(const conv_geo *g, int grad, int a, int f32, const void *in, const void *w, void *out)
 {
   sl_perform_variant = algo_names[a];
   if (is_winograd(a)) {
     const wino_rule *t = winograd_rule(g, a, grad);
     int64_t e = t->r - 1;
-    wino_geo wg = grad ? (wino_geo){ g->N, g->K, g->OH, g->OW, g->C, g->H, g->W, e - g->ph, e - g->pw, 1, t }
+    wino_geo wg = grad == FOR_INPUT_GRAD ? (wino_geo){ g->N, g->K, g->OH, g->OW, g->C, g->H, g->W, e - g->ph, e - g->pw, 1, t }
                        : (wino_geo){ g->N, g->C, g->H, g->W, g->K, g->OH, g->OW, g->ph, g->pw, 0, t };
+    if (grad == FOR_FILTER_GRAD)
+      return f32 ? winograd_filters_float(&wg, in, w, out) : winograd_filters_double(&wg, in, w, out);
     return f32 ? winograd_float(&wg, in, w, out) : winograd_double(&wg, in, w, out);
   }
+  if (grad == FOR_FILTER_GRAD)
+    return f32 ? conv_grad_filters_float(g, in, w, out) : conv_grad_filters_double(g, in, w, out);
   if (grad) return f32 ? conv_grad_input_float(g, in, w, out) : conv_grad_input_double(g, in, w, out);
   if (a == ALGO_FFT) return f32 ? conv_fft_float(g, in, w, out) : conv_fft_double(g, in, w, out);
   if (a == ALGO_DIRECT) return f32 ? conv_direct_float(g, in, w, out) : conv_direct_double(g, in, w, out);
@@ -489,14 +513,15 @@ static int run_algo(const conv_geo *g, int grad, int a, int f32, const void *in,
 /* The algorithm the params ask for, or under 'auto' the fastest candidate
 ** for this shape: each one timed on these operands, the choice kept
 ** by conv_tune.c and run again unless it ran last, so that this call's
-** result rounds as the later calls' will. The input gradient has no FFT or
-** direct path of its own, nor Winograd's beyond padding 2: im2col stands in. */
+** result rounds as the later calls' will. The gradients have no FFT or
+** direct path of their own, nor the input gradient Winograd's beyond
+** padding r - 1: im2col stands in. */
 static int choose_and_run(const sl_node *n, const conv_geo *g, int grad, int f32, const void *in,
                           const void *w, void *out)
 {
   const char *op = n->op->name;
   int want = (int)n->params.v[7], debug = sl_env_int(SL_ENV_DEBUG) >= 1;
-  if (grad && (want == ALGO_FFT || want == ALGO_DIRECT || (is_winograd(want) && !winograd_rule(g, want, 1))))
+  if (grad && (want == ALGO_FFT || want == ALGO_DIRECT || (is_winograd(want) && !winograd_rule(g, want, grad))))
     want = ALGO_IM2COL;
   if (want == ALGO_FFT && !fft_fits(g))
     return sl_fail("%s: the FFT algorithm needs stride 1, dilation 1 and one group", op);
@@ -508,7 +533,7 @@ static int choose_and_run(const sl_node *n, const conv_geo *g, int grad, int f32
   cand[nc++] = ALGO_IM2COL;
   if (winograd_rule(g, ALGO_WINOGRAD, grad)) cand[nc++] = ALGO_WINOGRAD;
   if (winograd_rule(g, ALGO_WINOGRAD4X4, grad)) cand[nc++] = ALGO_WINOGRAD4X4;
-  if (!grad && fft_fits(g) && g->kh * g->kw >= 25) cand[nc++] = ALGO_FFT;
+  if (grad == FOR_OUTPUT && fft_fits(g) && g->kh * g->kw >= 25) cand[nc++] = ALGO_FFT;
   if (nc == 1) return run_algo(g, grad, ALGO_IM2COL, f32, in, w, out);
 
   /* the key names the candidates, so that a new one is measured against a kept choice */
@@ -609,9 +634,9 @@ static int run(const sl_node *n, sl_tensor **in, sl_tensor **out, run_kind kind)
   void *DY = dy ? sl_tensor_ptr(dy) : NULL, *Y = sl_tensor_ptr(out[0]);
   if (sl_tensor_numel(out[0]) == 0) { rc = 0; goto done; }
   switch (kind) {
-  case RUN_CONV: rc = choose_and_run(n, &g, 0, f32, X, Wp, Y); break;
-  case RUN_GRAD_INPUT: rc = choose_and_run(n, &g, 1, f32, DY, Wp, Y); break;
-  case RUN_GRAD_FILTERS: rc = f32 ? conv_grad_filters_float(&g, X, DY, Y) : conv_grad_filters_double(&g, X, DY, Y); break;
+  case RUN_CONV: rc = choose_and_run(n, &g, FOR_OUTPUT, f32, X, Wp, Y); break;
+  case RUN_GRAD_INPUT: rc = choose_and_run(n, &g, FOR_INPUT_GRAD, f32, DY, Wp, Y); break;
+  case RUN_GRAD_FILTERS: rc = choose_and_run(n, &g, FOR_FILTER_GRAD, f32, X, DY, Y); break;
   case RUN_MAX: if (f32) max_pool_float(&g, X, Y); else max_pool_double(&g, X, Y); rc = 0; break;
   case RUN_AVG: if (f32) avg_pool_float(&g, X, Y); else avg_pool_double(&g, X, Y); rc = 0; break;
   case RUN_MAX_GRAD: if (f32) max_pool_grad_float(&g, X, DY, Y); else max_pool_grad_double(&g, X, DY, Y); rc = 0; break;

@@ -325,6 +325,93 @@ done:
   return failed ? sl_fail("out of memory") : 0;
 }
 
+/* The filter gradient of the correlation g describes (flip 0). Per tile it
+** is the r x r correlation of the tile's n x n input d with its m x m
+** output gradient e, Winograd F(r x r, m x m) on the same points: V =
+** B^T d B as WINO_INPUT makes it, E = Ge e Ge^T, their products summed over
+** the tiles by n^2 gemms of (Co x tiles) by (tiles x Ci), and A'^T (sum) A'. */
+
+/* E[xi][o][b*tiles + tile] of dy (N, Co, OH, OW), zero past its edges. */
+static void WINO_GRAD_TILES(const wino_geo *g, const REAL *dy, int64_t n0, int64_t nb, REAL *E, REAL *rows)
+{
+  const wino_rule *t = g->rule;
+  int m = t->m, n = t->m + t->r - 1;
+  int64_t TH = (g->OH + m - 1) / m, TW = (g->OW + m - 1) / m, tiles = TH * TW, T = nb * tiles, step = g->Co * T;
+  int64_t WP = m * TW;
+  REAL *P = rows, *D = P + m * TH * WP, *Tk = D + m * m * tiles;
+  memset(P, 0, (size_t)(m * TH * WP) * sizeof *P);
+  for (int64_t b = 0; b < nb; b++)
+    for (int64_t o = 0; o < g->Co; o++) {
+      const REAL *plane = dy + ((n0 + b) * g->Co + o) * g->OH * g->OW;
+      for (int64_t y = 0; y < g->OH; y++) memcpy(P + y * WP, plane + y * g->OW, (size_t)g->OW * sizeof *P);
+      for (int k = 0; k < m; k++)
+        for (int l = 0; l < m; l++) {
+          REAL *dk = D + (k * m + l) * tiles;
+          for (int64_t ty = 0; ty < TH; ty++) {
+            const REAL *src = P + (m * ty + k) * WP + l;
+            for (int64_t tx = 0; tx < TW; tx++) dk[ty * TW + tx] = src[m * tx];
+          }
+        }
+      for (int a = 0; a < n; a++)   /* (Ge e)[a][l] */
+        for (int l = 0; l < m; l++) WINO_COMBINE(Tk + (a * m + l) * tiles, t->Ge[a], m, D + l * tiles, m * tiles, tiles);
+      for (int a = 0; a < n; a++)   /* (Ge e Ge^T)[a][c] */
+        for (int c = 0; c < n; c++)
+          WINO_COMBINE(E + (a * n + c) * step + o * T + b * tiles, t->Ge[c], m, Tk + a * m * tiles, tiles, tiles);
+    }
+}
+
+/* Each thread sums its own run of chunks (a static split, so the rounding
+** depends on the thread count alone); the threads' sums are added in order. */
+static int WINOGRAD_FILTERS(const wino_geo *g, const REAL *x, const REAL *dy, REAL *dw)
+{
+  const wino_rule *t = g->rule;
+  int m = t->m, r = t->r, n = m + r - 1, nn = n * n;
+  int64_t tiles = ((g->OH + m - 1) / m) * ((g->OW + m - 1) / m), per = nn * g->Co * g->Ci;
+  conv_split s = split_fitting(g->N, (int64_t)sizeof(REAL) * nn * (g->Ci + g->Co) * tiles, WINO_BYTES);
+  REAL *sums = calloc((size_t)(s.nt * per), sizeof *sums);
+  int failed = !sums;
+  if (failed) goto done;
+#pragma omp parallel num_threads(s.nt)
+  {
+    REAL *V = malloc((size_t)(nn * g->Ci * s.nb * tiles) * sizeof *V);
+    REAL *E = malloc((size_t)(nn * g->Co * s.nb * tiles) * sizeof *E);
+    REAL *rows = malloc((size_t)wino_scratch(g) * sizeof *rows);
+    REAL *mine = sums + omp_get_thread_num() * per;
+#pragma omp for schedule(static)
+    for (int64_t c = 0; c < s.chunks; c++) {
+      int64_t n0 = c * s.nb, nb = g->N - n0 < s.nb ? g->N - n0 : s.nb, T = nb * tiles;
+      if (!V || !E || !rows) {
+#pragma omp atomic write
+        failed = 1;
+        continue;
+      }
+      WINO_INPUT(g, x, n0, nb, V, rows);
+      WINO_GRAD_TILES(g, dy, n0, nb, E, rows);
+      for (int xi = 0; xi < nn; xi++)
+        GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, (int)g->Co, (int)g->Ci, (int)T, 1, E + xi * g->Co * T, (int)T,
+             V + xi * g->Ci * T, (int)T, 1, mine + xi * g->Co * g->Ci, (int)g->Ci);
+    }
+    free(rows);
+    free(V);
+    free(E);
+  }
+  if (failed) goto done;
+  for (int th = 1; th < s.nt; th++)
+    for (int64_t i = 0; i < per; i++) sums[i] += sums[th * per + i];
+  for (int64_t oi = 0; oi < g->Co * g->Ci; oi++)   /* dw[o][i] = ATe S ATe^T */
+    for (int a = 0; a < r; a++)
+      for (int b = 0; b < r; b++) {
+        double v = 0;
+        for (int p = 0; p < n; p++)
+          for (int q = 0; q < n; q++)
+            if (t->ATe[a][p] != 0 && t->ATe[b][q] != 0) v += t->ATe[a][p] * t->ATe[b][q] * sums[(p * n + q) * g->Co * g->Ci + oi];
+        dw[(oi * r + a) * r + b] = (REAL)v;
+      }
+done:
+  free(sums);
+  return failed ? sl_fail("out of memory") : 0;
+}
+
 /* The definition, summed in double: the oracle the others are tested against. */
 static int CONV_DIRECT(const conv_geo *g, const REAL *x, const REAL *w, REAL *y)
 {
