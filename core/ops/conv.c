@@ -32,8 +32,9 @@ typedef struct {
 } conv_geo;
 
 /* The values of params v[7], in the order of lua/symlua/conv.lua's names. */
-enum { ALGO_AUTO, ALGO_IM2COL, ALGO_FFT, ALGO_DIRECT, ALGO_WINOGRAD, ALGO_WINOGRAD4X4, ALGO_COUNT };
-static const char *const algo_names[ALGO_COUNT] = { "auto", "im2col", "fft", "direct", "winograd", "winograd4x4" };
+enum { ALGO_AUTO, ALGO_IM2COL, ALGO_FFT, ALGO_DIRECT, ALGO_WINOGRAD, ALGO_WINOGRAD4X4, ALGO_SLIDING, ALGO_COUNT };
+static const char *const algo_names[ALGO_COUNT] = { "auto", "im2col", "fft", "direct", "winograd", "winograd4x4",
+                                                    "sliding" };
 
 /* Winograd F(m x m, r x r): Y = A^T [(G f G^T) * (B^T d B)] A for an n x n
 ** input tile d, n = m + r - 1 (Lavin and Gray's form). The matrices come
@@ -72,13 +73,19 @@ static const wino_rule wino_2x2_5x5 = { 2, 5, WINO_BT_6,
   { { 1. / 4, 0 }, { 1. / 6, 1. / 6 }, { 1. / 6, -1. / 6 }, { 1. / 24, 1. / 12 }, { 1. / 24, -1. / 12 }, { 0, 1 } },
   { { 1, 1, 1, 1, 1, 0 }, { 0, 1, -1, 2, -2, 0 }, { 0, 1, 1, 4, 4, 0 }, { 0, 1, -1, 8, -8, 0 }, { 0, 1, 1, 16, 16, 1 } } };
 
-/* The transforms' loops in copies for AVX-512, AVX2 and the baseline, one
-** chosen at load time by the processor (the core builds for the baseline). */
+/* The hot loops of Winograd's transforms and the sliding window in copies
+** for AVX-512, AVX2 (with FMA) and the baseline, one chosen at load time by
+** the processor (the core builds for the baseline). */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define WINO_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
-#define WINO_CLONES
+#define VECTOR_CLONES
 #endif
+
+/* The sliding-window kernel's registers: SLIDE_K filters of one vector each. */
+typedef float vec_float __attribute__((vector_size(64)));
+typedef double vec_double __attribute__((vector_size(64)));
+enum { SLIDE_K = 8 };
 
 /* Winograd's view of a stride-1 r x r correlation: Ci input channels of
 ** H x W into Co output channels of OH x OW, padded by (ph, pw). flip: the
@@ -267,6 +274,9 @@ typedef enum { IM_FORWARD, IM_GRAD_INPUT, IM_GRAD_FILTERS } im_kind;
 #define WINO_INPUT wino_input_float
 #define WINO_OUTPUT wino_output_float
 #define WINOGRAD winograd_float
+#define VEC vec_float
+#define SLIDE_ROW slide_row_float
+#define CONV_SLIDING conv_sliding_float
 #define WINO_GRAD_TILES wino_grad_tiles_float
 #define WINOGRAD_FILTERS winograd_filters_float
 #define MAX_POOL max_pool_float
@@ -298,6 +308,9 @@ typedef enum { IM_FORWARD, IM_GRAD_INPUT, IM_GRAD_FILTERS } im_kind;
 #undef WINO_INPUT
 #undef WINO_OUTPUT
 #undef WINOGRAD
+#undef VEC
+#undef SLIDE_ROW
+#undef CONV_SLIDING
 #undef WINO_GRAD_TILES
 #undef WINOGRAD_FILTERS
 #undef MAX_POOL
@@ -329,6 +342,9 @@ typedef enum { IM_FORWARD, IM_GRAD_INPUT, IM_GRAD_FILTERS } im_kind;
 #define WINO_INPUT wino_input_double
 #define WINO_OUTPUT wino_output_double
 #define WINOGRAD winograd_double
+#define VEC vec_double
+#define SLIDE_ROW slide_row_double
+#define CONV_SLIDING conv_sliding_double
 #define WINO_GRAD_TILES wino_grad_tiles_double
 #define WINOGRAD_FILTERS winograd_filters_double
 #define MAX_POOL max_pool_double
@@ -488,6 +504,13 @@ static const wino_rule *winograd_rule(const conv_geo *g, int a, int grad)
 
 static int is_winograd(int a) { return a == ALGO_WINOGRAD || a == ALGO_WINOGRAD4X4; }
 
+/* The sliding window: the convolution, or its input gradient as one (padded
+** by k - 1 - p, so p at most k - 1 there). */
+static int sliding_fits(const conv_geo *g, int grad)
+{
+  return fft_fits(g) && grad != FOR_FILTER_GRAD && (grad == FOR_OUTPUT || (g->ph < g->kh && g->pw < g->kw));
+}
+
 /* Algorithm a for a convolution (in is x, w the filters), its input
 ** gradient (in is dy, w the filters) or its filter gradient (in is x, w is dy). */
 static int run_algo(const conv_geo *g, int grad, int a, int f32, const void *in, const void *w, void *out)
@@ -502,6 +525,11 @@ static int run_algo(const conv_geo *g, int grad, int a, int f32, const void *in,
       return f32 ? winograd_filters_float(&wg, in, w, out) : winograd_filters_double(&wg, in, w, out);
     return f32 ? winograd_float(&wg, in, w, out) : winograd_double(&wg, in, w, out);
   }
+  if (a == ALGO_SLIDING && grad == FOR_INPUT_GRAD) {
+    conv_geo t = { g->N, g->K, g->OH, g->OW, g->C, g->kh, g->kw, g->H, g->W, 1, 1, g->kh - 1 - g->ph, g->kw - 1 - g->pw, 1, 1, 1 };
+    return f32 ? conv_sliding_float(&t, in, w, out, 1) : conv_sliding_double(&t, in, w, out, 1);
+  }
+  if (a == ALGO_SLIDING) return f32 ? conv_sliding_float(g, in, w, out, 0) : conv_sliding_double(g, in, w, out, 0);
   if (grad == FOR_FILTER_GRAD)
     return f32 ? conv_grad_filters_float(g, in, w, out) : conv_grad_filters_double(g, in, w, out);
   if (grad) return f32 ? conv_grad_input_float(g, in, w, out) : conv_grad_input_double(g, in, w, out);
@@ -521,19 +549,23 @@ static int choose_and_run(const sl_node *n, const conv_geo *g, int grad, int f32
 {
   const char *op = n->op->name;
   int want = (int)n->params.v[7], debug = sl_env_int(SL_ENV_DEBUG) >= 1;
-  if (grad && (want == ALGO_FFT || want == ALGO_DIRECT || (is_winograd(want) && !winograd_rule(g, want, grad))))
+  if (grad && (want == ALGO_FFT || want == ALGO_DIRECT || (is_winograd(want) && !winograd_rule(g, want, grad)) ||
+               (want == ALGO_SLIDING && !sliding_fits(g, grad))))
     want = ALGO_IM2COL;
   if (want == ALGO_FFT && !fft_fits(g))
     return sl_fail("%s: the FFT algorithm needs stride 1, dilation 1 and one group", op);
+  if (want == ALGO_SLIDING && !sliding_fits(g, grad))
+    return sl_fail("%s: the sliding-window algorithm needs stride 1, dilation 1 and one group", op);
   if (is_winograd(want) && !winograd_rule(g, want, grad))
     return sl_fail("%s: the Winograd algorithm '%s' needs %s filters, stride 1, dilation 1 and one group", op,
                    algo_names[want], want == ALGO_WINOGRAD ? "3x3 or 5x5" : "3x3");
   if (want != ALGO_AUTO) return run_algo(g, grad, want, f32, in, w, out);
-  int cand[4], nc = 0;
+  int cand[5], nc = 0;
   cand[nc++] = ALGO_IM2COL;
   if (winograd_rule(g, ALGO_WINOGRAD, grad)) cand[nc++] = ALGO_WINOGRAD;
   if (winograd_rule(g, ALGO_WINOGRAD4X4, grad)) cand[nc++] = ALGO_WINOGRAD4X4;
   if (grad == FOR_OUTPUT && fft_fits(g) && g->kh * g->kw >= 25) cand[nc++] = ALGO_FFT;
+  if (sliding_fits(g, grad)) cand[nc++] = ALGO_SLIDING;
   if (nc == 1) return run_algo(g, grad, ALGO_IM2COL, f32, in, w, out);
 
   /* the key names the candidates, so that a new one is measured against a kept choice */
@@ -553,7 +585,7 @@ static int choose_and_run(const sl_node *n, const conv_geo *g, int grad, int f32
     }
   /* the best of two rounds, taken in turn so that a burst of load on a shared
   ** machine does not decide alone; a candidate that fails (memory) is passed over */
-  double secs[4] = { INFINITY, INFINITY, INFINITY, INFINITY };
+  double secs[5] = { INFINITY, INFINITY, INFINITY, INFINITY, INFINITY };
   int pick = -1;
   for (int round = 0; round < 2; round++)
     for (int i = 0; i < nc; i++) {

@@ -213,7 +213,7 @@ static void WINO_FILTERS(const wino_geo *g, const REAL *w, REAL *U)
 ** one pass, every term in registers (a zero coefficient costs a multiply
 ** but no extra pass over dst); built for the vector units that the
 ** processor has. */
-WINO_CLONES static void WINO_COMBINE(REAL *restrict dst, const double *coef, int nk, const REAL *src, int64_t ld,
+VECTOR_CLONES static void WINO_COMBINE(REAL *restrict dst, const double *coef, int nk, const REAL *src, int64_t ld,
                                      int64_t len)
 {
   REAL c[WINO_N] = { 0 };
@@ -409,6 +409,83 @@ static int WINOGRAD_FILTERS(const wino_geo *g, const REAL *x, const REAL *dy, RE
       }
 done:
   free(sums);
+  return failed ? sl_fail("out of memory") : 0;
+}
+
+/* -- sliding window ------------------------------------------------------------------
+** Stride 1, dilation 1, one group, straight from the padded image: a row
+** of LANES output columns for SLIDE_K filters at a time sums the C kh kw
+** taps in vector registers, each tap one load of the padded input row and
+** SLIDE_K broadcasts of the filters (kept tap by tap, SLIDE_K filters side
+** by side). Made for the first layers, where C kh kw is too small a
+** dimension for a gemm to run at speed. flip: the filters are (C, K, kh,
+** kw) turned by 180 degrees, which makes it the input gradient. */
+
+/* Output row oy of filters k0 .. k0+nk-1 (nk <= SLIDE_K); P holds C padded
+** planes of HP x WP, wt the taps' SLIDE_K filters. */
+VECTOR_CLONES static void SLIDE_ROW(const conv_geo *g, const REAL *P, int64_t HP, int64_t WP, const REAL *wt,
+                                  int64_t oy, REAL *y, int nk)
+{
+  enum { L = 64 / sizeof(REAL) };
+  for (int64_t ox0 = 0; ox0 < g->OW; ox0 += L) {
+    VEC acc[SLIDE_K];
+    for (int q = 0; q < SLIDE_K; q++) acc[q] = (VEC){ 0 };
+    const REAL *tap = wt;
+    for (int64_t c = 0; c < g->C; c++)
+      for (int64_t i = 0; i < g->kh; i++) {
+        const REAL *row = P + (c * HP + oy + i) * WP + ox0;
+        for (int64_t j = 0; j < g->kw; j++, tap += SLIDE_K) {
+          VEC v;
+          memcpy(&v, row + j, sizeof v);
+          for (int q = 0; q < SLIDE_K; q++) acc[q] += tap[q] * v;
+        }
+      }
+    size_t len = (size_t)(g->OW - ox0 < L ? g->OW - ox0 : L) * sizeof(REAL);
+    for (int q = 0; q < nk; q++) memcpy(y + q * g->OH * g->OW + oy * g->OW + ox0, &acc[q], len);
+  }
+}
+
+static int CONV_SLIDING(const conv_geo *g, const REAL *x, const REAL *w, REAL *y, int flip)
+{
+  enum { L = 64 / sizeof(REAL) };
+  int64_t taps = g->C * g->kh * g->kw, KB = (g->K + SLIDE_K - 1) / SLIDE_K;
+  int64_t HP = g->OH + g->kh - 1, WP = (g->OW + L - 1) / L * L + g->kw - 1;   /* every load inside */
+  int64_t h = g->H < HP - g->ph ? g->H : HP - g->ph, wd = g->W < WP - g->pw ? g->W : WP - g->pw;
+  REAL *wt = calloc((size_t)(KB * taps * SLIDE_K), sizeof *wt);   /* wt[kb][tap][q] */
+  int failed = !wt;
+  if (failed) goto done;
+  for (int64_t k = 0; k < g->K; k++)
+    for (int64_t c = 0; c < g->C; c++)
+      for (int64_t i = 0; i < g->kh; i++)
+        for (int64_t j = 0; j < g->kw; j++) {
+          int64_t t = (c * g->kh + i) * g->kw + j;
+          REAL v = flip ? w[((c * g->K + k) * g->kh + g->kh - 1 - i) * g->kw + g->kw - 1 - j]
+                        : w[((k * g->C + c) * g->kh + i) * g->kw + j];
+          wt[((k / SLIDE_K) * taps + t) * SLIDE_K + k % SLIDE_K] = v;
+        }
+#pragma omp parallel num_threads(conv_threads())
+  {
+    REAL *P = calloc((size_t)(g->C * HP * WP), sizeof *P);
+#pragma omp for schedule(dynamic)
+    for (int64_t n = 0; n < g->N; n++) {
+      if (!P) {
+#pragma omp atomic write
+        failed = 1;
+        continue;
+      }
+      for (int64_t c = 0; c < g->C; c++)
+        for (int64_t r = 0; r < h; r++)
+          memcpy(P + (c * HP + r + g->ph) * WP + g->pw, x + ((n * g->C + c) * g->H + r) * g->W, (size_t)wd * sizeof *P);
+      for (int64_t kb = 0; kb < KB; kb++) {
+        int nk = g->K - kb * SLIDE_K < SLIDE_K ? (int)(g->K - kb * SLIDE_K) : SLIDE_K;
+        for (int64_t oy = 0; oy < g->OH; oy++)
+          SLIDE_ROW(g, P, HP, WP, wt + kb * taps * SLIDE_K, oy, y + (n * g->K + kb * SLIDE_K) * g->OH * g->OW, nk);
+      }
+    }
+    free(P);
+  }
+done:
+  free(wt);
   return failed ? sl_fail("out of memory") : 0;
 }
 
