@@ -124,6 +124,57 @@ describe('conv2d', function()
     end)
   end
 
+  -- gradients entry by entry against the direct loop's (im2col's filter gradient)
+  local function gradient_gaps(xs, w, opts, dt)
+    local d = { algo = 'direct' }
+    for key, v in pairs(opts) do if key ~= 'algo' then d[key] = v end end
+    local y = sl.nn.conv2d(xs, w, d)
+    local g = sl.randn(y:size(1), y:size(2), y:size(3), y:size(4), dt)
+    local X, W = sl.tensor4('X', dt), sl.tensor4('W', dt)
+    local function grads(o) return sl.compile({ X, W }, sl.grad((sl.nn.conv2d(X, W, o) * g):sum(), { X, W }))(xs, w) end
+    local gx, gw = grads(opts)
+    local wx, ww = grads(d)
+    return diff(gx, wx) / (wx:abs():max():item() + 1), diff(gw, ww) / (ww:abs():max():item() + 1)
+  end
+
+  it('Winograd filter gradients agree with the direct loop entry by entry, one thread and two', function()
+    local saved = sl.config.threads
+    for _, threads in ipairs({ 1, 2 }) do
+      sl.config.threads = threads
+      for _, rule in ipairs(WINOGRAD) do
+        for _, dt in ipairs({ 'float64', 'float32' }) do
+          local tol = dt == 'float64' and 1e-12 or 1e-5
+          for _, c in ipairs(rule[3]) do
+            local xs, w = sl.randn(c[1], c[2], c[3], c[4], dt), sl.randn(c[5], c[2], rule[2], rule[2], dt)
+            local gap_x, gap_w = gradient_gaps(xs, w, { padding = c[6], algo = rule[1] }, dt)
+            assert.is_true(gap_x < tol and gap_w < tol, ('%s %s %s %g %g'):format(rule[1], dt, table.concat(c, ','), gap_x, gap_w))
+          end
+        end
+      end
+    end
+    sl.config.threads = saved
+  end)
+
+  it('the sliding window agrees with the direct loop, with its input gradient, float64 and float32, odd sizes', function()
+    for _, dt in ipairs({ 'float64', 'float32' }) do
+      local tol = dt == 'float64' and 1e-12 or 1e-5
+      -- N, C, H, W, K, kh, kw, padding: filter counts not a multiple of 8, rows past 16 columns
+      for _, c in ipairs({ { 2, 1, 9, 7, 11, 5, 5, { 2, 2 } }, { 2, 3, 17, 20, 9, 3, 3, { 1, 1 } },
+                           { 1, 2, 5, 6, 3, 5, 5, { 0, 0 } }, { 3, 2, 8, 4, 8, 3, 1, { 2, 0 } },
+                           { 2, 2, 3, 35, 17, 1, 4, { 0, 3 } } }) do
+        local xs, w = sl.randn(c[1], c[2], c[3], c[4], dt), sl.randn(c[5], c[2], c[6], c[7], dt)
+        local opts = { padding = c[8], algo = 'sliding' }
+        local want = sl.nn.conv2d(xs, w, { padding = c[8], algo = 'direct' })
+        local rel = diff(sl.nn.conv2d(xs, w, opts), want) / (want:abs():max():item() + 1)
+        assert.is_true(rel < tol, dt .. ' ' .. rel)
+        local gap_x, gap_w = gradient_gaps(xs, w, opts, dt)
+        assert.is_true(gap_x < tol and gap_w < tol, ('%s %g %g'):format(dt, gap_x, gap_w))
+      end
+    end
+    assert.matches("conv2d: the sliding%-window algorithm needs stride 1, dilation 1 and one group",
+                   err(sl.nn.conv2d, x, sl.randn(6, 4, 3, 3), { stride = 2, algo = 'sliding' }))
+  end)
+
   it('Winograd names what it needs', function()
     for _, opts in ipairs({ { stride = 2 }, { dilation = 2 }, { groups = 2 } }) do
       opts.algo = 'winograd'
@@ -136,7 +187,7 @@ describe('conv2d', function()
 
   it('shows the algorithm it ran in the profile', function()
     local X, W = sl.tensor4('X'), sl.tensor4('W')
-    for _, algo in ipairs({ 'winograd', 'winograd4x4', 'im2col', 'direct' }) do
+    for _, algo in ipairs({ 'winograd', 'winograd4x4', 'sliding', 'im2col', 'direct' }) do
       local f = sl.compile({ X, W }, sl.nn.conv2d(X, W, { padding = 1, algo = algo }), { profile = true })
       f(sl.randn(1, 2, 5, 5), sl.randn(3, 2, 3, 3))
       assert.truthy(f:profile({ print = false }).text:find('conv2d [' .. algo .. ']', 1, true), algo)
@@ -160,9 +211,9 @@ describe('conv2d', function()
       assert.is_true(diff(y, sl.nn.conv2d(x, w, { padding = 3, algo = 'direct' })) < 1e-10)
       local kept = lines(dir .. '/conv_algos.txt')
       assert.are.equal(1, #kept)
-      local key, algo = kept[1]:match('^(conv2d float64 %d+ threads N2 C4 9x8 K3 7x7 stride 1,1 pad 3,3 groups 1 of im2col fft)\t(%w+)$')
+      local key, algo = kept[1]:match('^(conv2d float64 %d+ threads N2 C4 9x8 K3 7x7 stride 1,1 pad 3,3 groups 1 of im2col fft sliding)\t(%w+)$')
       assert.is_truthy(key, kept[1])
-      assert.is_truthy(algo == 'im2col' or algo == 'fft', algo)
+      assert.is_truthy(algo == 'im2col' or algo == 'fft' or algo == 'sliding', algo)
       sl.nn.conv2d(x, w, { padding = 3 })   -- known now: not measured again
       assert.are.equal(1, #lines(dir .. '/conv_algos.txt'))
       -- a kept choice is what later runs use: a later line for the key wins
@@ -187,11 +238,11 @@ describe('conv2d', function()
         local key, op, algo = l:match('^((%S+) float32 .*)\t(%w+)$')
         if op then kept[op] = { key, algo } end
       end
-      local fits = { im2col = true, winograd = true, winograd4x4 = true }
+      local fits = { im2col = true, winograd = true, winograd4x4 = true, sliding = true }
       assert.is_truthy(fits[kept.conv2d[2]], kept.conv2d[2])
       assert.is_truthy(fits[kept.conv2d_grad_input[2]], kept.conv2d_grad_input[2])
       -- the key names the candidates it was measured among
-      assert.is_truthy(kept.conv2d[1]:find(' groups 1 of im2col winograd winograd4x4$'), kept.conv2d[1])
+      assert.is_truthy(kept.conv2d[1]:find(' groups 1 of im2col winograd winograd4x4 sliding$'), kept.conv2d[1])
       -- FFT is no candidate for 3x3 filters: measured again, and the new choice appended
       local other = mktemp_dir()
       local f = io.open(other .. '/conv_algos.txt', 'w')
@@ -259,7 +310,7 @@ describe('conv2d', function()
     assert.matches('conv2d: the input must be a 4%-d float tensor', err(sl.nn.conv2d, sl.matrix('m'), X))
     assert.matches('does not fit in input', err(sl.nn.conv2d, x, sl.randn(1, 4, 11, 3)))
     assert.matches('do not split into 3 groups', err(sl.nn.conv2d, x, sl.randn(6, 2, 3, 3), { groups = 3 }))
-    assert.matches("algo must be 'auto', 'im2col', 'winograd', 'winograd4x4', 'fft' or 'direct', not gemm",
+    assert.matches("algo must be 'auto', 'im2col', 'winograd', 'winograd4x4', 'sliding', 'fft' or 'direct', not gemm",
                    err(sl.nn.conv2d, x, sl.randn(6, 4, 3, 3), { algo = 'gemm' }))
     assert.matches('stride must be an integer or a pair of integers', err(sl.nn.conv2d, X, X, { stride = 1.5 }))
     local f = sl.compile({ X }, sl.nn.conv2d(X, sl.randn(2, 4, 3, 3)))
