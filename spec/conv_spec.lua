@@ -334,6 +334,26 @@ describe('pooling', function()
     np.assert_close(sl.nn.max_pool2d(x, { 3, 2 }, { stride = { 2, 1 }, padding = 1 }), mp, 0, 0)
   end)
 
+  ;(np.available() and it or pending)('pools and back-propagates planes split between threads as NumPy does', function()
+    local saved = sl.config.threads
+    sl.config.threads = 2
+    local big = sl.randn(8, 9, 40, 38, 'float32')   -- 8*9*20*19 outputs: past the size where threads start
+    local g = sl.randn(8, 9, 20, 19, 'float32')
+    local mx = np.eval("x.reshape(8, 9, 20, 2, 19, 2).max(axis=(3, 5))", { x = big })
+    np.assert_close(sl.nn.max_pool2d(big, 2), mx, 0, 0)
+    np.assert_close(sl.nn.avg_pool2d(big, 2), np.eval("x.reshape(8, 9, 20, 2, 19, 2).mean(axis=(3, 5))", { x = big }),
+                    1e-6, 1e-6)
+    local X = sl.ftensor4('X')
+    local dmax = sl.compile({ X }, sl.grad((sl.nn.max_pool2d(X, 2) * g):sum(), { X })[1])(big)
+    local dx = np.eval([[(lambda w, m: np.where(w == m[:, :, :, None, :, None], 1, 0) * g[:, :, :, None, :, None])
+                         (x.reshape(8, 9, 20, 2, 19, 2), x.reshape(8, 9, 20, 2, 19, 2).max(axis=(3, 5))).reshape(8, 9, 40, 38).astype(np.float32)]],
+                       { x = big, g = g })
+    np.assert_close(dmax, dx, 0, 0)   -- random values: every window's maximum is unique
+    local davg = sl.compile({ X }, sl.grad((sl.nn.avg_pool2d(X, 2) * g):sum(), { X })[1])(big)
+    np.assert_close(davg, np.eval("np.repeat(np.repeat(g / 4, 2, axis=2), 2, axis=3)", { g = g }), 1e-6, 1e-6)
+    sl.config.threads = saved
+  end)
+
   it('gives each window one value by hand', function()
     local t = sl.arange(1, 17, 'float64'):reshape(1, 1, 4, 4)
     assert.are.same({ { { { 6, 8 }, { 14, 16 } } } }, sl.nn.max_pool2d(t, 2):totable())

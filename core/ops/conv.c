@@ -3,11 +3,13 @@
 ** ops their gradients need.
 **
 ** conv2d(x, w): x (N, C, H, W), w (K, C/G, kh, kw) -> (N, K, OH, OW), with
-** OH = (H + 2 ph - dh (kh - 1) - 1) / sh + 1 (and OW alike). Four ways to
-** compute it: im2col + gemm over chunks of the batch, Winograd F(2x2, 3x3),
-** F(4x4, 3x3) and F(2x2, 5x5) at stride and dilation 1, an FFT path for large kernels at
-** stride and dilation 1 (its cost does not grow with the kernel), and the
-** direct definition (the oracle). Params v: sh, sw, ph, pw, dh, dw, G, algo.
+** OH = (H + 2 ph - dh (kh - 1) - 1) / sh + 1 (and OW alike). Five ways to
+** compute it: im2col + gemm over chunks of the batch; at stride and
+** dilation 1, Winograd (F(2x2, 3x3), F(4x4, 3x3), F(2x2, 5x5)), a sliding
+** window over the padded image (few channels), and an FFT path for large
+** kernels (its cost does not grow with the kernel); and the direct
+** definition (the oracle). The gradients take the same paths where they
+** fit. Params v: sh, sw, ph, pw, dh, dw, G, algo.
 ** 'auto' times the candidates once per shape (conv_tune.c keeps the choice).
 **
 ** conv2d_grad_input(dy, w, x) and conv2d_grad_filters(x, dy, w) read their
@@ -244,6 +246,12 @@ static inline void inside(int64_t OW, int64_t sw, int64_t off, int64_t W, int64_
   *lo = a < OW ? a : OW;
   *hi = b < *lo ? *lo : b < OW ? b : OW;
 }
+
+/* Pooling splits its planes between the threads once there are enough
+** outputs to pay for starting them; planes are independent, so the
+** results do not depend on the split. */
+enum { POOL_PARALLEL_MIN = 1 << 15 };
+#define POOL_PLANES _Pragma("omp parallel for num_threads(conv_threads()) schedule(static) if (g->N * g->C * g->OH * g->OW >= POOL_PARALLEL_MIN)")
 
 /* What IM2COL_RUN computes. */
 typedef enum { IM_FORWARD, IM_GRAD_INPUT, IM_GRAD_FILTERS } im_kind;

@@ -566,6 +566,7 @@ done:
 /* Max pooling; padding never wins (it counts as -inf). */
 static void MAX_POOL(const conv_geo *g, const REAL *x, REAL *y)
 {
+  POOL_PLANES
   for (int64_t p = 0; p < g->N * g->C; p++)
     for (int64_t oy = 0; oy < g->OH; oy++)
       for (int64_t ox = 0; ox < g->OW; ox++) {
@@ -588,6 +589,7 @@ static void MAX_POOL(const conv_geo *g, const REAL *x, REAL *y)
 static void MAX_POOL_GRAD(const conv_geo *g, const REAL *x, const REAL *dy, REAL *dx)
 {
   memset(dx, 0, (size_t)(g->N * g->C * g->H * g->W) * sizeof *dx);
+  POOL_PLANES
   for (int64_t p = 0; p < g->N * g->C; p++)
     for (int64_t oy = 0; oy < g->OH; oy++)
       for (int64_t ox = 0; ox < g->OW; ox++) {
@@ -612,6 +614,7 @@ static void MAX_POOL_GRAD(const conv_geo *g, const REAL *x, const REAL *dy, REAL
 static void AVG_POOL(const conv_geo *g, const REAL *x, REAL *y)
 {
   REAL inv = (REAL)1 / (REAL)(g->kh * g->kw);
+  POOL_PLANES
   for (int64_t p = 0; p < g->N * g->C; p++)
     for (int64_t oy = 0; oy < g->OH; oy++)
       for (int64_t ox = 0; ox < g->OW; ox++) {
@@ -632,6 +635,7 @@ static void AVG_POOL_GRAD(const conv_geo *g, const REAL *dy, REAL *dx)
 {
   REAL inv = (REAL)1 / (REAL)(g->kh * g->kw);
   memset(dx, 0, (size_t)(g->N * g->C * g->H * g->W) * sizeof *dx);
+  POOL_PLANES
   for (int64_t p = 0; p < g->N * g->C; p++)
     for (int64_t oy = 0; oy < g->OH; oy++)
       for (int64_t ox = 0; ox < g->OW; ox++) {
