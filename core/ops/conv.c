@@ -99,7 +99,7 @@ typedef struct {
   const wino_rule *rule;
 } wino_geo;
 
-/* Per-thread scratch of WINO_INPUT and WINO_OUTPUT, in elements. */
+/* Per-thread scratch of WINO_INPUT, WINO_OUTPUT and WINO_GRAD_TILES, in elements. */
 static int64_t wino_scratch(const wino_geo *g)
 {
   int64_t m = g->rule->m, r = g->rule->r, n = m + r - 1, TH = (g->OH + m - 1) / m, TW = (g->OW + m - 1) / m;
