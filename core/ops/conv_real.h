@@ -210,22 +210,26 @@ static void WINO_FILTERS(const wino_geo *g, const REAL *w, REAL *U)
 }
 
 /* dst[0 .. len) = sum over k < nk (at most WINO_N) of coef[k] src[k ld + ...]:
-** one pass, every term in registers (a zero coefficient costs a multiply
-** but no extra pass over dst); built for the vector units that the
-** processor has. */
+** one pass with every term in registers, the nonzero terms only (padded to
+** 2, 4 or 6 with zeros); built for the vector units that the processor has. */
 VECTOR_CLONES static void WINO_COMBINE(REAL *restrict dst, const double *coef, int nk, const REAL *src, int64_t ld,
-                                     int64_t len)
+                                       int64_t len)
 {
   REAL c[WINO_N] = { 0 };
   const REAL *s[WINO_N];
-  for (int k = 0; k < WINO_N; k++) {
-    s[k] = src + (k < nk ? k : 0) * ld;
-    if (k < nk) c[k] = (REAL)coef[k];
-  }
+  int used = 0;
+  for (int k = 0; k < nk; k++)
+    if (coef[k] != 0) { c[used] = (REAL)coef[k]; s[used++] = src + k * ld; }
+  for (int k = used; k < WINO_N; k++) s[k] = src;
   const REAL *restrict s0 = s[0], *restrict s1 = s[1], *restrict s2 = s[2], *restrict s3 = s[3], *restrict s4 = s[4],
                        *restrict s5 = s[5];
-  for (int64_t j = 0; j < len; j++)
-    dst[j] = c[0] * s0[j] + c[1] * s1[j] + c[2] * s2[j] + c[3] * s3[j] + c[4] * s4[j] + c[5] * s5[j];
+  if (used <= 2)
+    for (int64_t j = 0; j < len; j++) dst[j] = c[0] * s0[j] + c[1] * s1[j];
+  else if (used <= 4)
+    for (int64_t j = 0; j < len; j++) dst[j] = c[0] * s0[j] + c[1] * s1[j] + c[2] * s2[j] + c[3] * s3[j];
+  else
+    for (int64_t j = 0; j < len; j++)
+      dst[j] = c[0] * s0[j] + c[1] * s1[j] + c[2] * s2[j] + c[3] * s3[j] + c[4] * s4[j] + c[5] * s5[j];
 }
 
 /* V[xi][i][b*tiles + tile] for images n0 .. n0+nb-1 of x (N, Ci, H, W), one
@@ -368,7 +372,8 @@ static int WINOGRAD_FILTERS(const wino_geo *g, const REAL *x, const REAL *dy, RE
   int m = t->m, r = t->r, n = m + r - 1, nn = n * n;
   int64_t tiles = ((g->OH + m - 1) / m) * ((g->OW + m - 1) / m), per = nn * g->Co * g->Ci;
   conv_split s = split_fitting(g->N, (int64_t)sizeof(REAL) * nn * (g->Ci + g->Co) * tiles, WINO_BYTES);
-  REAL *sums = calloc((size_t)(s.nt * per), sizeof *sums);
+  int64_t tail = (n * r + r * r) * g->Co * g->Ci;   /* the last transform's scratch, after the sums */
+  REAL *sums = calloc((size_t)(s.nt * per + tail), sizeof *sums);
   int failed = !sums;
   if (failed) goto done;
 #pragma omp parallel num_threads(s.nt)
@@ -398,15 +403,15 @@ static int WINOGRAD_FILTERS(const wino_geo *g, const REAL *x, const REAL *dy, RE
   if (failed) goto done;
   for (int th = 1; th < s.nt; th++)
     for (int64_t i = 0; i < per; i++) sums[i] += sums[th * per + i];
-  for (int64_t oi = 0; oi < g->Co * g->Ci; oi++)   /* dw[o][i] = ATe S ATe^T */
-    for (int a = 0; a < r; a++)
-      for (int b = 0; b < r; b++) {
-        double v = 0;
-        for (int p = 0; p < n; p++)
-          for (int q = 0; q < n; q++)
-            if (t->ATe[a][p] != 0 && t->ATe[b][q] != 0) v += t->ATe[a][p] * t->ATe[b][q] * sums[(p * n + q) * g->Co * g->Ci + oi];
-        dw[(oi * r + a) * r + b] = (REAL)v;
-      }
+  /* dw[o][i] = ATe S ATe^T, every (o, i) at once: R[p][b] = (S ATe^T)[p][b], then ATe R */
+  int64_t oi = g->Co * g->Ci;
+  REAL *R = sums + s.nt * per, *Y = R + n * r * oi;
+  for (int p = 0; p < n; p++)
+    for (int b = 0; b < r; b++) WINO_COMBINE(R + (p * r + b) * oi, t->ATe[b], n, sums + p * n * oi, oi, oi);
+  for (int a = 0; a < r; a++)
+    for (int b = 0; b < r; b++) WINO_COMBINE(Y + (a * r + b) * oi, t->ATe[a], n, R + b * oi, r * oi, oi);
+  for (int64_t k = 0; k < oi; k++)
+    for (int ab = 0; ab < r * r; ab++) dw[k * r * r + ab] = Y[ab * oi + k];
 done:
   free(sums);
   return failed ? sl_fail("out of memory") : 0;
