@@ -591,11 +591,13 @@ static int choose_and_run(const sl_node *n, const conv_geo *g, int grad, int f32
       if (debug && found == 2) fprintf(stderr, "symlua: %s: %s (kept in the cache)\n", key, known);
       return run_algo(g, grad, cand[i], f32, in, w, out);
     }
-  /* the best of two rounds, taken in turn so that a burst of load on a shared
-  ** machine does not decide alone; a candidate that fails (memory) is passed over */
+  /* the best of three rounds, taken in turn so that a burst of load on a
+  ** shared machine does not decide alone (with two, a loaded machine picked
+  ** a candidate 1.3 times slower than the best); a candidate that fails
+  ** (memory) is passed over */
   double secs[5] = { INFINITY, INFINITY, INFINITY, INFINITY, INFINITY };
   int pick = -1;
-  for (int round = 0; round < 2; round++)
+  for (int round = 0; round < 3; round++)
     for (int i = 0; i < nc; i++) {
       if (round && secs[i] == INFINITY) continue;
       double t0 = sl_clock();
