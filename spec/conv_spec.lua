@@ -95,36 +95,99 @@ describe('conv2d', function()
     end)
   end
 
-  it('Winograd agrees with the direct loop for 3x3 filters, float64 and float32, odd sizes and any padding', function()
+  -- each Winograd rule: the algorithm, its filter size, and cases (N, C, H, W, K, padding)
+  local WINOGRAD = {
+    { 'winograd', 3, { { 2, 3, 7, 5, 4, 1 }, { 3, 4, 8, 8, 5, 0 }, { 1, 2, 5, 9, 3, 2 }, { 5, 6, 1, 1, 2, 1 },
+                       { 4, 3, 6, 6, 2, 3 }, { 9, 2, 3, 4, 3, 1 } } },
+    { 'winograd4x4', 3, { { 2, 3, 7, 5, 4, 1 }, { 3, 4, 8, 8, 5, 0 }, { 1, 2, 5, 9, 3, 2 }, { 5, 6, 1, 1, 2, 1 },
+                          { 4, 3, 6, 6, 2, 3 }, { 2, 2, 13, 10, 3, 1 } } },
+    { 'winograd', 5, { { 2, 3, 7, 5, 4, 2 }, { 3, 4, 8, 8, 5, 0 }, { 1, 2, 5, 9, 3, 4 }, { 5, 3, 1, 1, 2, 2 },
+                       { 4, 3, 6, 6, 2, 5 }, { 2, 2, 14, 11, 3, 1 } } },
+  }
+  for _, rule in ipairs(WINOGRAD) do
+    local algo, k = rule[1], rule[2]
+    it(('%s agrees with the direct loop for %dx%d filters, float64 and float32, odd sizes and any padding'):format(algo, k, k), function()
+      for _, dt in ipairs({ 'float64', 'float32' }) do
+        local tol = dt == 'float64' and 1e-12 or 1e-4
+        for _, c in ipairs(rule[3]) do
+          local xs, w = sl.randn(c[1], c[2], c[3], c[4], dt), sl.randn(c[5], c[2], k, k, dt)
+          local opts = { padding = c[6], algo = algo }
+          local want = sl.nn.conv2d(xs, w, { padding = c[6], algo = 'direct' })
+          assert.is_true(diff(sl.nn.conv2d(xs, w, opts), want) < tol, dt .. ' ' .. table.concat(c, ','))
+          -- its input gradient is Winograd too up to padding k - 1, im2col beyond
+          local gap_x, gap_w = adjoint_gaps(xs, w, opts, dt)
+          assert.is_true(gap_x < tol and gap_w < tol, ('%s %g %g'):format(dt, gap_x, gap_w))
+        end
+      end
+      sl.verify_grad(function(a, w) return sl.nn.conv2d(a, w, { padding = 1, algo = algo }) end,
+                     { sl.randn(2, 3, 6, 5), sl.randn(2, 3, k, k) })
+    end)
+  end
+
+  -- gradients entry by entry against the direct loop's (im2col's filter gradient)
+  local function gradient_gaps(xs, w, opts, dt)
+    local d = { algo = 'direct' }
+    for key, v in pairs(opts) do if key ~= 'algo' then d[key] = v end end
+    local y = sl.nn.conv2d(xs, w, d)
+    local g = sl.randn(y:size(1), y:size(2), y:size(3), y:size(4), dt)
+    local X, W = sl.tensor4('X', dt), sl.tensor4('W', dt)
+    local function grads(o) return sl.compile({ X, W }, sl.grad((sl.nn.conv2d(X, W, o) * g):sum(), { X, W }))(xs, w) end
+    local gx, gw = grads(opts)
+    local wx, ww = grads(d)
+    return diff(gx, wx) / (wx:abs():max():item() + 1), diff(gw, ww) / (ww:abs():max():item() + 1)
+  end
+
+  it('Winograd filter gradients agree with the direct loop entry by entry, one thread and two', function()
+    local saved = sl.config.threads
+    for _, threads in ipairs({ 1, 2 }) do
+      sl.config.threads = threads
+      for _, rule in ipairs(WINOGRAD) do
+        for _, dt in ipairs({ 'float64', 'float32' }) do
+          local tol = dt == 'float64' and 1e-12 or 1e-5
+          for _, c in ipairs(rule[3]) do
+            local xs, w = sl.randn(c[1], c[2], c[3], c[4], dt), sl.randn(c[5], c[2], rule[2], rule[2], dt)
+            local gap_x, gap_w = gradient_gaps(xs, w, { padding = c[6], algo = rule[1] }, dt)
+            assert.is_true(gap_x < tol and gap_w < tol, ('%s %s %s %g %g'):format(rule[1], dt, table.concat(c, ','), gap_x, gap_w))
+          end
+        end
+      end
+    end
+    sl.config.threads = saved
+  end)
+
+  it('the sliding window agrees with the direct loop, with its input gradient, float64 and float32, odd sizes', function()
     for _, dt in ipairs({ 'float64', 'float32' }) do
-      local tol = dt == 'float64' and 1e-12 or 1e-4
-      for _, c in ipairs({ { 2, 3, 7, 5, 4, 1 }, { 3, 4, 8, 8, 5, 0 }, { 1, 2, 5, 9, 3, 2 }, { 5, 6, 1, 1, 2, 1 },
-                           { 4, 3, 6, 6, 2, 3 }, { 9, 2, 3, 4, 3, 1 } }) do
-        local xs, w = sl.randn(c[1], c[2], c[3], c[4], dt), sl.randn(c[5], c[2], 3, 3, dt)
-        local opts = { padding = c[6], algo = 'winograd' }
-        local want = sl.nn.conv2d(xs, w, { padding = c[6], algo = 'direct' })
-        assert.is_true(diff(sl.nn.conv2d(xs, w, opts), want) < tol, dt .. ' ' .. table.concat(c, ','))
-        -- its input gradient is Winograd too up to padding 2, im2col beyond
-        local gap_x, gap_w = adjoint_gaps(xs, w, opts, dt)
+      local tol = dt == 'float64' and 1e-12 or 1e-5
+      -- N, C, H, W, K, kh, kw, padding: filter counts not a multiple of 8, rows past 16 columns
+      for _, c in ipairs({ { 2, 1, 9, 7, 11, 5, 5, { 2, 2 } }, { 2, 3, 17, 20, 9, 3, 3, { 1, 1 } },
+                           { 1, 2, 5, 6, 3, 5, 5, { 0, 0 } }, { 3, 2, 8, 4, 8, 3, 1, { 2, 0 } },
+                           { 2, 2, 3, 35, 17, 1, 4, { 0, 3 } } }) do
+        local xs, w = sl.randn(c[1], c[2], c[3], c[4], dt), sl.randn(c[5], c[2], c[6], c[7], dt)
+        local opts = { padding = c[8], algo = 'sliding' }
+        local want = sl.nn.conv2d(xs, w, { padding = c[8], algo = 'direct' })
+        local rel = diff(sl.nn.conv2d(xs, w, opts), want) / (want:abs():max():item() + 1)
+        assert.is_true(rel < tol, dt .. ' ' .. rel)
+        local gap_x, gap_w = gradient_gaps(xs, w, opts, dt)
         assert.is_true(gap_x < tol and gap_w < tol, ('%s %g %g'):format(dt, gap_x, gap_w))
       end
     end
-    sl.verify_grad(function(a, w) return sl.nn.conv2d(a, w, { padding = 1, algo = 'winograd' }) end,
-                   { sl.randn(2, 3, 5, 4), sl.randn(2, 3, 3, 3) })
+    assert.matches("conv2d: the sliding%-window algorithm needs stride 1, dilation 1 and one group",
+                   err(sl.nn.conv2d, x, sl.randn(6, 4, 3, 3), { stride = 2, algo = 'sliding' }))
   end)
 
   it('Winograd names what it needs', function()
     for _, opts in ipairs({ { stride = 2 }, { dilation = 2 }, { groups = 2 } }) do
       opts.algo = 'winograd'
-      assert.matches('conv2d: the Winograd algorithm needs 3x3 filters, stride 1, dilation 1 and one group',
+      assert.matches("conv2d: the Winograd algorithm 'winograd' needs 3x3 or 5x5 filters, stride 1, dilation 1 and one group",
                      err(sl.nn.conv2d, x, sl.randn(6, 4 / (opts.groups or 1), 3, 3), opts))
     end
-    assert.matches('needs 3x3 filters', err(sl.nn.conv2d, x, sl.randn(6, 4, 5, 5), { algo = 'winograd' }))
+    assert.matches('needs 3x3 or 5x5 filters', err(sl.nn.conv2d, x, sl.randn(6, 4, 7, 7), { algo = 'winograd' }))
+    assert.matches("'winograd4x4' needs 3x3 filters", err(sl.nn.conv2d, x, sl.randn(6, 4, 5, 5), { algo = 'winograd4x4' }))
   end)
 
   it('shows the algorithm it ran in the profile', function()
     local X, W = sl.tensor4('X'), sl.tensor4('W')
-    for _, algo in ipairs({ 'winograd', 'im2col', 'direct' }) do
+    for _, algo in ipairs({ 'winograd', 'winograd4x4', 'sliding', 'im2col', 'direct' }) do
       local f = sl.compile({ X, W }, sl.nn.conv2d(X, W, { padding = 1, algo = algo }), { profile = true })
       f(sl.randn(1, 2, 5, 5), sl.randn(3, 2, 3, 3))
       assert.truthy(f:profile({ print = false }).text:find('conv2d [' .. algo .. ']', 1, true), algo)
@@ -148,9 +211,9 @@ describe('conv2d', function()
       assert.is_true(diff(y, sl.nn.conv2d(x, w, { padding = 3, algo = 'direct' })) < 1e-10)
       local kept = lines(dir .. '/conv_algos.txt')
       assert.are.equal(1, #kept)
-      local key, algo = kept[1]:match('^(conv2d float64 %d+ threads N2 C4 9x8 K3 7x7 stride 1,1 pad 3,3 groups 1)\t(%w+)$')
+      local key, algo = kept[1]:match('^(conv2d float64 %d+ threads N2 C4 9x8 K3 7x7 stride 1,1 pad 3,3 groups 1 of im2col fft sliding)\t(%w+)$')
       assert.is_truthy(key, kept[1])
-      assert.is_truthy(algo == 'im2col' or algo == 'fft', algo)
+      assert.is_truthy(algo == 'im2col' or algo == 'fft' or algo == 'sliding', algo)
       sl.nn.conv2d(x, w, { padding = 3 })   -- known now: not measured again
       assert.are.equal(1, #lines(dir .. '/conv_algos.txt'))
       -- a kept choice is what later runs use: a later line for the key wins
@@ -175,8 +238,11 @@ describe('conv2d', function()
         local key, op, algo = l:match('^((%S+) float32 .*)\t(%w+)$')
         if op then kept[op] = { key, algo } end
       end
-      assert.is_truthy(kept.conv2d[2] == 'im2col' or kept.conv2d[2] == 'winograd', kept.conv2d[2])
-      assert.is_truthy(kept.conv2d_grad_input[2] == 'im2col' or kept.conv2d_grad_input[2] == 'winograd')
+      local fits = { im2col = true, winograd = true, winograd4x4 = true, sliding = true }
+      assert.is_truthy(fits[kept.conv2d[2]], kept.conv2d[2])
+      assert.is_truthy(fits[kept.conv2d_grad_input[2]], kept.conv2d_grad_input[2])
+      -- the key names the candidates it was measured among
+      assert.is_truthy(kept.conv2d[1]:find(' groups 1 of im2col winograd winograd4x4 sliding$'), kept.conv2d[1])
       -- FFT is no candidate for 3x3 filters: measured again, and the new choice appended
       local other = mktemp_dir()
       local f = io.open(other .. '/conv_algos.txt', 'w')
@@ -188,7 +254,7 @@ describe('conv2d', function()
       local after = lines(other .. '/conv_algos.txt')
       assert.are.equal(2, #after)
       local again = after[2]:match('\t(%w+)$')
-      assert.is_truthy(again == 'im2col' or again == 'winograd', after[2])
+      assert.is_truthy(fits[again], after[2])
       os.execute("rm -rf '" .. other .. "'")
     end)
   end)
@@ -244,7 +310,7 @@ describe('conv2d', function()
     assert.matches('conv2d: the input must be a 4%-d float tensor', err(sl.nn.conv2d, sl.matrix('m'), X))
     assert.matches('does not fit in input', err(sl.nn.conv2d, x, sl.randn(1, 4, 11, 3)))
     assert.matches('do not split into 3 groups', err(sl.nn.conv2d, x, sl.randn(6, 2, 3, 3), { groups = 3 }))
-    assert.matches("algo must be 'auto', 'im2col', 'winograd', 'fft' or 'direct', not gemm",
+    assert.matches("algo must be 'auto', 'im2col', 'winograd', 'winograd4x4', 'sliding', 'fft' or 'direct', not gemm",
                    err(sl.nn.conv2d, x, sl.randn(6, 4, 3, 3), { algo = 'gemm' }))
     assert.matches('stride must be an integer or a pair of integers', err(sl.nn.conv2d, X, X, { stride = 1.5 }))
     local f = sl.compile({ X }, sl.nn.conv2d(X, sl.randn(2, 4, 3, 3)))
@@ -266,6 +332,26 @@ describe('pooling', function()
     local mp = np.eval(swv .. "(np.pad(x, ((0,0),(0,0),(1,1),(1,1)), constant_values=-np.inf), (3, 2), axis=(2, 3))[:, :, ::2, ::1].max(axis=(4, 5))",
                        { x = x })
     np.assert_close(sl.nn.max_pool2d(x, { 3, 2 }, { stride = { 2, 1 }, padding = 1 }), mp, 0, 0)
+  end)
+
+  ;(np.available() and it or pending)('pools and back-propagates planes split between threads as NumPy does', function()
+    local saved = sl.config.threads
+    sl.config.threads = 2
+    local big = sl.randn(8, 9, 40, 38, 'float32')   -- 8*9*20*19 outputs: past the size where threads start
+    local g = sl.randn(8, 9, 20, 19, 'float32')
+    local mx = np.eval("x.reshape(8, 9, 20, 2, 19, 2).max(axis=(3, 5))", { x = big })
+    np.assert_close(sl.nn.max_pool2d(big, 2), mx, 0, 0)
+    np.assert_close(sl.nn.avg_pool2d(big, 2), np.eval("x.reshape(8, 9, 20, 2, 19, 2).mean(axis=(3, 5))", { x = big }),
+                    1e-6, 1e-6)
+    local X = sl.ftensor4('X')
+    local dmax = sl.compile({ X }, sl.grad((sl.nn.max_pool2d(X, 2) * g):sum(), { X })[1])(big)
+    local dx = np.eval([[(lambda w, m: np.where(w == m[:, :, :, None, :, None], 1, 0) * g[:, :, :, None, :, None])
+                         (x.reshape(8, 9, 20, 2, 19, 2), x.reshape(8, 9, 20, 2, 19, 2).max(axis=(3, 5))).reshape(8, 9, 40, 38).astype(np.float32)]],
+                       { x = big, g = g })
+    np.assert_close(dmax, dx, 0, 0)   -- random values: every window's maximum is unique
+    local davg = sl.compile({ X }, sl.grad((sl.nn.avg_pool2d(X, 2) * g):sum(), { X })[1])(big)
+    np.assert_close(davg, np.eval("np.repeat(np.repeat(g / 4, 2, axis=2), 2, axis=3)", { g = g }), 1e-6, 1e-6)
+    sl.config.threads = saved
   end)
 
   it('gives each window one value by hand', function()

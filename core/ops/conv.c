@@ -3,11 +3,13 @@
 ** ops their gradients need.
 **
 ** conv2d(x, w): x (N, C, H, W), w (K, C/G, kh, kw) -> (N, K, OH, OW), with
-** OH = (H + 2 ph - dh (kh - 1) - 1) / sh + 1 (and OW alike). Four ways to
-** compute it: im2col + gemm over chunks of the batch, Winograd F(2x2, 3x3)
-** for 3x3 filters at stride and dilation 1, an FFT path for large kernels at
-** stride and dilation 1 (its cost does not grow with the kernel), and the
-** direct definition (the oracle). Params v: sh, sw, ph, pw, dh, dw, G, algo.
+** OH = (H + 2 ph - dh (kh - 1) - 1) / sh + 1 (and OW alike). Five ways to
+** compute it: im2col + gemm over chunks of the batch; at stride and
+** dilation 1, Winograd (F(2x2, 3x3), F(4x4, 3x3), F(2x2, 5x5)), a sliding
+** window over the padded image (few channels), and an FFT path for large
+** kernels (its cost does not grow with the kernel); and the direct
+** definition (the oracle). The gradients take the same paths where they
+** fit. Params v: sh, sw, ph, pw, dh, dw, G, algo.
 ** 'auto' times the candidates once per shape (conv_tune.c keeps the choice).
 **
 ** conv2d_grad_input(dy, w, x) and conv2d_grad_filters(x, dy, w) read their
@@ -32,17 +34,79 @@ typedef struct {
 } conv_geo;
 
 /* The values of params v[7], in the order of lua/symlua/conv.lua's names. */
-enum { ALGO_AUTO, ALGO_IM2COL, ALGO_FFT, ALGO_DIRECT, ALGO_WINOGRAD, ALGO_COUNT };
-static const char *const algo_names[ALGO_COUNT] = { "auto", "im2col", "fft", "direct", "winograd" };
+enum { ALGO_AUTO, ALGO_IM2COL, ALGO_FFT, ALGO_DIRECT, ALGO_WINOGRAD, ALGO_WINOGRAD4X4, ALGO_SLIDING, ALGO_COUNT };
+static const char *const algo_names[ALGO_COUNT] = { "auto", "im2col", "fft", "direct", "winograd", "winograd4x4",
+                                                    "sliding" };
 
-/* Winograd's view of a stride-1 3x3 correlation: Ci input channels of H x W
-** into Co output channels of OH x OW, padded by (ph, pw). flip: the filters
-** are (Ci, Co, 3, 3) and turned by 180 degrees, which makes the input
-** gradient of a convolution another one of these. */
+/* Winograd F(m x m, r x r): Y = A^T [(G f G^T) * (B^T d B)] A for an n x n
+** input tile d, n = m + r - 1 (Lavin and Gray's form). The matrices come
+** from evaluating at the points 0, 1, -1, 2, -2 (and infinity), B^T scaled
+** to integers; each was checked against the direct correlation. */
+enum { WINO_M = 5, WINO_R = 5, WINO_N = 6 };   /* the largest m (and r), r and n below */
+typedef struct {
+  int m, r;
+  double BT[WINO_N][WINO_N], G[WINO_N][WINO_R], AT[WINO_M][WINO_N];
+  /* the filter gradient is F(r x r, m x m) on the same points: B^T as
+  ** above, Ge (n x m) for the output gradient's tiles, ATe (r x n) */
+  double Ge[WINO_N][WINO_M], ATe[WINO_R][WINO_N];
+} wino_rule;
+
+static const wino_rule wino_2x2_3x3 = { 2, 3,
+  { { 1, 0, -1, 0 }, { 0, 1, 1, 0 }, { 0, -1, 1, 0 }, { 0, -1, 0, 1 } },
+  { { 1, 0, 0 }, { 0.5, 0.5, 0.5 }, { 0.5, -0.5, 0.5 }, { 0, 0, 1 } },
+  { { 1, 1, 1, 0 }, { 0, 1, -1, 1 } },
+  { { 1, 0 }, { 0.5, 0.5 }, { 0.5, -0.5 }, { 0, 1 } },
+  { { 1, 1, 1, 0 }, { 0, 1, -1, 0 }, { 0, 1, 1, 1 } } };
+
+#define WINO_BT_6 { { 4, 0, -5, 0, 1, 0 }, { 0, 4, 4, -1, -1, 0 }, { 0, -4, 4, 1, -1, 0 }, \
+                    { 0, -2, -1, 2, 1, 0 }, { 0, 2, -1, -2, 1, 0 }, { 0, 4, 0, -5, 0, 1 } }
+static const wino_rule wino_4x4_3x3 = { 4, 3, WINO_BT_6,
+  { { 1. / 4, 0, 0 }, { 1. / 6, 1. / 6, 1. / 6 }, { 1. / 6, -1. / 6, 1. / 6 },
+    { 1. / 24, 1. / 12, 1. / 6 }, { 1. / 24, -1. / 12, 1. / 6 }, { 0, 0, 1 } },
+  { { 1, 1, 1, 1, 1, 0 }, { 0, 1, -1, 2, -2, 0 }, { 0, 1, 1, 4, 4, 0 }, { 0, 1, -1, 8, -8, 1 } },
+  { { 1. / 4, 0, 0, 0 }, { 1. / 6, 1. / 6, 1. / 6, 1. / 6 }, { 1. / 6, -1. / 6, 1. / 6, -1. / 6 },
+    { 1. / 24, 1. / 12, 1. / 6, 1. / 3 }, { 1. / 24, -1. / 12, 1. / 6, -1. / 3 }, { 0, 0, 0, 1 } },
+  { { 1, 1, 1, 1, 1, 0 }, { 0, 1, -1, 2, -2, 0 }, { 0, 1, 1, 4, 4, 1 } } };
+
+static const wino_rule wino_2x2_5x5 = { 2, 5, WINO_BT_6,
+  { { 1. / 4, 0, 0, 0, 0 }, { 1. / 6, 1. / 6, 1. / 6, 1. / 6, 1. / 6 }, { 1. / 6, -1. / 6, 1. / 6, -1. / 6, 1. / 6 },
+    { 1. / 24, 1. / 12, 1. / 6, 1. / 3, 2. / 3 }, { 1. / 24, -1. / 12, 1. / 6, -1. / 3, 2. / 3 }, { 0, 0, 0, 0, 1 } },
+  { { 1, 1, 1, 1, 1, 0 }, { 0, 1, -1, 2, -2, 1 } },
+  { { 1. / 4, 0 }, { 1. / 6, 1. / 6 }, { 1. / 6, -1. / 6 }, { 1. / 24, 1. / 12 }, { 1. / 24, -1. / 12 }, { 0, 1 } },
+  { { 1, 1, 1, 1, 1, 0 }, { 0, 1, -1, 2, -2, 0 }, { 0, 1, 1, 4, 4, 0 }, { 0, 1, -1, 8, -8, 0 }, { 0, 1, 1, 16, 16, 1 } } };
+
+/* The hot loops of Winograd's transforms and the sliding window in copies
+** for AVX-512, AVX2 (with FMA) and the baseline, one chosen at load time by
+** the processor (the core builds for the baseline). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define VECTOR_CLONES
+#endif
+
+/* The sliding-window kernel's registers: SLIDE_K filters of one vector each. */
+typedef float vec_float __attribute__((vector_size(64)));
+typedef double vec_double __attribute__((vector_size(64)));
+enum { SLIDE_K = 8 };
+
+/* Winograd's view of a stride-1 r x r correlation: Ci input channels of
+** H x W into Co output channels of OH x OW, padded by (ph, pw). flip: the
+** filters are (Ci, Co, r, r) and turned by 180 degrees, which makes the
+** input gradient of a convolution another one of these. */
 typedef struct {
   int64_t N, Ci, H, W, Co, OH, OW, ph, pw;
   int flip;
+  const wino_rule *rule;
 } wino_geo;
+
+/* Per-thread scratch of WINO_INPUT, WINO_OUTPUT and WINO_GRAD_TILES, in elements. */
+static int64_t wino_scratch(const wino_geo *g)
+{
+  int64_t m = g->rule->m, r = g->rule->r, n = m + r - 1, TH = (g->OH + m - 1) / m, TW = (g->OW + m - 1) / m;
+  int64_t in = (m * TH + r - 1) * (m * TW + r - 1) + 2 * n * n * TH * TW, out = m * (n + m) * TH * TW;
+  int64_t dy = m * TH * m * TW + (m + n) * m * TH * TW;   /* WINO_GRAD_TILES */
+  return in > out ? (in > dy ? in : dy) : (out > dy ? out : dy);
+}
 
 /* The batch in chunks of nb images (chunks of them), run on nt threads. */
 typedef struct {
@@ -73,6 +137,25 @@ static conv_split split_batch(int64_t N, int64_t cols_per_image, int64_t elems_p
   if (s.chunks < s.nt) s.nt = 1;
   return s;
 }
+
+/* Chunks of as many images as fit in budget bytes of per_image each, one
+** at least, a chunk per thread at least. */
+static conv_split split_fitting(int64_t N, int64_t per_image, int64_t budget)
+{
+  conv_split s = { 1, N, conv_threads() };
+  int64_t nb = per_image > 0 ? budget / per_image : N;
+  if (nb > (N + s.nt - 1) / s.nt) nb = (N + s.nt - 1) / s.nt;
+  s.nb = nb > 1 ? nb : 1;
+  s.chunks = (N + s.nb - 1) / s.nb;
+  if (s.chunks < s.nt) s.nt = 1;
+  return s;
+}
+
+/* Winograd's transformed inputs and products of a chunk stay within about
+** a core's L2 cache, so that each pass reads what the one before it wrote
+** while it is still there: chunks of one image were up to twice as fast
+** as chunks of 2048 tiles. */
+enum { WINO_BYTES = 1 << 20 };
 
 /* The smallest size >= n whose only prime factors are 2, 3, 5 and 7, which
 ** FFTW transforms fastest. */
@@ -164,6 +247,12 @@ static inline void inside(int64_t OW, int64_t sw, int64_t off, int64_t W, int64_
   *hi = b < *lo ? *lo : b < OW ? b : OW;
 }
 
+/* Pooling splits its planes between the threads once there are enough
+** outputs to pay for starting them; planes are independent, so the
+** results do not depend on the split. */
+enum { POOL_PARALLEL_MIN = 1 << 15 };
+#define POOL_PLANES _Pragma("omp parallel for num_threads(conv_threads()) schedule(static) if (g->N * g->C * g->OH * g->OW >= POOL_PARALLEL_MIN)")
+
 /* What IM2COL_RUN computes. */
 typedef enum { IM_FORWARD, IM_GRAD_INPUT, IM_GRAD_FILTERS } im_kind;
 
@@ -189,9 +278,15 @@ typedef enum { IM_FORWARD, IM_GRAD_INPUT, IM_GRAD_FILTERS } im_kind;
 #define TO_ROWS to_rows_float
 #define FROM_ROWS from_rows_float
 #define WINO_FILTERS wino_filters_float
+#define WINO_COMBINE wino_combine_float
 #define WINO_INPUT wino_input_float
 #define WINO_OUTPUT wino_output_float
 #define WINOGRAD winograd_float
+#define VEC vec_float
+#define SLIDE_ROW slide_row_float
+#define CONV_SLIDING conv_sliding_float
+#define WINO_GRAD_TILES wino_grad_tiles_float
+#define WINOGRAD_FILTERS winograd_filters_float
 #define MAX_POOL max_pool_float
 #define MAX_POOL_GRAD max_pool_grad_float
 #define AVG_POOL avg_pool_float
@@ -217,9 +312,15 @@ typedef enum { IM_FORWARD, IM_GRAD_INPUT, IM_GRAD_FILTERS } im_kind;
 #undef TO_ROWS
 #undef FROM_ROWS
 #undef WINO_FILTERS
+#undef WINO_COMBINE
 #undef WINO_INPUT
 #undef WINO_OUTPUT
 #undef WINOGRAD
+#undef VEC
+#undef SLIDE_ROW
+#undef CONV_SLIDING
+#undef WINO_GRAD_TILES
+#undef WINOGRAD_FILTERS
 #undef MAX_POOL
 #undef MAX_POOL_GRAD
 #undef AVG_POOL
@@ -245,9 +346,15 @@ typedef enum { IM_FORWARD, IM_GRAD_INPUT, IM_GRAD_FILTERS } im_kind;
 #define TO_ROWS to_rows_double
 #define FROM_ROWS from_rows_double
 #define WINO_FILTERS wino_filters_double
+#define WINO_COMBINE wino_combine_double
 #define WINO_INPUT wino_input_double
 #define WINO_OUTPUT wino_output_double
 #define WINOGRAD winograd_double
+#define VEC vec_double
+#define SLIDE_ROW slide_row_double
+#define CONV_SLIDING conv_sliding_double
+#define WINO_GRAD_TILES wino_grad_tiles_double
+#define WINOGRAD_FILTERS winograd_filters_double
 #define MAX_POOL max_pool_double
 #define MAX_POOL_GRAD max_pool_grad_double
 #define AVG_POOL avg_pool_double
@@ -387,22 +494,52 @@ static int fft_fits(const conv_geo *g)
   return g->sh == 1 && g->sw == 1 && g->dh == 1 && g->dw == 1 && g->G == 1;
 }
 
-/* The input gradient is a Winograd correlation padded by 2 - p: p at most 2. */
-static int winograd_fits(const conv_geo *g, int grad)
+/* What choose_and_run computes: the convolution, or one of its gradients. */
+enum { FOR_OUTPUT, FOR_INPUT_GRAD, FOR_FILTER_GRAD };
+
+/* The Winograd rule of algorithm a for these filters, or NULL where none
+** fits; the input gradient is a Winograd correlation padded by r - 1 - p,
+** so p is at most r - 1 there. */
+static const wino_rule *winograd_rule(const conv_geo *g, int a, int grad)
 {
-  return fft_fits(g) && g->kh == 3 && g->kw == 3 && (!grad || (g->ph <= 2 && g->pw <= 2));
+  const wino_rule *t = NULL;
+  if (!fft_fits(g) || g->kh != g->kw) return NULL;
+  if (a == ALGO_WINOGRAD) t = g->kh == 3 ? &wino_2x2_3x3 : g->kh == 5 ? &wino_2x2_5x5 : NULL;
+  if (a == ALGO_WINOGRAD4X4) t = g->kh == 3 ? &wino_4x4_3x3 : NULL;
+  if (t && grad == FOR_INPUT_GRAD && (g->ph > t->r - 1 || g->pw > t->r - 1)) return NULL;
+  return t;
 }
 
-/* Algorithm a for a convolution (grad 0: in is x) or its input gradient
-** (grad 1: in is dy); w the filters. */
+static int is_winograd(int a) { return a == ALGO_WINOGRAD || a == ALGO_WINOGRAD4X4; }
+
+/* The sliding window: the convolution, or its input gradient as one (padded
+** by k - 1 - p, so p at most k - 1 there). */
+static int sliding_fits(const conv_geo *g, int grad)
+{
+  return fft_fits(g) && grad != FOR_FILTER_GRAD && (grad == FOR_OUTPUT || (g->ph < g->kh && g->pw < g->kw));
+}
+
+/* Algorithm a for a convolution (in is x, w the filters), its input
+** gradient (in is dy, w the filters) or its filter gradient (in is x, w is dy). */
 static int run_algo(const conv_geo *g, int grad, int a, int f32, const void *in, const void *w, void *out)
 {
   sl_perform_variant = algo_names[a];
-  if (a == ALGO_WINOGRAD) {
-    wino_geo wg = grad ? (wino_geo){ g->N, g->K, g->OH, g->OW, g->C, g->H, g->W, 2 - g->ph, 2 - g->pw, 1 }
-                       : (wino_geo){ g->N, g->C, g->H, g->W, g->K, g->OH, g->OW, g->ph, g->pw, 0 };
+  if (is_winograd(a)) {
+    const wino_rule *t = winograd_rule(g, a, grad);
+    int64_t e = t->r - 1;
+    wino_geo wg = grad == FOR_INPUT_GRAD ? (wino_geo){ g->N, g->K, g->OH, g->OW, g->C, g->H, g->W, e - g->ph, e - g->pw, 1, t }
+                       : (wino_geo){ g->N, g->C, g->H, g->W, g->K, g->OH, g->OW, g->ph, g->pw, 0, t };
+    if (grad == FOR_FILTER_GRAD)
+      return f32 ? winograd_filters_float(&wg, in, w, out) : winograd_filters_double(&wg, in, w, out);
     return f32 ? winograd_float(&wg, in, w, out) : winograd_double(&wg, in, w, out);
   }
+  if (a == ALGO_SLIDING && grad == FOR_INPUT_GRAD) {
+    conv_geo t = { g->N, g->K, g->OH, g->OW, g->C, g->kh, g->kw, g->H, g->W, 1, 1, g->kh - 1 - g->ph, g->kw - 1 - g->pw, 1, 1, 1 };
+    return f32 ? conv_sliding_float(&t, in, w, out, 1) : conv_sliding_double(&t, in, w, out, 1);
+  }
+  if (a == ALGO_SLIDING) return f32 ? conv_sliding_float(g, in, w, out, 0) : conv_sliding_double(g, in, w, out, 0);
+  if (grad == FOR_FILTER_GRAD)
+    return f32 ? conv_grad_filters_float(g, in, w, out) : conv_grad_filters_double(g, in, w, out);
   if (grad) return f32 ? conv_grad_input_float(g, in, w, out) : conv_grad_input_double(g, in, w, out);
   if (a == ALGO_FFT) return f32 ? conv_fft_float(g, in, w, out) : conv_fft_double(g, in, w, out);
   if (a == ALGO_DIRECT) return f32 ? conv_direct_float(g, in, w, out) : conv_direct_double(g, in, w, out);
@@ -412,43 +549,55 @@ static int run_algo(const conv_geo *g, int grad, int a, int f32, const void *in,
 /* The algorithm the params ask for, or under 'auto' the fastest candidate
 ** for this shape: each one timed on these operands, the choice kept
 ** by conv_tune.c and run again unless it ran last, so that this call's
-** result rounds as the later calls' will. The input gradient has no FFT or
-** direct path of its own, nor Winograd's beyond padding 2: im2col stands in. */
+** result rounds as the later calls' will. The gradients have no FFT or
+** direct path of their own, nor the input gradient Winograd's beyond
+** padding r - 1: im2col stands in. */
 static int choose_and_run(const sl_node *n, const conv_geo *g, int grad, int f32, const void *in,
                           const void *w, void *out)
 {
   const char *op = n->op->name;
   int want = (int)n->params.v[7], debug = sl_env_int(SL_ENV_DEBUG) >= 1;
-  if (grad && (want == ALGO_FFT || want == ALGO_DIRECT || (want == ALGO_WINOGRAD && !winograd_fits(g, 1))))
+  if (grad && (want == ALGO_FFT || want == ALGO_DIRECT || (is_winograd(want) && !winograd_rule(g, want, grad)) ||
+               (want == ALGO_SLIDING && !sliding_fits(g, grad))))
     want = ALGO_IM2COL;
   if (want == ALGO_FFT && !fft_fits(g))
     return sl_fail("%s: the FFT algorithm needs stride 1, dilation 1 and one group", op);
-  if (want == ALGO_WINOGRAD && !winograd_fits(g, grad))
-    return sl_fail("%s: the Winograd algorithm needs 3x3 filters, stride 1, dilation 1 and one group", op);
+  if (want == ALGO_SLIDING && !sliding_fits(g, grad))
+    return sl_fail("%s: the sliding-window algorithm needs stride 1, dilation 1 and one group", op);
+  if (is_winograd(want) && !winograd_rule(g, want, grad))
+    return sl_fail("%s: the Winograd algorithm '%s' needs %s filters, stride 1, dilation 1 and one group", op,
+                   algo_names[want], want == ALGO_WINOGRAD ? "3x3 or 5x5" : "3x3");
   if (want != ALGO_AUTO) return run_algo(g, grad, want, f32, in, w, out);
-  int cand[3], nc = 0;
+  int cand[5], nc = 0;
   cand[nc++] = ALGO_IM2COL;
-  if (winograd_fits(g, grad)) cand[nc++] = ALGO_WINOGRAD;
-  if (!grad && fft_fits(g) && g->kh * g->kw >= 25) cand[nc++] = ALGO_FFT;
+  if (winograd_rule(g, ALGO_WINOGRAD, grad)) cand[nc++] = ALGO_WINOGRAD;
+  if (winograd_rule(g, ALGO_WINOGRAD4X4, grad)) cand[nc++] = ALGO_WINOGRAD4X4;
+  if (grad == FOR_OUTPUT && fft_fits(g) && g->kh * g->kw >= 25) cand[nc++] = ALGO_FFT;
+  if (sliding_fits(g, grad)) cand[nc++] = ALGO_SLIDING;
   if (nc == 1) return run_algo(g, grad, ALGO_IM2COL, f32, in, w, out);
 
+  /* the key names the candidates, so that a new one is measured against a kept choice */
   char key[256], known[32];
-  snprintf(key, sizeof key, "%s %s %d threads N%lld C%lld %lldx%lld K%lld %lldx%lld stride %lld,%lld "
-           "pad %lld,%lld groups %lld", op, f32 ? "float32" : "float64", conv_threads(), (long long)g->N,
-           (long long)g->C, (long long)g->H, (long long)g->W, (long long)g->K, (long long)g->kh,
-           (long long)g->kw, (long long)g->sh, (long long)g->sw, (long long)g->ph, (long long)g->pw,
-           (long long)g->G);
+  int at = snprintf(key, sizeof key, "%s %s %d threads N%lld C%lld %lldx%lld K%lld %lldx%lld stride %lld,%lld "
+                    "pad %lld,%lld groups %lld of", op, f32 ? "float32" : "float64", conv_threads(), (long long)g->N,
+                    (long long)g->C, (long long)g->H, (long long)g->W, (long long)g->K, (long long)g->kh,
+                    (long long)g->kw, (long long)g->sh, (long long)g->sw, (long long)g->ph, (long long)g->pw,
+                    (long long)g->G);
+  for (int i = 0; i < nc && at > 0 && at < (int)sizeof key; i++)
+    at += snprintf(key + at, sizeof key - (size_t)at, " %s", algo_names[cand[i]]);
   int found = sl_conv_tune_find(key, known, sizeof known);
   for (int i = 0; found && i < nc; i++)
     if (strcmp(known, algo_names[cand[i]]) == 0) {
       if (debug && found == 2) fprintf(stderr, "symlua: %s: %s (kept in the cache)\n", key, known);
       return run_algo(g, grad, cand[i], f32, in, w, out);
     }
-  /* the best of two rounds, taken in turn so that a burst of load on a shared
-  ** machine does not decide alone; a candidate that fails (memory) is passed over */
-  double secs[3] = { INFINITY, INFINITY, INFINITY };
+  /* the best of three rounds, taken in turn so that a burst of load on a
+  ** shared machine does not decide alone (with two, a loaded machine picked
+  ** a candidate 1.3 times slower than the best); a candidate that fails
+  ** (memory) is passed over */
+  double secs[5] = { INFINITY, INFINITY, INFINITY, INFINITY, INFINITY };
   int pick = -1;
-  for (int round = 0; round < 2; round++)
+  for (int round = 0; round < 3; round++)
     for (int i = 0; i < nc; i++) {
       if (round && secs[i] == INFINITY) continue;
       double t0 = sl_clock();
@@ -462,8 +611,8 @@ static int choose_and_run(const sl_node *n, const conv_geo *g, int grad, int f32
   if (pick != nc - 1 && run_algo(g, grad, cand[pick], f32, in, w, out)) return -1;
   sl_conv_tune_keep(key, algo_names[cand[pick]]);
   if (debug) {
-    char times[128];
-    int at = 0;
+    char times[160];
+    at = 0;
     for (int i = 0; i < nc; i++)
       at += snprintf(times + at, sizeof times - (size_t)at, "%s%s %.3f ms", i ? ", " : "",
                      algo_names[cand[i]], secs[i] * 1e3);
@@ -527,9 +676,9 @@ static int run(const sl_node *n, sl_tensor **in, sl_tensor **out, run_kind kind)
   void *DY = dy ? sl_tensor_ptr(dy) : NULL, *Y = sl_tensor_ptr(out[0]);
   if (sl_tensor_numel(out[0]) == 0) { rc = 0; goto done; }
   switch (kind) {
-  case RUN_CONV: rc = choose_and_run(n, &g, 0, f32, X, Wp, Y); break;
-  case RUN_GRAD_INPUT: rc = choose_and_run(n, &g, 1, f32, DY, Wp, Y); break;
-  case RUN_GRAD_FILTERS: rc = f32 ? conv_grad_filters_float(&g, X, DY, Y) : conv_grad_filters_double(&g, X, DY, Y); break;
+  case RUN_CONV: rc = choose_and_run(n, &g, FOR_OUTPUT, f32, X, Wp, Y); break;
+  case RUN_GRAD_INPUT: rc = choose_and_run(n, &g, FOR_INPUT_GRAD, f32, DY, Wp, Y); break;
+  case RUN_GRAD_FILTERS: rc = choose_and_run(n, &g, FOR_FILTER_GRAD, f32, X, DY, Y); break;
   case RUN_MAX: if (f32) max_pool_float(&g, X, Y); else max_pool_double(&g, X, Y); rc = 0; break;
   case RUN_AVG: if (f32) avg_pool_float(&g, X, Y); else avg_pool_double(&g, X, Y); rc = 0; break;
   case RUN_MAX_GRAD: if (f32) max_pool_grad_float(&g, X, DY, Y); else max_pool_grad_double(&g, X, DY, Y); rc = 0; break;

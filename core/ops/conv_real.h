@@ -174,122 +174,138 @@ static int CONV_GRAD_FILTERS(const conv_geo *g, const REAL *x, const REAL *dy, R
   return IM2COL_RUN(g, IM_GRAD_FILTERS, x, dy, dw);
 }
 
-/* -- Winograd F(2x2, 3x3) -------------------------------------------------------------
-** A 3x3 correlation at stride 1 in tiles of 2x2 outputs: a tile's 4x4 input
-** d becomes V = B^T d B, a filter g becomes U = G g G^T, and the tile's
-** outputs are A^T M A, where M at each of the 16 positions sums U V over the
-** input channels: 16 gemms of (Co x Ci) by (Ci x tiles), 2.25 times fewer
-** multiplications than im2col's. Geometry in wino_geo (ops/conv.c). */
+/* -- Winograd F(m x m, r x r) ---------------------------------------------------------
+** A stride-1 r x r correlation in tiles of m x m outputs (wino_rule, ops/conv.c):
+** a tile's n x n input d (n = m + r - 1) becomes V = B^T d B, a filter f
+** becomes U = G f G^T, and the tile's outputs are A^T M A, where M at each of
+** the n^2 positions sums U V over the input channels: n^2 gemms of
+** (Co x Ci) by (Ci x tiles), (m r / n)^2 times fewer multiplications than
+** im2col's. Geometry in wino_geo (ops/conv.c). */
 
-/* U[xi][o][i] for xi = 4a + c: filter o, channel i, is w[o][i] or, flipped
+/* U[xi][o][i] for xi = a n + c: filter o, channel i, is w[o][i] or, flipped
 ** (the input gradient), w[i][o] turned by 180 degrees. */
 static void WINO_FILTERS(const wino_geo *g, const REAL *w, REAL *U)
 {
+  const wino_rule *t = g->rule;
+  int r = t->r, n = t->m + t->r - 1;
   for (int64_t o = 0; o < g->Co; o++)
     for (int64_t i = 0; i < g->Ci; i++) {
-      REAL f[3][3], t[4][3];
-      for (int a = 0; a < 3; a++)
-        for (int b = 0; b < 3; b++)
-          f[a][b] = g->flip ? w[((i * g->Co + o) * 3 + 2 - a) * 3 + 2 - b] : w[((o * g->Ci + i) * 3 + a) * 3 + b];
-      for (int b = 0; b < 3; b++) {   /* G f */
-        t[0][b] = f[0][b];
-        t[1][b] = (f[0][b] + f[1][b] + f[2][b]) / 2;
-        t[2][b] = (f[0][b] - f[1][b] + f[2][b]) / 2;
-        t[3][b] = f[2][b];
-      }
-      for (int a = 0; a < 4; a++) {   /* (G f) G^T */
-        REAL u[4] = { t[a][0], (t[a][0] + t[a][1] + t[a][2]) / 2, (t[a][0] - t[a][1] + t[a][2]) / 2, t[a][2] };
-        for (int c = 0; c < 4; c++) U[((a * 4 + c) * g->Co + o) * g->Ci + i] = u[c];
-      }
+      double f[WINO_R][WINO_R], h[WINO_N][WINO_R];
+      for (int a = 0; a < r; a++)
+        for (int b = 0; b < r; b++)
+          f[a][b] = g->flip ? w[((i * g->Co + o) * r + r - 1 - a) * r + r - 1 - b] : w[((o * g->Ci + i) * r + a) * r + b];
+      for (int a = 0; a < n; a++)   /* G f */
+        for (int b = 0; b < r; b++) {
+          double v = 0;
+          for (int k = 0; k < r; k++) v += t->G[a][k] * f[k][b];
+          h[a][b] = v;
+        }
+      for (int a = 0; a < n; a++)   /* (G f) G^T */
+        for (int c = 0; c < n; c++) {
+          double v = 0;
+          for (int k = 0; k < r; k++) v += h[a][k] * t->G[c][k];
+          U[((a * n + c) * g->Co + o) * g->Ci + i] = (REAL)v;
+        }
     }
 }
 
-/* V[xi][i][b*tiles + tile] for images n0 .. n0+nb-1 of x (N, Ci, H, W), a
-** row of tiles at a time so that the loops run along rows: B^T d over four
-** padded input rows, then (B^T d) B along them. rows: 16 (TW + 1) scratch. */
+/* dst[0 .. len) = sum over k < nk (at most WINO_N) of coef[k] src[k ld + ...]:
+** one pass with every term in registers, the nonzero terms only (padded to
+** 2, 4 or 6 with zeros); built for the vector units that the processor has. */
+VECTOR_CLONES static void WINO_COMBINE(REAL *restrict dst, const double *coef, int nk, const REAL *src, int64_t ld,
+                                       int64_t len)
+{
+  REAL c[WINO_N] = { 0 };
+  const REAL *s[WINO_N];
+  int used = 0;
+  for (int k = 0; k < nk; k++)
+    if (coef[k] != 0) { c[used] = (REAL)coef[k]; s[used++] = src + k * ld; }
+  for (int k = used; k < WINO_N; k++) s[k] = src;
+  const REAL *restrict s0 = s[0], *restrict s1 = s[1], *restrict s2 = s[2], *restrict s3 = s[3], *restrict s4 = s[4],
+                       *restrict s5 = s[5];
+  if (used <= 2)
+    for (int64_t j = 0; j < len; j++) dst[j] = c[0] * s0[j] + c[1] * s1[j];
+  else if (used <= 4)
+    for (int64_t j = 0; j < len; j++) dst[j] = c[0] * s0[j] + c[1] * s1[j] + c[2] * s2[j] + c[3] * s3[j];
+  else
+    for (int64_t j = 0; j < len; j++)
+      dst[j] = c[0] * s0[j] + c[1] * s1[j] + c[2] * s2[j] + c[3] * s3[j] + c[4] * s4[j] + c[5] * s5[j];
+}
+
+/* V[xi][i][b*tiles + tile] for images n0 .. n0+nb-1 of x (N, Ci, H, W), one
+** image plane at a time, so that every loop runs over all of its tiles: the
+** plane padded, the n x n inputs of its tiles gathered (D[k][l][tile]), then
+** B^T over k and B over l. rows: wino_scratch(g) elements. */
 static void WINO_INPUT(const wino_geo *g, const REAL *x, int64_t n0, int64_t nb, REAL *V, REAL *rows)
 {
-  int64_t TH = (g->OH + 1) / 2, TW = (g->OW + 1) / 2, T = nb * TH * TW, WP = 2 * TW + 2, step = g->Ci * T;
-  int64_t lo = g->pw < WP ? g->pw : WP, hi = g->pw + g->W < WP ? g->pw + g->W : WP;   /* image columns in a row */
-  REAL *d = rows, *t = rows + 4 * WP;
+  const wino_rule *t = g->rule;
+  int m = t->m, n = t->m + t->r - 1;
+  int64_t TH = (g->OH + m - 1) / m, TW = (g->OW + m - 1) / m, tiles = TH * TW, T = nb * tiles, step = g->Ci * T;
+  int64_t HP = m * TH + t->r - 1, WP = m * TW + t->r - 1;   /* the padded plane */
+  int64_t h = g->H < HP - g->ph ? g->H : HP - g->ph, w = g->W < WP - g->pw ? g->W : WP - g->pw;   /* what of x it holds */
+  REAL *P = rows, *D = P + HP * WP, *Tk = D + n * n * tiles;
+  memset(P, 0, (size_t)(HP * WP) * sizeof *P);
   for (int64_t b = 0; b < nb; b++)
     for (int64_t i = 0; i < g->Ci; i++) {
       const REAL *img = x + ((n0 + b) * g->Ci + i) * g->H * g->W;
-      for (int64_t ty = 0; ty < TH; ty++) {
-        for (int r = 0; r < 4; r++) {   /* input row 2 ty - ph + r, padded: column c is x = c - pw */
-          int64_t y = 2 * ty - g->ph + r;
-          REAL *dr = d + r * WP;
-          if (y < 0 || y >= g->H || hi <= lo) { memset(dr, 0, (size_t)WP * sizeof *dr); continue; }
-          memset(dr, 0, (size_t)lo * sizeof *dr);
-          memcpy(dr + lo, img + y * g->W + lo - g->pw, (size_t)(hi - lo) * sizeof *dr);
-          memset(dr + hi, 0, (size_t)(WP - hi) * sizeof *dr);
+      for (int64_t y = 0; y < h; y++) memcpy(P + (y + g->ph) * WP + g->pw, img + y * g->W, (size_t)w * sizeof *P);
+      for (int k = 0; k < n; k++)
+        for (int l = 0; l < n; l++) {
+          REAL *dk = D + (k * n + l) * tiles;
+          for (int64_t ty = 0; ty < TH; ty++) {
+            const REAL *src = P + (m * ty + k) * WP + l;
+            for (int64_t tx = 0; tx < TW; tx++) dk[ty * TW + tx] = src[m * tx];
+          }
         }
-        for (int64_t c = 0; c < WP; c++) {   /* B^T d */
-          REAL d0 = d[c], d1 = d[WP + c], d2 = d[2 * WP + c], d3 = d[3 * WP + c];
-          t[c] = d0 - d2;
-          t[WP + c] = d1 + d2;
-          t[2 * WP + c] = d2 - d1;
-          t[3 * WP + c] = d1 - d3;
-        }
-        REAL *v = V + i * T + b * TH * TW + ty * TW;
-        for (int r = 0; r < 4; r++) {   /* (B^T d) B, tile tx at columns 2 tx .. 2 tx + 3 */
-          const REAL *tr = t + r * WP;
-          REAL *v0 = v + (4 * r) * step, *v1 = v0 + step, *v2 = v1 + step, *v3 = v2 + step;
-          for (int64_t tx = 0; tx < TW; tx++) v0[tx] = tr[2 * tx] - tr[2 * tx + 2];
-          for (int64_t tx = 0; tx < TW; tx++) v1[tx] = tr[2 * tx + 1] + tr[2 * tx + 2];
-          for (int64_t tx = 0; tx < TW; tx++) v2[tx] = tr[2 * tx + 2] - tr[2 * tx + 1];
-          for (int64_t tx = 0; tx < TW; tx++) v3[tx] = tr[2 * tx + 1] - tr[2 * tx + 3];
-        }
-      }
+      for (int a = 0; a < n; a++)   /* (B^T d)[a][l] */
+        for (int l = 0; l < n; l++) WINO_COMBINE(Tk + (a * n + l) * tiles, t->BT[a], n, D + l * tiles, n * tiles, tiles);
+      for (int a = 0; a < n; a++)   /* (B^T d B)[a][c] */
+        for (int c = 0; c < n; c++)
+          WINO_COMBINE(V + (a * n + c) * step + i * T + b * tiles, t->BT[c], n, Tk + a * n * tiles, tiles, tiles);
     }
 }
 
-/* y[n0+b][o] = A^T M A per tile, a row of tiles at a time, clipped at the
-** bottom and right edges. rows: 16 (TW + 1) scratch. */
+/* y[n0+b][o] = A^T M A per tile, one output plane at a time, clipped at
+** the bottom and right edges. rows: wino_scratch(g) elements. */
 static void WINO_OUTPUT(const wino_geo *g, const REAL *M, int64_t n0, int64_t nb, REAL *y, REAL *rows)
 {
-  int64_t TH = (g->OH + 1) / 2, TW = (g->OW + 1) / 2, T = nb * TH * TW, step = g->Co * T;
-  REAL *s = rows, *out2 = rows + 4 * 2 * TW;   /* s: A^T M, rows 0-1, then the two output rows */
+  const wino_rule *t = g->rule;
+  int m = t->m, n = t->m + t->r - 1;
+  int64_t TH = (g->OH + m - 1) / m, TW = (g->OW + m - 1) / m, tiles = TH * TW, T = nb * tiles, step = g->Co * T;
+  REAL *S = rows, *Y = rows + m * n * tiles;   /* S[p][c] = (A^T M)[p][c], Y[p][q] = (A^T M A)[p][q], per tile */
   for (int64_t b = 0; b < nb; b++)
     for (int64_t o = 0; o < g->Co; o++) {
+      const REAL *mt = M + o * T + b * tiles;
+      for (int p = 0; p < m; p++)
+        for (int c = 0; c < n; c++) WINO_COMBINE(S + (p * n + c) * tiles, t->AT[p], n, mt + c * step, n * step, tiles);
+      for (int p = 0; p < m; p++)
+        for (int q = 0; q < m; q++) WINO_COMBINE(Y + (p * m + q) * tiles, t->AT[q], n, S + p * n * tiles, tiles, tiles);
       REAL *out = y + ((n0 + b) * g->Co + o) * g->OH * g->OW;
-      for (int64_t ty = 0; ty < TH; ty++) {
-        const REAL *m = M + o * T + b * TH * TW + ty * TW;
-        for (int c = 0; c < 4; c++) {   /* A^T M, for position c of every tile in the row */
-          const REAL *a0 = m + c * step, *a1 = m + (4 + c) * step, *a2 = m + (8 + c) * step, *a3 = m + (12 + c) * step;
-          REAL *s0 = s + c * TW, *s1 = s + (4 + c) * TW;
-          for (int64_t tx = 0; tx < TW; tx++) {
-            s0[tx] = a0[tx] + a1[tx] + a2[tx];
-            s1[tx] = a1[tx] - a2[tx] - a3[tx];
+      for (int64_t ty = 0; ty < TH; ty++)
+        for (int p = 0; p < m && m * ty + p < g->OH; p++) {
+          REAL *dst = out + (m * ty + p) * g->OW;
+          for (int q = 0; q < m; q++) {
+            const REAL *src = Y + (p * m + q) * tiles + ty * TW;
+            for (int64_t tx = 0; tx < TW && m * tx + q < g->OW; tx++) dst[m * tx + q] = src[tx];
           }
         }
-        for (int r = 0; r < 2; r++) {   /* (A^T M) A */
-          const REAL *q0 = s + 4 * r * TW, *q1 = q0 + TW, *q2 = q1 + TW, *q3 = q2 + TW;
-          REAL *o2 = out2 + r * 2 * TW;
-          for (int64_t tx = 0; tx < TW; tx++) {
-            o2[2 * tx] = q0[tx] + q1[tx] + q2[tx];
-            o2[2 * tx + 1] = q1[tx] - q2[tx] - q3[tx];
-          }
-        }
-        for (int r = 0; r < 2 && 2 * ty + r < g->OH; r++)
-          memcpy(out + (2 * ty + r) * g->OW, out2 + r * 2 * TW, (size_t)g->OW * sizeof *out);
-      }
     }
 }
 
 static int WINOGRAD(const wino_geo *g, const REAL *x, const REAL *w, REAL *y)
 {
-  int64_t tiles = ((g->OH + 1) / 2) * ((g->OW + 1) / 2);
-  conv_split s = split_batch(g->N, tiles, 16 * (g->Ci + g->Co));
-  REAL *U = malloc((size_t)(16 * g->Co * g->Ci) * sizeof *U);
+  int m = g->rule->m, n = g->rule->m + g->rule->r - 1, nn = n * n;
+  int64_t tiles = ((g->OH + m - 1) / m) * ((g->OW + m - 1) / m);
+  conv_split s = split_fitting(g->N, (int64_t)sizeof(REAL) * nn * (g->Ci + g->Co) * tiles, WINO_BYTES);
+  REAL *U = malloc((size_t)(nn * g->Co * g->Ci) * sizeof *U);
   int failed = !U;
   if (failed) goto done;
   WINO_FILTERS(g, w, U);
 #pragma omp parallel num_threads(s.nt)
   {
-    REAL *V = malloc((size_t)(16 * g->Ci * s.nb * tiles) * sizeof *V);
-    REAL *M = malloc((size_t)(16 * g->Co * s.nb * tiles) * sizeof *M);
-    REAL *rows = malloc((size_t)(16 * ((g->OW + 1) / 2 + 1)) * sizeof *rows);   /* WINO_INPUT and _OUTPUT scratch */
+    REAL *V = malloc((size_t)(nn * g->Ci * s.nb * tiles) * sizeof *V);
+    REAL *M = malloc((size_t)(nn * g->Co * s.nb * tiles) * sizeof *M);
+    REAL *rows = malloc((size_t)wino_scratch(g) * sizeof *rows);   /* WINO_INPUT and _OUTPUT scratch */
 #pragma omp for schedule(dynamic)
     for (int64_t c = 0; c < s.chunks; c++) {
       int64_t n0 = c * s.nb, nb = g->N - n0 < s.nb ? g->N - n0 : s.nb, T = nb * tiles;
@@ -299,7 +315,7 @@ static int WINOGRAD(const wino_geo *g, const REAL *x, const REAL *w, REAL *y)
         continue;
       }
       WINO_INPUT(g, x, n0, nb, V, rows);
-      for (int xi = 0; xi < 16; xi++)
+      for (int xi = 0; xi < nn; xi++)
         GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)g->Co, (int)T, (int)g->Ci, 1,
              U + xi * g->Co * g->Ci, (int)g->Ci, V + xi * g->Ci * T, (int)T, 0, M + xi * g->Co * T, (int)T);
       WINO_OUTPUT(g, M, n0, nb, y, rows);
@@ -310,6 +326,171 @@ static int WINOGRAD(const wino_geo *g, const REAL *x, const REAL *w, REAL *y)
   }
 done:
   free(U);
+  return failed ? sl_fail("out of memory") : 0;
+}
+
+/* The filter gradient of the correlation g describes (flip 0). Per tile it
+** is the r x r correlation of the tile's n x n input d with its m x m
+** output gradient e, Winograd F(r x r, m x m) on the same points: V =
+** B^T d B as WINO_INPUT makes it, E = Ge e Ge^T, their products summed over
+** the tiles by n^2 gemms of (Co x tiles) by (tiles x Ci), and A'^T (sum) A'. */
+
+/* E[xi][o][b*tiles + tile] of dy (N, Co, OH, OW), zero past its edges. */
+static void WINO_GRAD_TILES(const wino_geo *g, const REAL *dy, int64_t n0, int64_t nb, REAL *E, REAL *rows)
+{
+  const wino_rule *t = g->rule;
+  int m = t->m, n = t->m + t->r - 1;
+  int64_t TH = (g->OH + m - 1) / m, TW = (g->OW + m - 1) / m, tiles = TH * TW, T = nb * tiles, step = g->Co * T;
+  int64_t WP = m * TW;
+  REAL *P = rows, *D = P + m * TH * WP, *Tk = D + m * m * tiles;
+  memset(P, 0, (size_t)(m * TH * WP) * sizeof *P);
+  for (int64_t b = 0; b < nb; b++)
+    for (int64_t o = 0; o < g->Co; o++) {
+      const REAL *plane = dy + ((n0 + b) * g->Co + o) * g->OH * g->OW;
+      for (int64_t y = 0; y < g->OH; y++) memcpy(P + y * WP, plane + y * g->OW, (size_t)g->OW * sizeof *P);
+      for (int k = 0; k < m; k++)
+        for (int l = 0; l < m; l++) {
+          REAL *dk = D + (k * m + l) * tiles;
+          for (int64_t ty = 0; ty < TH; ty++) {
+            const REAL *src = P + (m * ty + k) * WP + l;
+            for (int64_t tx = 0; tx < TW; tx++) dk[ty * TW + tx] = src[m * tx];
+          }
+        }
+      for (int a = 0; a < n; a++)   /* (Ge e)[a][l] */
+        for (int l = 0; l < m; l++) WINO_COMBINE(Tk + (a * m + l) * tiles, t->Ge[a], m, D + l * tiles, m * tiles, tiles);
+      for (int a = 0; a < n; a++)   /* (Ge e Ge^T)[a][c] */
+        for (int c = 0; c < n; c++)
+          WINO_COMBINE(E + (a * n + c) * step + o * T + b * tiles, t->Ge[c], m, Tk + a * m * tiles, tiles, tiles);
+    }
+}
+
+/* Each thread sums its own run of chunks (a static split, so the rounding
+** depends on the thread count alone); the threads' sums are added in order. */
+static int WINOGRAD_FILTERS(const wino_geo *g, const REAL *x, const REAL *dy, REAL *dw)
+{
+  const wino_rule *t = g->rule;
+  int m = t->m, r = t->r, n = m + r - 1, nn = n * n;
+  int64_t tiles = ((g->OH + m - 1) / m) * ((g->OW + m - 1) / m), per = nn * g->Co * g->Ci;
+  conv_split s = split_fitting(g->N, (int64_t)sizeof(REAL) * nn * (g->Ci + g->Co) * tiles, WINO_BYTES);
+  int64_t tail = (n * r + r * r) * g->Co * g->Ci;   /* the last transform's scratch, after the sums */
+  REAL *sums = calloc((size_t)(s.nt * per + tail), sizeof *sums);
+  int failed = !sums;
+  if (failed) goto done;
+#pragma omp parallel num_threads(s.nt)
+  {
+    REAL *V = malloc((size_t)(nn * g->Ci * s.nb * tiles) * sizeof *V);
+    REAL *E = malloc((size_t)(nn * g->Co * s.nb * tiles) * sizeof *E);
+    REAL *rows = malloc((size_t)wino_scratch(g) * sizeof *rows);
+    REAL *mine = sums + omp_get_thread_num() * per;
+#pragma omp for schedule(static)
+    for (int64_t c = 0; c < s.chunks; c++) {
+      int64_t n0 = c * s.nb, nb = g->N - n0 < s.nb ? g->N - n0 : s.nb, T = nb * tiles;
+      if (!V || !E || !rows) {
+#pragma omp atomic write
+        failed = 1;
+        continue;
+      }
+      WINO_INPUT(g, x, n0, nb, V, rows);
+      WINO_GRAD_TILES(g, dy, n0, nb, E, rows);
+      for (int xi = 0; xi < nn; xi++)
+        GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, (int)g->Co, (int)g->Ci, (int)T, 1, E + xi * g->Co * T, (int)T,
+             V + xi * g->Ci * T, (int)T, 1, mine + xi * g->Co * g->Ci, (int)g->Ci);
+    }
+    free(rows);
+    free(V);
+    free(E);
+  }
+  if (failed) goto done;
+  for (int th = 1; th < s.nt; th++)
+    for (int64_t i = 0; i < per; i++) sums[i] += sums[th * per + i];
+  /* dw[o][i] = ATe S ATe^T, every (o, i) at once: R[p][b] = (S ATe^T)[p][b], then ATe R */
+  int64_t oi = g->Co * g->Ci;
+  REAL *R = sums + s.nt * per, *Y = R + n * r * oi;
+  for (int p = 0; p < n; p++)
+    for (int b = 0; b < r; b++) WINO_COMBINE(R + (p * r + b) * oi, t->ATe[b], n, sums + p * n * oi, oi, oi);
+  for (int a = 0; a < r; a++)
+    for (int b = 0; b < r; b++) WINO_COMBINE(Y + (a * r + b) * oi, t->ATe[a], n, R + b * oi, r * oi, oi);
+  for (int64_t k = 0; k < oi; k++)
+    for (int ab = 0; ab < r * r; ab++) dw[k * r * r + ab] = Y[ab * oi + k];
+done:
+  free(sums);
+  return failed ? sl_fail("out of memory") : 0;
+}
+
+/* -- sliding window ------------------------------------------------------------------
+** Stride 1, dilation 1, one group, straight from the padded image: a row
+** of LANES output columns for SLIDE_K filters at a time sums the C kh kw
+** taps in vector registers, each tap one load of the padded input row and
+** SLIDE_K broadcasts of the filters (kept tap by tap, SLIDE_K filters side
+** by side). Made for the first layers, where C kh kw is too small a
+** dimension for a gemm to run at speed. flip: the filters are (C, K, kh,
+** kw) turned by 180 degrees, which makes it the input gradient. */
+
+/* Output row oy of filters k0 .. k0+nk-1 (nk <= SLIDE_K); P holds C padded
+** planes of HP x WP, wt the taps' SLIDE_K filters. */
+VECTOR_CLONES static void SLIDE_ROW(const conv_geo *g, const REAL *P, int64_t HP, int64_t WP, const REAL *wt,
+                                  int64_t oy, REAL *y, int nk)
+{
+  enum { L = 64 / sizeof(REAL) };
+  for (int64_t ox0 = 0; ox0 < g->OW; ox0 += L) {
+    VEC acc[SLIDE_K];
+    for (int q = 0; q < SLIDE_K; q++) acc[q] = (VEC){ 0 };
+    const REAL *tap = wt;
+    for (int64_t c = 0; c < g->C; c++)
+      for (int64_t i = 0; i < g->kh; i++) {
+        const REAL *row = P + (c * HP + oy + i) * WP + ox0;
+        for (int64_t j = 0; j < g->kw; j++, tap += SLIDE_K) {
+          VEC v;
+          memcpy(&v, row + j, sizeof v);
+          for (int q = 0; q < SLIDE_K; q++) acc[q] += tap[q] * v;
+        }
+      }
+    size_t len = (size_t)(g->OW - ox0 < L ? g->OW - ox0 : L) * sizeof(REAL);
+    for (int q = 0; q < nk; q++) memcpy(y + q * g->OH * g->OW + oy * g->OW + ox0, &acc[q], len);
+  }
+}
+
+static int CONV_SLIDING(const conv_geo *g, const REAL *x, const REAL *w, REAL *y, int flip)
+{
+  enum { L = 64 / sizeof(REAL) };
+  int64_t taps = g->C * g->kh * g->kw, KB = (g->K + SLIDE_K - 1) / SLIDE_K;
+  int64_t HP = g->OH + g->kh - 1, WP = (g->OW + L - 1) / L * L + g->kw - 1;   /* every load inside */
+  int64_t h = g->H < HP - g->ph ? g->H : HP - g->ph, wd = g->W < WP - g->pw ? g->W : WP - g->pw;
+  REAL *wt = calloc((size_t)(KB * taps * SLIDE_K), sizeof *wt);   /* wt[kb][tap][q] */
+  int failed = !wt;
+  if (failed) goto done;
+  for (int64_t k = 0; k < g->K; k++)
+    for (int64_t c = 0; c < g->C; c++)
+      for (int64_t i = 0; i < g->kh; i++)
+        for (int64_t j = 0; j < g->kw; j++) {
+          int64_t t = (c * g->kh + i) * g->kw + j;
+          REAL v = flip ? w[((c * g->K + k) * g->kh + g->kh - 1 - i) * g->kw + g->kw - 1 - j]
+                        : w[((k * g->C + c) * g->kh + i) * g->kw + j];
+          wt[((k / SLIDE_K) * taps + t) * SLIDE_K + k % SLIDE_K] = v;
+        }
+#pragma omp parallel num_threads(conv_threads())
+  {
+    REAL *P = calloc((size_t)(g->C * HP * WP), sizeof *P);
+#pragma omp for schedule(dynamic)
+    for (int64_t n = 0; n < g->N; n++) {
+      if (!P) {
+#pragma omp atomic write
+        failed = 1;
+        continue;
+      }
+      for (int64_t c = 0; c < g->C; c++)
+        for (int64_t r = 0; r < h; r++)
+          memcpy(P + (c * HP + r + g->ph) * WP + g->pw, x + ((n * g->C + c) * g->H + r) * g->W, (size_t)wd * sizeof *P);
+      for (int64_t kb = 0; kb < KB; kb++) {
+        int nk = g->K - kb * SLIDE_K < SLIDE_K ? (int)(g->K - kb * SLIDE_K) : SLIDE_K;
+        for (int64_t oy = 0; oy < g->OH; oy++)
+          SLIDE_ROW(g, P, HP, WP, wt + kb * taps * SLIDE_K, oy, y + (n * g->K + kb * SLIDE_K) * g->OH * g->OW, nk);
+      }
+    }
+    free(P);
+  }
+done:
+  free(wt);
   return failed ? sl_fail("out of memory") : 0;
 }
 
@@ -390,6 +571,7 @@ done:
 /* Max pooling; padding never wins (it counts as -inf). */
 static void MAX_POOL(const conv_geo *g, const REAL *x, REAL *y)
 {
+  POOL_PLANES
   for (int64_t p = 0; p < g->N * g->C; p++)
     for (int64_t oy = 0; oy < g->OH; oy++)
       for (int64_t ox = 0; ox < g->OW; ox++) {
@@ -412,6 +594,7 @@ static void MAX_POOL(const conv_geo *g, const REAL *x, REAL *y)
 static void MAX_POOL_GRAD(const conv_geo *g, const REAL *x, const REAL *dy, REAL *dx)
 {
   memset(dx, 0, (size_t)(g->N * g->C * g->H * g->W) * sizeof *dx);
+  POOL_PLANES
   for (int64_t p = 0; p < g->N * g->C; p++)
     for (int64_t oy = 0; oy < g->OH; oy++)
       for (int64_t ox = 0; ox < g->OW; ox++) {
@@ -436,6 +619,7 @@ static void MAX_POOL_GRAD(const conv_geo *g, const REAL *x, const REAL *dy, REAL
 static void AVG_POOL(const conv_geo *g, const REAL *x, REAL *y)
 {
   REAL inv = (REAL)1 / (REAL)(g->kh * g->kw);
+  POOL_PLANES
   for (int64_t p = 0; p < g->N * g->C; p++)
     for (int64_t oy = 0; oy < g->OH; oy++)
       for (int64_t ox = 0; ox < g->OW; ox++) {
@@ -456,6 +640,7 @@ static void AVG_POOL_GRAD(const conv_geo *g, const REAL *dy, REAL *dx)
 {
   REAL inv = (REAL)1 / (REAL)(g->kh * g->kw);
   memset(dx, 0, (size_t)(g->N * g->C * g->H * g->W) * sizeof *dx);
+  POOL_PLANES
   for (int64_t p = 0; p < g->N * g->C; p++)
     for (int64_t oy = 0; oy < g->OH; oy++)
       for (int64_t ox = 0; ox < g->OW; ox++) {

@@ -5,7 +5,7 @@ return function(sl)
   local apply = core.apply
   sl.nn = sl.nn or {}
 
-  local ALGOS = { auto = 0, im2col = 1, fft = 2, direct = 3, winograd = 4 }   -- core/ops/conv.c
+  local ALGOS = { auto = 0, im2col = 1, fft = 2, direct = 3, winograd = 4, winograd4x4 = 5, sliding = 6 }   -- core/ops/conv.c
 
   -- a number or a pair {h, w} -> h, w
   local function pair(op, what, v, default)
@@ -34,7 +34,7 @@ return function(sl)
     end
     local algo = ALGOS[opts.algo or 'auto']
     if not algo then
-      core.fail("conv2d: algo must be 'auto', 'im2col', 'winograd', 'fft' or 'direct', not %s", tostring(opts.algo))
+      core.fail("conv2d: algo must be 'auto', 'im2col', 'winograd', 'winograd4x4', 'sliding', 'fft' or 'direct', not %s", tostring(opts.algo))
     end
     return { v = { sh, sw, ph, pw, dh, dw, opts.groups or 1, algo } }
   end
