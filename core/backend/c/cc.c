@@ -213,6 +213,12 @@ int sl_cc_available(void)
   return c && c->ok;
 }
 
+int sl_cc_runs(const char *cc)
+{
+  const compiler *c = compiler_info(cc);
+  return c && c->ok;
+}
+
 int sl_cc_identity(char *out, size_t n)
 {
   settings s;
@@ -483,6 +489,16 @@ sl_module *sl_module_compile(const char *source)
   settings s;
   if (settings_get(&s) != 0) return NULL;
   sl_module *m = join_or_compile(&s, source);
+  settings_free(&s);
+  return m;
+}
+
+sl_module *sl_module_compile_using(const char *source, const char *cc, const char *cflags)
+{
+  settings s = { strdup(cc), strdup(cflags), sl_cfg.cache_dir ? strdup(sl_cfg.cache_dir) : NULL };
+  sl_module *m = NULL;
+  if (!s.cc || !s.cflags || (sl_cfg.cache_dir && !s.cache_dir)) sl_fail("out of memory");
+  else m = compile_with(&s, source);
   settings_free(&s);
   return m;
 }

@@ -6,6 +6,7 @@
 #ifndef SL_CUDA_KERNELS_H
 #define SL_CUDA_KERNELS_H
 
+#include "kernel_abi.h"
 #include "lower.h"
 
 /* Every variant is `extern "C" __global__ void sl_k<K>_<variant>(const
@@ -43,6 +44,21 @@ extern const char *const sl_cuda_variant_names[SL_CV_COUNT];
 
 #define SL_CUDA_BLOCK 256       /* threads per block, every variant */
 #define SL_CUDA_MAX_GRID 65535  /* blocks at most; grid-stride loops cover the rest */
+
+/* How a laid-out step (kernel_frame.h) is launched, the same on a device
+** and under host emulation: the argument block (n results of m elements
+** for a reduction), the variant, and the launch shape. Elementwise: blocks
+** of SL_CUDA_BLOCK threads, enough to cover n, at most max_grid of them.
+** A reduction: a block per result, at most max_grid, of the fewest whole
+** warps that cover m, at most SL_CUDA_BLOCK. A device passes
+** SL_CUDA_MAX_GRID; host emulation passes fewer, so that the grid-stride
+** loops take several rounds. */
+typedef struct sl_cuda_launch {
+  sl_cuda_variant variant;
+  unsigned grid, block;
+} sl_cuda_launch;
+void sl_cuda_launch_of(const sl_kernel *k, const sl_kargs *frame, unsigned max_grid, sl_cuargs *a,
+                       sl_cuda_launch *l);
 
 /* The CUDA C++ source of a planned function: every kernel in every
 ** variant, sets each kernel's code (identical kernels share one). With
