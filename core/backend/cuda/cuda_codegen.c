@@ -34,7 +34,7 @@ const char *const sl_cuda_variant_names[SL_CV_COUNT] = {
 #undef SL_CUDA_VARIANT_NAME
 };
 
-extern const char sl_cuda_device_head[], sl_cuda_host_head[];
+extern const char sl_cuda_device_head[], sl_cuda_host_head[], sl_cuda_cmath_head[];
 
 static const char abi_text[] =
   "typedef struct sl_cuargs { " SL_XSTR(SL_CUARGS_FIELDS) " } sl_cuargs;\n"
@@ -175,7 +175,8 @@ char *sl_codegen_cuda(const sl_function *f, sl_plan *p)
   size_t len = 0;
   FILE *o = open_memstream(&text, &len);
   if (!o) { sl_fail("out of memory"); return NULL; }
-  fprintf(o, "#ifdef SL_CUDA_HOST\n%s#else\n%s#endif\n#define SL_VECTOR_MATH 1\n", sl_cuda_host_head, sl_cuda_device_head);
+  fprintf(o, "#ifdef SL_CUDA_HOST\n%s#else\n%s#endif\n%s#define SL_VECTOR_MATH 1\n", sl_cuda_host_head,
+          sl_cuda_device_head, sl_cuda_cmath_head);
   print_prelude(o);
   fprintf(o, "%s\n", abi_text);
   int rc = sl_kt_kernels(o, f, p, 0, print_kernel);
