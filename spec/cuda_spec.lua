@@ -137,3 +137,136 @@ describe('cuda: generated kernels', function()
     end
   end)
 end)
+
+-- Host emulation (mode 'cuda_host'): the same kernels run on the CPU, each
+-- launch as the device would take it (variant, blocks, threads), but with
+-- at most 3 blocks, so grid-stride loops take several rounds.
+describe('cuda: host emulation against the reference backend', function()
+  local C = require 'spec.support.compare'
+  local host
+  for _, b in ipairs(sl.backends()) do if b.name == 'cuda_host' then host = b end end
+  local function skip()
+    if host and host.available then return false end
+    print('skipped: host emulation needs a C++ compiler (c++), and none runs')
+    return true
+  end
+
+  -- The functions of kernels/vmath.h: the C backend's and the device's
+  -- values, within a few ulp of libm's, which the reference backend calls.
+  local VECTOR_MATH = { exp = 1, exp2 = 1, expm1 = 1, log = 1, log2 = 1, log10 = 1, log1p = 1, tanh = 1,
+    sigmoid = 1, softplus = 1, cosh = 1, pow = 1, logaddexp = 1 }
+  local RTOL = { float32 = 2e-5, float64 = 1e-12, float16 = 1e-3, bfloat16 = 8e-3 }
+
+  local function three(ins, outs)
+    return sl.compile(ins, outs, { mode = 'cuda_host' }), sl.compile(ins, outs, { mode = 'c' }),
+           sl.compile(ins, outs, { mode = 'reference' })
+  end
+
+  local function variants_of(f, seen)
+    for _, v in ipairs(f:info().variants) do seen[(v:gsub(' %d%-d$', ''))] = true end
+  end
+
+  it('runs every unary and binary op on every dtype: bit for bit, in every layout', function()
+    if skip() then return end
+    sl.manual_seed(11)
+    local seen = {}
+    for _, dt in ipairs(DTYPES) do
+      local x = sl.tensor_type(dt, { -1, -1 })('x')
+      local y = sl.tensor_type(dt, { -1, -1 })('y')
+      local outs, names = graphs.outputs_of(graphs.UNARY, x)
+      local bo, bn = graphs.outputs_of(graphs.BINARY, x, y)
+      for i = 1, #bo do outs[#outs + 1] = bo[i]; names[#names + 1] = bn[i] end
+      local fh, fc, fr = three({ x, y }, outs)
+      assert.are.equal('cuda_host', fh:info().backend)
+      -- 37 x 29 = 1073 elements: 3 blocks of 256 threads take two rounds,
+      -- the last one ending inside a warp
+      local a, b = C.values(dt, 37, 29), C.values(dt, 37, 29)
+      local cases = {
+        { a, b, 'same shape' }, { a, C.values(dt, 1, 29), 'row' }, { a, C.values(dt, 37, 1), 'column' },
+        { C.values(dt, 37, 1), C.values(dt, 1, 29), 'outer' }, { C.transposed(a), C.stepped(b), 'views' },
+        { C.values(dt, 1, 1), C.values(dt, 1, 1), 'one element' }, { C.values(dt, 0, 3), C.values(dt, 1, 3), 'empty' },
+        { a, C.values(dt, 2, 29), 'mismatch' },
+      }
+      for _, case in ipairs(cases) do
+        local what = dt .. ' ' .. case[3]
+        C.compare(fh, fc, { case[1], case[2] }, what .. ' (c backend)', function(got, want, w) C.same_bits(got, want, w) end)
+        C.compare(fh, fr, { case[1], case[2] }, what, function(got, want, w, i)
+          if VECTOR_MATH[names[i]] and RTOL[want:dtype()] then C.close(got, want, w .. ' ' .. names[i], RTOL[want:dtype()])
+          else C.same_bits(got, want, w .. ' ' .. names[i]) end
+        end)
+        variants_of(fh, seen)
+      end
+    end
+    assert.is_true(seen.contiguous)
+    assert.is_true(seen.strided)
+  end)
+  -- Reductions accumulate in float for float32 and 16-bit data (the
+  -- reference in double): a sum of m elements rounds about m/256 + 13
+  -- times in a row (docs/backend_cuda.md), so it is within
+  -- (m/256 + 14) 2^-24 sum|x| of the reference; a product of m factors
+  -- rounds m times; the result's own rounding to a 16-bit dtype adds one
+  -- ulp of it. float64 data accumulate in double; integers exactly.
+  local EPS = { float32 = 2 ^ -24, float16 = 2 ^ -24, bfloat16 = 2 ^ -24, float64 = 2 ^ -53 }
+  local OUT_ULP = { float16 = 2 ^ -10, bfloat16 = 2 ^ -7 }
+
+  it('runs the fused reductions within the accumulation bound, in every layout', function()
+    if skip() then return end
+    sl.manual_seed(12)
+    local seen = {}
+    for _, dt in ipairs({ 'float32', 'float64', 'float16', 'bfloat16', 'int32', 'int64', 'uint8', 'bool' }) do
+      local x = sl.tensor_type(dt, { -1, -1 })('x')
+      local y = sl.tensor_type(dt, { 1, -1 })('y')
+      local OPS = { 'sum', 'prod', 'mean', 'max', 'min' }
+      local AXES = { { 2 }, { 1, true }, {} }
+      local outs, ops, axes = {}, {}, {}
+      local sums = {}      -- per output: sum |x| over the same elements, in float64
+      local ax = sl.abs(sl.maximum(x, y):cast('float64'))
+      for _, op in ipairs(OPS) do
+        for _, a in ipairs(AXES) do
+          local ok, v = pcall(sl[op], sl.maximum(x, y), unpack(a))
+          if ok then
+            outs[#outs + 1], ops[#ops + 1], axes[#axes + 1] = v, op, a
+            sums[#sums + 1] = sl.sum(ax, unpack(a))
+          end
+        end
+      end
+      local fh = sl.compile({ x, y }, outs, { mode = 'cuda_host' })
+      local fr = sl.compile({ x, y }, outs, { mode = 'reference' })
+      local fs = sl.compile({ x, y }, sums, { mode = 'reference' })
+      -- floats near 1 (products stay finite), integers of both signs
+      local function vals(...)
+        if EPS[dt] then return (sl.rand(...) + 0.5):cast(dt) end
+        return C.values(dt, ...)
+      end
+      -- 37 x 300: rows of 300 (threads fold two each) and columns of 37 (a
+      -- block of two warps), 37 and 300 results over 3 blocks
+      local a = vals(37, 300)
+      local cases = { { a, vals(1, 300), 'rows' }, { C.transposed(a), C.stepped(vals(1, 300)), 'views' },
+        { vals(300, 5), vals(1, 5), 'tall' }, { vals(1, 1), vals(1, 1), 'one element' },
+        { vals(3, 0), vals(1, 0), 'empty' } }
+      for _, case in ipairs(cases) do
+        local what = dt .. ' ' .. case[3]
+        local sabs = { fs(case[1], case[2]) }
+        local shape = case[1]:shape()
+        C.compare(fh, fr, { case[1], case[2] }, what, function(got, want, w, i)
+          w = w .. ' ' .. ops[i]
+          local eps = EPS[dt]
+          if ops[i] == 'mean' and not eps then return C.close(got, want, w, 1e-15) end   -- in double
+          if not eps or ops[i] == 'max' or ops[i] == 'min' then return C.same_bits(got, want, w) end
+          local m = #axes[i] == 0 and case[1]:numel() or shape[axes[i][1]]
+          local q = want:cast('float64'):contiguous():data()
+          local sa = sabs[i]:cast('float64'):contiguous():data()
+          local ulp = OUT_ULP[dt] or 0
+          C.within(got, want, w, function(e)
+            local b
+            if ops[i] == 'prod' then b = (m + 1) * eps * math.abs(q[e])
+            else b = (m / 256 + 14) * eps * sa[e] / (ops[i] == 'mean' and m or 1) end
+            return b * 1.01 + ulp * math.abs(q[e]) + 1e-300
+          end)
+        end)
+        variants_of(fh, seen)
+      end
+    end
+    assert.is_true(seen['reduce (a block per result)'])
+  end)
+end)

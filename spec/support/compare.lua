@@ -73,4 +73,31 @@ function M.within(got, want, what, bound)
   end
 end
 
+-- Within rtol of the largest magnitude in want (which absorbs cancellation).
+function M.close(got, want, what, rtol)
+  local y = want:cast('float64'):contiguous()
+  local q, scale = y:data(), 0
+  for i = 0, y:numel() - 1 do
+    local v = math.abs(q[i])
+    if v == v and v ~= math.huge and v > scale then scale = v end
+  end
+  M.within(got, want, what, function(i) return rtol * math.max(math.abs(q[i]), scale) end)
+end
+
+-- Calls f and g on args: the same error from both, or results compared by
+-- check(got, want, what, i) for output i.
+function M.compare(f, g, args, what, check)
+  local rf = { pcall(f, unpack(args)) }
+  local rg = { pcall(g, unpack(args)) }
+  local function body(e) return (tostring(e):gsub('^[^:]*:%d+: ', '')) end
+  if not rg[1] then
+    assert(not rf[1], what .. ': the oracle failed (' .. tostring(rg[2]) .. ') but this did not')
+    assert(body(rg[2]) == body(rf[2]), what .. ': error ' .. body(rf[2]) .. ', want ' .. body(rg[2]))
+    return
+  end
+  assert(rf[1], what .. ': ' .. tostring(rf[2]))
+  assert(#rg == #rf, what .. ': ' .. (#rf - 1) .. ' results, want ' .. (#rg - 1))
+  for i = 2, #rg do check(rf[i], rg[i], what .. ' output ' .. (i - 1), i - 1) end
+end
+
 return M
