@@ -1,8 +1,9 @@
 -- The CUDA backend without a GPU: the missing-driver error, the generated
 -- kernels of the backend-comparison graphs (every elementwise op on every
 -- dtype, the fused reductions, the random graphs of spec/codegen_spec.lua)
--- compiled by NVRTC for sm_90, the disk cache of that compile, and the
--- same sources compiled as C++ for host emulation (kernels/cuda/host.h).
+-- compiled by NVRTC for sm_90 (PTX and cubin), the disk cache of those
+-- compiles, and the same kernels run under host emulation (mode
+-- 'cuda_host', kernels/cuda/host.h) against the reference backend.
 -- What needs NVRTC or a C++ compiler skips with the reason printed.
 local sl = require 'symlua'
 local graphs = require 'spec.support.graphs'
@@ -111,6 +112,53 @@ describe('cuda: generated kernels', function()
     local p3, hit3 = sl.cuda.ptx(unique, 'compute_80')
     assert.is_false(hit3)
     assert.is_truthy(p3:find('.target sm_80', 1, true))
+  end)
+
+  -- A cubin is an ELF file for EM_CUDA (190); its e_flags name the SM: bits
+  -- 8-15 from ELF ABI version 8 on (CUDA 12.8+), bits 0-7 before.
+  local function cubin_sm(bin)
+    local function u16(at) return bin:byte(at + 1) + 256 * bin:byte(at + 2) end
+    assert.are.equal('\127ELF', bin:sub(1, 4))
+    assert.are.equal(2, bin:byte(5))          -- ELFCLASS64
+    assert.are.equal(190, u16(18))            -- e_machine EM_CUDA
+    local flags = u16(48) + 65536 * u16(50)   -- e_flags, after e_entry, e_phoff, e_shoff
+    if bin:byte(9) >= 8 then return math.floor(flags / 256) % 256 end
+    return flags % 256
+  end
+
+  it('compiles to a cubin for the real arch, cached apart from the PTX', function()
+    if not nvrtc then print('skipped: ' .. tostring(why_not)); return end
+    local x, y = sl.fmatrix('x'), sl.fmatrix('y')
+    local src = sl.cuda.source(sl.compile({ x, y }, { sl.exp(x) * y, sl.sum(x, 2) }, { mode = 'reference' }))
+    local unique = src .. '\n/* ' .. os.time() .. ' ' .. os.clock() .. ' cubin */\n'
+    local c1, hit1 = sl.cuda.cubin(unique, 'sm_90')
+    local c2, hit2 = sl.cuda.cubin(unique, 'sm_90')
+    assert.is_false(hit1)
+    assert.is_true(hit2)
+    assert.are.equal(c1, c2)
+    assert.are.equal(90, cubin_sm(c1))
+    for name in src:gmatch('__global__ void (sl_k%d+_%a+)') do
+      assert.is_truthy(c1:find(name .. '\0', 1, true), name .. ' missing from the cubin')
+    end
+    local c3, hit3 = sl.cuda.cubin(unique, 'sm_80')
+    assert.is_false(hit3)
+    assert.are.equal(80, cubin_sm(c3))
+    local p, hitp = sl.cuda.ptx(unique, 'compute_90')   -- the same source as PTX: its own entry
+    assert.is_false(hitp)
+    assert.is_truthy(p:find('.target sm_90', 1, true))
+    local tool = io.popen('cuobjdump --version 2>/dev/null'):read('*a')
+    if tool:find('cuobjdump', 1, true) then
+      local path = os.tmpname()
+      local fh = io.open(path, 'wb'); fh:write(c1); fh:close()
+      local list = io.popen("cuobjdump --list-elf '" .. path .. "' 2>&1"):read('*a')
+      os.remove(path)
+      assert.is_truthy(list:find('sm_90', 1, true), list)
+    else
+      print('cuobjdump not installed: the ELF header is checked alone')
+    end
+    local ok, e = pcall(sl.cuda.cubin, unique, 'gfx90a')
+    assert.is_false(ok)
+    assert.is_truthy(tostring(e):find("arch 'gfx90a' is neither", 1, true), tostring(e))
   end)
 
   it('reports an NVRTC compile error with its log', function()

@@ -4,6 +4,7 @@
 ** generated CUDA source of a compiled function and its NVRTC compile.
 */
 #include <stdlib.h>
+#include <string.h>
 
 #include "cuda_kernels.h"
 #include "cuda_lib.h"
@@ -65,21 +66,29 @@ static int l_source(lua_State *L)
   return 1;
 }
 
-/* ptx(source, arch) -> PTX text, whether it came from the disk cache */
-static int l_ptx(lua_State *L)
+/* Source compiled by NVRTC for arch, and whether the disk cache had it. */
+static int compile_for(lua_State *L, const char *arch)
 {
   int hit = 0;
-  char *ptx = sl_nvrtc_ptx(luaL_checkstring(L, 1), luaL_optstring(L, 2, "compute_90"), &hit);
-  if (!ptx) sl_lua_fail(L);
-  lua_pushstring(L, ptx);
-  free(ptx);
+  size_t n = 0;
+  char *out = sl_nvrtc_compile(luaL_checkstring(L, 1), arch, &n, &hit);
+  if (!out) sl_lua_fail(L);
+  lua_pushlstring(L, out, n && out[n - 1] == 0 && strncmp(arch, "compute_", 8) == 0 ? n - 1 : n);
+  free(out);
   lua_pushboolean(L, hit);
   return 2;
 }
 
+/* ptx(source, arch) -> PTX text (arch default compute_90), whether cached */
+static int l_ptx(lua_State *L) { return compile_for(L, luaL_optstring(L, 2, "compute_90")); }
+
+/* cubin(source, arch) -> the cubin's bytes (arch default sm_90), whether cached */
+static int l_cubin(lua_State *L) { return compile_for(L, luaL_optstring(L, 2, "sm_90")); }
+
 static const luaL_Reg cuda_functions[] = {
   { "available", l_available }, { "why", l_why }, { "devices", l_devices },
   { "nvrtc_version", l_nvrtc_version }, { "source", l_source }, { "ptx", l_ptx },
+  { "cubin", l_cubin },
   { NULL, NULL }
 };
 

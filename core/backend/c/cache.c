@@ -319,6 +319,18 @@ int sl_cache_check(const char *path)
   return 0;
 }
 
+unsigned char *sl_cache_read(const char *path, size_t *size)
+{
+  size_t n = 0;
+  if (!sl_cache_check(path)) return NULL;
+  unsigned char *buf = read_all(path, &n);
+  if (buf && sl_cache_entry_problem(buf, n)) { free(buf); return NULL; }   /* replaced meanwhile */
+  if (!buf) return NULL;
+  *size = n - sizeof(trailer);
+  buf[*size] = 0;
+  return buf;
+}
+
 int sl_cache_install(const char *tmp, const char *final)
 {
   size_t n = 0;

@@ -64,6 +64,11 @@ const char *sl_cache_entry_problem(const unsigned char *buf, size_t n);
 ** corrupt or truncated entry is removed with a warning, and 0 returned. */
 int sl_cache_check(const char *path);
 
+/* The object of the intact entry at path, without its trailer: malloc'd,
+** its size in *size and a NUL byte after it; NULL when missing or corrupt
+** (a corrupt one is removed with a warning, as by sl_cache_check). */
+unsigned char *sl_cache_read(const char *path, size_t *size);
+
 /* Append the trailer to the freshly built object at tmp, then rename it to
 ** final (atomically replacing whatever is there). 0, or -1 + sl_fail. */
 int sl_cache_install(const char *tmp, const char *final);
