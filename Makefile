@@ -97,8 +97,8 @@ CORE_OBJ := $(CORE_SRC:core/%.c=$(BUILD)/core/%.o)
 KERNEL_H := $(sort $(wildcard kernels/*.h))
 CORE_OBJ += $(BUILD)/gen/prelude.o
 # The CUDA heads (kernels/cuda/): device.h for NVRTC, host.h for host emulation,
-# cmath.h after either.
-CUDA_H   := kernels/cuda/device.h kernels/cuda/host.h kernels/cuda/cmath.h
+# cmath.h after either; random.h, the kernel of random draws.
+CUDA_H   := kernels/cuda/device.h kernels/cuda/host.h kernels/cuda/cmath.h kernels/cuda/random.h
 CORE_OBJ += $(BUILD)/gen/cuda_heads.o
 BIN_OBJ  := $(patsubst bin/%.c,$(BUILD)/bin/%.o,$(wildcard bin/*.c))
 TEST_BIN := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/*.c))

@@ -97,6 +97,8 @@ describe('cuda: generated kernels', function()
       end
     end
     assert.is_true(n > 100, n .. ' kernels')
+    local ptx = sl.cuda.ptx(sl.cuda.draw_source(), 'compute_90')
+    assert.is_truthy(ptx:find('.entry sl_draw(', 1, true))
   end)
 
   it('caches the PTX on disk, keyed by the source and the arch', function()
@@ -349,5 +351,34 @@ describe('cuda: host emulation against the reference backend', function()
       end
     end
     assert.is_true(seen.contiguous and seen.strided and seen['reduce (a block per result)'])
+  end)
+  -- Philox on the device (kernels/cuda/random.h) shares kernels/philox.h
+  -- with the CPU: the same key and offset give the same bits.
+  it('draws the numbers the CPU draws for the same key and offset, bit for bit', function()
+    if skip() then return end
+    local seed = 0x12345678 * 4096 + 77   -- both words of the key in use
+    for _, dt in ipairs({ 'float32', 'float64' }) do
+      for _, normal in ipairs({ false, true }) do
+        -- one value, one block, an odd count over several grid-stride rounds
+        for _, n in ipairs({ 1, 2, 3075 }) do
+          for _, offset in ipairs({ 0, 1000 }) do
+            sl.manual_seed(seed)
+            if offset > 0 then sl.rand(2 * offset) end   -- the CPU's stream moves on by offset blocks
+            local want = normal and sl.randn(n, dt) or sl.rand(n, dt)
+            local got = sl.cuda.host_draw(sl.zeros(n):cast(dt), normal, seed, offset)
+            C.same_bits(got, want, string.format('%s %s n=%d offset %d', dt, normal and 'normal' or 'uniform', n, offset))
+          end
+        end
+      end
+    end
+    -- another seed, another stream
+    sl.manual_seed(seed + 1)
+    assert.is_false(C.same_bits(sl.cuda.host_draw(sl.zeros(8), false, seed, 0), sl.rand(8), 'other seed', true))
+    local ok, e = pcall(sl.cuda.host_draw, sl.zeros(4, 'int32'), false, 1, 0)
+    assert.is_false(ok)
+    assert.is_truthy(tostring(e):find('float32 or float64, not int32', 1, true), tostring(e))
+    ok, e = pcall(sl.cuda.host_draw, sl.zeros(4, 4):transpose(1, 2), false, 1, 0)
+    assert.is_false(ok)
+    assert.is_truthy(tostring(e):find('contiguous', 1, true), tostring(e))
   end)
 end)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cuda_host.h"
 #include "cuda_kernels.h"
 #include "cuda_lib.h"
 #include "cuda_nvrtc.h"
@@ -85,10 +86,34 @@ static int l_ptx(lua_State *L) { return compile_for(L, luaL_optstring(L, 2, "com
 /* cubin(source, arch) -> the cubin's bytes (arch default sm_90), whether cached */
 static int l_cubin(lua_State *L) { return compile_for(L, luaL_optstring(L, 2, "sm_90")); }
 
+/* draw_source() -> the CUDA source of the kernel of random draws */
+static int l_draw_source(lua_State *L)
+{
+  char *src = sl_codegen_cuda_draw();
+  if (!src) sl_lua_fail(L);
+  lua_pushstring(L, src);
+  free(src);
+  return 1;
+}
+
+/* host_draw(t, normal, seed, offset) -> t, filled by the CUDA draw kernel
+** under host emulation (seed and offset: integers below 2^53) */
+static int l_host_draw(lua_State *L)
+{
+  sl_tensor *t = sl_lua_check_tensor(L, 1);
+  int normal = lua_toboolean(L, 2);
+  int64_t seed = sl_lua_check_int(L, 3, "seed"), offset = sl_lua_check_int(L, 4, "offset");
+  if (seed < 0 || offset < 0) sl_lua_error(L, "cuda.host_draw: seed and offset must not be negative");
+  if (sl_cuda_host_draw(t, normal, (uint64_t)seed, (uint64_t)offset)) sl_lua_fail(L);
+  lua_settop(L, 1);
+  return 1;
+}
+
 static const luaL_Reg cuda_functions[] = {
   { "available", l_available }, { "why", l_why }, { "devices", l_devices },
   { "nvrtc_version", l_nvrtc_version }, { "source", l_source }, { "ptx", l_ptx },
-  { "cubin", l_cubin },
+  { "cubin", l_cubin }, { "host_draw", l_host_draw },
+  { "draw_source", l_draw_source },
   { NULL, NULL }
 };
 

@@ -6,9 +6,7 @@
 ** (two 32-bit words), so it depends only on (seed, offset, i): the same on
 ** every machine, in every thread split, for float32 and float64 alike.
 */
-#define _GNU_SOURCE   /* sincos */
-#include <math.h>
-
+#include "../kernels/philox.h"
 #include "internal.h"
 #include "parallel.h"
 
@@ -16,33 +14,10 @@ static uint64_t rng_seed, rng_offset;
 
 void sl_manual_seed(uint64_t seed) { rng_seed = seed; rng_offset = 0; }
 
-static uint32_t mulhilo(uint32_t a, uint32_t b, uint32_t *hi)
-{
-  uint64_t p = (uint64_t)a * b;
-  *hi = (uint32_t)(p >> 32);
-  return (uint32_t)p;
-}
-
 void sl_philox4x32_10(const uint32_t in[4], const uint32_t key[2], uint32_t out[4])
 {
-  uint32_t c0 = in[0], c1 = in[1], c2 = in[2], c3 = in[3], k0 = key[0], k1 = key[1];
-  for (int r = 0; r < 10; r++) {
-    uint32_t hi0, hi1;
-    uint32_t lo0 = mulhilo(0xD2511F53u, c0, &hi0);
-    uint32_t lo1 = mulhilo(0xCD9E8D57u, c2, &hi1);
-    c0 = hi1 ^ c1 ^ k0;
-    c1 = lo1;
-    c2 = hi0 ^ c3 ^ k1;
-    c3 = lo0;
-    k0 += 0x9E3779B9u;   /* Weyl key schedule */
-    k1 += 0xBB67AE85u;
-  }
-  out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
-}
-
-static double uniform53(uint32_t a, uint32_t b)   /* [0, 1) from 53 bits */
-{
-  return (double)(((uint64_t)a << 21) ^ (b >> 11)) * 0x1p-53;
+  for (int i = 0; i < 4; i++) out[i] = in[i];
+  sl_philox_rounds(out, key[0], key[1]);
 }
 
 typedef enum { DRAW_UNIFORM, DRAW_NORMAL, DRAW_INT } draw_kind;
@@ -96,10 +71,8 @@ static int64_t int_below(uint32_t a, uint32_t b, int64_t low, int64_t range)
   return low + (int64_t)(((unsigned __int128)x * (uint64_t)range) >> 64);
 }
 
-/* Value 2j reads words 0-1 of block offset + j, value 2j + 1 words 2-3. A
-** normal pair is Box-Muller on the block's two uniforms: r cos(theta),
-** r sin(theta). A float32 uniform takes the top 24 bits, so it never rounds
-** up to 1 and is exact in double. */
+/* Value 2j reads words 0-1 of block offset + j, value 2j + 1 words 2-3, as
+** kernels/philox.h makes them (which the CUDA kernels share). */
 static void draw_blocks(int64_t lo, int64_t hi, void *vjob)
 {
   const draw_job *job = vjob;
@@ -116,23 +89,20 @@ static void draw_blocks(int64_t lo, int64_t hi, void *vjob)
     switch (job->kind) {
     case DRAW_NORMAL:
       for (int j = 0; j < m; j++) {
-        double r = sqrt(-2.0 * log(1.0 - uniform53(w[0][j], w[1][j])));
-        double s, c;
-        sincos(6.283185307179586 * uniform53(w[2][j], w[3][j]), &s, &c);   /* 2 pi u */
-        v.f[2 * j] = r * c;
-        v.f[2 * j + 1] = r * s;
+        const uint32_t b[4] = { w[0][j], w[1][j], w[2][j], w[3][j] };
+        sl_philox_normals(b, &v.f[2 * j], &v.f[2 * j + 1]);
       }
       break;
     case DRAW_UNIFORM:
       if (f32) {
         for (int j = 0; j < m; j++) {
-          v.f[2 * j] = (double)(w[0][j] >> 8) * 0x1p-24;
-          v.f[2 * j + 1] = (double)(w[2][j] >> 8) * 0x1p-24;
+          v.f[2 * j] = sl_philox_u24(w[0][j]);
+          v.f[2 * j + 1] = sl_philox_u24(w[2][j]);
         }
       } else {
         for (int j = 0; j < m; j++) {
-          v.f[2 * j] = uniform53(w[0][j], w[1][j]);
-          v.f[2 * j + 1] = uniform53(w[2][j], w[3][j]);
+          v.f[2 * j] = sl_philox_u53(w[0][j], w[1][j]);
+          v.f[2 * j + 1] = sl_philox_u53(w[2][j], w[3][j]);
         }
       }
       break;

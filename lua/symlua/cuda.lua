@@ -12,10 +12,16 @@
 --                              whether the disk cache had it
 --   sl.cuda.cubin(src, arch)   the cubin (ELF bytes) for a real arch (default 'sm_90'):
 --                              machine code for that device, no JIT; and the same flag
+--   sl.cuda.draw_source()      the CUDA C++ source of the kernel of random draws
+--   sl.cuda.host_draw(t, normal, seed, offset)
+--                              fills contiguous float t by the device's kernel of random
+--                              draws under host emulation: the values sl.rand (sl.randn
+--                              when normal) gives after sl.manual_seed(seed) at block offset
 return function(sl)
   local cc = sl.core.cuda
   sl.cuda = {
     available = cc.available, why = cc.why, devices = cc.devices,
     nvrtc_version = cc.nvrtc_version, source = cc.source, ptx = cc.ptx, cubin = cc.cubin,
+    host_draw = cc.host_draw, draw_source = cc.draw_source,
   }
 end

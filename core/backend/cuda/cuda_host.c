@@ -19,6 +19,7 @@
 
 #include "backend.h"
 #include "cc.h"
+#include "cuda_host.h"
 #include "cuda_kernels.h"
 #include "internal.h"
 #include "kernel_frame.h"
@@ -133,6 +134,32 @@ static void describe(const void *state, const sl_function *f, FILE *o)
     for (int j = 0; j < s->k->nnodes; j++) fprintf(o, "%s%s", j ? " " : "", f->order[s->k->node[j]]->op->name);
     fprintf(o, "], variant %s\n", s->ran[0] ? s->ran : "not run yet");
   }
+}
+
+/* -- random draws ----------------------------------------------------------------- */
+
+static sl_module *draw_module;   /* compiled once per process, under launch_lock */
+
+int sl_cuda_host_draw(sl_tensor *t, int normal, uint64_t seed, uint64_t offset)
+{
+  if (t->dtype != SL_FLOAT32 && t->dtype != SL_FLOAT64)
+    return sl_fail("cuda_host: a draw fills float32 or float64, not %s", sl_dtype_name(t->dtype));
+  if (!sl_tensor_is_contiguous(t)) return sl_fail("cuda_host: a draw fills a contiguous tensor");
+  if (!available()) return sl_fail("cuda_host: host emulation needs a C++ compiler and '" HOST_CXX "' does not run");
+  sl_cudraw a = { sl_tensor_ptr(t), sl_tensor_numel(t), seed, offset, normal, t->dtype == SL_FLOAT32 };
+  sl_cuda_launch l;
+  sl_cuda_draw_launch(a.n, HOST_MAX_GRID, &l);
+  pthread_mutex_lock(&launch_lock);
+  if (!draw_module) {
+    char *source = sl_codegen_cuda_draw();
+    draw_module = source ? sl_module_compile_using(source, HOST_CXX, HOST_FLAGS) : NULL;
+    free(source);
+  }
+  host_launcher fn = draw_module ? (host_launcher)sl_module_sym(draw_module, "sl_draw_host") : NULL;
+  int rc = !draw_module ? -1 : !fn ? sl_fail("cuda_host: the compiled draw kernel lacks sl_draw_host")
+         : fn(l.grid, l.block, &a) ? sl_fail("cuda_host: out of memory for the emulated threads' stacks") : 0;
+  pthread_mutex_unlock(&launch_lock);
+  return rc;
 }
 
 const sl_backend sl_backend_cuda_host = {

@@ -37,3 +37,11 @@ void sl_cuda_launch_of(const sl_kernel *k, const sl_kargs *frame, unsigned max_g
   l->grid = at_most((a->n + SL_CUDA_BLOCK - 1) / SL_CUDA_BLOCK, max_grid);
   l->block = SL_CUDA_BLOCK;
 }
+
+void sl_cuda_draw_launch(int64_t n, unsigned max_grid, sl_cuda_launch *l)
+{
+  int64_t blocks = (n + 1) / 2;
+  l->variant = SL_CV_CONTIG;
+  l->grid = at_most(blocks > 0 ? (blocks + SL_CUDA_BLOCK - 1) / SL_CUDA_BLOCK : 1, max_grid);
+  l->block = SL_CUDA_BLOCK;
+}
