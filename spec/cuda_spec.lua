@@ -66,6 +66,50 @@ describe('cuda: without a driver', function()
   end)
 end)
 
+describe('cuda: choosing the device', function()
+  local x = sl.vector('x')
+  local function err(...)
+    local ok, e = pcall(sl.compile, ...)
+    assert.is_false(ok)
+    return (tostring(e):gsub('^[^:]*:%d+: ', ''))
+  end
+
+  it('compiles for the device by opts.device, sl.config.device or SYMLUA_DEVICE, never falling back', function()
+    local why = sl.cuda.why()
+    if not why then print('skipped: this machine has a CUDA device (' .. sl.cuda.devices()[1].name .. ')'); return end
+    assert.is_truthy(why:find('libcuda', 1, true), why)
+    assert.are.equal(why, err({ x }, sl.exp(x), { device = 'cuda' }))
+    local old = sl.config.device
+    assert.are.equal('cpu', old)
+    sl.config.device = 'cuda'
+    local e = err({ x }, sl.exp(x))
+    -- opts.mode still picks a backend, whatever the device setting
+    local f = sl.compile({ x }, sl.exp(x), { mode = 'reference' })
+    sl.config.device = old
+    assert.are.equal(why, e)
+    assert.are.equal('reference', f:info().backend)
+    assert.are.equal('c', sl.compile({ x }, sl.exp(x), { device = 'cpu' }):info().backend)
+    -- the environment variable, in a child process
+    local p = io.popen("SYMLUA_DEVICE=cuda bin/symlua -e \"local sl = require 'symlua'; local x = sl.vector('x'); "
+                       .. "print(sl.config.device, select(2, pcall(sl.compile, {x}, x * 2)))\" 2>&1")
+    local out = p:read('*a')
+    p:close()
+    assert.is_truthy(out:find('^cuda\t'), out)
+    assert.is_truthy(out:find(why, 1, true), out)
+  end)
+
+  it('rejects an unknown device, and a mode and device that disagree', function()
+    assert.are.equal("compile: unknown device 'tpu' (available: 'cpu', 'cuda')", err({ x }, x, { device = 'tpu' }))
+    assert.are.equal("compile: mode 'c' runs on device 'cpu', not 'cuda'", err({ x }, x, { device = 'cuda', mode = 'c' }))
+    assert.are.equal("compile: mode 'cuda' runs on device 'cuda', not 'cpu'", err({ x }, x, { device = 'cpu', mode = 'cuda' }))
+    assert.are.equal("compile: opts.device must be 'cpu' or 'cuda', not a number", err({ x }, x, { device = 1 }))
+    local ok, e = pcall(function() sl.config.device = 'gpu' end)
+    assert.is_false(ok)
+    assert.is_truthy(tostring(e):find("config.device must be one of cpu|cuda, not 'gpu'", 1, true), tostring(e))
+    assert.are.equal('cpu', sl.config.device)
+  end)
+end)
+
 describe('cuda: generated kernels', function()
   it('prints every kernel of a function in its variants, with the body the C backend uses', function()
     local x, y = sl.fmatrix('x'), sl.fmatrix('y')

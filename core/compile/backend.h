@@ -25,6 +25,7 @@ typedef struct sl_run {
 
 typedef struct sl_backend {
   const char *name;
+  const char *device;       /* where it runs: "cuda", or NULL for the host's CPU */
   int fuses;                /* prepared from a plan with fused kernels (else one step per node) */
   int pools;                /* its kernels allocate from the call's pool (sl_run_alloc) */
   /* 1 when it can run on this machine */
