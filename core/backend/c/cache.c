@@ -267,6 +267,29 @@ void sl_cache_temp_path(const char *final, const char *ext, char *out, size_t n)
            (unsigned long)++counter, (unsigned long)ts.tv_nsec, ext);
 }
 
+void sl_hasher_code(sl_hasher *h, const char *s)
+{
+  const char *run = s;   /* start of the text not yet fed */
+  while (*s) {
+    if (*s == '"' || *s == '\'') {
+      char q = *s++;
+      while (*s && *s != q && *s != '\n') s += (*s == '\\' && s[1]) ? 2 : 1;
+      if (*s == q) s++;
+    } else if (s[0] == '/' && (s[1] == '*' || s[1] == '/')) {
+      sl_hasher_update(h, run, (size_t)(s - run));
+      sl_hasher_update(h, " ", 1);
+      if (s[1] == '*') {
+        const char *end = strstr(s + 2, "*/");
+        s = end ? end + 2 : s + strlen(s);
+      } else {
+        for (s += 2; *s && !(*s == '\n' && s[-1] != '\\'); s++) {}
+      }
+      run = s;
+    } else s++;
+  }
+  sl_hasher_update(h, run, (size_t)(s - run));
+}
+
 /* -- entries ------------------------------------------------------------------------ */
 
 #define MAGIC "SLCACHE1"

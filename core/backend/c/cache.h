@@ -24,6 +24,10 @@ void sl_hasher_update(sl_hasher *h, const void *p, size_t n);
 /* A string and its terminating NUL, so that ("ab","c") and ("a","bc") differ. */
 void sl_hasher_string(sl_hasher *h, const char *s);
 sl_hash128 sl_hasher_final(const sl_hasher *h);
+/* C or C++ source without its comments (each one a space, as the compiler
+** sees it): annotations such as node ids or script lines then do not change
+** the key of code that compiles the same. Literals are kept whole. */
+void sl_hasher_code(sl_hasher *h, const char *s);
 sl_hash128 sl_hash128_bytes(const void *p, size_t n);
 
 /* 32 lowercase hex digits and a NUL. */

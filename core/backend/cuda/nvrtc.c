@@ -3,8 +3,8 @@
 ** through the disk cache (cache.h): a real arch ("sm_90") gives a cubin,
 ** the device's own machine code, loaded without a JIT; a virtual one
 ** ("compute_90") gives PTX, which the driver compiles for whatever device
-** it finds. The key hashes the source, NVRTC's version, the options and
-** the arch, never the output (NVRTC's output is not deterministic); the
+** it finds. The key hashes the source (less its comments), NVRTC's
+** version, the options and the arch, never the output (NVRTC's output is not deterministic); the
 ** entry is the output's bytes.
 */
 #include <stdio.h>
@@ -25,7 +25,7 @@ static sl_hash128 key_of(const char *source, const char *arch, int major, int mi
 {
   sl_hasher h;
   sl_hasher_init(&h, 0x6e767274630a5450ULL);
-  sl_hasher_string(&h, source);
+  sl_hasher_code(&h, source);
   sl_hasher_update(&h, &major, sizeof major);
   sl_hasher_update(&h, &minor, sizeof minor);
   for (int i = 0; i < NOPTIONS; i++) sl_hasher_string(&h, options[i]);
