@@ -106,6 +106,13 @@ template <class T> static T __shfl_down_sync(unsigned mask, T v, int delta)
   return r;
 }
 
+/* The threads' stacks go with the module (dlclose runs this). */
+__attribute__((destructor)) static void sl_emu_free_stacks(void)
+{
+  free(sl_emu_stacks);
+  sl_emu_stacks = NULL;
+}
+
 /* Runs kernel(args) on grid x block threads; 0, or -1 when out of memory. */
 static int sl_emu_launch(unsigned grid, unsigned block, void (*kernel)(const void *), const void *args)
 {
