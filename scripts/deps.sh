@@ -8,7 +8,7 @@ set -euo pipefail
 
 # The one list of packages, each with why it is needed.
 PACKAGES=(
-  build-essential    # cc, make, ar: the C core and the interpreter
+  build-essential    # cc, make, ar: the C core and the interpreter; c++: CUDA kernels under host emulation
   pkg-config         # finds LuaJIT's compile flags
   luajit             # stock LuaJIT, to load the symlua.core module and run luarocks checks
   libluajit-5.1-dev  # LuaJIT headers and the static libluajit-5.1.a linked into bin/symlua

@@ -12,14 +12,9 @@ local run_mode
 setup(function() run_mode = sl.config.mode; sl.config.mode = 'c' end)
 teardown(function() sl.config.mode = run_mode end)
 
--- Values of a dtype with a mix of signs, zeros and (for floats) fractions.
-local function values(dtype, ...)
-  local t = sl.randn(...) * 3
-  if dtype == 'bool' then return sl.gt(t, 0) end
-  if dtype == 'uint8' then return sl.abs(t):cast('uint8') end
-  if dtype == 'int8' or dtype == 'int16' or dtype == 'int32' or dtype == 'int64' then return sl.round(t):cast(dtype) end
-  return t:cast(dtype)
-end
+-- Arguments of every dtype and layout, shared with spec/cuda_spec.lua.
+local support = require 'spec.support.compare'
+local values, transposed, stepped = support.values, support.transposed, support.stepped
 
 -- The same compiled twice: mode 'c' and mode 'reference'.
 local function both(inputs, outputs, opts)
@@ -72,25 +67,6 @@ local function compare(fc, fr, args, what, loose)
   assert(rc[1], what .. ': ' .. tostring(rc[2]))
   assert.are.equal(#rr, #rc)
   for i = 2, #rr do assert_close(rc[i], rr[i], what .. ' output ' .. (i - 1), loose) end
-end
-
--- A non-contiguous view with the same values as t (2-d: transposed twice
--- through a copy; any rank: a stepped slice of a larger tensor).
-local function transposed(t)
-  if #t:shape() ~= 2 then return t end
-  return t:transpose(1, 2):contiguous():transpose(1, 2)
-end
-
-local function stepped(t)
-  local sh = t:shape()
-  if #sh == 0 then return t end
-  local big = sh[1] * 2
-  local shape = { big }
-  for i = 2, #sh do shape[i] = sh[i] end
-  local z = sl.zeros(unpack(shape)):cast(t:dtype())
-  local v = z:slice(1, 1, big, 2)
-  if sh[1] > 0 then v:copy(t) end
-  return v
 end
 
 -- The op lists and the random graphs are shared with spec/cuda_spec.lua.

@@ -385,7 +385,7 @@ describe('compile modes', function()
   it('take reference and reject unknown modes', function()
     local x = sl.vector('x')
     assert.are.same({ 2 }, sl.compile({ x }, x * 2, { mode = 'reference' })(f64({ 1 })):totable())
-    assert.matches("compile: unknown mode 'fast' (available: 'reference', 'c', 'cuda')",
+    assert.matches("compile: unknown mode 'fast' (available: 'reference', 'c', 'cuda', 'cuda_host')",
                    err(sl.compile, { x }, x, { mode = 'fast' }), 1, true)
   end)
 
@@ -397,7 +397,7 @@ describe('compile modes', function()
       -- cuda runs nothing yet (docs/backend_cuda.md); without a driver it is not available
       if b.available and b.name ~= 'cuda' then runnable[#runnable + 1] = b.name end
     end
-    assert.are.same({ 'reference', 'c', 'cuda' }, names)
+    assert.are.same({ 'reference', 'c', 'cuda', 'cuda_host' }, names)
     local x, y = sl.matrix('x'), sl.vector('y')
     local out = sl.sum(sl.exp(x) * y + 1, 2)
     local xv, yv = f64({ { 0, 1 }, { 2, 3 } }), f64({ 1, -1 })

@@ -18,6 +18,7 @@ sl_config sl_cfg = {
   .fft_plan = "estimate",
   .buffer_cache = (int64_t)1 << 30,
   .mode = "c",
+  .device = "cpu",
   .compile = "tiered",
 };
 
@@ -51,6 +52,9 @@ const sl_config_key sl_config_keys[] = {
     "bytes of freed tensor buffers kept for reuse (also at most 3 x the live bytes, or 64 MiB)", NULL },
   { "mode", SL_CFG_STRING, &sl_cfg.mode, "c|reference",
     "backend of sl.compile when opts.mode is not given", "SYMLUA_MODE" },
+  { "device", SL_CFG_STRING, &sl_cfg.device, "cpu|cuda",
+    "where sl.compile runs a function when opts.mode is not given: cpu (the backend of mode) or cuda "
+    "(the cuda backend; an error naming what is missing when there is no driver or device)", "SYMLUA_DEVICE" },
   { NULL, 0, NULL, NULL, NULL, NULL }
 };
 

@@ -22,6 +22,7 @@ typedef struct sl_config {
   const char *fft_plan;    /* "estimate" or "measure" */
   int64_t buffer_cache;    /* bytes of freed tensor buffers kept for reuse (storage.c) */
   const char *mode;        /* backend of a compile without opts.mode: "c" or "reference" */
+  const char *device;      /* where a compile without opts.mode runs: "cpu" (on mode) or "cuda" */
 } sl_config;
 
 extern sl_config sl_cfg;

@@ -79,15 +79,17 @@ uint16_t sl_bf16_from_double(double x);
 double   sl_bf16_to_double(uint16_t h);
 static inline int sl_dtype_is_half(sl_dtype dt) { return dt == SL_FLOAT16 || dt == SL_BFLOAT16; }
 
-/* Loops over whole tensors that the compiler vectorizes get an AVX2 clone
-** besides the baseline one, picked once at load time (GCC's target_clones,
-** an ifunc). Not under clang or another libc, nor under ThreadSanitizer or
-** AddressSanitizer, whose runtimes are not up yet when the loader runs the
-** picker. Neither clone has FMA, so both compute the same bits. */
+/* Loops over whole tensors that the compiler vectorizes get an AVX2+FMA
+** clone besides the baseline one, picked once at load time (GCC's
+** target_clones, an ifunc). Not under clang or another libc, nor under
+** ThreadSanitizer or AddressSanitizer, whose runtimes are not up yet when
+** the loader runs the picker. Their files build with -ffp-contract=off and
+** vmath.h rounds through fma on every target, so both clones compute the
+** same bits; FMA is what makes vmath's polynomials vectorize. */
 #include <stdint.h>   /* and with it __GLIBC__ */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__) && \
     !defined(__SANITIZE_THREAD__) && !defined(__SANITIZE_ADDRESS__)
-#define SL_LOOP_CLONES __attribute__((target_clones("avx2", "default")))
+#define SL_LOOP_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define SL_LOOP_CLONES
 #endif

@@ -12,6 +12,7 @@ const sl_backend *const sl_backends[] = {
   &sl_backend_reference,
   &sl_backend_c,
   &sl_backend_cuda,
+  &sl_backend_cuda_host,
   NULL
 };
 

@@ -25,6 +25,7 @@ typedef struct sl_run {
 
 typedef struct sl_backend {
   const char *name;
+  const char *device;       /* where it runs: "cuda", or NULL for the host's CPU */
   int fuses;                /* prepared from a plan with fused kernels (else one step per node) */
   int pools;                /* its kernels allocate from the call's pool (sl_run_alloc) */
   /* 1 when it can run on this machine */
@@ -50,7 +51,7 @@ typedef struct sl_backend {
 /* The registry (backend.c), NULL-terminated, in the order sl.backends() lists them. */
 extern const sl_backend *const sl_backends[];
 const sl_backend *sl_backend_find(const char *name);
-extern const sl_backend sl_backend_reference, sl_backend_c, sl_backend_cuda;
+extern const sl_backend sl_backend_reference, sl_backend_c, sl_backend_cuda, sl_backend_cuda_host;
 
 /* The backend of the innermost compiled function being called on this
 ** thread, or NULL outside calls: an op that runs a sub-function (scan) runs

@@ -4,7 +4,9 @@
 ** generated CUDA source of a compiled function and its NVRTC compile.
 */
 #include <stdlib.h>
+#include <string.h>
 
+#include "cuda_host.h"
 #include "cuda_kernels.h"
 #include "cuda_lib.h"
 #include "cuda_nvrtc.h"
@@ -65,21 +67,53 @@ static int l_source(lua_State *L)
   return 1;
 }
 
-/* ptx(source, arch) -> PTX text, whether it came from the disk cache */
-static int l_ptx(lua_State *L)
+/* Source compiled by NVRTC for arch, and whether the disk cache had it. */
+static int compile_for(lua_State *L, const char *arch)
 {
   int hit = 0;
-  char *ptx = sl_nvrtc_ptx(luaL_checkstring(L, 1), luaL_optstring(L, 2, "compute_90"), &hit);
-  if (!ptx) sl_lua_fail(L);
-  lua_pushstring(L, ptx);
-  free(ptx);
+  size_t n = 0;
+  char *out = sl_nvrtc_compile(luaL_checkstring(L, 1), arch, &n, &hit);
+  if (!out) sl_lua_fail(L);
+  lua_pushlstring(L, out, n && out[n - 1] == 0 && strncmp(arch, "compute_", 8) == 0 ? n - 1 : n);
+  free(out);
   lua_pushboolean(L, hit);
   return 2;
+}
+
+/* ptx(source, arch) -> PTX text (arch default compute_90), whether cached */
+static int l_ptx(lua_State *L) { return compile_for(L, luaL_optstring(L, 2, "compute_90")); }
+
+/* cubin(source, arch) -> the cubin's bytes (arch default sm_90), whether cached */
+static int l_cubin(lua_State *L) { return compile_for(L, luaL_optstring(L, 2, "sm_90")); }
+
+/* draw_source() -> the CUDA source of the kernel of random draws */
+static int l_draw_source(lua_State *L)
+{
+  char *src = sl_codegen_cuda_draw();
+  if (!src) sl_lua_fail(L);
+  lua_pushstring(L, src);
+  free(src);
+  return 1;
+}
+
+/* host_draw(t, normal, seed, offset) -> t, filled by the CUDA draw kernel
+** under host emulation (seed and offset: integers below 2^53) */
+static int l_host_draw(lua_State *L)
+{
+  sl_tensor *t = sl_lua_check_tensor(L, 1);
+  int normal = lua_toboolean(L, 2);
+  int64_t seed = sl_lua_check_int(L, 3, "seed"), offset = sl_lua_check_int(L, 4, "offset");
+  if (seed < 0 || offset < 0) sl_lua_error(L, "cuda.host_draw: seed and offset must not be negative");
+  if (sl_cuda_host_draw(t, normal, (uint64_t)seed, (uint64_t)offset)) sl_lua_fail(L);
+  lua_settop(L, 1);
+  return 1;
 }
 
 static const luaL_Reg cuda_functions[] = {
   { "available", l_available }, { "why", l_why }, { "devices", l_devices },
   { "nvrtc_version", l_nvrtc_version }, { "source", l_source }, { "ptx", l_ptx },
+  { "cubin", l_cubin }, { "host_draw", l_host_draw },
+  { "draw_source", l_draw_source },
   { NULL, NULL }
 };
 

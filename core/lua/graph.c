@@ -483,6 +483,45 @@ static int l_node_params(lua_State *L)
 
 static sl_var **read_var_list(lua_State *L, int idx, int *n, const char *what);
 
+
+static const char *opt_string(lua_State *L, int opts, const char *key)
+{
+  if (lua_isnoneornil(L, opts)) return NULL;
+  lua_getfield(L, opts, key);
+  const char *s = lua_isnil(L, -1) ? NULL : lua_tostring(L, -1);
+  lua_pop(L, 1);   /* the string stays anchored in opts */
+  return s;
+}
+
+/* The backend of a compile: opts.mode names one (sl.backends() lists
+** them); without it opts.device, or sl.config.device ($SYMLUA_DEVICE),
+** 'cuda' is the cuda backend and 'cpu' that of sl.config.mode
+** ($SYMLUA_MODE). A mode and a device that disagree are an error; so is a
+** missing driver, said by the cuda backend itself, never a silent fallback. */
+static const sl_backend *backend_of(lua_State *L, int opts)
+{
+  const char *mode = opt_string(L, opts, "mode"), *device = opt_string(L, opts, "device");
+  if (device && strcmp(device, "cpu") != 0 && strcmp(device, "cuda") != 0)
+    sl_lua_error(L, "compile: unknown device '%s' (available: 'cpu', 'cuda')", device);
+  if (!mode) {
+    const char *d = device ? device : sl_cfg.device ? sl_cfg.device : "cpu";
+    mode = strcmp(d, "cuda") == 0 ? "cuda" : sl_cfg.mode ? sl_cfg.mode : "c";
+  }
+  const sl_backend *b = sl_backend_find(mode);
+  if (!b) {
+    char names[256];
+    size_t n = 0;
+    names[0] = 0;
+    for (int i = 0; sl_backends[i] && n < sizeof names; i++)
+      n += (size_t)snprintf(names + n, sizeof names - n, "%s'%s'", i ? ", " : "", sl_backends[i]->name);
+    sl_lua_error(L, "compile: unknown mode '%s' (available: %s)", mode, names);
+  }
+  const char *runs_on = b->device ? b->device : "cpu";
+  if (device && strcmp(device, runs_on) != 0)
+    sl_lua_error(L, "compile: mode '%s' runs on device '%s', not '%s'", mode, runs_on, device);
+  return b;
+}
+
 /* subfn(inputs, outputs): a function of the graph from inputs to outputs,
 ** for an op's params.sub; its inputs must be symbolic inputs */
 static int l_subfn(lua_State *L)
@@ -661,24 +700,7 @@ static int l_compile(lua_State *L)
   char where[512];
   if (sl_lua_where(L, where, sizeof where) && sl_function_set_where(f, where)) sl_lua_fail(L);
   configure_function(L, f, 5);
-  /* opts.mode: a backend's name (sl.backends() lists them), by default
-  ** sl.config.mode (SYMLUA_MODE) */
-  const char *mode = sl_cfg.mode ? sl_cfg.mode : "c";
-  if (!lua_isnoneornil(L, 5)) {
-    lua_getfield(L, 5, "mode");
-    if (!lua_isnil(L, -1)) mode = lua_tostring(L, -1);
-    lua_pop(L, 1);   /* the string stays anchored in opts */
-  }
-  const sl_backend *b = mode ? sl_backend_find(mode) : NULL;
-  if (!b) {
-    char names[256];
-    size_t n = 0;
-    names[0] = 0;
-    for (int i = 0; sl_backends[i] && n < sizeof names; i++)
-      n += (size_t)snprintf(names + n, sizeof names - n, "%s'%s'", i ? ", " : "", sl_backends[i]->name);
-    sl_lua_error(L, "compile: unknown mode '%s' (available: %s)", mode ? mode : "?", names);
-  }
-  if (sl_function_use_backend(f, b)) sl_lua_fail(L);
+  if (sl_function_use_backend(f, backend_of(L, 5))) sl_lua_fail(L);
   return 1;
 }
 

@@ -6,43 +6,18 @@
 ** (two 32-bit words), so it depends only on (seed, offset, i): the same on
 ** every machine, in every thread split, for float32 and float64 alike.
 */
-#include <math.h>
-
+#include "../kernels/philox.h"
 #include "internal.h"
 #include "parallel.h"
-#include "../kernels/vmath.h"
 
 static uint64_t rng_seed, rng_offset;
 
 void sl_manual_seed(uint64_t seed) { rng_seed = seed; rng_offset = 0; }
 
-static uint32_t mulhilo(uint32_t a, uint32_t b, uint32_t *hi)
-{
-  uint64_t p = (uint64_t)a * b;
-  *hi = (uint32_t)(p >> 32);
-  return (uint32_t)p;
-}
-
 void sl_philox4x32_10(const uint32_t in[4], const uint32_t key[2], uint32_t out[4])
 {
-  uint32_t c0 = in[0], c1 = in[1], c2 = in[2], c3 = in[3], k0 = key[0], k1 = key[1];
-  for (int r = 0; r < 10; r++) {
-    uint32_t hi0, hi1;
-    uint32_t lo0 = mulhilo(0xD2511F53u, c0, &hi0);
-    uint32_t lo1 = mulhilo(0xCD9E8D57u, c2, &hi1);
-    c0 = hi1 ^ c1 ^ k0;
-    c1 = lo1;
-    c2 = hi0 ^ c3 ^ k1;
-    c3 = lo0;
-    k0 += 0x9E3779B9u;   /* Weyl key schedule */
-    k1 += 0xBB67AE85u;
-  }
-  out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
-}
-
-static double uniform53(uint32_t a, uint32_t b)   /* [0, 1) from 53 bits */
-{
-  return (double)(((uint64_t)a << 21) ^ (b >> 11)) * 0x1p-53;
+  for (int i = 0; i < 4; i++) out[i] = in[i];
+  sl_philox_rounds(out, key[0], key[1]);
 }
 
 typedef enum { DRAW_UNIFORM, DRAW_NORMAL, DRAW_INT } draw_kind;
@@ -97,53 +72,21 @@ static int64_t int_below(uint32_t a, uint32_t b, int64_t low, int64_t range)
   return low + (int64_t)(((unsigned __int128)x * (uint64_t)range) >> 64);
 }
 
-/* -- normals --------------------------------------------------------------------
-** Box-Muller on a block's two uniforms u, v: r = sqrt(-2 log(1 - u)) and
-** theta = 2 pi v, the pair r cos(theta), r sin(theta). The loop has no
-** calls, so it vectorizes: log is vmath.h's (within 2 ulp of libm), and
-** cos and sin of 2 pi v come from v = q/4 + f, q = round(4 v), which is
-** exact in binary; then |2 pi f| <= pi/4, where the Taylor polynomials
-** below (to degree 17 and 18) are correct to well under an ulp, and q
-** picks the quadrant. Each value depends on its block alone, so the
-** numbers are the same for any thread count and on every machine (the
-** roundings are those of the written operations).
-*/
-/* uniform53 in operations that vectorize (no 64-bit integer converts to
-** double before AVX-512): its 53 bits as 27 + 26, each exact in int32. */
-static double uniform53_split(uint32_t a, uint32_t b)
-{
-  int32_t hi = (int32_t)(a >> 5), lo = (int32_t)(((a & 31u) << 21) | (b >> 11));
-  return (double)hi * 0x1p-27 + (double)lo * 0x1p-53;
-}
-
+/* The normal pairs of m blocks (kernels/philox.h), in a loop that
+** vectorizes. */
 SL_LOOP_CLONES
 static void normal_pairs(const uint32_t (*w)[BATCH], int m, double *out)
 {
 #pragma omp simd
   for (int j = 0; j < m; j++) {
-    double u = uniform53_split(w[0][j], w[1][j]), v = uniform53_split(w[2][j], w[3][j]);
-    double r = sqrt(-2.0 * sl_vlog_d(1.0 - u));
-    double t = 4.0 * v + SL_VM_SHIFT_D;   /* q in the low bits */
-    uint64_t q = sl_vm_bits_d(t) & 3;
-    double x = 6.283185307179586 * (v - 0.25 * (t - SL_VM_SHIFT_D)), z = x * x;
-    double sn = x + x * z * (-1.0 / 6 + z * (1.0 / 120 + z * (-1.0 / 5040 + z * (1.0 / 362880 +
-                z * (-1.0 / 39916800 + z * (1.0 / 6227020800.0 + z * (-1.0 / 1307674368000.0 +
-                z * (1.0 / 355687428096000.0))))))));
-    double cs = 1.0 + z * (-0.5 + z * (1.0 / 24 + z * (-1.0 / 720 + z * (1.0 / 40320 +
-                z * (-1.0 / 3628800 + z * (1.0 / 479001600 + z * (-1.0 / 87178291200.0 +
-                z * (1.0 / 20922789888000.0 + z * (-1.0 / 6402373705728000.0)))))))));
-    double c = sl_vm_sel_d(q & 1, sn, cs), s = sl_vm_sel_d(q & 1, cs, sn);
-    c = sl_vm_sel_d(q == 1 || q == 2, -c, c);   /* cos(theta) < 0 in quadrants 1, 2 */
-    s = sl_vm_sel_d(q >= 2, -s, s);             /* sin(theta) < 0 in 2, 3 */
-    out[2 * j] = r * c;
-    out[2 * j + 1] = r * s;
+    sl_philox_pair p = sl_philox_normals(w[0][j], w[1][j], w[2][j], w[3][j]);
+    out[2 * j] = p.even;
+    out[2 * j + 1] = p.odd;
   }
 }
 
-/* Value 2j reads words 0-1 of block offset + j, value 2j + 1 words 2-3. A
-** normal pair is Box-Muller on the block's two uniforms (normal_pairs).
-** A float32 uniform takes the top 24 bits, so it never rounds up to 1 and
-** is exact in double. */
+/* Value 2j reads words 0-1 of block offset + j, value 2j + 1 words 2-3, as
+** kernels/philox.h makes them (which the CUDA kernels share). */
 static void draw_blocks(int64_t lo, int64_t hi, void *vjob)
 {
   const draw_job *job = vjob;
@@ -164,13 +107,13 @@ static void draw_blocks(int64_t lo, int64_t hi, void *vjob)
     case DRAW_UNIFORM:
       if (f32) {
         for (int j = 0; j < m; j++) {
-          v.f[2 * j] = (double)(w[0][j] >> 8) * 0x1p-24;
-          v.f[2 * j + 1] = (double)(w[2][j] >> 8) * 0x1p-24;
+          v.f[2 * j] = sl_philox_u24(w[0][j]);
+          v.f[2 * j + 1] = sl_philox_u24(w[2][j]);
         }
       } else {
         for (int j = 0; j < m; j++) {
-          v.f[2 * j] = uniform53(w[0][j], w[1][j]);
-          v.f[2 * j + 1] = uniform53(w[2][j], w[3][j]);
+          v.f[2 * j] = sl_philox_u53(w[0][j], w[1][j]);
+          v.f[2 * j + 1] = sl_philox_u53(w[2][j], w[3][j]);
         }
       }
       break;

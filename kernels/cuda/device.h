@@ -33,8 +33,4 @@ typedef unsigned long size_t;
 #define M_PI 3.14159265358979323846
 
 
-/* the integer argument that <math.h>'s C++ overloads take on the host
-** (scalar.h calls cosh with an int64_t where the vector math has none) */
-static inline double cosh(long long x) { return cosh((double)x); }
-
 #endif

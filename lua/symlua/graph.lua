@@ -134,7 +134,9 @@ return function(sl)
 
   -- sl.compile(inputs, outputs, opts): opts.updates {shared = expr},
   -- opts.givens {var = expr}, opts.mode (a backend: 'c', the default, or 'reference';
-  -- sl.backends() lists them; SYMLUA_MODE sets the default), opts.profile and
+  -- sl.backends() lists them; SYMLUA_MODE sets the default), opts.device ('cpu',
+  -- or 'cuda' for the cuda backend; sl.config.device / SYMLUA_DEVICE sets the
+  -- default, which opts.mode overrides), opts.profile and
   -- opts.nan_guard (see docs/debugging.md), opts.optimizer ('fast_run',
   -- the default, 'fast_compile' or 'none') with opts.include / opts.exclude
   -- (lists of rewrite or pass names; sl.rewrites() lists them)
@@ -142,6 +144,9 @@ return function(sl)
     opts = opts or {}
     if opts.mode ~= nil and type(opts.mode) ~= 'string' then
       error("compile: opts.mode must be a backend's name, not a " .. type(opts.mode), 2)
+    end
+    if opts.device ~= nil and type(opts.device) ~= 'string' then
+      error("compile: opts.device must be 'cpu' or 'cuda', not a " .. type(opts.device), 2)
     end
     local ins, outs = list(inputs), list(outputs)
     local shared, updates = {}, {}

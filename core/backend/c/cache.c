@@ -267,6 +267,29 @@ void sl_cache_temp_path(const char *final, const char *ext, char *out, size_t n)
            (unsigned long)++counter, (unsigned long)ts.tv_nsec, ext);
 }
 
+void sl_hasher_code(sl_hasher *h, const char *s)
+{
+  const char *run = s;   /* start of the text not yet fed */
+  while (*s) {
+    if (*s == '"' || *s == '\'') {
+      char q = *s++;
+      while (*s && *s != q && *s != '\n') s += (*s == '\\' && s[1]) ? 2 : 1;
+      if (*s == q) s++;
+    } else if (s[0] == '/' && (s[1] == '*' || s[1] == '/')) {
+      sl_hasher_update(h, run, (size_t)(s - run));
+      sl_hasher_update(h, " ", 1);
+      if (s[1] == '*') {
+        const char *end = strstr(s + 2, "*/");
+        s = end ? end + 2 : s + strlen(s);
+      } else {
+        for (s += 2; *s && !(*s == '\n' && s[-1] != '\\'); s++) {}
+      }
+      run = s;
+    } else s++;
+  }
+  sl_hasher_update(h, run, (size_t)(s - run));
+}
+
 /* -- entries ------------------------------------------------------------------------ */
 
 #define MAGIC "SLCACHE1"
@@ -317,6 +340,18 @@ int sl_cache_check(const char *path)
   sl_cache_warn("cache entry %s is corrupt (%s); removed, rebuilding it", path, bad);
   unlink(path);
   return 0;
+}
+
+unsigned char *sl_cache_read(const char *path, size_t *size)
+{
+  size_t n = 0;
+  if (!sl_cache_check(path)) return NULL;
+  unsigned char *buf = read_all(path, &n);
+  if (buf && sl_cache_entry_problem(buf, n)) { free(buf); return NULL; }   /* replaced meanwhile */
+  if (!buf) return NULL;
+  *size = n - sizeof(trailer);
+  buf[*size] = 0;
+  return buf;
 }
 
 int sl_cache_install(const char *tmp, const char *final)

@@ -24,6 +24,10 @@ void sl_hasher_update(sl_hasher *h, const void *p, size_t n);
 /* A string and its terminating NUL, so that ("ab","c") and ("a","bc") differ. */
 void sl_hasher_string(sl_hasher *h, const char *s);
 sl_hash128 sl_hasher_final(const sl_hasher *h);
+/* C or C++ source without its comments (each one a space, as the compiler
+** sees it): annotations such as node ids or script lines then do not change
+** the key of code that compiles the same. Literals are kept whole. */
+void sl_hasher_code(sl_hasher *h, const char *s);
 sl_hash128 sl_hash128_bytes(const void *p, size_t n);
 
 /* 32 lowercase hex digits and a NUL. */
@@ -63,6 +67,11 @@ const char *sl_cache_entry_problem(const unsigned char *buf, size_t n);
 /* 1 when the entry at path exists and its checksum holds; 0 when missing. A
 ** corrupt or truncated entry is removed with a warning, and 0 returned. */
 int sl_cache_check(const char *path);
+
+/* The object of the intact entry at path, without its trailer: malloc'd,
+** its size in *size and a NUL byte after it; NULL when missing or corrupt
+** (a corrupt one is removed with a warning, as by sl_cache_check). */
+unsigned char *sl_cache_read(const char *path, size_t *size);
 
 /* Append the trailer to the freshly built object at tmp, then rename it to
 ** final (atomically replacing whatever is there). 0, or -1 + sl_fail. */

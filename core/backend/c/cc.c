@@ -214,6 +214,12 @@ int sl_cc_available(void)
   return c && c->ok;
 }
 
+int sl_cc_runs(const char *cc)
+{
+  const compiler *c = compiler_info(cc);
+  return c && c->ok;
+}
+
 int sl_cc_identity(char *out, size_t n)
 {
   settings s;
@@ -267,32 +273,6 @@ static void host_isa_init(void)
 #endif
 }
 
-/* Feed C source without its comments (each one a space, as the compiler
-** sees it): annotations such as node ids or script lines then do not change
-** the key of code that compiles the same. Literals are kept whole. */
-static void hash_code(sl_hasher *h, const char *s)
-{
-  const char *run = s;   /* start of the text not yet fed */
-  while (*s) {
-    if (*s == '"' || *s == '\'') {
-      char q = *s++;
-      while (*s && *s != q && *s != '\n') s += (*s == '\\' && s[1]) ? 2 : 1;
-      if (*s == q) s++;
-    } else if (s[0] == '/' && (s[1] == '*' || s[1] == '/')) {
-      sl_hasher_update(h, run, (size_t)(s - run));
-      sl_hasher_update(h, " ", 1);
-      if (s[1] == '*') {
-        const char *end = strstr(s + 2, "*/");
-        s = end ? end + 2 : s + strlen(s);
-      } else {
-        for (s += 2; *s && !(*s == '\n' && s[-1] != '\\'); s++) {}
-      }
-      run = s;
-    } else s++;
-  }
-  sl_hasher_update(h, run, (size_t)(s - run));
-}
-
 static sl_hash128 cache_key(const char *source, const compiler *c, const char *cflags)
 {
   pthread_once(&host_once, host_isa_init);
@@ -303,7 +283,7 @@ static sl_hash128 cache_key(const char *source, const compiler *c, const char *c
   sl_hasher_string(&h, cflags);
   sl_hasher_string(&h, REQUIRED_FLAGS);
   sl_hasher_string(&h, host_isa);
-  hash_code(&h, source);
+  sl_hasher_code(&h, source);
   return sl_hasher_final(&h);
 }
 
@@ -484,6 +464,16 @@ sl_module *sl_module_compile(const char *source)
   settings s;
   if (settings_get(&s) != 0) return NULL;
   sl_module *m = join_or_compile(&s, source);
+  settings_free(&s);
+  return m;
+}
+
+sl_module *sl_module_compile_using(const char *source, const char *cc, const char *cflags)
+{
+  settings s = { strdup(cc), strdup(cflags), sl_cfg.cache_dir ? strdup(sl_cfg.cache_dir) : NULL };
+  sl_module *m = NULL;
+  if (!s.cc || !s.cflags || (sl_cfg.cache_dir && !s.cache_dir)) sl_fail("out of memory");
+  else m = compile_with(&s, source);
   settings_free(&s);
   return m;
 }

@@ -22,6 +22,10 @@ sl_module *sl_module_compile(const char *source);
 ** when it is not there (nothing is compiled); -1 + sl_fail (no compiler). */
 int sl_module_lookup(const char *source, sl_module **m);
 
+/* The same with compiler cc and flags cflags instead of sl.config's (both
+** part of the cache key): e.g. "c++" and "-x c++ ..." for a C++ source. */
+sl_module *sl_module_compile_using(const char *source, const char *cc, const char *cflags);
+
 /* The same with libtcc, in memory: fast to build, slower code. */
 sl_module *sl_module_compile_tcc(const char *source);
 /* 1 when libtcc is linked in (bin/symlua; not the shared libraries, since
@@ -33,6 +37,8 @@ void sl_module_release(sl_module *m);
 
 /* 1 when the configured compiler runs (checked once, then remembered). */
 int sl_cc_available(void);
+/* 1 when compiler cc runs (`cc --version`, checked once). */
+int sl_cc_runs(const char *cc);
 
 /* The configured compiler as one line: its command, the first line of its
 ** `--version` and its flags (what the kernels' speed depends on). 0, or -1

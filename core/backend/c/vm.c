@@ -21,6 +21,7 @@
 #include "cc.h"
 #include "config.h"
 #include "kernel_abi.h"
+#include "kernel_frame.h"
 #include "program.h"
 #include "tune.h"
 
@@ -119,70 +120,7 @@ static int prepare(sl_function *f, sl_plan *plan, void **state)
 ** call and switches tiers between calls); 0: the reference backend; -1: error. */
 static int ready(void *state) { return sl_tier_ready(state); }
 
-/* The input tensor a kernel's store may be written into (the inplace pass
-** marked the node), or NULL: the rule of graph.h — a run value held only by
-** the run (and by its shared variable), contiguous, of the result's dtype and
-** of the loop's shape. Every operand of a kernel is read at an element before
-** that element is stored, so writing over an input read at the same index is safe. */
-static sl_tensor *inplace_target(const sl_run *r, const sl_kernel *k, int j, int nd,
-                                 const int64_t *loop)
-{
-  const sl_function *f = r->f;
-  const sl_node *n = f->order[k->node[j]];
-  if (!n->destroy || k->reduce) return NULL;
-  int i = n->destroy - 1, src = k->src[j][i];
-  if (src >= 0 || k->load[-src - 1].pasted) return NULL;
-  const sl_var *v = n->inputs[i];
-  sl_tensor *t = r->val[k->load[-src - 1].slot];
-  int held = v->kind == SL_VAR_RESULT ? 1 : v->kind == SL_VAR_SHARED && v->value == t ? 2 : 0;
-  if (!held || sl_refs(&t->refcount) != held || sl_refs(&t->storage->refcount) != 1 || t->storage->release ||
-      t->dtype != n->outputs[0].type.dtype || t->ndim != nd ||
-      memcmp(t->shape, loop, (size_t)nd * sizeof *loop) || !sl_tensor_is_contiguous(t)) return NULL;
-  return t;
-}
-
 /* -- kernels ------------------------------------------------------------------------------ */
-
-/* Merge axis runs that every operand walks as one: stride[i] == stride[j] * size[j]. */
-static int collapse(int nd, int64_t *shape, int nops, int64_t (*st)[SL_MAXDIM])
-{
-  int m = 0;
-  for (int d = 0; d < nd; d++) {
-    int merge = m > 0;
-    for (int k = 0; k < nops && merge; k++) merge = st[k][m - 1] == st[k][d] * shape[d];
-    if (merge) {
-      shape[m - 1] *= shape[d];
-      for (int k = 0; k < nops; k++) st[k][m - 1] = st[k][d];
-      continue;
-    }
-    shape[m] = shape[d];
-    for (int k = 0; k < nops; k++) st[k][m] = st[k][d];
-    m++;
-  }
-  return m;
-}
-
-/* Strides of t as seen from a loop of shape (nd, shape): broadcast axes walk with stride 0. */
-static void frame_strides(const sl_tensor *t, int nd, const int64_t *shape, int64_t *st)
-{
-  int lead = nd - t->ndim;
-  for (int d = 0; d < nd; d++) {
-    int od = d - lead;
-    st[d] = od < 0 || (t->shape[od] == 1 && shape[d] != 1) ? 0 : t->strides[od];
-  }
-}
-
-static int inner_fits(const sl_kernel *k, const sl_kargs *a, int d, int column_zero)
-{
-  for (int l = 0; l < k->nload; l++) {
-    const sl_kload *ld = &k->load[l];
-    if (ld->pasted || ld->how == SL_LOAD_SCALAR) continue;
-    int64_t want = ld->how == SL_LOAD_COLUMN && column_zero ? 0 : 1;
-    if (a->st[ld->op][d] != want) return 0;
-  }
-  for (int s = 0; s < k->nstore; s++) if (a->st[k->nops - k->nstore + s][d] != 1) return 0;
-  return 1;
-}
 
 static int64_t abs64(int64_t x) { return x < 0 ? -x : x; }
 
@@ -214,8 +152,8 @@ static int tiles_fit(const sl_kernel *k, const sl_kargs *a)
 static int pick_elemwise(const sl_kernel *k, const sl_kargs *a)
 {
   int nd = a->nd;
-  if (nd == 1 && inner_fits(k, a, 0, 1)) return SL_V_CONTIG;
-  if (nd >= 2 && inner_fits(k, a, nd - 1, 1)) return SL_V_INNER;
+  if (nd == 1 && sl_kernel_unit_axis(k, a, 0, 1)) return SL_V_CONTIG;
+  if (nd >= 2 && sl_kernel_unit_axis(k, a, nd - 1, 1)) return SL_V_INNER;
   if (tiles_fit(k, a)) return SL_V_TILED;
   return SL_V_STRIDED;
 }
@@ -235,13 +173,6 @@ static int pick_reduce(const sl_kernel *k, const sl_kargs *a)
   if (a->nd >= 1 && a->nr == 1 && loads_unit(k, a->rst, 0)) return SL_V_RROWS;
   if (a->nd == 1 && a->nr == 1 && loads_unit(k, a->st, 0)) return SL_V_RCOLS;
   return SL_V_RGENERAL;
-}
-
-/* Reduced axes of a reduction node, as a mask over its input's axes. */
-static void reduced_axes(const sl_node *r, int *mask)
-{
-  memset(mask, 0, SL_MAXDIM * sizeof *mask);
-  for (int i = 1; i < r->params.n; i++) mask[r->params.v[i]] = 1;
 }
 
 /* The variant a step took last, for describe() and the profile: written when
@@ -272,123 +203,15 @@ static void note_variant(sl_program *p, const sl_kernel *k, sl_step *step, int a
 ** own, so that calls on several threads do not share them). */
 static int run_kernel(sl_program *p, sl_run *r, sl_step *step, int *rank, int64_t (*shape)[SL_MAXDIM])
 {
-  sl_function *f = r->f;
   sl_kernel *k = step->k;
-  int at_step = (int)(step - p->plan->steps);
-  int nm = k->reduce ? k->nnodes - 1 : k->nnodes;
-  /* members' shapes, by broadcasting; trouble goes to the reference path */
-  for (int j = 0; j < nm; j++) {
-    const sl_node *n = f->order[k->node[j]];
-    int nd = 0;
-    int64_t *sh = shape[j];
-    for (int i = 0; i < n->nin; i++) {
-      int src = k->src[j][i], ind;
-      const int64_t *ish;
-      if (src >= 0) { ind = rank[src]; ish = shape[src]; }
-      else { const sl_tensor *t = r->val[k->load[-src - 1].slot]; ind = t->ndim; ish = t->shape; }
-      if (i == 0) { nd = ind; memcpy(sh, ish, (size_t)ind * sizeof *sh); }
-      else if (sl_broadcast_shapes(nd, sh, ind, ish, &nd, sh)) return sl_run_step_nodes(r, step);
-    }
-    rank[j] = nd;
-  }
-  int nd;
-  const int64_t *loop;
-  if (k->reduce) {
-    int src = k->src[k->nnodes - 1][0];
-    if (src >= 0) { nd = rank[src]; loop = shape[src]; }
-    else { const sl_tensor *t = r->val[k->load[-src - 1].slot]; nd = t->ndim; loop = t->shape; }
-    if (nd != f->order[k->node[k->nnodes - 1]]->inputs[0]->type.ndim) return sl_run_step_nodes(r, step);
-  } else {
-    int j0 = k->store_node[0];
-    nd = rank[j0];
-    loop = shape[j0];
-    for (int s = 1; s < k->nstore; s++) {
-      int j = k->store_node[s];
-      if (rank[j] != nd || memcmp(shape[j], loop, (size_t)nd * sizeof *loop))
-        return sl_run_step_nodes(r, step);
-    }
-  }
-  int64_t numel = 1;
-  for (int d = 0; d < nd; d++) numel *= loop[d];
-  if (k->reduce && numel == 0) return sl_run_step_nodes(r, step);
-
   sl_kargs a;
-  a.n = numel;
+  int rc = sl_kernel_frame(r, step, &a, rank, shape);
+  if (rc) return rc < 0 ? -1 : 0;
   a.threads = sl_cfg.threads;
   a.omp_threshold = p->compute_bound[k->id] ? sl_cfg.omp_threshold_compute : sl_cfg.omp_threshold;
-  sl_tune_need(numel);
-  int64_t full[SL_KMAXOPS][SL_MAXDIM];
-  for (int l = 0; l < k->nload; l++) {
-    const sl_kload *ld = &k->load[l];
-    if (ld->pasted) continue;
-    const sl_tensor *t = r->val[ld->slot];
-    a.ptr[ld->op] = sl_tensor_ptr(t);
-    frame_strides(t, nd, loop, full[ld->op]);
-  }
-  /* stores */
-  for (int s = 0; s < k->nstore; s++) {
-    int j = k->store_node[s], at = k->node[j], op = k->nops - k->nstore + s;
-    const sl_node *n = f->order[at];
-    int sl = f->out_slot[at][0];
-    sl_tensor *t;
-    if (k->reduce) {
-      int mask[SL_MAXDIM], ond = 0, keepdims = (int)n->params.v[0];
-      int64_t osh[SL_MAXDIM];
-      reduced_axes(n, mask);
-      for (int d = 0; d < nd; d++) if (!mask[d] || keepdims) osh[ond++] = mask[d] ? 1 : loop[d];
-      t = sl_run_alloc(r, sl, n->outputs[0].type.dtype, ond, osh);
-      if (!t) return -1;
-      for (int d = 0, od = 0; d < nd; d++) {
-        full[op][d] = mask[d] ? 0 : t->strides[od];
-        if (!mask[d] || keepdims) od++;
-      }
-    } else {
-      if ((t = inplace_target(r, k, j, nd, loop))) sl_tensor_retain(t);   /* held by both slots */
-      else if (!(t = sl_run_alloc(r, sl, n->outputs[0].type.dtype, nd, loop))) return -1;
-      memcpy(full[op], t->strides, (size_t)nd * sizeof(int64_t));
-    }
-    sl_tensor_release(r->val[sl]);
-    r->val[sl] = t;
-    a.ptr[op] = sl_tensor_ptr(t);
-  }
-  if (numel == 0) return 0;
-  int v;
-  if (k->reduce) {
-    int mask[SL_MAXDIM];
-    int64_t ks[SL_MAXDIM], rs[SL_MAXDIM];
-    int nk = 0, nr = 0;
-    reduced_axes(k->reduce, mask);
-    a.rcount = 1;
-    for (int d = 0; d < nd; d++) {
-      if (mask[d]) a.rcount *= (double)loop[d];
-      if (loop[d] == 1) continue;
-      if (mask[d]) { for (int o = 0; o < k->nops; o++) a.rst[o][nr] = full[o][d]; rs[nr++] = loop[d]; }
-      else { for (int o = 0; o < k->nops; o++) a.st[o][nk] = full[o][d]; ks[nk++] = loop[d]; }
-    }
-    a.nd = collapse(nk, ks, k->nops, a.st);
-    a.nr = collapse(nr, rs, k->nops, a.rst);
-    memcpy(a.shape, ks, sizeof ks);
-    memcpy(a.rshape, rs, sizeof rs);
-    v = pick_reduce(k, &a);
-  } else {
-    int64_t sh[SL_MAXDIM];
-    int m = 0;
-    for (int d = 0; d < nd; d++) {
-      if (loop[d] == 1) continue;
-      for (int o = 0; o < k->nops; o++) a.st[o][m] = full[o][d];
-      sh[m++] = loop[d];
-    }
-    a.nd = collapse(m, sh, k->nops, a.st);
-    memcpy(a.shape, sh, sizeof sh);
-    if (a.nd == 0) {
-      a.nd = 1;
-      a.shape[0] = 1;
-      for (int o = 0; o < k->nops; o++) a.st[o][0] = 1;   /* one element: the flat loop reads [0] */
-    }
-    a.nr = 0;
-    v = pick_elemwise(k, &a);
-  }
-  note_variant(p, k, step, at_step, v, k->reduce ? a.nd + a.nr : a.nd, numel);
+  sl_tune_need(a.n);
+  int v = k->reduce ? pick_reduce(k, &a) : pick_elemwise(k, &a);
+  note_variant(p, k, step, (int)(step - p->plan->steps), v, k->reduce ? a.nd + a.nr : a.nd, a.n);
   p->fn[k->id][v](&a);
   return 0;
 }

@@ -39,6 +39,7 @@ static void free_state(void *state) { (void)state; }
 
 const sl_backend sl_backend_cuda = {
   .name = "cuda",
+  .device = "cuda",
   .fuses = 1,
   .available = available,
   .prepare = prepare,

@@ -34,18 +34,19 @@ const char *const sl_cuda_variant_names[SL_CV_COUNT] = {
 #undef SL_CUDA_VARIANT_NAME
 };
 
-extern const char sl_cuda_device_head[], sl_cuda_host_head[];
+extern const char sl_cuda_device_head[], sl_cuda_host_head[], sl_cuda_cmath_head[], sl_cuda_random_head[];
 
 static const char abi_text[] =
   "typedef struct sl_cuargs { " SL_XSTR(SL_CUARGS_FIELDS) " } sl_cuargs;\n"
+  "typedef struct sl_cudraw { " SL_XSTR(SL_CUDRAW_FIELDS) " } sl_cudraw;\n"
   "static_assert(sizeof(sl_cuargs) <= " SL_XSTR(SL_CUDA_PARAM_LIMIT) ", \"kernel parameters past the limit\");\n"
   "#ifdef SL_CUDA_HOST\n"
-  "#define SL_HOST_LAUNCHER(name) \\\n"
-  "  static void name##_run(const void *a) { name(*(const sl_cuargs *)a); } \\\n"
+  "#define SL_HOST_LAUNCHER(name, args) \\\n"
+  "  static void name##_run(const void *a) { name(*(const args *)a); } \\\n"
   "  extern \"C\" int name##_host(unsigned grid, unsigned block, const void *a) \\\n"
   "  { return sl_emu_launch(grid, block, name##_run, a); }\n"
   "#else\n"
-  "#define SL_HOST_LAUNCHER(name)\n"
+  "#define SL_HOST_LAUNCHER(name, args)\n"
   "#endif\n";
 
 /* The kernel headers without their <...> includes (NVRTC has no C library;
@@ -118,14 +119,14 @@ static void print_elemwise(FILE *o, const sl_function *f, const sl_kernel *k, in
   if (v == SL_CV_CONTIG) {
     fprintf(o, "%s", grid_stride);
     print_call(o, k, 1, NULL);
-    fprintf(o, "\n}\nSL_HOST_LAUNCHER(sl_k%d_contig)\n\n", k->code);
+    fprintf(o, "\n}\nSL_HOST_LAUNCHER(sl_k%d_contig, sl_cuargs)\n\n", k->code);
     return;
   }
   fprintf(o, "%s{\n", grid_stride);
   print_offsets(o, k, "    ", "i", "nd", "shape", "st", NULL);
   fprintf(o, "    ");
   print_call(o, k, 0, NULL);
-  fprintf(o, "\n  }\n}\nSL_HOST_LAUNCHER(sl_k%d_strided)\n\n", k->code);
+  fprintf(o, "\n  }\n}\nSL_HOST_LAUNCHER(sl_k%d_strided, sl_cuargs)\n\n", k->code);
 }
 
 static void print_reduce(FILE *o, const sl_function *f, const sl_kernel *k)
@@ -151,7 +152,7 @@ static void print_reduce(FILE *o, const sl_function *f, const sl_kernel *k)
   fprintf(o, "    if (threadIdx.x == 0) {\n");
   fprintf(o, "      for (unsigned w = 1; w < blockDim.x / 32; w++) sl_k%d_comb(acc, part[w]);\n", K);
   fprintf(o, "      q0[off[%d]] = sl_k%d_fin(acc);\n    }\n    __syncthreads();\n  }\n}\n", out, K);
-  fprintf(o, "SL_HOST_LAUNCHER(sl_k%d_reduce)\n\n", K);
+  fprintf(o, "SL_HOST_LAUNCHER(sl_k%d_reduce, sl_cuargs)\n\n", K);
 }
 
 static void print_kernel(FILE *o, const sl_function *f, const sl_kernel *k)
@@ -169,16 +170,36 @@ static void print_kernel(FILE *o, const sl_function *f, const sl_kernel *k)
   }
 }
 
+/* What every CUDA source starts with: the head of its compiler, the kernel
+** headers, the argument blocks. */
+static void print_head(FILE *o)
+{
+  fprintf(o, "#ifdef SL_CUDA_HOST\n%s#else\n%s#endif\n%s#define SL_VECTOR_MATH 1\n", sl_cuda_host_head,
+          sl_cuda_device_head, sl_cuda_cmath_head);
+  print_prelude(o);
+  fprintf(o, "%s\n", abi_text);
+}
+
 char *sl_codegen_cuda(const sl_function *f, sl_plan *p)
 {
   char *text = NULL;
   size_t len = 0;
   FILE *o = open_memstream(&text, &len);
   if (!o) { sl_fail("out of memory"); return NULL; }
-  fprintf(o, "#ifdef SL_CUDA_HOST\n%s#else\n%s#endif\n#define SL_VECTOR_MATH 1\n", sl_cuda_host_head, sl_cuda_device_head);
-  print_prelude(o);
-  fprintf(o, "%s\n", abi_text);
+  print_head(o);
   int rc = sl_kt_kernels(o, f, p, 0, print_kernel);
   if (fclose(o) != 0 || rc) { free(text); sl_fail("out of memory"); return NULL; }
+  return text;
+}
+
+char *sl_codegen_cuda_draw(void)
+{
+  char *text = NULL;
+  size_t len = 0;
+  FILE *o = open_memstream(&text, &len);
+  if (!o) { sl_fail("out of memory"); return NULL; }
+  print_head(o);
+  fprintf(o, "%s", sl_cuda_random_head);
+  if (fclose(o) != 0) { free(text); sl_fail("out of memory"); return NULL; }
   return text;
 }

@@ -39,6 +39,8 @@ enum {   /* CUdevice_attribute values used for the properties */
   _(nvrtcResult, nvrtcGetProgramLog, (nvrtcProgram p, char *log)) \
   _(nvrtcResult, nvrtcGetPTXSize, (nvrtcProgram p, size_t *n)) \
   _(nvrtcResult, nvrtcGetPTX, (nvrtcProgram p, char *ptx)) \
+  _(nvrtcResult, nvrtcGetCUBINSize, (nvrtcProgram p, size_t *n)) \
+  _(nvrtcResult, nvrtcGetCUBIN, (nvrtcProgram p, char *cubin)) \
   _(nvrtcResult, nvrtcDestroyProgram, (nvrtcProgram *p))
 
 #define SL_CUDA_FN_FIELD(ret, name, args) ret (*name) args;
