@@ -59,6 +59,9 @@ local function worker(what, clib_path)
     local steps = dofile(here .. 'support/steps.lua')
     local train, args = steps.mlp({ batch = rows, dist = size > 1 })
     for _ = 1, 3 do train(unpack(args)) end   -- warm: compiled, caches filled
+    -- the optimized code, not libtcc's first tier (SYMLUA_COMPILE=sync below)
+    local tier = train:info().tier
+    if tier ~= 'cc' then error(('bench/dist.lua: the step runs %s code, not the optimized code'):format(tier)) end
     local reps, best = 20, math.huge
     for _ = 1, ROUNDS do
       dist.barrier()
@@ -87,9 +90,12 @@ if os.execute(('%s -O2 -fPIC -shared -o %s %s'):format(quote(mpicc), quote(so), 
   error('bench/dist.lua: mpicc could not build bench/c/allreduce.c')
 end
 
--- one thread per rank; shared memory between the ranks of this machine
+-- one thread per rank; shared memory between the ranks of this machine; the
+-- optimizing compiler from the first call, so every row times optimized code
+-- (tiered, a short job would time libtcc's code, ten times slower, while gcc
+-- builds in the background)
 local ENV = 'OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader '
-  .. 'OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1'
+  .. 'OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 SYMLUA_COMPILE=sync'
 local function job(np, ...)
   local cmd = table.concat({ ENV, quote(mpirun), '-np', np, '--oversubscribe', '--bind-to none',
                              quote(symlua), quote(arg[0]), ... }, ' ')
