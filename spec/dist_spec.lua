@@ -212,28 +212,33 @@ describe('sl.dist across ranks (mpirun)', function()
 
   -- each rank left at all cores made the step twenty times slower: every
   -- rank's OpenMP threads spun for the cores the other ranks held
-  local unset = 'env -u OMP_NUM_THREADS -u OPENBLAS_NUM_THREADS OMPI_MCA_hwloc_base_binding_policy=none'
+  -- and ranks that took every core spun while they waited, holding the core
+  -- a preempted partner waited for (a step under load took three times as long)
+  local unset = 'env -u OMP_NUM_THREADS -u OPENBLAS_NUM_THREADS -u OMPI_MCA_mpi_yield_when_idle '
+    .. 'OMPI_MCA_hwloc_base_binding_policy=none'
+  local line = 'rank (%d+) of %d+: (%d+) threads, (%d+) of (%d+) cores, (%d+) local, yield (%w+)'
   for _, n in ipairs({ 2, 3 }) do
-    it(n .. ' unbound ranks on one machine share its cores: cores / ranks threads each', function()
+    it(n .. ' unbound ranks on one machine share its cores: cores / ranks threads each, yielding when they take all', function()
       local out, code = launch(n, 'threads.lua', unset)
       assert.are.equal(0, code, out)
       local seen = 0
-      for r, threads, mine, online, loc in out:gmatch('rank (%d+) of %d+: (%d+) threads, (%d+) of (%d+) cores, (%d+) local') do
+      for r, threads, mine, online, loc, yield in out:gmatch(line) do
         threads, mine, online = tonumber(threads), tonumber(mine), tonumber(online)
         assert.are.equal(n, tonumber(loc))
         -- a rank held to fewer cores than are online (taskset) is left to OpenMP, which counts those
         local want = mine < online and 0 or math.max(1, math.floor(online / n))
         assert.are.equal(want, threads, 'rank ' .. r .. ':\n' .. out)
+        assert.are.equal(n >= online and '1' or 'nil', yield, 'rank ' .. r .. ':\n' .. out)
         seen = seen + 1
       end
       assert.are.equal(n, seen, out)
     end)
   end
 
-  it('a thread count the user chose is left alone', function()
-    local out, code = launch(2, 'threads.lua', unset .. ' OMP_NUM_THREADS=2')
+  it('a thread count and a wait the user chose are left alone', function()
+    local out, code = launch(2, 'threads.lua', unset .. ' OMP_NUM_THREADS=2 OMPI_MCA_mpi_yield_when_idle=0')
     assert.are.equal(0, code, out)
-    assert.are.equal(2, count(out, 'rank %d of 2: 0 threads'), out)
+    assert.are.equal(2, count(out, 'rank %d of 2: 0 threads, [^\n]*, yield 0\n'), out)
   end)
 
   it('an allreduce of a tensor whose shape differs on one rank is an error on every rank', function()

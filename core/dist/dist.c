@@ -133,12 +133,27 @@ static int open_mpi(void)
   return 0;
 }
 
+/* Ranks that take every core of their machine wait for each other by
+** yielding the core, not spinning on it: any other process there (a
+** background compile of symlua's, the launcher, another job) preempts a
+** rank, and a partner that spins then holds the core that rank waits for,
+** a time slice per message of the collective (a 2-rank step under load
+** took three times as long). With cores to spare the ranks spin, as Open
+** MPI does by default. Open MPI reads its setting at MPI_Init; a value the
+** user set is kept. */
+static void yield_when_cores_taken(void)
+{
+  if (sl_env_int(SL_ENV_OMPI_LOCAL_SIZE) >= sysconf(_SC_NPROCESSORS_ONLN))
+    setenv("OMPI_MCA_mpi_yield_when_idle", "1", 0);
+}
+
 int sl_dist_init(void)
 {
   if (initialized) return 0;
   const char *launched = sl_env(SL_ENV_OMPI_SIZE);
   if (launched && atoi(launched) > 1) {
     if (open_mpi()) return -1;
+    yield_when_cores_taken();
     if (mpi.Init(NULL, NULL) != 0) return sl_fail("dist.init: MPI_Init failed");
     mpi.Comm_rank(mpi.world, &rank_);
     mpi.Comm_size(mpi.world, &size_);

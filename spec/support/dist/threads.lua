@@ -1,7 +1,8 @@
 -- Run by spec/dist_spec.lua under mpirun: the threads each rank's kernels
--- and BLAS calls take. Prints "rank R of N: T threads, C of O cores, L
--- local": sl.config.threads, the cores this rank may run on, those online,
--- and the ranks on this machine.
+-- and BLAS calls take, and how it waits. Prints "rank R of N: T threads, C
+-- of O cores, L local, yield Y": sl.config.threads, the cores this rank may
+-- run on, those online, the ranks on this machine, and Open MPI's
+-- mpi_yield_when_idle as the rank's MPI_Init read it.
 local sl = require 'symlua'
 local dist = sl.dist.init()
 local function number_from(cmd)
@@ -10,5 +11,6 @@ local function number_from(cmd)
   p:close()
   return n
 end
-print(('rank %d of %d: %d threads, %d of %d cores, %s local'):format(dist.rank(), dist.size(), sl.config.threads,
-  number_from('nproc'), number_from('getconf _NPROCESSORS_ONLN'), os.getenv('OMPI_COMM_WORLD_LOCAL_SIZE')))
+print(('rank %d of %d: %d threads, %d of %d cores, %s local, yield %s'):format(dist.rank(), dist.size(),
+  sl.config.threads, number_from('nproc'), number_from('getconf _NPROCESSORS_ONLN'),
+  os.getenv('OMPI_COMM_WORLD_LOCAL_SIZE'), tostring(os.getenv('OMPI_MCA_mpi_yield_when_idle'))))
