@@ -132,10 +132,11 @@ struct sl_op {
   int nout;              /* -1: one per output of params.sub */
   sl_infer_fn infer;
   sl_perform_fn perform; /* reference kernel: allocates out[] */
-  /* ops that only rearrange one input (dimshuffle, narrow): the result as a
-  ** view of in[0], sharing its storage, or NULL with a message. perform
-  ** copies that view; a backend whose steps may alias (the C backend feeding
-  ** its kernels) may call this instead. NULL for every other op. */
+  /* ops that only rearrange one input (dimshuffle, narrow, reshape): the
+  ** result as a view of in[0], sharing its storage (reshape: of a contiguous
+  ** in[0]; a copy of any other), or NULL with a message. perform copies that
+  ** view; a backend whose steps may alias (the C backend feeding its
+  ** kernels) may call this instead. NULL for every other op. */
   sl_tensor *(*view)(const struct sl_node *n, sl_tensor *const *in);
   /* elementwise ops only */
   sl_type_rule rule;

@@ -219,6 +219,24 @@ static int reshape_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
   return copy_reshaped(in[0], n->params.n, shape, out);
 }
 
+/* A contiguous input's elements are already in C order: the result is a
+** view of them (data_parallel's flattened gradients and the split bucket's
+** pieces, a copy each otherwise). Any other input is copied: its view would
+** need strides that no reshape of a strided layout has in general. */
+static sl_tensor *reshape_view(const sl_node *n, sl_tensor *const *in)
+{
+  char a[256];
+  int64_t e[SL_MAXDIM], shape[SL_MAXDIM];
+  sl_tensor *out = NULL;
+  reshape_entries(n, in, e);
+  if (reshape_resolve(tensor_str(in[0], a, sizeof a), sl_tensor_numel(in[0]), n->params.n, e, shape))
+    return NULL;
+  if (sl_tensor_is_contiguous(in[0])) return sl_tensor_view(in[0], n->params.n, shape);
+  if (copy_reshaped(in[0], n->params.n, shape, &out) == 0) return out;
+  sl_tensor_release(out);
+  return NULL;
+}
+
 /* -- flatten ---------------------------------------------------------------------- */
 
 /* The output shape: the first outdim-1 axes kept, the rest multiplied. */
@@ -593,7 +611,7 @@ static int tile_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 
 /* -- the table ---------------------------------------------------------------------- */
 
-const sl_op sl_op_reshape = { .name = "reshape",     .nin = -1, .nout = 1, .infer = reshape_infer,    .perform = reshape_perform, .flags = SL_OP_COMPLEX | SL_OP_MOVES | SL_OP_EXACT_GRAD, .size = SL_SIZE_RESHAPE };
+const sl_op sl_op_reshape = { .name = "reshape",     .nin = -1, .nout = 1, .infer = reshape_infer,    .perform = reshape_perform, .view = reshape_view, .flags = SL_OP_COMPLEX | SL_OP_MOVES | SL_OP_EXACT_GRAD, .size = SL_SIZE_RESHAPE };
 const sl_op sl_op_flatten = { .name = "flatten",     .nin = 1,  .nout = 1, .infer = flatten_infer,    .perform = flatten_perform, .flags = SL_OP_COMPLEX | SL_OP_MOVES | SL_OP_EXACT_GRAD, .size = SL_SIZE_FLATTEN };
 const sl_op sl_op_dimshuffle = { .name = "dimshuffle",  .nin = 1,  .nout = 1, .infer = dimshuffle_infer, .perform = dimshuffle_perform, .view = dimshuffle_view, .flags = SL_OP_COMPLEX | SL_OP_MOVES | SL_OP_EXACT_GRAD, .size = SL_SIZE_DIMSHUFFLE };
 const sl_op sl_op_concatenate = { .name = "concatenate", .nin = -1, .nout = 1, .infer = concat_infer,     .perform = concat_perform, .flags = SL_OP_COMPLEX | SL_OP_MOVES, .size = SL_SIZE_CONCATENATE };
