@@ -75,6 +75,25 @@ describe('sl.dist in one process', function()
     assert.are.equal(3, allreduces(sl.dist.data_parallel(grads)))
   end)
 
+  it('the allreduce of a bucket reduces it in its own buffer (inplace_allreduce), never an input', function()
+    local W, b = sl.shared(sl.ones(3, 2), 'W'), sl.shared(sl.ones(2), 'b')
+    local x = sl.matrix('x')
+    local loss = (x:dot(W) + b):sum()
+    local grads = sl.dist.data_parallel(sl.grad(loss, { W, b }), { params = { W, b } })
+    local f = sl.compile({ x }, grads)
+    local gW, gb = f(sl.tensor({ { 1, 2, 3 } }))
+    assert.are.same({ { 1, 1 }, { 2, 2 }, { 3, 3 } }, gW:totable())
+    assert.are.same({ 1, 1 }, gb:totable())
+    assert.are.equal(1, f:info().rewrites.inplace_allreduce)
+    -- a function input is the caller's: reduced through a copy
+    local v = sl.vector('v')
+    local g = sl.compile({ v }, sl.dist.allreduce(v, 'sum'))
+    local arg = sl.tensor({ 1.5, 2 })
+    assert.are.same({ 1.5, 2 }, g(arg):totable())
+    assert.is_nil(g:info().rewrites.inplace_allreduce)
+    assert.are.same({ 1.5, 2 }, arg:totable())
+  end)
+
   it('data.batches shards every epoch; the shards together are one process\'s batches', function()
     local rows = sl.arange(1, 12):reshape(11, 1)   -- row i holds i
     for _, opts in ipairs({ { shuffle = false }, { shuffle = true, seed = 5 } }) do
@@ -138,7 +157,7 @@ describe('sl.dist across ranks (mpirun)', function()
     it(n .. ' rank' .. (n > 1 and 's' or '') .. ': every collective on every dtype matches the hand-computed values', function()
       local out, code = launch(n, 'collectives.lua')
       assert.are.equal(0, code, out)
-      assert.are.equal(n, count(out, 'rank %d of ' .. n .. ': 80 checks passed'), out)
+      assert.are.equal(n, count(out, 'rank %d of ' .. n .. ': 82 checks passed'), out)
     end)
   end
 
@@ -189,6 +208,44 @@ describe('sl.dist across ranks (mpirun)', function()
     assert.are_not.equal(124, code, 'the job hung:\n' .. out)
     assert.matches('process rank 1 with PID %d+ on node %S+ exited on signal 9', out)
     assert.is_nil(out:find('finished the allreduce', 1, true), out)
+  end)
+
+  -- each rank left at all cores made the step twenty times slower: every
+  -- rank's OpenMP threads spun for the cores the other ranks held
+  -- and ranks that took every core spun while they waited, holding the core
+  -- a preempted partner waited for (a step under load took three times as long)
+  local unset = 'env -u OMP_NUM_THREADS -u OPENBLAS_NUM_THREADS -u OMPI_MCA_mpi_yield_when_idle '
+    .. 'OMPI_MCA_hwloc_base_binding_policy=none'
+  local line = 'rank (%d+) of %d+: (%d+) threads, (%d+) of (%d+) cores, (%d+) local, yield (%w+)'
+  for _, n in ipairs({ 2, 3 }) do
+    it(n .. ' unbound ranks on one machine share its cores: cores / ranks threads each, yielding when they take all', function()
+      local out, code = launch(n, 'threads.lua', unset)
+      assert.are.equal(0, code, out)
+      local seen = 0
+      for r, threads, mine, online, loc, yield in out:gmatch(line) do
+        threads, mine, online = tonumber(threads), tonumber(mine), tonumber(online)
+        assert.are.equal(n, tonumber(loc))
+        -- a rank held to fewer cores than are online (taskset) is left to OpenMP, which counts those
+        local want = mine < online and 0 or math.max(1, math.floor(online / n))
+        assert.are.equal(want, threads, 'rank ' .. r .. ':\n' .. out)
+        assert.are.equal(n >= online and '1' or 'nil', yield, 'rank ' .. r .. ':\n' .. out)
+        seen = seen + 1
+      end
+      assert.are.equal(n, seen, out)
+    end)
+  end
+
+  it('a thread count and a wait the user chose are left alone', function()
+    local out, code = launch(2, 'threads.lua', unset .. ' OMP_NUM_THREADS=2 OMPI_MCA_mpi_yield_when_idle=0')
+    assert.are.equal(0, code, out)
+    assert.are.equal(2, count(out, 'rank %d of 2: 0 threads, [^\n]*, yield 0\n'), out)
+  end)
+
+  it('an allreduce of a tensor whose shape differs on one rank is an error on every rank', function()
+    local out, code = launch(3, 'mismatch_allreduce.lua')
+    assert.are.equal(0, code, out)
+    assert.are.equal(3, count(out, 'rank %d refused: [^\n]*dist.allreduce: rank 1 has float64 %(5%) but rank 0 has float64 %(4%)'), out)
+    assert.are.equal(3, count(out, 'rank %d then reduced 6'), out)
   end)
 
   it('a parameter whose shape differs on one rank is an error naming it', function()

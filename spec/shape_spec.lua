@@ -261,6 +261,30 @@ describe('shape ops by hand', function()
     assert.are.equal(1, t[1][1])
   end)
 
+  it('a reshape inside a function reads contiguous values as a view, anything else through a copy', function()
+    local x, W = sl.matrix('x'), sl.shared(sl.tensor({ { 1, 2, 3 }, { 4, 5, 6 } }), 'W')
+    local y = x * 2
+    local outs = {
+      (y:reshape(-1) + 1):reshape(3, 2),      -- a computed value, reshaped and back, written in place
+      y:transpose():reshape(-1) * 1,          -- a transposed value: copied in C order
+      x:reshape(3, 2) - 1,                    -- the caller's input
+      W:reshape(3, 2) * 10,                   -- a shared variable, updated below
+      y:sum(),                                -- y read after its reshapes
+    }
+    local ref = sl.compile({ x }, outs, { mode = 'reference', updates = { [W] = W + 1 } })
+    local c = sl.compile({ x }, outs, { mode = 'c', updates = { [W] = W + 1 } })
+    local t = sl.tensor({ { 1, 2, 3 }, { 4, 5, 6 } }, 'float64')
+    local want = { ref(t) }
+    W:set_value(sl.tensor({ { 1, 2, 3 }, { 4, 5, 6 } }))
+    local got = { c(t) }
+    assert.are.same({ { 3, 5 }, { 7, 9 }, { 11, 13 } }, want[1]:totable())
+    assert.are.same({ 2, 8, 4, 10, 6, 12 }, want[2]:totable())
+    assert.are.same({ { 10, 20 }, { 30, 40 }, { 50, 60 } }, want[4]:totable())
+    for i = 1, #outs do assert.are.same(want[i]:totable(), got[i]:totable()) end
+    assert.are.same({ { 1, 2, 3 }, { 4, 5, 6 } }, t:totable())   -- the input is intact
+    assert.are.same({ { 2, 3, 4 }, { 5, 6, 7 } }, W:get_value():totable())
+  end)
+
   it('tensor methods keep their view semantics', function()
     local t = sl.tensor({ { 1, 2, 3 }, { 4, 5, 6 } })
     local v = t:reshape(3, 2)

@@ -80,6 +80,9 @@ void sl_config_set_origin(const sl_config_key *k, sl_cfg_origin o);
   _(TMPDIR,         "TMPDIR",             "where a fallback cache is made") \
   _(CC,             "CC",                 "the C compiler, unless sl.config.cc names one") \
   _(OMPI_SIZE,      "OMPI_COMM_WORLD_SIZE", "set by Open MPI's mpirun: the number of ranks; sl.dist opens MPI only then") \
+  _(OMPI_LOCAL_SIZE, "OMPI_COMM_WORLD_LOCAL_SIZE", "set by mpirun: the ranks on this machine, which share its cores") \
+  _(OMP_NUM_THREADS, "OMP_NUM_THREADS",   "the user's thread count: sl.dist then leaves the threads per rank alone") \
+  _(OPENBLAS_NUM_THREADS, "OPENBLAS_NUM_THREADS", "the same, for OpenBLAS") \
   _(LD_PRELOAD,     "LD_PRELOAD",         "shows valgrind, which lacks AVX-512: generated code leaves it out")
 typedef enum {
 #define SL_ENV_ENUM(e, name, doc) SL_ENV_##e,

@@ -11,11 +11,15 @@
 ** (OMPI_COMM_WORLD_SIZE set): anywhere else the process is one rank, and
 ** every collective leaves its tensor as it is.
 */
+#define _GNU_SOURCE   /* sched_getaffinity, CPU_COUNT */
 #include <dlfcn.h>
+#include <sched.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <omp.h>
 
 #include "config.h"
 #include "dist.h"
@@ -88,6 +92,25 @@ const char *sl_dist_library(void) { return mpi.lib ? mpi.name : NULL; }
 
 static void finalize_at_exit(void) { sl_dist_finalize(); }
 
+/* The ranks on one machine share its cores: unless the user chose a thread
+** count (sl.config.threads, OMP_NUM_THREADS, OPENBLAS_NUM_THREADS), each
+** unbound rank's kernels and BLAS calls take cores / local ranks threads.
+** Left at all cores, every rank's OpenMP threads spin for cores the others
+** hold, and a step takes twenty times as long. A rank that mpirun bound to
+** some cores (its default up to 2 ranks) has OpenMP count those already. */
+static void share_cores(void)
+{
+  int local = sl_env_int(SL_ENV_OMPI_LOCAL_SIZE);
+  if (local <= 1 || sl_env(SL_ENV_OMP_NUM_THREADS) || sl_env(SL_ENV_OPENBLAS_NUM_THREADS) ||
+      sl_config_origin(sl_config_find("threads")) == SL_CFG_FROM_USER) return;
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  cpu_set_t mine;
+  if (sched_getaffinity(0, sizeof mine, &mine) != 0 || CPU_COUNT(&mine) < cores) return;
+  int threads = cores / local > 1 ? (int)(cores / local) : 1;
+  sl_cfg.threads = threads;
+  omp_set_num_threads(threads);   /* OpenBLAS's OpenMP build follows it too */
+}
+
 static int open_mpi(void)
 {
   for (size_t i = 0; i < sizeof mpi_libraries / sizeof *mpi_libraries && !mpi.lib; i++) {
@@ -110,16 +133,32 @@ static int open_mpi(void)
   return 0;
 }
 
+/* Ranks that take every core of their machine wait for each other by
+** yielding the core, not spinning on it: any other process there (a
+** background compile of symlua's, the launcher, another job) preempts a
+** rank, and a partner that spins then holds the core that rank waits for,
+** a time slice per message of the collective (a 2-rank step under load
+** took three times as long). With cores to spare the ranks spin, as Open
+** MPI does by default. Open MPI reads its setting at MPI_Init; a value the
+** user set is kept. */
+static void yield_when_cores_taken(void)
+{
+  if (sl_env_int(SL_ENV_OMPI_LOCAL_SIZE) >= sysconf(_SC_NPROCESSORS_ONLN))
+    setenv("OMPI_MCA_mpi_yield_when_idle", "1", 0);
+}
+
 int sl_dist_init(void)
 {
   if (initialized) return 0;
   const char *launched = sl_env(SL_ENV_OMPI_SIZE);
   if (launched && atoi(launched) > 1) {
     if (open_mpi()) return -1;
+    yield_when_cores_taken();
     if (mpi.Init(NULL, NULL) != 0) return sl_fail("dist.init: MPI_Init failed");
     mpi.Comm_rank(mpi.world, &rank_);
     mpi.Comm_size(mpi.world, &size_);
     atexit(finalize_at_exit);
+    share_cores();
   }
   initialized = 1;
   return 0;

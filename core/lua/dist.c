@@ -36,12 +36,14 @@ static int l_op_code(lua_State *L)
   return 1;
 }
 
-/* allreduce(t, op_name): in place; returns t */
+/* allreduce(t, op_name, check): in place; returns t. check (default true):
+** compare dtype and shape across ranks first, one more message per call. */
 static int l_allreduce(lua_State *L)
 {
   sl_tensor *t = sl_lua_check_tensor(L, 1);
+  int check = lua_isnoneornil(L, 3) || lua_toboolean(L, 3);
   sl_dist_op op;
-  if (sl_dist_op_from_name(luaL_optstring(L, 2, "sum"), &op) || sl_dist_allreduce(t, op, 1)) sl_lua_fail(L);
+  if (sl_dist_op_from_name(luaL_optstring(L, 2, "sum"), &op) || sl_dist_allreduce(t, op, check)) sl_lua_fail(L);
   lua_settop(L, 1);
   return 1;
 }

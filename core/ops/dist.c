@@ -5,7 +5,8 @@
 ** Params: v[0] the reduction (sl_dist_op). Impure, so never merged or
 ** folded: every rank must run the same collectives in the same order.
 ** Shapes are not compared across ranks here (that costs a message per
-** call); sl.dist.data_parallel compares the parameters' once.
+** call); sl.dist.data_parallel compares the parameters' once. The inplace
+** pass lets it reduce an input that dies with it in that input's buffer.
 */
 #include "dist.h"
 #include "rows.h"
@@ -18,10 +19,12 @@ static int allreduce_infer(sl_node *n, sl_type *out)
   return sl_dist_check_op(out[0].dtype, (sl_dist_op)p->v[0]);
 }
 
+/* out[0] on entry: the input's own tensor, handed over by the run when the
+** inplace pass found that it dies here (opt/inplace.c): reduced where it is,
+** saving a copy of the bucket per step. */
 static int allreduce_perform(const sl_node *n, sl_tensor **in, sl_tensor **out)
 {
-  out[0] = sl_tensor_clone(in[0]);
-  if (!out[0]) return -1;
+  if (!out[0] && !(out[0] = sl_tensor_clone(in[0]))) return -1;
   return sl_dist_allreduce(out[0], (sl_dist_op)n->params.v[0], 0);
 }
 

@@ -3,9 +3,9 @@
 ** input that dies with the node, and the run-time half that decides, per
 ** call, whether that buffer may really be written.
 **
-** The pass marks node.destroy (graph.h) on elementwise nodes, and on gemm,
-** gemv (operand 0, the added C or y) and ger (operand 0, A), when the
-** chosen input
+** The pass marks node.destroy (graph.h) on elementwise nodes, on gemm,
+** gemv (operand 0, the added C or y) and ger (operand 0, A), and on
+** allreduce (its operand, reduced where it lies), when the chosen input
 **   - has output 0's dtype and rank, and is not broadcast by the node (no
 **     axis statically 1 where the output's is not);
 **   - is read by this node once, by no graph output, and by no other node
@@ -43,15 +43,18 @@
 
 /* -- the pass -------------------------------------------------------------------------- */
 
+/* The node families the pass's rewrites take, one rewrite each. */
+typedef enum { FAMILY_ELEMWISE, FAMILY_BLAS, FAMILY_COLLECTIVE } family;
+
 /* Which inputs of n may be destroyed: [first, last). */
-static void candidates(const sl_node *n, int blas, int *first, int *last)
+static void candidates(const sl_node *n, family which, int *first, int *last)
 {
+  const sl_op *op = n->op;
   *first = *last = 0;
-  if (blas) {
-    const sl_op *op = n->op;
-    if (op == &sl_op_gemm || op == &sl_op_gemv || op == &sl_op_ger) *last = 1;
-  } else if (n->op->rule != SL_TR_NONE && n->nout == 1) {
-    *last = n->nin;
+  switch (which) {
+  case FAMILY_ELEMWISE: if (op->rule != SL_TR_NONE && n->nout == 1) *last = n->nin; break;
+  case FAMILY_BLAS: if (op == &sl_op_gemm || op == &sl_op_gemv || op == &sl_op_ger) *last = 1; break;
+  case FAMILY_COLLECTIVE: if (op == &sl_op_allreduce) *last = 1; break;
   }
 }
 
@@ -121,7 +124,7 @@ static int can_destroy(const sl_fgraph *g, const sl_ptrmap *pos, const sl_node *
   return nothers == 0 ? 1 : all_ancestors(pos, n, others, nothers);
 }
 
-static int mark(sl_fgraph *g, int blas)
+static int mark(sl_fgraph *g, family which)
 {
   sl_node **order;
   sl_ptrmap pos = { 0 };
@@ -132,7 +135,7 @@ static int mark(sl_fgraph *g, int blas)
     sl_node *n = order[k];
     int first, last;
     if (n->destroy) continue;
-    candidates(n, blas, &first, &last);
+    candidates(n, which, &first, &last);
     for (int i = first; i < last && !n->destroy && marked >= 0; i++) {
       int ok = can_destroy(g, &pos, n, i);
       if (ok < 0) marked = -1;
@@ -152,14 +155,18 @@ static int mark(sl_fgraph *g, int blas)
   return marked;
 }
 
-static int inplace_elemwise(sl_fgraph *g) { return mark(g, 0); }
-static int inplace_blas(sl_fgraph *g) { return mark(g, 1); }
+static int inplace_elemwise(sl_fgraph *g) { return mark(g, FAMILY_ELEMWISE); }
+static int inplace_blas(sl_fgraph *g) { return mark(g, FAMILY_BLAS); }
+static int inplace_allreduce(sl_fgraph *g) { return mark(g, FAMILY_COLLECTIVE); }
 
 const sl_rewrite sl_rewrites_inplace[] = {
   { .name = "inplace_elemwise", .pass = "inplace", .global = inplace_elemwise,
     .doc = "an elementwise result is written into an input (or updated shared variable) that dies with it" },
   { .name = "inplace_blas", .pass = "inplace", .global = inplace_blas,
     .doc = "gemm, gemv and ger accumulate into the operand they add (C, y, A) when it dies with them" },
+  { .name = "inplace_allreduce", .pass = "inplace", .global = inplace_allreduce,
+    .doc = "an allreduce reduces its operand in that operand's buffer when it dies with it "
+           "(data_parallel's concatenated bucket)" },
 };
 const int sl_rewrites_inplace_n = sizeof sl_rewrites_inplace / sizeof *sl_rewrites_inplace;
 

@@ -5,9 +5,13 @@
 --
 --   sl.dist.init()                      joins the job (the other calls do it too)
 --   sl.dist.rank(), size(), barrier()
---   sl.dist.allreduce(t, op)            op: sum (default), mean, max, min, prod;
+--   sl.dist.allreduce(t, op, opts)      op: sum (default), mean, max, min, prod;
 --                                       a tensor is reduced in place and returned,
---                                       a variable gives the graph op allreduce
+--                                       a variable gives the graph op allreduce;
+--                                       opts.check = false skips comparing the
+--                                       tensor's dtype and shape across ranks
+--                                       (a message per call: it doubles the
+--                                       latency of a small allreduce)
 --   sl.dist.broadcast(t, root)          rank root's values (default 0), in place
 --   sl.dist.allgather(t)                every rank's t joined along axis 1 (rank order)
 --   sl.dist.broadcast_params(params)    rank 0's values of shared variables
@@ -48,12 +52,13 @@ return function(sl)
   function dist.library() join() return cd.library() end
   function dist.barrier() join() cd.barrier() end
 
-  function dist.allreduce(t, op)
+  function dist.allreduce(t, op, opts)
     join()
     op = op or 'sum'
     if sl.is_var(t) then return core.apply('allreduce', { v = { cd.op_code(op) } }, t) end
     if not sl.is_tensor(t) then fail('dist.allreduce: expected a tensor or a variable, got %s', type(t)) end
-    return cd.allreduce(t, op)
+    if opts ~= nil and type(opts) ~= 'table' then fail('dist.allreduce: opts must be a table, got %s', type(opts)) end
+    return cd.allreduce(t, op, not opts or opts.check ~= false)
   end
 
   function dist.broadcast(t, root)
