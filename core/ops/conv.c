@@ -77,8 +77,10 @@ static const wino_rule wino_2x2_5x5 = { 2, 5, WINO_BT_6,
 
 /* The hot loops of Winograd's transforms and the sliding window in copies
 ** for AVX-512, AVX2 (with FMA) and the baseline, one chosen at load time by
-** the processor (the core builds for the baseline). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+** the processor (the core builds for the baseline). Not under the
+** sanitizers, whose runtimes are not up when the loader picks a copy. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+    !defined(__SANITIZE_THREAD__) && !defined(__SANITIZE_ADDRESS__)
 #define VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define VECTOR_CLONES
