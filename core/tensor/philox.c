@@ -77,7 +77,6 @@ static int64_t int_below(uint32_t a, uint32_t b, int64_t low, int64_t range)
 SL_LOOP_CLONES
 static void normal_pairs(const uint32_t (*w)[BATCH], int m, double *out)
 {
-#pragma omp simd
   for (int j = 0; j < m; j++) {
     sl_philox_pair p = sl_philox_normals(w[0][j], w[1][j], w[2][j], w[3][j]);
     out[2 * j] = p.even;
